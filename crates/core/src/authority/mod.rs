@@ -1,0 +1,455 @@
+//! The token authority: who is calling, and what they may do.
+//!
+//! Every rule of DESIGN.md is decided here, before the store is asked to change anything:
+//! a credential's effective rights are its scopes intersected with what its owner may do at the
+//! moment of the request; tokens never carry a role; a token never mints or rotates a token with
+//! more scopes than it has; org tokens act only on their organization, trigger tokens only
+//! trigger their project, agent tokens only reach the agent endpoints.
+
+mod admin;
+mod agents;
+mod orgs;
+mod projects;
+mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use projects::{NewProject, ProjectPatch};
+pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
+
+use crate::audit::{self, Outcome};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::new_id;
+use crate::last_used::LastUsed;
+use crate::model::{OrgRole, OrgWithRole, Owner, OwnerKind, Project, Role, User};
+use crate::scope::{Scope, Scopes};
+use crate::secret::Secret;
+use crate::session::SessionKeys;
+use crate::store::{SessionRecord, Store};
+use crate::token::{self, TokenKind};
+
+/// How a caller proved who it is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A login session of a user.
+    Session {
+        /// The signed-in user, as stored now.
+        user: User,
+        /// The session id.
+        session_id: String,
+    },
+    /// A Tessera token.
+    Token {
+        /// The token, as stored now.
+        token: Box<crate::model::Token>,
+        /// The user who owns it, for personal access tokens and personal agent tokens.
+        user: Option<User>,
+    },
+}
+
+/// An authenticated caller of the authority.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// How it authenticated.
+    pub credential: Credential,
+    /// The client address, for the audit log and `last_used_ip`.
+    pub ip: Option<String>,
+}
+
+impl Caller {
+    /// The scopes this credential carries; a login session may do all its user may do.
+    pub fn scopes(&self) -> Scopes {
+        match &self.credential {
+            Credential::Session { .. } => Scopes::ALL,
+            Credential::Token { token, .. } if token.kind.has_scopes() => token.scopes,
+            Credential::Token { .. } => Scopes::NONE,
+        }
+    }
+
+    /// The token kind, or none for a login session.
+    pub fn token_kind(&self) -> Option<TokenKind> {
+        match &self.credential {
+            Credential::Session { .. } => None,
+            Credential::Token { token, .. } => Some(token.kind),
+        }
+    }
+
+    /// How the audit log names this caller.
+    pub fn actor(&self) -> String {
+        match &self.credential {
+            Credential::Session { user, .. } => format!("user:{}", user.id),
+            Credential::Token { token, .. } => format!("token:{}", token.id),
+        }
+    }
+
+    /// The user acting: a login session's user or a personal access token's owner.
+    fn acting_user(&self) -> Result<&User> {
+        match &self.credential {
+            Credential::Session { user, .. } => Ok(user),
+            Credential::Token { token, user: Some(user) } if token.kind == TokenKind::Pat => Ok(user),
+            Credential::Token { token, .. } => Err(Error::forbidden(format!(
+                "{} tokens cannot do this; use a login session or a personal access token",
+                kind_name(token.kind)
+            ))),
+        }
+    }
+
+    /// The organization an organization token acts for.
+    fn acting_org(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Token { token, .. } if token.kind == TokenKind::Org => Some(&token.owner.id),
+            _ => None,
+        }
+    }
+
+    /// Refuses unless the credential carries `scope`.
+    fn require(&self, scope: Scope) -> Result<()> {
+        match self.token_kind() {
+            Some(k @ (TokenKind::Agent | TokenKind::Trigger)) => Err(Error::forbidden(format!(
+                "{} tokens cannot do this; they only {}",
+                kind_name(k),
+                if k == TokenKind::Agent { "connect agents" } else { "trigger runs of their project" }
+            ))),
+            _ if self.scopes().contains(scope) => Ok(()),
+            _ => Err(Error::forbidden(format!("this token lacks the {scope} scope"))),
+        }
+    }
+}
+
+fn kind_name(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Pat => "personal access",
+        TokenKind::Org => "organization",
+        TokenKind::Agent => "agent",
+        TokenKind::Trigger => "trigger",
+    }
+}
+
+/// How much a caller needs on a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// See it, its runs and its pipelines.
+    Read,
+    /// Trigger runs, write pipelines and secrets: owners and organization members.
+    Work,
+    /// Change its settings and its trigger tokens: owners and organization admins.
+    Admin,
+}
+
+/// The signed-in account as `GET /me` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// Account id.
+    pub id: String,
+    /// Account name.
+    pub name: String,
+    /// Instance role, as stored now.
+    pub role: Role,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+    /// The organizations the account belongs to, with its role in each.
+    pub orgs: Vec<OrgWithRole>,
+}
+
+/// A freshly signed login session.
+#[derive(Debug)]
+pub struct IssuedSession {
+    /// The JWT.
+    pub token: Secret,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The token authority.
+pub struct Authority {
+    store: Arc<dyn Store>,
+    keys: SessionKeys,
+    clock: Arc<dyn Clock>,
+    last_used: LastUsed,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority").finish_non_exhaustive()
+    }
+}
+
+/// How long an agent may stay silent before it is shown as offline.
+pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
+
+impl Authority {
+    /// An authority over `store`, signing sessions with `keys`, reading time from `clock`.
+    pub fn new(store: Arc<dyn Store>, keys: SessionKeys, clock: Arc<dyn Clock>) -> Self {
+        Self { store, keys, clock, last_used: LastUsed::default() }
+    }
+
+    /// The current time by this authority's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The store, for the command line's offline administration.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Writes pending `last_used` values to the store; on failure they stay pending.
+    pub async fn flush_usage(&self) -> Result<()> {
+        let batch = self.last_used.drain();
+        if let Err(e) = self.store.record_usage(&batch).await {
+            self.last_used.restore(batch);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Flushes `last_used` every `every` until the returned task is aborted.
+    pub fn spawn_usage_flusher(self: &Arc<Self>, every: StdDuration) -> tokio::task::JoinHandle<()> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = me.flush_usage().await {
+                    tracing::warn!(error = %e, "could not record token usage; will retry");
+                }
+            }
+        })
+    }
+
+    /// Finds out who presents `bearer`: a Tessera token or a login session.
+    ///
+    /// A token value with the wrong shape or checksum is refused before the store is touched.
+    pub async fn authenticate(&self, bearer: &str, ip: Option<String>) -> Result<Caller> {
+        let now = self.now();
+        if bearer.starts_with("tsr_") {
+            return self.authenticate_token(bearer, ip, now).await;
+        }
+        if bearer.len() > 4096 || bearer.split('.').count() != 3 {
+            return Err(Error::Unauthenticated("the credential is not a valid token or session"));
+        }
+        let claims = self.keys.verify(bearer, now)?;
+        let session = self.store.session(&claims.jti).await?;
+        let Some(session) = session.filter(|s| s.user_id == claims.sub) else {
+            return Err(Error::Unauthenticated("the session is not valid"));
+        };
+        if session.revoked_at.is_some() {
+            return Err(Error::Unauthenticated("the session was ended; sign in again"));
+        }
+        let user =
+            self.store.user(&session.user_id).await?.ok_or(Error::Unauthenticated("the account no longer exists"))?;
+        Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
+    }
+
+    async fn authenticate_token(&self, value: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
+        let kind = token::parse_credential(value)?;
+        let found = self.store.token_by_hash(&token::hash(value)).await?;
+        let failure = match &found {
+            None => Some(("the token is not known", "unknown token")),
+            Some(t) if t.revoked_at.is_some() => Some(("the token was revoked", "revoked token")),
+            Some(t) if !t.is_active(now) => Some(("the token has expired", "expired token")),
+            Some(t) if t.kind != kind => Some(("the token is not known", "token kind mismatch")),
+            Some(_) => None,
+        };
+        if let Some((public, detail)) = failure {
+            let target = found.as_ref().map_or_else(|| token::hint(value), |t| t.id.clone());
+            self.audit("anonymous", "token.use", &target, Outcome::Failed, ip.as_deref(), detail, now).await;
+            return Err(Error::Unauthenticated(public));
+        }
+        let Some(mut token) = found else {
+            return Err(Error::Unauthenticated("the token is not known"));
+        };
+        let user = match token.owner.kind {
+            OwnerKind::User => Some(
+                self.store
+                    .user(&token.owner.id)
+                    .await?
+                    .ok_or(Error::Unauthenticated("the token's owner no longer exists"))?,
+            ),
+            _ => None,
+        };
+        self.last_used.note(&token.id, now, ip.as_deref());
+        self.last_used.overlay(&mut token);
+        Ok(Caller { credential: Credential::Token { token: Box::new(token), user }, ip })
+    }
+
+    /// `GET /me`: the account behind a login session or a personal access token.
+    pub async fn me(&self, caller: &Caller) -> Result<Me> {
+        let user = caller.acting_user()?;
+        Ok(Me {
+            id: user.id.clone(),
+            name: user.name.clone(),
+            role: user.role,
+            created_at: user.created_at,
+            orgs: self.store.orgs_of_user(&user.id).await?,
+        })
+    }
+
+    /// Creates an account. For the command line's bootstrap and for local mode's first user.
+    pub async fn create_user(&self, name: &str, role: Role) -> Result<User> {
+        validate_name("account name", name, 64)?;
+        let user = User { id: new_id("usr")?, name: name.to_owned(), role, created_at: self.now() };
+        self.store.insert_user(&user).await?;
+        self.audit(
+            "system",
+            "user.create",
+            &user.id,
+            Outcome::Ok,
+            None,
+            &format!("role {}", role.as_str()),
+            user.created_at,
+        )
+        .await;
+        Ok(user)
+    }
+
+    /// Signs a one-hour login session for the account named `name` (or with that id).
+    pub async fn issue_session(&self, name_or_id: &str) -> Result<(User, IssuedSession)> {
+        let user = self.find_user(name_or_id).await?;
+        let now = self.now();
+        let id = new_id("ses")?;
+        let (token, expires_at) = self.keys.sign(&user.id, &id, now)?;
+        self.store
+            .insert_session(
+                &SessionRecord { id: id.clone(), user_id: user.id.clone(), expires_at, revoked_at: None },
+                now,
+            )
+            .await?;
+        self.audit(&format!("user:{}", user.id), "session.create", &id, Outcome::Ok, None, "", now).await;
+        Ok((user, IssuedSession { token, expires_at }))
+    }
+
+    /// `DELETE /sessions/current`: ends the caller's login session.
+    pub async fn end_session(&self, caller: &Caller) -> Result<()> {
+        let Credential::Session { session_id, .. } = &caller.credential else {
+            return Err(Error::invalid(
+                "only a login session can be ended here; revoke tokens at /api/v1/tokens/revoke",
+            ));
+        };
+        let now = self.now();
+        self.store.revoke_session(session_id, now).await?;
+        self.audit(&caller.actor(), "session.end", session_id, Outcome::Ok, caller.ip.as_deref(), "", now).await;
+        Ok(())
+    }
+
+    async fn find_user(&self, name_or_id: &str) -> Result<User> {
+        if let Some(u) = self.store.user(name_or_id).await? {
+            return Ok(u);
+        }
+        self.store.user_by_name(name_or_id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Writes an audit entry. A failure to write is logged, never shown to the caller: the
+    /// action it describes has already happened or been refused.
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        ip: Option<&str>,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) {
+        let written = match audit::event(at, actor, action, target, outcome, ip, detail) {
+            Ok(e) => self.store.append_audit(&e).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            tracing::error!(error = %e, action, "could not write the audit log");
+        }
+    }
+
+    /// Passes `r` through, writing a `denied` audit entry when it is a refusal.
+    async fn guard<T>(&self, caller: &Caller, action: &str, target: &str, r: Result<T>) -> Result<T> {
+        if let Err(Error::Forbidden(why)) = &r {
+            self.audit(&caller.actor(), action, target, Outcome::Denied, caller.ip.as_deref(), why, self.now()).await;
+        }
+        r
+    }
+
+    /// The project `id` if the caller may reach it with `need`; a project the caller cannot see
+    /// is reported as not found.
+    async fn project_access(&self, caller: &Caller, id: &str, need: Access) -> Result<Project> {
+        let project = self.store.project(id).await?.ok_or(Error::NotFound("project"))?;
+        match &caller.credential {
+            Credential::Token { token, .. } if token.kind == TokenKind::Trigger => {
+                if token.owner.id == project.id {
+                    Err(Error::forbidden("trigger tokens only trigger runs"))
+                } else {
+                    Err(Error::NotFound("project"))
+                }
+            }
+            Credential::Token { token, .. } if token.kind == TokenKind::Agent => {
+                Err(Error::forbidden("agent tokens only connect agents"))
+            }
+            Credential::Token { token, .. } if token.kind == TokenKind::Org => {
+                if project.owner == Owner::org(&token.owner.id) {
+                    Ok(project)
+                } else {
+                    Err(Error::NotFound("project"))
+                }
+            }
+            _ => {
+                let user = caller.acting_user()?;
+                match project.owner.kind {
+                    OwnerKind::User if project.owner.id == user.id => Ok(project),
+                    OwnerKind::Org => match self.store.membership(&project.owner.id, &user.id).await? {
+                        None => Err(Error::NotFound("project")),
+                        Some(OrgRole::Member) if need == Access::Admin => Err(Error::forbidden(
+                            "only an admin of the project's organization may change its settings and trigger tokens",
+                        )),
+                        Some(_) => Ok(project),
+                    },
+                    _ => Err(Error::NotFound("project")),
+                }
+            }
+        }
+    }
+
+    /// The owners whose projects and agents the caller may see.
+    async fn visible_owners(&self, caller: &Caller) -> Result<Vec<Owner>> {
+        if let Some(org) = caller.acting_org() {
+            return Ok(vec![Owner::org(org)]);
+        }
+        let user = caller.acting_user()?;
+        let mut owners = vec![Owner::user(&user.id)];
+        owners.extend(self.store.orgs_of_user(&user.id).await?.into_iter().map(|o| Owner::org(&o.id)));
+        Ok(owners)
+    }
+}
+
+/// Checks a name: 1 to `max` characters of letters, digits, `.`, `_` and `-`.
+fn validate_name(what: &str, name: &str, max: usize) -> Result<()> {
+    if name.is_empty() || name.chars().count() > max {
+        return Err(Error::invalid(format!("the {what} must be 1 to {max} characters long")));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) || name.starts_with('.') {
+        return Err(Error::invalid(format!(
+            "the {what} may hold only letters, digits, '.', '_' and '-', and may not start with '.'"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a free text field's length.
+fn validate_text(what: &str, text: &str, max: usize) -> Result<()> {
+    if text.chars().count() > max {
+        return Err(Error::invalid(format!("the {what} may be at most {max} characters long")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid(format!("the {what} may not contain control characters")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,318 @@
+//! Rules of the authority against the real SQLite store in a temporary folder.
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::model::AgentStatus;
+use crate::store::SqlStore;
+
+struct World {
+    auth: Authority,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> Result<World> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let store = SqlStore::open_sqlite(&dir.path().join("tessera.db")).await?;
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).single().unwrap_or_default()));
+    let (keys, _) = SessionKeys::generate()?;
+    let auth = Authority::new(Arc::new(store), keys, clock.clone());
+    Ok(World { auth, clock, _dir: dir })
+}
+
+impl World {
+    async fn session(&self, name: &str) -> Result<Caller> {
+        let (_, s) = self.auth.issue_session(name).await?;
+        self.auth.authenticate(s.token.expose(), Some("127.0.0.1".into())).await
+    }
+
+    async fn user(&self, name: &str, role: Role) -> Result<Caller> {
+        self.auth.create_user(name, role).await?;
+        self.session(name).await
+    }
+
+    async fn pat(&self, owner: &Caller, scopes: &[&str]) -> Result<Caller> {
+        let req = NewToken { label: "t".into(), scopes: Scopes::parse(scopes)?, ..Default::default() };
+        let (_, v) = self.auth.create_token(owner, &Collection::Pats, req).await?;
+        self.auth.authenticate(v.expose(), None).await
+    }
+}
+
+fn is_forbidden<T: std::fmt::Debug>(r: Result<T>) -> bool {
+    matches!(r, Err(Error::Forbidden(_)))
+}
+
+#[tokio::test]
+async fn each_scope_allows_exactly_what_it_names() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let org = w.auth.create_org(&alice, "acme").await?;
+    let project = w.auth.create_project(&alice, NewProject { name: "app".into(), ..Default::default() }).await?;
+
+    for scope in Scope::ALL {
+        let t = w.pat(&alice, &[scope.as_str()]).await?;
+        let has = |s: Scope| s == scope;
+        assert_eq!(!is_forbidden(w.auth.list_projects(&t).await), has(Scope::Read), "{scope}: list projects");
+        assert_eq!(!is_forbidden(w.auth.list_agents(&t).await), has(Scope::Read), "{scope}: list agents");
+        assert_eq!(!is_forbidden(w.auth.trigger_run(&t, &project.id).await), has(Scope::Trigger), "{scope}: trigger");
+        assert_eq!(
+            !is_forbidden(w.auth.put_pipeline(&t, &project.id, "ci.yml", "steps: []".into()).await),
+            has(Scope::PipelineWrite),
+            "{scope}: pipeline"
+        );
+        assert_eq!(
+            !is_forbidden(w.auth.update_project(&t, &project.id, ProjectPatch::default()).await),
+            has(Scope::RepoWrite),
+            "{scope}: project settings"
+        );
+        assert_eq!(
+            !is_forbidden(w.auth.put_secret(&t, &project.id, "KEY", "v").await),
+            has(Scope::SecretWrite),
+            "{scope}: secret"
+        );
+        assert_eq!(
+            !is_forbidden(w.auth.list_tokens(&t, &Collection::Pats).await),
+            has(Scope::TokenAdmin),
+            "{scope}: tokens"
+        );
+        assert_eq!(
+            !is_forbidden(w.auth.list_tokens(&t, &Collection::OrgTokens(org.id.clone())).await),
+            has(Scope::OrgAdmin),
+            "{scope}: org tokens"
+        );
+        // No scope reaches instance administration.
+        assert!(is_forbidden(w.auth.audit_log(&t, 10).await), "{scope}: audit");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn no_token_mints_or_rotates_more_than_it_holds() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let admin_pat = w.pat(&alice, &["token:admin"]).await?;
+    let wide =
+        NewToken { label: "wide".into(), scopes: Scopes::parse(&["token:admin", "read"])?, ..Default::default() };
+    assert!(is_forbidden(w.auth.create_token(&admin_pat, &Collection::Pats, wide.clone()).await));
+    let narrow = NewToken { label: "narrow".into(), scopes: Scopes::parse(&["token:admin"])?, ..Default::default() };
+    assert!(w.auth.create_token(&admin_pat, &Collection::Pats, narrow).await.is_ok());
+
+    // A wider token made by the session cannot be rotated by the narrower PAT.
+    let (wide_token, _) = w.auth.create_token(&alice, &Collection::Pats, wide).await?;
+    assert!(is_forbidden(w.auth.rotate_token(&admin_pat, &Collection::Pats, &wide_token.id).await));
+    assert!(w.auth.rotate_token(&alice, &Collection::Pats, &wide_token.id).await.is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn org_rights_follow_membership_at_once() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let bob = w.user("bob", Role::Member).await?;
+    let org = w.auth.create_org(&alice, "acme").await?;
+    w.auth.put_member(&alice, &org.id, "bob", OrgRole::Admin).await?;
+    let bob_pat = w.pat(&bob, &["org:admin", "read"]).await?;
+    assert!(w.auth.list_tokens(&bob_pat, &Collection::OrgTokens(org.id.clone())).await.is_ok());
+
+    w.auth.put_member(&alice, &org.id, "bob", OrgRole::Member).await?;
+    let bob_pat = w.auth.authenticate_again(&bob_pat).await?;
+    assert!(is_forbidden(w.auth.list_tokens(&bob_pat, &Collection::OrgTokens(org.id.clone())).await));
+
+    w.auth.remove_member(&alice, &org.id, "bob").await?;
+    assert!(matches!(w.auth.get_org(&bob_pat, &org.id).await, Err(Error::NotFound(_))));
+    // The last admin stays.
+    assert!(matches!(w.auth.remove_member(&alice, &org.id, "alice").await, Err(Error::Conflict(_))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn org_tokens_act_only_on_their_org() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let acme = w.auth.create_org(&alice, "acme").await?;
+    let other = w.auth.create_org(&alice, "other").await?;
+    let np = |name: &str, org: &str| NewProject { name: name.into(), org: Some(org.into()), repository_url: None };
+    let mine = w.auth.create_project(&alice, np("app", &acme.id)).await?;
+    let theirs = w.auth.create_project(&alice, np("app", &other.id)).await?;
+    let req = NewToken { label: "ci".into(), scopes: Scopes::parse(&["read", "trigger"])?, ..Default::default() };
+    let (_, v) = w.auth.create_token(&alice, &Collection::OrgTokens(acme.id.clone()), req).await?;
+    let t = w.auth.authenticate(v.expose(), None).await?;
+    assert!(w.auth.trigger_run(&t, &mine.id).await.is_ok());
+    assert!(matches!(w.auth.trigger_run(&t, &theirs.id).await, Err(Error::NotFound(_))));
+    let listed = w.auth.list_projects(&t).await?;
+    assert_eq!(listed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec![mine.id.as_str()]);
+    assert!(is_forbidden(w.auth.me(&t).await));
+    assert!(is_forbidden(w.auth.list_tokens(&t, &Collection::Pats).await));
+    Ok(())
+}
+
+#[tokio::test]
+async fn trigger_and_agent_tokens_do_only_their_job() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let p = w.auth.create_project(&alice, NewProject { name: "app".into(), ..Default::default() }).await?;
+    let q = w.auth.create_project(&alice, NewProject { name: "lib".into(), ..Default::default() }).await?;
+    let label = || NewToken { label: "x".into(), ..Default::default() };
+    let (_, tv) = w.auth.create_token(&alice, &Collection::TriggerTokens(p.id.clone()), label()).await?;
+    let trg = w.auth.authenticate(tv.expose(), None).await?;
+    let run = w.auth.trigger_run(&trg, &p.id).await?;
+    assert!(is_forbidden(w.auth.trigger_run(&trg, &q.id).await));
+    assert!(is_forbidden(w.auth.list_runs(&trg, &p.id).await));
+    assert!(is_forbidden(w.auth.me(&trg).await));
+
+    let (_, av) = w.auth.create_token(&alice, &Collection::UserAgentTokens, label()).await?;
+    let agt = w.auth.authenticate(av.expose(), None).await?;
+    assert!(is_forbidden(w.auth.list_projects(&agt).await));
+    assert!(is_forbidden(w.auth.trigger_run(&agt, &p.id).await));
+    let agent = w.auth.connect_agent(&agt, "builder-1").await?;
+    let claimed = w.auth.claim(&agt, &agent.id).await?;
+    assert_eq!(claimed.map(|r| r.id), Some(run.id));
+    assert_eq!(w.auth.claim(&agt, &agent.id).await?, None);
+    assert!(is_forbidden(w.auth.connect_agent(&alice, "x").await));
+
+    // Agents fall offline when silent.
+    w.auth.heartbeat(&agt, &agent.id, AgentStatus::Busy).await?;
+    assert_eq!(w.auth.list_agents(&alice).await?[0].status, AgentStatus::Busy);
+    w.clock.advance(Duration::minutes(5));
+    assert_eq!(w.auth.list_agents(&alice).await?[0].status, AgentStatus::Offline);
+    Ok(())
+}
+
+#[tokio::test]
+async fn expired_revoked_and_deleted_tokens_fail_at_once() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let exp = w.auth.now() + Duration::days(7);
+    let req =
+        NewToken { label: "short".into(), scopes: Scope::Read.into(), expires_at: Some(exp), ..Default::default() };
+    let (t, v) = w.auth.create_token(&alice, &Collection::Pats, req).await?;
+    assert!(w.auth.authenticate(v.expose(), None).await.is_ok());
+    w.clock.advance(Duration::days(7));
+    assert!(matches!(w.auth.authenticate(v.expose(), None).await, Err(Error::Unauthenticated(_))));
+
+    let (t2, v2) = w
+        .auth
+        .create_token(
+            &alice,
+            &Collection::Pats,
+            NewToken { label: "b".into(), scopes: Scope::Read.into(), ..Default::default() },
+        )
+        .await?;
+    w.auth.revoke(v2.expose(), None).await?;
+    assert!(w.auth.authenticate(v2.expose(), None).await.is_err());
+    assert!(w.auth.get_token(&alice, &Collection::Pats, &t2.id).await?.revoked_at.is_some());
+
+    w.auth.delete_token(&alice, &Collection::Pats, &t.id).await?;
+    assert!(matches!(w.auth.get_token(&alice, &Collection::Pats, &t.id).await, Err(Error::NotFound(_))));
+
+    let (t3, v3) = w
+        .auth
+        .create_token(
+            &alice,
+            &Collection::Pats,
+            NewToken { label: "c".into(), scopes: Scope::Read.into(), ..Default::default() },
+        )
+        .await?;
+    let (_, v3b) = w.auth.rotate_token(&alice, &Collection::Pats, &t3.id).await?;
+    assert!(w.auth.authenticate(v3.expose(), None).await.is_err(), "the old value dies on rotation");
+    assert!(w.auth.authenticate(v3b.expose(), None).await.is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn instance_admin_needs_a_session_of_an_admin_now() -> Result<()> {
+    let w = world().await?;
+    let root = w.user("root", Role::Admin).await?;
+    assert!(w.auth.audit_log(&root, 10).await.is_ok());
+    let pat = w.pat(&root, &["read", "token:admin", "org:admin"]).await?;
+    assert!(is_forbidden(w.auth.audit_log(&pat, 10).await));
+    assert!(is_forbidden(w.auth.list_users(&pat).await));
+    // Demotion takes effect on the next request of the same session.
+    w.auth.store().set_role(&root_id(&root), Role::Member).await?;
+    let root = w.auth.authenticate_again(&root).await?;
+    assert!(is_forbidden(w.auth.audit_log(&root, 10).await));
+    Ok(())
+}
+
+#[tokio::test]
+async fn usage_is_recorded_without_a_write_per_request() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let (t, v) = w
+        .auth
+        .create_token(
+            &alice,
+            &Collection::Pats,
+            NewToken { label: "u".into(), scopes: Scope::Read.into(), ..Default::default() },
+        )
+        .await?;
+    w.auth.authenticate(v.expose(), Some("192.0.2.7".into())).await?;
+    // Visible at once in this process, before any flush.
+    let seen = w.auth.get_token(&alice, &Collection::Pats, &t.id).await?;
+    assert_eq!(seen.last_used_ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(w.auth.store().token(&t.id).await?.and_then(|t| t.last_used_at), None);
+    w.auth.flush_usage().await?;
+    let stored = w.auth.store().token(&t.id).await?.ok_or(Error::NotFound("token"))?;
+    assert_eq!(stored.last_used_at, Some(w.auth.now()));
+    assert_eq!(stored.last_used_ip.as_deref(), Some("192.0.2.7"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_reason() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let cases = [
+        NewToken { label: "".into(), scopes: Scope::Read.into(), ..Default::default() },
+        NewToken { label: "x".repeat(101), scopes: Scope::Read.into(), ..Default::default() },
+        NewToken { label: "ok".into(), ..Default::default() },
+        NewToken {
+            label: "ok".into(),
+            scopes: Scope::Read.into(),
+            expires_at: Some(w.auth.now()),
+            ..Default::default()
+        },
+    ];
+    for c in cases {
+        assert!(matches!(w.auth.create_token(&alice, &Collection::Pats, c).await, Err(Error::InvalidRequest(_))));
+    }
+    let agent_with_scope = NewToken { label: "a".into(), scopes: Scope::Read.into(), ..Default::default() };
+    assert!(matches!(
+        w.auth.create_token(&alice, &Collection::UserAgentTokens, agent_with_scope).await,
+        Err(Error::InvalidRequest(_))
+    ));
+    assert!(w.auth.create_user("../evil", Role::Member).await.is_err());
+    assert!(matches!(w.auth.create_user("alice", Role::Member).await, Err(Error::Conflict(_))));
+    Ok(())
+}
+
+fn root_id(c: &Caller) -> String {
+    match &c.credential {
+        Credential::Session { user, .. } => user.id.clone(),
+        Credential::Token { token, .. } => token.owner.id.clone(),
+    }
+}
+
+impl Authority {
+    /// Re-reads a caller's credential as the next request would.
+    async fn authenticate_again(&self, c: &Caller) -> Result<Caller> {
+        match &c.credential {
+            Credential::Session { user, session_id } => {
+                let user = self.store.user(&user.id).await?.ok_or(Error::NotFound("user"))?;
+                Ok(Caller { credential: Credential::Session { user, session_id: session_id.clone() }, ip: None })
+            }
+            Credential::Token { token, .. } => {
+                let token = self.store.token(&token.id).await?.ok_or(Error::NotFound("token"))?;
+                let user = match token.kind {
+                    TokenKind::Pat => self.store.user(&token.owner.id).await?,
+                    _ => None,
+                };
+                Ok(Caller { credential: Credential::Token { token: Box::new(token), user }, ip: None })
+            }
+        }
+    }
+}

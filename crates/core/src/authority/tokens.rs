@@ -1,0 +1,346 @@
+//! Issuing, listing, editing, rotating, deleting, introspecting and revoking tokens.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{validate_text, Access, Authority, Caller, Credential};
+use crate::audit::Outcome;
+use crate::error::{Error, Result};
+use crate::id::new_id;
+use crate::model::{OrgRole, Owner, Token};
+use crate::scope::{Scope, Scopes};
+use crate::secret::Secret;
+use crate::token::{self, TokenKind};
+
+/// The five places tokens live, one per group of endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Collection {
+    /// `/user/tokens`: the caller's personal access tokens.
+    Pats,
+    /// `/user/agent-tokens`: the caller's personal agent tokens.
+    UserAgentTokens,
+    /// `/orgs/{org}/tokens`.
+    OrgTokens(String),
+    /// `/orgs/{org}/agent-tokens`.
+    OrgAgentTokens(String),
+    /// `/projects/{project}/trigger-tokens`.
+    TriggerTokens(String),
+}
+
+impl Collection {
+    fn kind(&self) -> TokenKind {
+        match self {
+            Collection::Pats => TokenKind::Pat,
+            Collection::OrgTokens(_) => TokenKind::Org,
+            Collection::UserAgentTokens | Collection::OrgAgentTokens(_) => TokenKind::Agent,
+            Collection::TriggerTokens(_) => TokenKind::Trigger,
+        }
+    }
+}
+
+/// What a caller asks for when creating a token.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// A short name, 1 to 100 characters.
+    pub label: String,
+    /// A longer note, up to 1,000 characters.
+    #[serde(default)]
+    pub description: String,
+    /// Scopes, for personal access tokens and organization tokens only (at least one).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["read", "trigger"])))]
+    pub scopes: Scopes,
+    /// When it stops working; in the future, or absent for never.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What a caller may change on a token.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TokenPatch {
+    /// A new label.
+    pub label: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+}
+
+/// An RFC 7662 introspection answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Introspection {
+    /// Whether the value is a usable credential now.
+    pub active: bool,
+    /// Space-separated scopes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `tessera_token` or `tessera_session`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// The token kind (`pat`, `org`, `agent`, `trigger`) for tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The token id or session id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The owner id (a user, organization or project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Issued at, seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Expires at, seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+}
+
+const LABEL_MAX: usize = 100;
+const DESCRIPTION_MAX: usize = 1000;
+
+fn validate_label(label: &str) -> Result<()> {
+    if label.trim().is_empty() {
+        return Err(Error::invalid("a token needs a label"));
+    }
+    validate_text("label", label, LABEL_MAX)
+}
+
+impl Authority {
+    /// Decides whether the caller may manage `coll`, and returns the kind and owner of its
+    /// tokens.
+    async fn collection_owner(&self, caller: &Caller, coll: &Collection) -> Result<Owner> {
+        match coll {
+            Collection::Pats | Collection::UserAgentTokens => {
+                let user = caller.acting_user()?;
+                caller.require(Scope::TokenAdmin)?;
+                Ok(Owner::user(&user.id))
+            }
+            Collection::OrgTokens(org) | Collection::OrgAgentTokens(org) => {
+                self.store.org(org).await?.ok_or(Error::NotFound("organization"))?;
+                if let Some(own) = caller.acting_org() {
+                    if own != org {
+                        return Err(Error::NotFound("organization"));
+                    }
+                    if !(caller.scopes().contains(Scope::TokenAdmin) || caller.scopes().contains(Scope::OrgAdmin)) {
+                        return Err(Error::forbidden("this token lacks the token:admin scope"));
+                    }
+                    return Ok(Owner::org(org));
+                }
+                let user = caller.acting_user()?;
+                match self.store.membership(org, &user.id).await? {
+                    None => Err(Error::NotFound("organization")),
+                    Some(OrgRole::Member) => Err(Error::forbidden("only an organization admin may manage its tokens")),
+                    Some(OrgRole::Admin) => {
+                        caller.require(Scope::OrgAdmin)?;
+                        Ok(Owner::org(org))
+                    }
+                }
+            }
+            Collection::TriggerTokens(project) => {
+                caller.require(Scope::TokenAdmin)?;
+                let p = self.project_access(caller, project, Access::Admin).await?;
+                Ok(Owner::project(&p.id))
+            }
+        }
+    }
+
+    /// The token `id` of `coll`, after checking the caller may manage `coll`.
+    async fn token_in(&self, caller: &Caller, coll: &Collection, id: &str, action: &str) -> Result<Token> {
+        let owner = self.guard(caller, action, id, self.collection_owner(caller, coll).await).await?;
+        let mut t = self
+            .store
+            .token(id)
+            .await?
+            .filter(|t| t.kind == coll.kind() && t.owner == owner)
+            .ok_or(Error::NotFound("token"))?;
+        self.last_used.overlay(&mut t);
+        Ok(t)
+    }
+
+    /// Lists the tokens of `coll`, newest first.
+    pub async fn list_tokens(&self, caller: &Caller, coll: &Collection) -> Result<Vec<Token>> {
+        let owner = self.guard(caller, "token.list", "", self.collection_owner(caller, coll).await).await?;
+        let mut list = self.store.tokens_of(coll.kind(), &owner).await?;
+        for t in &mut list {
+            self.last_used.overlay(t);
+        }
+        Ok(list)
+    }
+
+    /// One token of `coll`.
+    pub async fn get_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<Token> {
+        self.token_in(caller, coll, id, "token.read").await
+    }
+
+    /// Issues a token into `coll`; the value is returned here and never again.
+    pub async fn create_token(&self, caller: &Caller, coll: &Collection, req: NewToken) -> Result<(Token, Secret)> {
+        let now = self.now();
+        let kind = coll.kind();
+        validate_label(&req.label)?;
+        validate_text("description", &req.description, DESCRIPTION_MAX)?;
+        if kind.has_scopes() && req.scopes.is_empty() {
+            return Err(Error::invalid(format!("choose at least one scope: {}", Scopes::ALL)));
+        }
+        if !kind.has_scopes() && !req.scopes.is_empty() {
+            return Err(Error::invalid("agent and trigger tokens carry no scopes"));
+        }
+        if req.expires_at.is_some_and(|e| e <= now) {
+            return Err(Error::invalid("expires_at must be in the future"));
+        }
+        let owner = self.guard(caller, "token.create", "", self.collection_owner(caller, coll).await).await?;
+        let within = self.within_caller_scopes(caller, req.scopes);
+        self.guard(caller, "token.create", "", within).await?;
+
+        let value = token::generate(kind)?;
+        let t = Token {
+            id: new_id("tok")?,
+            kind,
+            label: req.label.trim().to_owned(),
+            description: req.description,
+            scopes: req.scopes,
+            owner,
+            created_at: now,
+            expires_at: req.expires_at,
+            last_used_at: None,
+            last_used_ip: None,
+            revoked_at: None,
+            hint: token::hint(value.expose()),
+            created_by: caller_user_id(caller),
+        };
+        self.store.insert_token(&t, &token::hash(value.expose())).await?;
+        self.audit(&caller.actor(), "token.create", &t.id, Outcome::Ok, caller.ip.as_deref(), kind.as_str(), now).await;
+        Ok((t, value))
+    }
+
+    /// Changes a token's label or description.
+    pub async fn update_token(&self, caller: &Caller, coll: &Collection, id: &str, patch: TokenPatch) -> Result<Token> {
+        if let Some(l) = &patch.label {
+            validate_label(l)?;
+        }
+        if let Some(d) = &patch.description {
+            validate_text("description", d, DESCRIPTION_MAX)?;
+        }
+        let mut t = self.token_in(caller, coll, id, "token.update").await?;
+        if let Some(l) = patch.label {
+            t.label = l.trim().to_owned();
+        }
+        if let Some(d) = patch.description {
+            t.description = d;
+        }
+        self.store.update_token_text(&t.id, &t.label, &t.description).await?;
+        self.audit(&caller.actor(), "token.update", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
+        Ok(t)
+    }
+
+    /// Gives a token a new value; the old value stops working at once.
+    pub async fn rotate_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<(Token, Secret)> {
+        let mut t = self.token_in(caller, coll, id, "token.rotate").await?;
+        // Rotating hands out a value with the token's scopes: the same ceiling as creating one.
+        let within = self.within_caller_scopes(caller, t.scopes);
+        self.guard(caller, "token.rotate", id, within).await?;
+        if t.revoked_at.is_some() {
+            return Err(Error::Conflict("a revoked token cannot be rotated; create a new one".into()));
+        }
+        let value = token::generate(t.kind)?;
+        t.hint = token::hint(value.expose());
+        t.created_by = caller_user_id(caller);
+        self.store
+            .replace_token_value(&t.id, &token::hash(value.expose()), &t.hint, t.created_by.as_deref().unwrap_or(""))
+            .await?;
+        self.audit(&caller.actor(), "token.rotate", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
+        Ok((t, value))
+    }
+
+    /// Deletes a token; it stops working at once.
+    pub async fn delete_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<()> {
+        let t = self.token_in(caller, coll, id, "token.delete").await?;
+        if !self.store.delete_token(&t.id).await? {
+            return Err(Error::NotFound("token"));
+        }
+        self.audit(&caller.actor(), "token.delete", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
+        Ok(())
+    }
+
+    /// RFC 7009: revokes whatever credential `value` is, for anyone who holds it. Unknown,
+    /// malformed and already revoked values are quietly accepted, as the RFC asks.
+    pub async fn revoke(&self, value: &str, ip: Option<&str>) -> Result<()> {
+        let now = self.now();
+        if value.starts_with("tsr_") {
+            if token::parse(value).is_err() {
+                return Ok(());
+            }
+            if let Some(t) = self.store.token_by_hash(&token::hash(value)).await? {
+                if t.revoked_at.is_none() {
+                    self.store.revoke_token(&t.id, now).await?;
+                    self.audit("anonymous", "token.revoke", &t.id, Outcome::Ok, ip, "revoked by value", now).await;
+                }
+            }
+            return Ok(());
+        }
+        if let Ok(claims) = self.keys.verify(value, now) {
+            self.store.revoke_session(&claims.jti, now).await?;
+            self.audit("anonymous", "session.revoke", &claims.jti, Outcome::Ok, ip, "revoked by value", now).await;
+        }
+        Ok(())
+    }
+
+    /// RFC 7662: what `value` is, for an authenticated caller. Anything that is not a usable
+    /// credential now is `{"active": false}` and nothing more.
+    pub async fn introspect(&self, _caller: &Caller, value: &str) -> Result<Introspection> {
+        let now = self.now();
+        if value.starts_with("tsr_") {
+            if token::parse(value).is_err() {
+                return Ok(Introspection::default());
+            }
+            let Some(t) = self.store.token_by_hash(&token::hash(value)).await?.filter(|t| t.is_active(now)) else {
+                return Ok(Introspection::default());
+            };
+            return Ok(Introspection {
+                active: true,
+                scope: Some(t.scopes.to_space_separated()),
+                token_type: Some("tessera_token".into()),
+                kind: Some(t.kind.as_str().into()),
+                jti: Some(t.id),
+                sub: Some(t.owner.id),
+                iat: Some(t.created_at.timestamp()),
+                exp: t.expires_at.map(|e| e.timestamp()),
+            });
+        }
+        let Ok(claims) = self.keys.verify(value, now) else {
+            return Ok(Introspection::default());
+        };
+        let live = self.store.session(&claims.jti).await?.is_some_and(|s| s.revoked_at.is_none());
+        if !live {
+            return Ok(Introspection::default());
+        }
+        Ok(Introspection {
+            active: true,
+            scope: Some(Scopes::ALL.to_space_separated()),
+            token_type: Some("tessera_session".into()),
+            kind: None,
+            jti: Some(claims.jti),
+            sub: Some(claims.sub),
+            iat: Some(claims.iat),
+            exp: Some(claims.exp),
+        })
+    }
+
+    fn within_caller_scopes(&self, caller: &Caller, wanted: Scopes) -> Result<()> {
+        let held = caller.scopes();
+        if wanted.is_subset_of(held) {
+            return Ok(());
+        }
+        let missing: Scopes = wanted.iter().filter(|s| !held.contains(*s)).collect();
+        Err(Error::forbidden(format!("a token cannot hand out scopes it does not have; this one lacks {missing}")))
+    }
+}
+
+fn caller_user_id(caller: &Caller) -> Option<String> {
+    match &caller.credential {
+        Credential::Session { user, .. } => Some(user.id.clone()),
+        Credential::Token { user: Some(u), .. } => Some(u.id.clone()),
+        Credential::Token { .. } => None,
+    }
+}

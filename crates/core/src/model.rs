@@ -1,0 +1,402 @@
+//! The objects of the token authority, as the API shows them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::scope::Scopes;
+use crate::token::TokenKind;
+
+/// An instance-wide role. Tokens never carry it; it is looked up on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instance administrator: audit log, providers, all users.
+    Admin,
+    /// Everyone else.
+    Member,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses the stored name; anything unknown is the least privileged role.
+    pub fn from_name(s: &str) -> Self {
+        if s == "admin" {
+            Role::Admin
+        } else {
+            Role::Member
+        }
+    }
+}
+
+/// A person's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    /// Account id.
+    pub id: String,
+    /// Unique account name.
+    pub name: String,
+    /// Instance role.
+    pub role: Role,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Org {
+    /// Organization id.
+    pub id: String,
+    /// Unique organization name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A member's role inside an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OrgRole {
+    /// Manages the organization, its members, projects and tokens.
+    Admin,
+    /// Reads and works on the organization's projects.
+    Member,
+}
+
+impl OrgRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Admin => "admin",
+            OrgRole::Member => "member",
+        }
+    }
+
+    /// Parses the stored name; anything unknown is the least privileged role.
+    pub fn from_name(s: &str) -> Self {
+        if s == "admin" {
+            OrgRole::Admin
+        } else {
+            OrgRole::Member
+        }
+    }
+}
+
+/// An organization together with the caller's role in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrgWithRole {
+    /// Organization id.
+    pub id: String,
+    /// Organization name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The caller's role, or none when the caller acts as the organization itself.
+    pub role: Option<OrgRole>,
+}
+
+/// A user as listed among an organization's members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRef {
+    /// Account id.
+    pub id: String,
+    /// Account name.
+    pub name: String,
+}
+
+/// One membership of an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    /// The member.
+    pub user: UserRef,
+    /// Their role in the organization.
+    pub role: OrgRole,
+}
+
+/// Who owns a token or a project.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Owner {
+    /// `user`, `org` or (trigger tokens only) `project`.
+    pub kind: OwnerKind,
+    /// The owner's id.
+    pub id: String,
+}
+
+/// The kinds of owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OwnerKind {
+    /// A user account.
+    User,
+    /// An organization.
+    Org,
+    /// A project (trigger tokens).
+    Project,
+}
+
+impl OwnerKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerKind::User => "user",
+            OwnerKind::Org => "org",
+            OwnerKind::Project => "project",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(OwnerKind::User),
+            "org" => Some(OwnerKind::Org),
+            "project" => Some(OwnerKind::Project),
+            _ => None,
+        }
+    }
+}
+
+impl Owner {
+    /// A user owner.
+    pub fn user(id: &str) -> Self {
+        Owner { kind: OwnerKind::User, id: id.to_owned() }
+    }
+
+    /// An organization owner.
+    pub fn org(id: &str) -> Self {
+        Owner { kind: OwnerKind::Org, id: id.to_owned() }
+    }
+
+    /// A project owner.
+    pub fn project(id: &str) -> Self {
+        Owner { kind: OwnerKind::Project, id: id.to_owned() }
+    }
+}
+
+/// A token as every response but create and rotate shows it: never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Token {
+    /// Token id (not the value).
+    pub id: String,
+    /// What kind of token it is.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pat"))]
+    pub kind: TokenKind,
+    /// A short name the owner chose.
+    pub label: String,
+    /// A longer note.
+    pub description: String,
+    /// The scopes it carries (empty for agent and trigger tokens).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["read"])))]
+    pub scopes: Scopes,
+    /// Who owns it.
+    pub owner: Owner,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used, if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The address it was last used from.
+    pub last_used_ip: Option<String>,
+    /// When it was revoked by value, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Prefix and last four characters of the value.
+    pub hint: String,
+    /// The user who created or last rotated it.
+    #[serde(skip)]
+    pub created_by: Option<String>,
+}
+
+impl Token {
+    /// Whether the token can be used at `now`.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A project: a repository owned by a user or an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Project {
+    /// Project id.
+    pub id: String,
+    /// Name, unique per owner.
+    pub name: String,
+    /// The user or organization that owns it.
+    pub owner: Owner,
+    /// Where its repository lives.
+    pub repository_url: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Waiting for an agent.
+    Queued,
+    /// Claimed by an agent.
+    Running,
+    /// Finished well.
+    Succeeded,
+    /// Finished badly.
+    Failed,
+}
+
+impl RunStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn from_name(s: &str) -> Self {
+        match s {
+            "running" => RunStatus::Running,
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            _ => RunStatus::Queued,
+        }
+    }
+}
+
+/// One run of a project's pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Run {
+    /// Run id.
+    pub id: String,
+    /// The project it belongs to.
+    pub project_id: String,
+    /// Where it is.
+    pub status: RunStatus,
+    /// When it was triggered.
+    pub created_at: DateTime<Utc>,
+    /// The token that triggered it, if a token did.
+    pub triggered_by: Option<String>,
+    /// The agent that claimed it.
+    pub agent_id: Option<String>,
+}
+
+/// What an agent says it is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AgentStatus {
+    /// Connected and idle.
+    Online,
+    /// Working on a run.
+    Busy,
+    /// Not heard from.
+    Offline,
+}
+
+impl AgentStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "online",
+            AgentStatus::Busy => "busy",
+            AgentStatus::Offline => "offline",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn from_name(s: &str) -> Self {
+        match s {
+            "online" => AgentStatus::Online,
+            "busy" => AgentStatus::Busy,
+            _ => AgentStatus::Offline,
+        }
+    }
+}
+
+/// A machine that runs pipelines, connected with an agent token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agent {
+    /// Agent id.
+    pub id: String,
+    /// The name it connected with.
+    pub name: String,
+    /// The owner of the token it connected with.
+    pub owner: Owner,
+    /// The agent token it connected with.
+    pub token_id: String,
+    /// What it last reported; `offline` when not heard from for a while.
+    pub status: AgentStatus,
+    /// When it was last heard from.
+    pub last_seen_at: DateTime<Utc>,
+    /// When it first connected.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A project secret as the API shows it: never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretInfo {
+    /// Secret name.
+    pub name: String,
+    /// The project it belongs to.
+    pub project_id: String,
+    /// When its value was last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A pipeline file of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Pipeline {
+    /// File name.
+    pub name: String,
+    /// The project it belongs to.
+    pub project_id: String,
+    /// The file's content.
+    pub content: String,
+    /// When it was last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    /// Entry id.
+    pub id: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it: `user:<id>`, `token:<id>` or `anonymous`.
+    pub actor: String,
+    /// What was done, e.g. `token.create`, `token.use`.
+    pub action: String,
+    /// What it was done to, e.g. a token id.
+    pub target: String,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: String,
+    /// The client address, when known.
+    pub ip: Option<String>,
+    /// A sentence with more detail; never a secret.
+    pub detail: String,
+}

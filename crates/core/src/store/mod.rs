@@ -1,0 +1,146 @@
+//! The store interface. The token authority asks it for facts and hands it changes; every rule
+//! is decided in [`crate::authority`] before the store is called.
+//!
+//! [`SqlStore`] implements it over SQLite (the embedded default) through sqlx's `Any` driver, so
+//! that one body of SQL can serve PostgreSQL as well; writes that must agree run in one
+//! transaction.
+
+mod sql;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use sql::SqlStore;
+
+use crate::error::Result;
+use crate::model::{
+    Agent, AgentStatus, AuditEvent, Member, Org, OrgRole, OrgWithRole, Owner, Pipeline, Project, Role, Run, SecretInfo,
+    Token, User,
+};
+use crate::token::TokenKind;
+
+/// A pending `last_used` update, flushed in batches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// The token used.
+    pub token_id: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// From where.
+    pub ip: Option<String>,
+}
+
+/// A login session's record: what makes a signed session revocable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The session id (the JWT's `jti`).
+    pub id: String,
+    /// Whose session it is.
+    pub user_id: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was ended, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the token authority keeps.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // Users.
+    /// Adds a user; a taken name is a conflict.
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    /// A user by id.
+    async fn user(&self, id: &str) -> Result<Option<User>>;
+    /// A user by name.
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// Every user, oldest first.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Sets a user's instance role.
+    async fn set_role(&self, user_id: &str, role: Role) -> Result<()>;
+
+    // Organizations.
+    /// Adds an organization with its first admin, in one transaction.
+    async fn insert_org(&self, org: &Org, admin_user_id: &str) -> Result<()>;
+    /// An organization by id.
+    async fn org(&self, id: &str) -> Result<Option<Org>>;
+    /// The organizations a user belongs to, with their role.
+    async fn orgs_of_user(&self, user_id: &str) -> Result<Vec<OrgWithRole>>;
+    /// A user's role in an organization, if a member.
+    async fn membership(&self, org_id: &str, user_id: &str) -> Result<Option<OrgRole>>;
+    /// The members of an organization.
+    async fn members(&self, org_id: &str) -> Result<Vec<Member>>;
+    /// Adds a member or changes their role.
+    async fn put_member(&self, org_id: &str, user_id: &str, role: OrgRole) -> Result<()>;
+    /// Removes a member; false when they were not one.
+    async fn remove_member(&self, org_id: &str, user_id: &str) -> Result<bool>;
+
+    // Projects.
+    /// Adds a project; a name taken by the same owner is a conflict.
+    async fn insert_project(&self, project: &Project) -> Result<()>;
+    /// A project by id.
+    async fn project(&self, id: &str) -> Result<Option<Project>>;
+    /// Projects owned by any of `owners`.
+    async fn projects_of(&self, owners: &[Owner]) -> Result<Vec<Project>>;
+    /// Changes a project's name and repository URL.
+    async fn update_project(&self, project: &Project) -> Result<()>;
+
+    // Tokens.
+    /// Adds a token with the hash of its value.
+    async fn insert_token(&self, token: &Token, hash: &[u8]) -> Result<()>;
+    /// The token whose value hashes to `hash`.
+    async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<Token>>;
+    /// A token by id.
+    async fn token(&self, id: &str) -> Result<Option<Token>>;
+    /// The tokens of one kind held by one owner, newest first.
+    async fn tokens_of(&self, kind: TokenKind, owner: &Owner) -> Result<Vec<Token>>;
+    /// Changes a token's label and description.
+    async fn update_token_text(&self, id: &str, label: &str, description: &str) -> Result<()>;
+    /// Replaces a token's value: the old hash stops matching the moment this returns.
+    async fn replace_token_value(&self, id: &str, hash: &[u8], hint: &str, by: &str) -> Result<()>;
+    /// Deletes a token; false when there was none.
+    async fn delete_token(&self, id: &str) -> Result<bool>;
+    /// Marks a token revoked.
+    async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Records the latest uses of tokens; never moves `last_used_at` backwards.
+    async fn record_usage(&self, usage: &[Usage]) -> Result<()>;
+    /// The number of tokens stored.
+    async fn token_count(&self) -> Result<i64>;
+
+    // Runs, agents, pipelines, secrets.
+    /// Queues a run.
+    async fn insert_run(&self, run: &Run) -> Result<()>;
+    /// A project's runs, newest first.
+    async fn runs(&self, project_id: &str, limit: i64) -> Result<Vec<Run>>;
+    /// Gives the oldest queued run of `owner`'s projects to `agent_id`, atomically.
+    async fn claim_run(&self, owner: &Owner, agent_id: &str) -> Result<Option<Run>>;
+    /// Adds an agent.
+    async fn insert_agent(&self, agent: &Agent) -> Result<()>;
+    /// An agent by id.
+    async fn agent(&self, id: &str) -> Result<Option<Agent>>;
+    /// Agents of any of `owners`.
+    async fn agents_of(&self, owners: &[Owner]) -> Result<Vec<Agent>>;
+    /// Records an agent's status.
+    async fn set_agent_status(&self, id: &str, status: AgentStatus, at: DateTime<Utc>) -> Result<()>;
+    /// Writes a pipeline file.
+    async fn put_pipeline(&self, pipeline: &Pipeline) -> Result<()>;
+    /// Reads a pipeline file.
+    async fn pipeline(&self, project_id: &str, name: &str) -> Result<Option<Pipeline>>;
+    /// Writes a secret's value.
+    async fn put_secret(&self, project_id: &str, name: &str, value: &[u8], at: DateTime<Utc>) -> Result<()>;
+    /// A secret's metadata (never its value).
+    async fn secret_info(&self, project_id: &str, name: &str) -> Result<Option<SecretInfo>>;
+    /// Deletes a secret; false when there was none.
+    async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool>;
+
+    // Sessions and audit.
+    /// Records a new login session.
+    async fn insert_session(&self, session: &SessionRecord, at: DateTime<Utc>) -> Result<()>;
+    /// A login session by id.
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
+    /// Ends a login session.
+    async fn revoke_session(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Appends to the audit log.
+    async fn append_audit(&self, event: &AuditEvent) -> Result<()>;
+    /// The newest audit entries, newest first.
+    async fn audit(&self, limit: i64) -> Result<Vec<AuditEvent>>;
+}

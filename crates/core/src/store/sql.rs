@@ -1,0 +1,746 @@
+//! [`Store`] over SQL through sqlx's `Any` driver.
+//!
+//! The SQL is written once for both SQLite and PostgreSQL: `$n` placeholders (SQLite reads them
+//! as numbered parameters), `BIGINT` milliseconds for instants, text ids, no booleans. Each
+//! backend has its own migrations folder because their DDL dialects differ.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+use super::{SessionRecord, Store, Usage};
+use crate::clock::{from_millis, to_millis};
+use crate::error::{Error, Result};
+use crate::model::{
+    Agent, AgentStatus, AuditEvent, Member, Org, OrgRole, OrgWithRole, Owner, OwnerKind, Pipeline, Project, Role, Run,
+    RunStatus, SecretInfo, Token, User, UserRef,
+};
+use crate::scope::Scopes;
+use crate::token::TokenKind;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQL store.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+}
+
+const TOKEN_COLUMNS: &str = "id, kind, hint, label, description, scopes, owner_kind, owner_id, created_by, \
+     created_at, expires_at, last_used_at, last_used_ip, revoked_at";
+const RUN_COLUMNS: &str = "id, project_id, status, created_at, triggered_by, agent_id";
+const AGENT_COLUMNS: &str = "id, name, owner_kind, owner_id, token_id, status, last_seen_at, created_at";
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite store at `path` and brings its schema up to date.
+    ///
+    /// The file is made readable by its owner only before SQLite opens it; the connection runs in
+    /// WAL mode with foreign keys on and a busy timeout, so concurrent writers wait instead of
+    /// failing.
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        create_private_file(path)?;
+        let url = format!("sqlite://{}?mode=rwc", encode_path(path));
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for benchmarks that fill the store in bulk.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e: std::io::Error| Error::Internal(format!("cannot prepare the store file {}: {e}", path.display()));
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| Error::Internal(format!("cannot prepare the store file {}: {e}", path.display())))
+}
+
+/// Escapes the characters that would end the path part of a `sqlite://` URL.
+fn encode_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn conflict_on_unique(e: sqlx::Error, what: &str) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what.to_owned()),
+        _ => e.into(),
+    }
+}
+
+fn millis_opt(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(to_millis)
+}
+
+fn owner_of(row: &AnyRow) -> Result<Owner> {
+    let kind: String = row.try_get("owner_kind")?;
+    let kind = OwnerKind::from_name(&kind).ok_or_else(|| Error::Internal(format!("unknown owner kind {kind}")))?;
+    Ok(Owner { kind, id: row.try_get("owner_id")? })
+}
+
+fn user_of(row: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: Role::from_name(&row.try_get::<String, _>("role")?),
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+fn org_of(row: &AnyRow) -> Result<Org> {
+    Ok(Org { id: row.try_get("id")?, name: row.try_get("name")?, created_at: from_millis(row.try_get("created_at")?) })
+}
+
+fn project_of(row: &AnyRow) -> Result<Project> {
+    Ok(Project {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        owner: owner_of(row)?,
+        repository_url: row.try_get("repository_url")?,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+fn token_of(row: &AnyRow) -> Result<Token> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Token {
+        id: row.try_get("id")?,
+        kind: TokenKind::from_name(&kind).ok_or_else(|| Error::Internal(format!("unknown token kind {kind}")))?,
+        label: row.try_get("label")?,
+        description: row.try_get("description")?,
+        scopes: Scopes::from_space_separated(&row.try_get::<String, _>("scopes")?)?,
+        owner: owner_of(row)?,
+        created_at: from_millis(row.try_get("created_at")?),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
+        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_millis),
+        last_used_ip: row.try_get("last_used_ip")?,
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+        hint: row.try_get("hint")?,
+        created_by: row.try_get("created_by")?,
+    })
+}
+
+fn run_of(row: &AnyRow) -> Result<Run> {
+    Ok(Run {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        status: RunStatus::from_name(&row.try_get::<String, _>("status")?),
+        created_at: from_millis(row.try_get("created_at")?),
+        triggered_by: row.try_get("triggered_by")?,
+        agent_id: row.try_get("agent_id")?,
+    })
+}
+
+fn agent_of(row: &AnyRow) -> Result<Agent> {
+    Ok(Agent {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        owner: owner_of(row)?,
+        token_id: row.try_get("token_id")?,
+        status: AgentStatus::from_name(&row.try_get::<String, _>("status")?),
+        last_seen_at: from_millis(row.try_get("last_seen_at")?),
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+fn audit_of(row: &AnyRow) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: row.try_get("id")?,
+        at: from_millis(row.try_get("at")?),
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        ip: row.try_get("ip")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+/// `(owner_kind = $k AND owner_id = $k+1) OR …` for a list of owners, numbered from `first`.
+fn owners_clause(owners: &[Owner], first: usize) -> String {
+    if owners.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    (0..owners.len())
+        .map(|i| format!("(owner_kind = ${} AND owner_id = ${})", first + 2 * i, first + 2 * i + 1))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+fn collect<T>(rows: Vec<AnyRow>, f: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn insert_user(&self, user: &User) -> Result<()> {
+        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(to_millis(user.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_on_unique(e, &format!("the name {:?} is taken", user.name)))?;
+        Ok(())
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, name, role, created_at FROM users ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        collect(rows, user_of)
+    }
+
+    async fn set_role(&self, user_id: &str, role: Role) -> Result<()> {
+        sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_org(&self, org: &Org, admin_user_id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&org.id)
+            .bind(&org.name)
+            .bind(to_millis(org.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, &format!("an organization named {:?} exists", org.name)))?;
+        sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')")
+            .bind(&org.id)
+            .bind(admin_user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn org(&self, id: &str) -> Result<Option<Org>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM orgs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(org_of).transpose()
+    }
+
+    async fn orgs_of_user(&self, user_id: &str) -> Result<Vec<OrgWithRole>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.name, o.created_at, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id \
+             WHERE m.user_id = $1 ORDER BY o.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let org = org_of(r)?;
+                Ok(OrgWithRole {
+                    id: org.id,
+                    name: org.name,
+                    created_at: org.created_at,
+                    role: Some(OrgRole::from_name(&r.try_get::<String, _>("role")?)),
+                })
+            })
+            .collect()
+    }
+
+    async fn membership(&self, org_id: &str, user_id: &str) -> Result<Option<OrgRole>> {
+        let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(OrgRole::from_name(&r.try_get::<String, _>("role")?))).transpose()
+    }
+
+    async fn members(&self, org_id: &str) -> Result<Vec<Member>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = $1 ORDER BY u.name",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Member {
+                    user: UserRef { id: r.try_get("id")?, name: r.try_get("name")? },
+                    role: OrgRole::from_name(&r.try_get::<String, _>("role")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn put_member(&self, org_id: &str, user_id: &str, role: OrgRole) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_member(&self, org_id: &str, user_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_project(&self, p: &Project) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO projects (id, name, owner_kind, owner_id, repository_url, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(p.owner.kind.as_str())
+        .bind(&p.owner.id)
+        .bind(p.repository_url.as_deref())
+        .bind(to_millis(p.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, &format!("the owner already has a project named {:?}", p.name)))?;
+        Ok(())
+    }
+
+    async fn project(&self, id: &str) -> Result<Option<Project>> {
+        let row = sqlx::query(
+            "SELECT id, name, owner_kind, owner_id, repository_url, created_at FROM projects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(project_of).transpose()
+    }
+
+    async fn projects_of(&self, owners: &[Owner]) -> Result<Vec<Project>> {
+        let sql = format!(
+            "SELECT id, name, owner_kind, owner_id, repository_url, created_at FROM projects WHERE {} \
+             ORDER BY name, id",
+            owners_clause(owners, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for o in owners {
+            q = q.bind(o.kind.as_str()).bind(&o.id);
+        }
+        collect(q.fetch_all(&self.pool).await?, project_of)
+    }
+
+    async fn update_project(&self, p: &Project) -> Result<()> {
+        sqlx::query("UPDATE projects SET name = $1, repository_url = $2 WHERE id = $3")
+            .bind(&p.name)
+            .bind(p.repository_url.as_deref())
+            .bind(&p.id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_on_unique(e, &format!("the owner already has a project named {:?}", p.name)))?;
+        Ok(())
+    }
+
+    async fn insert_token(&self, t: &Token, hash: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tokens (id, kind, hash, hint, label, description, scopes, owner_kind, owner_id, \
+             created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&t.id)
+        .bind(t.kind.as_str())
+        .bind(hash)
+        .bind(&t.hint)
+        .bind(&t.label)
+        .bind(&t.description)
+        .bind(t.scopes.to_space_separated())
+        .bind(t.owner.kind.as_str())
+        .bind(&t.owner.id)
+        .bind(t.created_by.as_deref())
+        .bind(to_millis(t.created_at))
+        .bind(millis_opt(t.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1");
+        let row = sqlx::query(&sql).bind(hash).fetch_optional(&self.pool).await?;
+        row.as_ref().map(token_of).transpose()
+    }
+
+    async fn token(&self, id: &str) -> Result<Option<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(token_of).transpose()
+    }
+
+    async fn tokens_of(&self, kind: TokenKind, owner: &Owner) -> Result<Vec<Token>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE kind = $1 AND owner_kind = $2 AND owner_id = $3 \
+             ORDER BY created_at DESC, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(kind.as_str())
+            .bind(owner.kind.as_str())
+            .bind(&owner.id)
+            .fetch_all(&self.pool)
+            .await?;
+        collect(rows, token_of)
+    }
+
+    async fn update_token_text(&self, id: &str, label: &str, description: &str) -> Result<()> {
+        sqlx::query("UPDATE tokens SET label = $1, description = $2 WHERE id = $3")
+            .bind(label)
+            .bind(description)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn replace_token_value(&self, id: &str, hash: &[u8], hint: &str, by: &str) -> Result<()> {
+        sqlx::query("UPDATE tokens SET hash = $1, hint = $2, created_by = $3 WHERE id = $4")
+            .bind(hash)
+            .bind(hint)
+            .bind(by)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM tokens WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_usage(&self, usage: &[Usage]) -> Result<()> {
+        if usage.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for u in usage {
+            sqlx::query(
+                "UPDATE tokens SET last_used_at = $1, last_used_ip = $2 \
+                 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at < $1)",
+            )
+            .bind(to_millis(u.at))
+            .bind(u.ip.as_deref())
+            .bind(&u.token_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM tokens").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    async fn insert_run(&self, r: &Run) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO runs (id, project_id, status, created_at, triggered_by, agent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&r.id)
+        .bind(&r.project_id)
+        .bind(r.status.as_str())
+        .bind(to_millis(r.created_at))
+        .bind(r.triggered_by.as_deref())
+        .bind(r.agent_id.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn runs(&self, project_id: &str, limit: i64) -> Result<Vec<Run>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2");
+        let rows = sqlx::query(&sql).bind(project_id).bind(limit).fetch_all(&self.pool).await?;
+        collect(rows, run_of)
+    }
+
+    async fn claim_run(&self, owner: &Owner, agent_id: &str) -> Result<Option<Run>> {
+        // Two agents may race for the same run: the conditional update lets exactly one win, and
+        // the loser looks again.
+        for _ in 0..8 {
+            let sql = "SELECT r.id, r.project_id, r.status, r.created_at, r.triggered_by, r.agent_id FROM runs r \
+                 JOIN projects p ON p.id = r.project_id \
+                 WHERE r.status = 'queued' AND p.owner_kind = $1 AND p.owner_id = $2 \
+                 ORDER BY r.created_at, r.id LIMIT 1";
+            let row = sqlx::query(sql).bind(owner.kind.as_str()).bind(&owner.id).fetch_optional(&self.pool).await?;
+            let Some(mut run) = row.as_ref().map(run_of).transpose()? else {
+                return Ok(None);
+            };
+            let done =
+                sqlx::query("UPDATE runs SET status = 'running', agent_id = $1 WHERE id = $2 AND status = 'queued'")
+                    .bind(agent_id)
+                    .bind(&run.id)
+                    .execute(&self.pool)
+                    .await?;
+            if done.rows_affected() == 1 {
+                run.status = RunStatus::Running;
+                run.agent_id = Some(agent_id.to_owned());
+                return Ok(Some(run));
+            }
+        }
+        Err(Error::Conflict("other agents claimed every run first; try again".into()))
+    }
+
+    async fn insert_agent(&self, a: &Agent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agents (id, name, owner_kind, owner_id, token_id, status, last_seen_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&a.id)
+        .bind(&a.name)
+        .bind(a.owner.kind.as_str())
+        .bind(&a.owner.id)
+        .bind(&a.token_id)
+        .bind(a.status.as_str())
+        .bind(to_millis(a.last_seen_at))
+        .bind(to_millis(a.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn agent(&self, id: &str) -> Result<Option<Agent>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(agent_of).transpose()
+    }
+
+    async fn agents_of(&self, owners: &[Owner]) -> Result<Vec<Agent>> {
+        let sql = format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE {} ORDER BY created_at DESC, id",
+            owners_clause(owners, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for o in owners {
+            q = q.bind(o.kind.as_str()).bind(&o.id);
+        }
+        collect(q.fetch_all(&self.pool).await?, agent_of)
+    }
+
+    async fn set_agent_status(&self, id: &str, status: AgentStatus, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE agents SET status = $1, last_seen_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_pipeline(&self, p: &Pipeline) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pipelines (project_id, name, content, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project_id, name) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at",
+        )
+        .bind(&p.project_id)
+        .bind(&p.name)
+        .bind(&p.content)
+        .bind(to_millis(p.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn pipeline(&self, project_id: &str, name: &str) -> Result<Option<Pipeline>> {
+        let row = sqlx::query(
+            "SELECT project_id, name, content, updated_at FROM pipelines WHERE project_id = $1 AND name = $2",
+        )
+        .bind(project_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Pipeline {
+                project_id: r.try_get("project_id")?,
+                name: r.try_get("name")?,
+                content: r.try_get("content")?,
+                updated_at: from_millis(r.try_get("updated_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_secret(&self, project_id: &str, name: &str, value: &[u8], at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO secrets (project_id, name, value, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(project_id)
+        .bind(name)
+        .bind(value)
+        .bind(to_millis(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn secret_info(&self, project_id: &str, name: &str) -> Result<Option<SecretInfo>> {
+        let row = sqlx::query("SELECT project_id, name, updated_at FROM secrets WHERE project_id = $1 AND name = $2")
+            .bind(project_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SecretInfo {
+                project_id: r.try_get("project_id")?,
+                name: r.try_get("name")?,
+                updated_at: from_millis(r.try_get("updated_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM secrets WHERE project_id = $1 AND name = $2")
+            .bind(project_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_session(&self, s: &SessionRecord, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(&s.id)
+            .bind(&s.user_id)
+            .bind(to_millis(at))
+            .bind(to_millis(s.expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                expires_at: from_millis(r.try_get("expires_at")?),
+                revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+            })
+        })
+        .transpose()
+    }
+
+    async fn revoke_session(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&e.id)
+        .bind(to_millis(e.at))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(e.ip.as_deref())
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit(&self, limit: i64) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, outcome, ip, detail FROM audit ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        collect(rows, audit_of)
+    }
+}

@@ -1,0 +1,200 @@
+// The JSON shapes of Tessera's REST API (v1), field for field as the server writes them.
+// Hand-written for now; they are to be replaced by types generated from the Rust crates, so
+// every API type lives in this one file and nothing here may add or rename a field.
+
+/** An RFC 3339 timestamp as the server writes it. */
+export type Timestamp = string;
+
+/** The seven token scopes, exactly as the API spells them. */
+export type Scope =
+  | 'trigger'
+  | 'read'
+  | 'pipeline:write'
+  | 'repo:write'
+  | 'secret:write'
+  | 'token:admin'
+  | 'org:admin';
+
+export type TokenKind = 'pat' | 'org' | 'agent' | 'trigger';
+
+export type OwnerKind = 'user' | 'org' | 'project';
+
+export interface Owner {
+  kind: OwnerKind;
+  id: string;
+}
+
+/** A token as every list and read returns it: never the value, only its hint. */
+export interface Token {
+  id: string;
+  kind: TokenKind;
+  label: string;
+  description: string;
+  scopes: Scope[];
+  owner: Owner;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  last_used_ip: string | null;
+  hint: string;
+}
+
+/** The create (201) and rotate (200) answers: the token plus its value, shown once. */
+export interface TokenWithValue extends Token {
+  token: string;
+}
+
+export interface NewScopedToken {
+  label: string;
+  description?: string;
+  scopes: Scope[];
+  expires_at?: Timestamp | null;
+}
+
+/** Agent and trigger tokens carry no scopes. */
+export interface NewUnscopedToken {
+  label: string;
+  description?: string;
+  expires_at?: Timestamp | null;
+}
+
+export interface TokenPatch {
+  label?: string;
+  description?: string;
+}
+
+export type Role = 'admin' | 'member';
+
+export interface OrgMembership {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export type ProviderKind = 'oidc' | 'github' | 'gitlab' | 'bitbucket';
+
+export type IdentityStatus = 'connected' | 'expired' | 'disconnected';
+
+export interface Identity {
+  id: string;
+  provider: string;
+  provider_kind: ProviderKind;
+  subject: string;
+  display_name: string;
+  status: IdentityStatus;
+  expires_at: Timestamp | null;
+}
+
+export interface Me {
+  id: string;
+  name: string;
+  role: Role;
+  created_at: Timestamp;
+  identities: Identity[];
+  orgs: OrgMembership[];
+}
+
+/** A configured identity provider. The server adds authorization details the UI does not read. */
+export interface Provider {
+  id: string;
+  kind: ProviderKind;
+  name: string;
+}
+
+export type AgentStatus = 'online' | 'busy' | 'offline';
+
+export interface Agent {
+  id: string;
+  name: string;
+  owner: Owner;
+  token_id: string;
+  status: AgentStatus;
+  last_seen_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface Org {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+  role: Role;
+}
+
+export interface NewOrg {
+  name: string;
+}
+
+export interface UserRef {
+  id: string;
+  name: string;
+}
+
+export interface Member {
+  user: UserRef;
+  role: Role;
+}
+
+export interface NewMember {
+  /** A user id or a user name. */
+  user: string;
+  role: Role;
+}
+
+export interface MemberRemoval {
+  user: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  owner: Owner;
+  repository_url: string | null;
+  created_at: Timestamp;
+}
+
+export interface NewProject {
+  name: string;
+  org?: string;
+  repository_url?: string;
+}
+
+export interface ProjectPatch {
+  name?: string;
+  repository_url?: string | null;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface Run {
+  id: string;
+  project_id: string;
+  status: RunStatus;
+  created_at: Timestamp;
+  agent_id: string | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  ip: string | null;
+  detail: string | null;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  role: Role;
+  created_at: Timestamp;
+}
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+  };
+}

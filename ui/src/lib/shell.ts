@@ -1,0 +1,188 @@
+// The desktop shell's commands, the only place the UI calls Tauri.
+// The shell does what a webview must not: the browser sign-in (RFC 8252 loopback), the
+// clipboard, the keyring and the preferences file. Each function forwards to one command;
+// components import these functions and tests replace this module.
+//
+// Outside Tauri (`npm run dev` in a browser) a development stand-in answers instead, so the
+// screens can be worked on against `tessera serve` with a session from `tessera admin session`.
+
+import { invoke, isTauri } from '@tauri-apps/api/core';
+import { clearIfUnchanged } from './clipboard';
+
+/** Where the API is: the embedded local server or a team server. */
+export interface ServerInfo {
+  base_url: string;
+  mode: 'local' | 'team';
+}
+
+/** A login session the shell obtained; the UI builds its API client from it. */
+export interface Session {
+  base_url: string;
+  token: string;
+  expires_at: string;
+}
+
+export type Theme = 'light' | 'dark' | 'system';
+
+export type ServerPreference = { kind: 'local' } | { kind: 'team'; url: string };
+
+/** The preferences the shell keeps in its store (never secrets). */
+export interface Preferences {
+  theme: Theme;
+  clipboard_clear_seconds: number;
+  server: ServerPreference;
+}
+
+/** A failed shell command, `{code, message}` like the API's errors. */
+export class ShellError extends Error {
+  override readonly name = 'ShellError';
+
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_PREFERENCES: Preferences = {
+  theme: 'system',
+  clipboard_clear_seconds: 30,
+  server: { kind: 'local' },
+};
+
+/** The code a cancelled browser sign-in rejects with; the UI treats it as no error at all. */
+export const CANCELLED = 'cancelled';
+
+function toShellError(error: unknown): ShellError {
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { code?: unknown; message?: unknown };
+    if (typeof e.message === 'string' && e.message.trim() !== '') {
+      return new ShellError(typeof e.code === 'string' ? e.code : 'unknown', e.message);
+    }
+  }
+  if (typeof error === 'string' && error.trim() !== '') {
+    return new ShellError('unknown', error);
+  }
+  return new ShellError('unknown', 'The desktop app could not complete that action.');
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toShellError(error);
+  }
+}
+
+// The development stand-in, used only outside Tauri.
+
+const notInDesktop = () =>
+  new ShellError('unavailable', 'This needs the Tessera desktop app.');
+
+let browserPreferences: Preferences = structuredClone(DEFAULT_PREFERENCES);
+
+function devServerUrl(): string {
+  return import.meta.env.VITE_TESSERA_API_URL ?? 'http://127.0.0.1:7878';
+}
+
+function devSession(): Session {
+  // Only a development server reads the variable, so a production bundle never embeds a token.
+  if (import.meta.env.DEV && import.meta.env.VITE_TESSERA_TOKEN) {
+    return {
+      base_url: devServerUrl(),
+      token: import.meta.env.VITE_TESSERA_TOKEN,
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+  }
+  throw new ShellError(
+    'unavailable',
+    'Signing in needs the Tessera desktop app. In a browser, start the dev server with VITE_TESSERA_TOKEN set to a session from "tessera admin session NAME".',
+  );
+}
+
+// The commands.
+
+/** `server_info` → ServerInfo: the API the app talks to before anyone signs in. */
+export function serverInfo(): Promise<ServerInfo> {
+  if (!isTauri()) return Promise.resolve({ base_url: devServerUrl(), mode: 'team' });
+  return call('server_info');
+}
+
+/** `current_session` → Session | null: a session still valid from earlier, if any. */
+export function currentSession(): Promise<Session | null> {
+  if (!isTauri()) return Promise.resolve(null);
+  return call('current_session');
+}
+
+/** `start_local` → Session: use the embedded server as the local account. */
+export function startLocal(): Promise<Session> {
+  if (!isTauri()) return Promise.resolve().then(devSession);
+  return call('start_local');
+}
+
+/** `sign_in {providerId}` → Session: the system-browser flow; rejects with code `cancelled`. */
+export function signIn(providerId: string): Promise<Session> {
+  if (!isTauri()) return Promise.reject(notInDesktop());
+  return call('sign_in', { providerId });
+}
+
+/** `cancel_sign_in` → null: stops waiting for the browser. */
+export function cancelSignIn(): Promise<void> {
+  if (!isTauri()) return Promise.resolve();
+  return call('cancel_sign_in');
+}
+
+/** `sign_out` → null: the shell forgets the session it keeps. */
+export function signOut(): Promise<void> {
+  if (!isTauri()) return Promise.resolve();
+  return call('sign_out');
+}
+
+/** `link_identity {providerId}` → null: the browser flow, then POST /api/v1/user/identities. */
+export function linkIdentity(providerId: string): Promise<void> {
+  if (!isTauri()) return Promise.reject(notInDesktop());
+  return call('link_identity', { providerId });
+}
+
+/** `copy_to_clipboard {text}` → null */
+export async function copyToClipboard(text: string): Promise<void> {
+  if (!isTauri()) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      throw new ShellError('clipboard', 'Tessera could not write to the clipboard.');
+    }
+    return;
+  }
+  return call('copy_to_clipboard', { text });
+}
+
+/** `clear_clipboard_if_unchanged {text}` → boolean: empties the clipboard if it still holds `text`. */
+export function clearClipboardIfUnchanged(text: string): Promise<boolean> {
+  if (!isTauri()) {
+    return clearIfUnchanged(
+      {
+        read: () => navigator.clipboard.readText(),
+        write: (value) => navigator.clipboard.writeText(value),
+      },
+      text,
+    );
+  }
+  return call('clear_clipboard_if_unchanged', { text });
+}
+
+/** `get_preferences` → Preferences */
+export function getPreferences(): Promise<Preferences> {
+  if (!isTauri()) return Promise.resolve(structuredClone(browserPreferences));
+  return call('get_preferences');
+}
+
+/** `set_preferences {preferences}` → Preferences (as stored). */
+export function setPreferences(preferences: Preferences): Promise<Preferences> {
+  if (!isTauri()) {
+    browserPreferences = structuredClone(preferences);
+    return Promise.resolve(structuredClone(browserPreferences));
+  }
+  return call('set_preferences', { preferences });
+}
