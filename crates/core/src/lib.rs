@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod authority;
 pub mod clock;
+pub mod data_dir;
 pub mod error;
 pub mod id;
 pub mod last_used;
@@ -19,6 +20,7 @@ pub mod store;
 pub mod token;
 
 pub use authority::{Authority, Caller, Credential};
+pub use data_dir::DataDir;
 pub use error::{Error, Result};
 pub use scope::{Scope, Scopes};
 pub use secret::Secret;
