@@ -1,1 +1,313 @@
-fn main() {}
+//! `tessera`: serve the API, administer the local store offline, and manage tokens as a client
+//! of the REST API. Every command takes `--json`; `TESSERA_DATA_DIR` redirects every path.
+
+mod client;
+mod output;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use tessera_core::clock::SystemClock;
+use tessera_core::model::Role;
+use tessera_core::token::{self, FormatError};
+use tessera_core::{Authority, DataDir, Scopes};
+
+use crate::client::Client;
+use crate::output::Out;
+
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about = "Tessera: tokens you can trust, from one place")]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the REST API.
+    Serve {
+        /// The store: a SQLite file path (default: tessera.db in the data directory).
+        #[arg(long)]
+        db: Option<String>,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+    },
+    /// Administer the local store directly (bootstrap and recovery).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Inspect and manage tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account.
+    CreateUser {
+        /// The account name.
+        name: String,
+        /// Make it an instance administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Mint a one-hour login session for an account and print it.
+    Session {
+        /// The account name or id.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Remote {
+    /// The server's URL.
+    #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:7878")]
+    server: String,
+    /// A login session or a token with the rights needed.
+    #[arg(long, env = "TESSERA_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct Target {
+    /// Organization tokens (or organization agent tokens with --agent) of this organization id.
+    #[arg(long, conflicts_with = "project")]
+    org: Option<String>,
+    /// Trigger tokens of this project id.
+    #[arg(long)]
+    project: Option<String>,
+    /// Agent tokens instead of access tokens.
+    #[arg(long, conflicts_with = "project")]
+    agent: bool,
+}
+
+impl Target {
+    fn path(&self) -> String {
+        match (&self.org, &self.project, self.agent) {
+            (Some(org), _, false) => format!("/api/v1/orgs/{org}/tokens"),
+            (Some(org), _, true) => format!("/api/v1/orgs/{org}/agent-tokens"),
+            (None, Some(p), _) => format!("/api/v1/projects/{p}/trigger-tokens"),
+            (None, None, true) => "/api/v1/user/agent-tokens".to_owned(),
+            (None, None, false) => "/api/v1/user/tokens".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Check a token value's shape and checksum, offline.
+    Inspect {
+        /// The value.
+        value: String,
+    },
+    /// Create a token and print its value once.
+    Create {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        target: Target,
+        /// A short name.
+        #[arg(long)]
+        label: String,
+        /// A longer note.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A scope (repeat for several): trigger, read, pipeline:write, repo:write, secret:write,
+        /// token:admin, org:admin.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Expire after this many days.
+        #[arg(long, conflicts_with = "expires_at")]
+        expires_in_days: Option<u32>,
+        /// Expire at this instant (RFC 3339).
+        #[arg(long)]
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// List tokens.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Give a token a new value; the old one stops working at once.
+    Rotate {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        target: Target,
+        /// The token's id.
+        id: String,
+    },
+    /// Revoke a token or session by its value (RFC 7009); needs no other credential.
+    Revoke {
+        /// The server's URL.
+        #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:7878")]
+        server: String,
+        /// The value to revoke.
+        value: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out::new(cli.json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return out.fail(&anyhow::anyhow!("cannot start: {e}")),
+    };
+    match runtime.block_on(run(cli.command, &out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => out.fail(&e),
+    }
+}
+
+async fn run(command: Command, out: &Out) -> Result<()> {
+    match command {
+        Command::Serve { db, listen } => serve(db, listen, out).await,
+        Command::Admin(AdminCommand::CreateUser { name, admin }) => {
+            let auth = open_local(None).await?;
+            let user = auth.create_user(&name, if admin { Role::Admin } else { Role::Member }).await?;
+            out.value(&user, || format!("created {} ({}, {})", user.name, user.id, user.role.as_str()));
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Session { name }) => {
+            let auth = open_local(None).await?;
+            let (_, s) = auth.issue_session(&name).await?;
+            let v = json!({"token": s.token.expose(), "expires_at": s.expires_at});
+            out.value(&v, || s.token.expose().to_owned());
+            Ok(())
+        }
+        Command::Token(t) => token(t, out).await,
+    }
+}
+
+async fn open_local(db: Option<&str>) -> Result<Authority> {
+    let dir = DataDir::from_env()?;
+    if let Some(db) = db {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            bail!("PostgreSQL stores are not supported by this build yet; use a SQLite path");
+        }
+        dir.create()?;
+        let store = tessera_core::store::SqlStore::open_sqlite(std::path::Path::new(db)).await?;
+        let keys = tessera_core::session::SessionKeys::load_or_create(&dir.session_key())?;
+        return Ok(Authority::new(Arc::new(store), keys, Arc::new(SystemClock)));
+    }
+    Ok(dir.open_authority(Arc::new(SystemClock)).await?)
+}
+
+async fn serve(db: Option<String>, listen: SocketAddr, out: &Out) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let auth = Arc::new(open_local(db.as_deref()).await?);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    out.value(&json!({"listening": format!("http://{addr}")}), || format!("listening on http://{addr}"));
+    tessera_server::serve(listener, auth, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
+    match cmd {
+        TokenCommand::Inspect { value } => {
+            let value = value.trim();
+            let parsed = token::parse(value);
+            let v = json!({
+                "valid": parsed.is_ok(),
+                "kind": parsed.ok().map(|k| k.as_str()),
+                "checksum_valid": !matches!(parsed, Err(FormatError::Checksum) | Err(FormatError::Shape)),
+                "hint": parsed.is_ok().then(|| token::hint(value)),
+                "error": parsed.err().map(|e| e.to_string()),
+            });
+            out.value(&v, || match parsed {
+                Ok(k) => format!("a well-formed {} token ({}); checksum valid", k.as_str(), token::hint(value)),
+                Err(e) => format!("not valid: {e}"),
+            });
+            if parsed.is_err() {
+                bail!(Silent);
+            }
+            Ok(())
+        }
+        TokenCommand::Create { remote, target, label, description, scopes, expires_in_days, expires_at } => {
+            Scopes::parse(&scopes)?;
+            let expires_at = match (expires_in_days, expires_at) {
+                (Some(d), _) => Some(Utc::now() + Duration::days(i64::from(d))),
+                (None, at) => at,
+            };
+            let body = json!({"label": label, "description": description, "scopes": scopes, "expires_at": expires_at});
+            let v = Client::new(&remote.server, remote.token)?.post(&target.path(), &body).await?;
+            out.value(&v, || {
+                format!(
+                    "{}\n\nThis is the only time the value is shown: store it now.\n{} {} ({})",
+                    v["token"].as_str().unwrap_or_default(),
+                    v["kind"].as_str().unwrap_or_default(),
+                    v["id"].as_str().unwrap_or_default(),
+                    v["hint"].as_str().unwrap_or_default()
+                )
+            });
+            Ok(())
+        }
+        TokenCommand::List { remote, target } => {
+            let v = Client::new(&remote.server, remote.token)?.get(&target.path()).await?;
+            out.value(&v, || output::token_table(&v));
+            Ok(())
+        }
+        TokenCommand::Rotate { remote, target, id } => {
+            let v = Client::new(&remote.server, remote.token)?
+                .post(&format!("{}/{id}/rotate", target.path()), &json!({}))
+                .await?;
+            out.value(&v, || {
+                format!(
+                    "{}\n\nThe old value no longer works. This is the only time the new value is shown.",
+                    v["token"].as_str().unwrap_or_default()
+                )
+            });
+            Ok(())
+        }
+        TokenCommand::Revoke { server, value } => {
+            Client::new(&server, None)?.revoke(value.trim()).await?;
+            out.value(&json!({"revoked": true}), || "revoked (if the server knew it, it no longer works)".to_owned());
+            Ok(())
+        }
+    }
+}
+
+/// An error already reported on standard output; only the exit code remains to be set.
+#[derive(Debug)]
+struct Silent;
+
+impl std::fmt::Display for Silent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("")
+    }
+}
+
+impl std::error::Error for Silent {}

@@ -1,1 +1,63 @@
+//! Tessera's REST API: thin axum handlers over [`tessera_core::Authority`].
+//!
+//! Handlers translate HTTP to calls on the authority and its errors back to
+//! `{"error": {"code", "message"}}`; every rule lives in core. Bad input of any kind — bodies,
+//! headers, path parameters, oversized requests — becomes a 4xx with a sentence, never a 500.
 
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tessera_core::Authority;
+use tokio::net::TcpListener;
+
+/// The largest request body accepted: room for a 256 KiB pipeline file and its JSON framing.
+pub const BODY_LIMIT: usize = 512 * 1024;
+/// How often token usage is written to the store.
+pub const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The token authority.
+    pub authority: Arc<Authority>,
+}
+
+/// The API as an axum router.
+pub fn router(authority: Arc<Authority>) -> Router {
+    routes::routes()
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(error::ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on the server; the details are in its log",
+            ))
+        }))
+        .with_state(AppState { authority })
+}
+
+/// Serves the API on `listener` until `shutdown` completes, flushing token usage every
+/// [`USAGE_FLUSH_EVERY`] and once more on the way out.
+pub async fn serve(
+    listener: TcpListener,
+    authority: Arc<Authority>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let flusher = authority.spawn_usage_flusher(USAGE_FLUSH_EVERY);
+    let app = router(Arc::clone(&authority)).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    flusher.abort();
+    if let Err(e) = authority.flush_usage().await {
+        tracing::warn!(error = %e, "could not record the last token usage at shutdown");
+    }
+    served
+}

@@ -1,0 +1,118 @@
+//! Health, the signed-in account, sessions, introspection, revocation and administration.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tessera_core::authority::{Introspection, Me};
+use tessera_core::model::{AuditEvent, User};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Auth, ClientIp, FormOrJson};
+use crate::AppState;
+
+/// The answer of `/health`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+}
+
+/// Whether the server is up.
+#[utoipa::path(get, path = "/api/v1/health", tag = "meta", responses((status = 200, body = Health)))]
+pub async fn health() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+}
+
+/// The account behind a login session or a personal access token.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn me(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Me>> {
+    Ok(axum::Json(s.authority.me(&c).await?))
+}
+
+/// End the login session used for this request.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "account",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn end_session(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<StatusCode> {
+    s.authority.end_session(&c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of introspection and revocation requests.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TokenParam {
+    /// The token or session value.
+    pub token: String,
+    /// Ignored: Tessera knows every value's type from its shape.
+    #[serde(default)]
+    pub token_type_hint: Option<String>,
+}
+
+impl TokenParam {
+    fn value(&self) -> ApiResult<&str> {
+        let v = self.token.trim();
+        if v.is_empty() || v.len() > 8192 {
+            return Err(ApiError::invalid("the token parameter must hold a token or session value"));
+        }
+        Ok(v)
+    }
+}
+
+/// RFC 7662 introspection: what a value is and whether it works now. Needs a credential.
+#[utoipa::path(post, path = "/api/v1/tokens/introspect", tag = "tokens",
+    request_body(content = TokenParam, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Introspection), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn introspect(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    FormOrJson(p): FormOrJson<TokenParam>,
+) -> ApiResult<axum::Json<Introspection>> {
+    Ok(axum::Json(s.authority.introspect(&c, p.value()?).await?))
+}
+
+/// RFC 7009 revocation: anyone holding a value can revoke it. Always 200 for a well-formed
+/// request, whether the value was known or not.
+#[utoipa::path(post, path = "/api/v1/tokens/revoke", tag = "tokens",
+    request_body(content = TokenParam, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200), (status = 400, body = ErrorBody)))]
+pub async fn revoke(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    FormOrJson(p): FormOrJson<TokenParam>,
+) -> ApiResult<StatusCode> {
+    s.authority.revoke(p.value()?, ip.as_deref()).await?;
+    Ok(StatusCode::OK)
+}
+
+/// Paging of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// How many entries, newest first (1 to 1,000; 100 by default).
+    pub limit: Option<i64>,
+}
+
+/// The audit log. Instance administrators' login sessions only.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn audit(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::Json<Vec<AuditEvent>>> {
+    let Query(q) = q.map_err(|e| ApiError::invalid(format!("the query is not valid: {}", e.body_text())))?;
+    Ok(axum::Json(s.authority.audit_log(&c, q.limit.unwrap_or(100)).await?))
+}
+
+/// Every account. Instance administrators' login sessions only.
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn users(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Vec<User>>> {
+    Ok(axum::Json(s.authority.list_users(&c).await?))
+}
