@@ -27,10 +27,14 @@ pub fn new_id(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}_{}", random_base62(16)?))
 }
 
-/// True when `s` looks like an id this program could have made; used to turn a malformed path
-/// parameter into a 404 without a store lookup.
+/// True when `s` could be an id or a name this program accepts (letters, digits, `.`, `_`, `-`,
+/// not starting with `.`); used to turn a malformed path parameter into a 404 without a store
+/// lookup.
 pub fn plausible(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !s.is_empty()
+        && s.len() <= 100
+        && !s.starts_with('.')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 #[cfg(test)]
@@ -52,7 +56,8 @@ mod tests {
     fn ids_carry_their_prefix() -> Result<()> {
         let id = new_id("tok")?;
         assert!(id.starts_with("tok_") && id.len() == 20 && plausible(&id));
-        assert!(!plausible("../etc/passwd") && !plausible(""));
+        assert!(plausible("build.yml") && plausible("DEPLOY_KEY"));
+        assert!(!plausible("../etc/passwd") && !plausible("") && !plausible(".hidden") && !plausible("a b"));
         Ok(())
     }
 }

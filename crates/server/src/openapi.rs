@@ -28,7 +28,7 @@ use crate::routes::{account, agents, orgs, projects, tokens, TOKEN_COLLECTIONS};
         projects::delete_secret,
         agents::connect, agents::heartbeat, agents::claim, agents::list,
     ),
-    modifiers(&Bearer, &TokenCollections),
+    modifiers(&Bearer, &OperationIds, &TokenCollections),
 )]
 struct Doc;
 
@@ -41,6 +41,21 @@ impl Modify for Bearer {
             .description(Some("A login session (JWT) or a Tessera token (tsr_pat_…, tsr_org_…, tsr_agt_…, tsr_trg_…)"))
             .build();
         doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Handlers in different modules share names (`list`, `get`…): operation ids become
+/// `<tag>_<handler>` so that they are unique and generated clients can tell them apart.
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            for op in operations(item) {
+                let tag = op.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+                op.operation_id = op.operation_id.take().map(|id| format!("{tag}_{id}"));
+            }
+        }
     }
 }
 

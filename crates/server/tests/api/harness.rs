@@ -1,0 +1,142 @@
+//! Starts a real server and talks to it.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tessera_core::clock::ManualClock;
+use tessera_core::model::Role;
+use tessera_core::session::SessionKeys;
+use tessera_core::store::SqlStore;
+use tessera_core::Authority;
+
+pub struct Server {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub authority: Arc<Authority>,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+/// What came back.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub www_authenticate: Option<String>,
+}
+
+impl Reply {
+    /// The error code of an error reply.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self.body
+    }
+
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.code(), code, "body: {}", self.body);
+        let msg = self.body["error"]["message"].as_str().unwrap_or("");
+        assert!(!msg.is_empty(), "an error carries a sentence: {}", self.body);
+        self.body
+    }
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_sqlite(&dir.path().join("tessera.db")).await.unwrap();
+        let (keys, _) = SessionKeys::generate().unwrap();
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2031, 3, 1, 12, 0, 0).unwrap()));
+        let authority = Arc::new(Authority::new(Arc::new(store), keys, clock.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let a = Arc::clone(&authority);
+        let task = tokio::spawn(async move {
+            tessera_server::serve(listener, a, std::future::pending()).await.unwrap();
+        });
+        Server { base, clock, authority, http: reqwest::Client::new(), _dir: dir, _task: task }
+    }
+
+    /// Creates an account and returns a login session for it.
+    pub async fn user(&self, name: &str, admin: bool) -> String {
+        self.authority.create_user(name, if admin { Role::Admin } else { Role::Member }).await.unwrap();
+        self.session(name).await
+    }
+
+    pub async fn session(&self, name: &str) -> String {
+        let (_, s) = self.authority.issue_session(name).await.unwrap();
+        s.token.expose().to_owned()
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(a) = auth {
+            req = req.bearer_auth(a);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        reply(res).await
+    }
+
+    pub async fn get(&self, path: &str, auth: &str) -> Reply {
+        self.call(Method::GET, path, Some(auth), None).await
+    }
+
+    pub async fn post(&self, path: &str, auth: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(auth), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, auth: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(auth), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, auth: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(auth), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, auth: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(auth), None).await
+    }
+
+    /// Creates a token in `collection` and returns (its object, its value).
+    pub async fn token(&self, collection: &str, auth: &str, scopes: &[&str]) -> (Value, String) {
+        let body = self.post(collection, auth, json!({"label": "test", "scopes": scopes})).await.expect(201);
+        let value = body["token"].as_str().unwrap().to_owned();
+        (body, value)
+    }
+
+    pub async fn pat(&self, auth: &str, scopes: &[&str]) -> String {
+        self.token("/api/v1/user/tokens", auth, scopes).await.1
+    }
+
+    pub async fn id_of(&self, path: &str, auth: &str, body: Value) -> String {
+        self.post(path, auth, body).await.expect(201)["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends raw bytes, for malformed-input tests.
+    pub async fn raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+}
+
+async fn reply(res: reqwest::Response) -> Reply {
+    let status = res.status();
+    let www_authenticate = res.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let text = res.text().await.unwrap();
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    Reply { status, body, www_authenticate }
+}

@@ -1,0 +1,14 @@
+//! The REST API, driven over HTTP against a real server on 127.0.0.1 with a temporary data
+//! directory and a clock the tests move. One binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+mod agents;
+mod concurrency;
+mod malformed;
+mod openapi;
+mod orgs;
+mod projects;
+mod sessions;
+mod tokens;
