@@ -28,8 +28,9 @@ export default defineConfig({
     sourcemap: false,
   },
   test: {
-    environment: 'happy-dom',
+    environment: 'node',
     include: ['src/**/*.test.ts'],
     restoreMocks: true,
+    reporters: ['default', './scripts/summary-reporter.mjs'],
   },
 });
