@@ -25,8 +25,8 @@ export function duration(ms: number): string {
   if (abs < 90 * MINUTE) return count(1, 'hour');
   if (abs < 22 * HOUR) return count(Math.round(abs / HOUR), 'hour');
   if (abs < 36 * HOUR) return count(1, 'day');
-  if (abs < 26 * DAY) return count(Math.round(abs / DAY), 'day');
-  if (abs < 45 * DAY) return count(1, 'month');
+  // Days up to two months: a 30- or 90-day expiry should read in days, not "1 month".
+  if (abs < 60 * DAY) return count(Math.round(abs / DAY), 'day');
   if (abs < 320 * DAY) return count(Math.round(abs / MONTH), 'month');
   if (abs < 548 * DAY) return count(1, 'year');
   return count(Math.round(abs / YEAR), 'year');

@@ -320,8 +320,8 @@ export class ApiClient {
     return this.#request('POST', `/orgs/${segment(org)}/members`, body);
   }
 
-  /** DELETE /api/v1/orgs/{org}/members */
-  removeMember(org: string, body: MemberRemoval): Promise<Member[]> {
+  /** DELETE /api/v1/orgs/{org}/members (answers 204) */
+  removeMember(org: string, body: MemberRemoval): Promise<void> {
     return this.#request('DELETE', `/orgs/${segment(org)}/members`, body);
   }
 

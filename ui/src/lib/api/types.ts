@@ -36,6 +36,8 @@ export interface Token {
   expires_at: Timestamp | null;
   last_used_at: Timestamp | null;
   last_used_ip: string | null;
+  /** Set once someone revoked the value (RFC 7009); the token no longer works. */
+  revoked_at: Timestamp | null;
   hint: string;
 }
 
@@ -65,12 +67,6 @@ export interface TokenPatch {
 
 export type Role = 'admin' | 'member';
 
-export interface OrgMembership {
-  id: string;
-  name: string;
-  role: Role;
-}
-
 export type ProviderKind = 'oidc' | 'github' | 'gitlab' | 'bitbucket';
 
 export type IdentityStatus = 'connected' | 'expired' | 'disconnected';
@@ -90,8 +86,9 @@ export interface Me {
   name: string;
   role: Role;
   created_at: Timestamp;
-  identities: Identity[];
-  orgs: OrgMembership[];
+  /** Linked identities; servers before linked accounts leave this out. */
+  identities?: Identity[];
+  orgs: Org[];
 }
 
 /** A configured identity provider. The server adds authorization details the UI does not read. */
@@ -109,15 +106,16 @@ export interface Agent {
   owner: Owner;
   token_id: string;
   status: AgentStatus;
-  last_seen_at: Timestamp | null;
+  last_seen_at: Timestamp;
   created_at: Timestamp;
 }
 
+/** An organization with the caller's role in it (null when the caller acts as the org itself). */
 export interface Org {
   id: string;
   name: string;
   created_at: Timestamp;
-  role: Role;
+  role: Role | null;
 }
 
 export interface NewOrg {
@@ -170,6 +168,8 @@ export interface Run {
   project_id: string;
   status: RunStatus;
   created_at: Timestamp;
+  /** The id of the token that triggered it, if a token did. */
+  triggered_by: string | null;
   agent_id: string | null;
 }
 
@@ -181,7 +181,7 @@ export interface AuditEvent {
   target: string;
   outcome: string;
   ip: string | null;
-  detail: string | null;
+  detail: string;
 }
 
 export interface User {
