@@ -400,3 +400,87 @@ pub struct AuditEvent {
     /// A sentence with more detail; never a secret.
     pub detail: String,
 }
+
+/// Where an account came from: made locally (command line, "Use locally") or by signing in with
+/// a provider. A provider-made account keeps at least one linked identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Made on this instance; can always get a session offline.
+    Local,
+    /// Made by a provider sign-in.
+    Provider,
+}
+
+/// The state of a linked account's code-host token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ScmStatus {
+    /// A token is stored and usable (or refreshable).
+    Connected,
+    /// The token expired and could not be refreshed: sign in with the provider again.
+    Expired,
+    /// No token is stored.
+    Disconnected,
+}
+
+/// An account at an identity provider or code host, linked to a Tessera account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Identity {
+    /// Identity id.
+    pub id: String,
+    /// The Tessera account it is linked to.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The provider's id in this instance's configuration.
+    pub provider: String,
+    /// The provider's kind: `oidc`, `github`, `gitlab` or `bitbucket` (filled in by the API).
+    #[serde(default)]
+    pub provider_kind: String,
+    /// The account's id at the provider.
+    pub subject: String,
+    /// The account's name at the provider.
+    pub display_name: String,
+    /// The account's e-mail at the provider, when shared.
+    pub email: Option<String>,
+    /// When it was linked.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used to sign in.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Whether Tessera holds a usable code-host token for it.
+    pub status: ScmStatus,
+    /// When the stored access token expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether the stored token can be refreshed.
+    #[serde(skip)]
+    pub refreshable: bool,
+}
+
+/// What a provider told us about the person signing in, after every check passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    /// The provider's id.
+    pub provider: String,
+    /// The account's stable id at the provider.
+    pub subject: String,
+    /// A name to show.
+    pub display_name: String,
+    /// A name to suggest for a new Tessera account.
+    pub preferred_name: String,
+    /// E-mail, when shared.
+    pub email: Option<String>,
+    /// The role the provider's claims map to, when the provider has a role mapping.
+    pub role: Option<Role>,
+}
+
+/// What is known about a stored code-host token, without its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScmTokenInfo {
+    /// When the access token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether a refresh token is stored too.
+    pub refreshable: bool,
+}

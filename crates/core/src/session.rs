@@ -11,14 +11,18 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::store::SqlStore;
 
 /// How long a login session lasts.
 pub const SESSION_LIFETIME: Duration = Duration::hours(1);
 const ISSUER: &str = "tessera";
 const AUDIENCE: &str = "tessera-api";
+/// The session key's name among the keys a team-mode database shares.
+pub const SHARED_KEY_NAME: &str = "session";
 
 /// What a session JWT says.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -80,6 +84,20 @@ impl SessionKeys {
             }
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// Loads the key every replica on `store`'s database shares, creating it on first start.
+    ///
+    /// Team mode's replicas must verify each other's sessions, so the key lives in the
+    /// database; replicas starting together race to insert one and all read back the winner.
+    pub async fn load_or_create_shared(store: &SqlStore, now: DateTime<Utc>) -> Result<Self> {
+        if let Some(der) = store.signing_key(SHARED_KEY_NAME).await? {
+            return Self::from_pkcs8(&der);
+        }
+        let (_, der) = Self::generate()?;
+        let der = Zeroizing::new(der);
+        let stored = store.put_signing_key_if_absent(SHARED_KEY_NAME, &der, now).await?;
+        Self::from_pkcs8(&stored)
     }
 
     /// Signs a session for `user_id` with id `jti`, valid from `now` for [`SESSION_LIFETIME`].

@@ -8,6 +8,7 @@
 
 mod admin;
 mod agents;
+mod identities;
 mod orgs;
 mod projects;
 mod tokens;
@@ -18,6 +19,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use identities::SignedIn;
 pub use projects::{NewProject, ProjectPatch};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
 
@@ -26,11 +28,11 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::new_id;
 use crate::last_used::LastUsed;
-use crate::model::{OrgRole, OrgWithRole, Owner, OwnerKind, Project, Role, User};
+use crate::model::{OrgRole, OrgWithRole, Origin, Owner, OwnerKind, Project, Role, User};
 use crate::scope::{Scope, Scopes};
 use crate::secret::Secret;
 use crate::session::SessionKeys;
-use crate::store::{SessionRecord, Store};
+use crate::store::Store;
 use crate::token::{self, TokenKind};
 
 /// How a caller proved who it is.
@@ -296,7 +298,7 @@ impl Authority {
     pub async fn create_user(&self, name: &str, role: Role) -> Result<User> {
         validate_name("account name", name, 64)?;
         let user = User { id: new_id("usr")?, name: name.to_owned(), role, created_at: self.now() };
-        self.store.insert_user(&user).await?;
+        self.store.insert_user(&user, Origin::Local).await?;
         self.audit(
             "system",
             "user.create",
@@ -314,16 +316,9 @@ impl Authority {
     pub async fn issue_session(&self, name_or_id: &str) -> Result<(User, IssuedSession)> {
         let user = self.find_user(name_or_id).await?;
         let now = self.now();
-        let id = new_id("ses")?;
-        let (token, expires_at) = self.keys.sign(&user.id, &id, now)?;
-        self.store
-            .insert_session(
-                &SessionRecord { id: id.clone(), user_id: user.id.clone(), expires_at, revoked_at: None },
-                now,
-            )
-            .await?;
-        self.audit(&format!("user:{}", user.id), "session.create", &id, Outcome::Ok, None, "", now).await;
-        Ok((user, IssuedSession { token, expires_at }))
+        let session = self.issue_session_for(&user, now).await?;
+        self.audit(&format!("user:{}", user.id), "session.create", &user.id, Outcome::Ok, None, "", now).await;
+        Ok((user, session))
     }
 
     /// `DELETE /sessions/current`: ends the caller's login session.

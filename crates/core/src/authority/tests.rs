@@ -316,3 +316,67 @@ impl Authority {
         }
     }
 }
+
+fn verified(provider: &str, subject: &str, role: Option<Role>) -> crate::model::VerifiedIdentity {
+    crate::model::VerifiedIdentity {
+        provider: provider.into(),
+        subject: subject.into(),
+        display_name: format!("{subject} at {provider}"),
+        preferred_name: subject.into(),
+        email: None,
+        role,
+    }
+}
+
+#[tokio::test]
+async fn one_account_many_identities_and_the_last_one_stays() -> Result<()> {
+    let w = world().await?;
+    let first = w.auth.sign_in_with(&verified("keycloak", "u-1", None), None).await?;
+    assert!(first.created);
+    assert_eq!(first.user.name, "u-1");
+    let again = w.auth.sign_in_with(&verified("keycloak", "u-1", None), None).await?;
+    assert!(!again.created);
+    assert_eq!(again.user.id, first.user.id);
+
+    let alice = w.auth.authenticate(first.session.token.expose(), None).await?;
+    let gh = w.auth.link_identity(&alice, &verified("github", "4242", None)).await?;
+    let via_github = w.auth.sign_in_with(&verified("github", "4242", None), None).await?;
+    assert_eq!(via_github.user.id, first.user.id, "any linked identity lands in the same account");
+    assert_eq!(w.auth.identities(&alice).await?.len(), 2);
+
+    // Someone else cannot link an identity that is already linked.
+    let bob = w.user("bob", Role::Member).await?;
+    assert!(matches!(w.auth.link_identity(&bob, &verified("github", "4242", None)).await, Err(Error::Conflict(_))));
+    // A PAT cannot link.
+    let pat = w.pat(&alice, &["read"]).await?;
+    assert!(is_forbidden(w.auth.link_identity(&pat, &verified("gitlab", "7", None)).await));
+
+    // Unlink one; the last of a provider-made account stays.
+    w.auth.unlink_identity(&alice, &gh.id).await?;
+    let last = w.auth.identities(&alice).await?;
+    assert_eq!(last.len(), 1);
+    assert!(matches!(w.auth.unlink_identity(&alice, &last[0].id).await, Err(Error::Conflict(_))));
+    // A local account may unlink all of its identities.
+    let b = w.auth.link_identity(&bob, &verified("github", "5555", None)).await?;
+    w.auth.unlink_identity(&bob, &b.id).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_providers_claims_set_the_role_at_every_sign_in() -> Result<()> {
+    let w = world().await?;
+    let s = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Admin)), None).await?;
+    assert_eq!(s.user.role, Role::Admin);
+    let admin = w.auth.authenticate(s.session.token.expose(), None).await?;
+    assert!(w.auth.audit_log(&admin, 5).await.is_ok());
+    let s2 = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Member)), None).await?;
+    assert_eq!(s2.user.role, Role::Member);
+    // The older session is refused at once: the role is looked up per request.
+    let old = w.auth.authenticate(s.session.token.expose(), None).await?;
+    assert!(is_forbidden(w.auth.audit_log(&old, 5).await));
+    // A provider without a role mapping leaves the role alone.
+    w.auth.store().set_role(&s.user.id, Role::Admin).await?;
+    let s3 = w.auth.sign_in_with(&verified("keycloak", "ops", None), None).await?;
+    assert_eq!(s3.user.role, Role::Admin);
+    Ok(())
+}

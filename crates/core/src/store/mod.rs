@@ -1,21 +1,21 @@
 //! The store interface. The token authority asks it for facts and hands it changes; every rule
 //! is decided in [`crate::authority`] before the store is called.
 //!
-//! [`SqlStore`] implements it over SQLite (the embedded default) through sqlx's `Any` driver, so
-//! that one body of SQL can serve PostgreSQL as well; writes that must agree run in one
-//! transaction.
+//! [`SqlStore`] implements it through sqlx's `Any` driver, so that one body of SQL serves both
+//! SQLite (the embedded default) and PostgreSQL (team mode, shared by replicas); writes that must
+//! agree run in one transaction.
 
 mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use sql::SqlStore;
+pub use sql::{is_postgres_url, Backend, SqlStore, POSTGRES_POOL_SIZE};
 
 use crate::error::Result;
 use crate::model::{
-    Agent, AgentStatus, AuditEvent, Member, Org, OrgRole, OrgWithRole, Owner, Pipeline, Project, Role, Run, SecretInfo,
-    Token, User,
+    Agent, AgentStatus, AuditEvent, Identity, Member, Org, OrgRole, OrgWithRole, Origin, Owner, Pipeline, Project,
+    Role, Run, ScmTokenInfo, SecretInfo, Token, User,
 };
 use crate::token::TokenKind;
 
@@ -48,7 +48,11 @@ pub struct SessionRecord {
 pub trait Store: Send + Sync {
     // Users.
     /// Adds a user; a taken name is a conflict.
-    async fn insert_user(&self, user: &User) -> Result<()>;
+    async fn insert_user(&self, user: &User, origin: Origin) -> Result<()>;
+    /// Deletes a user that nothing refers to yet (a sign-in that lost a race).
+    async fn delete_user_if_unused(&self, id: &str) -> Result<()>;
+    /// Where a user's account came from.
+    async fn user_origin(&self, id: &str) -> Result<Origin>;
     /// A user by id.
     async fn user(&self, id: &str) -> Result<Option<User>>;
     /// A user by name.
@@ -131,6 +135,32 @@ pub trait Store: Send + Sync {
     async fn secret_info(&self, project_id: &str, name: &str) -> Result<Option<SecretInfo>>;
     /// Deletes a secret; false when there was none.
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool>;
+
+    // Linked identities and API-configured providers.
+    /// Links an identity; one already linked (same provider and subject) is a conflict.
+    async fn insert_identity(&self, identity: &Identity) -> Result<()>;
+    /// An identity by id.
+    async fn identity(&self, id: &str) -> Result<Option<Identity>>;
+    /// The identity a provider's subject is linked as, if any.
+    async fn identity_by_subject(&self, provider: &str, subject: &str) -> Result<Option<Identity>>;
+    /// A user's identities, oldest first.
+    async fn identities_of(&self, user_id: &str) -> Result<Vec<Identity>>;
+    /// Records a sign-in with an identity and what the provider now says about it.
+    async fn touch_identity(&self, id: &str, display_name: &str, email: Option<&str>, at: DateTime<Utc>) -> Result<()>;
+    /// Unlinks an identity; false when there was none.
+    async fn delete_identity(&self, id: &str) -> Result<bool>;
+    /// Records that a code-host token is stored for an identity (`None`: none is).
+    async fn set_scm_token(&self, identity_id: &str, info: Option<ScmTokenInfo>) -> Result<()>;
+    /// Records that refreshing an identity's token failed for good (or works again).
+    async fn set_scm_failed(&self, identity_id: &str, failed: bool) -> Result<()>;
+    /// Identities whose refreshable token expires before `before`.
+    async fn identities_due(&self, before: DateTime<Utc>) -> Result<Vec<Identity>>;
+    /// Adds a provider configured through the API; an existing id is a conflict.
+    async fn insert_provider(&self, id: &str, config: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Providers configured through the API: (id, configuration JSON).
+    async fn providers(&self) -> Result<Vec<(String, String)>>;
+    /// Removes a provider configured through the API; false when there was none.
+    async fn delete_provider(&self, id: &str) -> Result<bool>;
 
     // Sessions and audit.
     /// Records a new login session.

@@ -3,6 +3,12 @@
 //! The SQL is written once for both SQLite and PostgreSQL: `$n` placeholders (SQLite reads them
 //! as numbered parameters), `BIGINT` milliseconds for instants, text ids, no booleans. Each
 //! backend has its own migrations folder because their DDL dialects differ.
+//!
+//! On PostgreSQL several replicas share one database, so every write is either one statement or
+//! a transaction, and nothing relies on a lock held in this process: `claim_run` lets the
+//! database pick the one winner, `record_usage` never moves `last_used_at` backwards whatever
+//! order replicas flush in, and the session signing key is inserted only if absent so replicas
+//! that start together agree on one.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,27 +17,50 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
+use zeroize::Zeroizing;
 
 use super::{SessionRecord, Store, Usage};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{
-    Agent, AgentStatus, AuditEvent, Member, Org, OrgRole, OrgWithRole, Owner, OwnerKind, Pipeline, Project, Role, Run,
-    RunStatus, SecretInfo, Token, User, UserRef,
+    Agent, AgentStatus, AuditEvent, Identity, Member, Org, OrgRole, OrgWithRole, Origin, Owner, OwnerKind, Pipeline,
+    Project, Role, Run, RunStatus, ScmStatus, ScmTokenInfo, SecretInfo, Token, User, UserRef,
 };
 use crate::scope::Scopes;
 use crate::token::TokenKind;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections one replica keeps to PostgreSQL at most. Every request needs one for a few
+/// milliseconds at a time; the database's default limit of 100 leaves room for several replicas.
+pub const POSTGRES_POOL_SIZE: u32 = 16;
 
 /// The SQL store.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    backend: Backend,
+}
+
+/// Which database a [`SqlStore`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded file of local mode.
+    Sqlite,
+    /// A PostgreSQL server shared by team-mode replicas.
+    Postgres,
+}
+
+/// True when `db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
 const TOKEN_COLUMNS: &str = "id, kind, hint, label, description, scopes, owner_kind, owner_id, created_by, \
      created_at, expires_at, last_used_at, last_used_ip, revoked_at";
+const IDENTITY_COLUMNS: &str = "id, user_id, provider_id, subject, display_name, email, created_at, last_login_at, \
+     scm_stored, scm_expires_at, scm_refreshable, scm_failed";
 const RUN_COLUMNS: &str = "id, project_id, status, created_at, triggered_by, agent_id";
 const AGENT_COLUMNS: &str = "id, name, owner_kind, owner_id, token_id, status, last_seen_at, created_at";
 
@@ -62,12 +91,94 @@ impl SqlStore {
             .connect(&url)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, backend: Backend::Sqlite })
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host:port/db`,
+    /// with any of libpq's parameters sqlx knows) and brings its schema up to date.
+    ///
+    /// Replicas starting together are safe: the migrations run under an advisory lock, so one
+    /// applies them and the others find them applied.
+    pub async fn open_postgres(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        if !is_postgres_url(url) {
+            return Err(Error::invalid("a PostgreSQL URL starts with postgres:// or postgresql://"));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(POSTGRES_POOL_SIZE)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            // A connection the server dropped (restart, failover) is found before a request uses it.
+            .test_before_acquire(true)
+            .idle_timeout(Duration::from_secs(300))
+            .connect(url)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool, backend: Backend::Postgres })
+    }
+
+    /// Opens `db`: a `postgres://` URL names a PostgreSQL database, anything else a SQLite file.
+    pub async fn open(db: &str) -> Result<Self> {
+        if is_postgres_url(db) {
+            Self::open_postgres(db).await
+        } else {
+            Self::open_sqlite(Path::new(db)).await
+        }
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The pool, for benchmarks that fill the store in bulk.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The key material stored under `name`, if any. Team mode only: local mode keeps its keys
+    /// outside the database.
+    pub async fn signing_key(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        self.require_shared_keys()?;
+        let row = sqlx::query("SELECT material FROM signing_keys WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(Zeroizing::new(r.try_get::<Vec<u8>, _>("material")?))).transpose()
+    }
+
+    /// Stores `material` under `name` unless a key is there already, and returns the key that
+    /// is stored: `material` when this call came first, the earlier key otherwise. Replicas
+    /// starting at the same moment therefore all end up with the same key.
+    pub async fn put_signing_key_if_absent(
+        &self,
+        name: &str,
+        material: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        self.require_shared_keys()?;
+        sqlx::query(
+            "INSERT INTO signing_keys (name, material, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(material)
+        .bind(to_millis(at))
+        .execute(&self.pool)
+        .await?;
+        self.signing_key(name)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("the signing key {name:?} vanished as it was stored")))
+    }
+
+    fn require_shared_keys(&self) -> Result<()> {
+        match self.backend {
+            Backend::Postgres => Ok(()),
+            Backend::Sqlite => {
+                Err(Error::Internal("the embedded store keeps no signing keys: they live in the data directory".into()))
+            }
+        }
     }
 }
 
@@ -162,6 +273,29 @@ fn token_of(row: &AnyRow) -> Result<Token> {
     })
 }
 
+fn identity_of(row: &AnyRow) -> Result<Identity> {
+    let stored = row.try_get::<i64, _>("scm_stored")? != 0;
+    let failed = row.try_get::<i64, _>("scm_failed")? != 0;
+    Ok(Identity {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        provider: row.try_get("provider_id")?,
+        provider_kind: String::new(),
+        subject: row.try_get("subject")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        last_login_at: row.try_get::<Option<i64>, _>("last_login_at")?.map(from_millis),
+        status: match (stored, failed) {
+            (false, _) => ScmStatus::Disconnected,
+            (true, true) => ScmStatus::Expired,
+            (true, false) => ScmStatus::Connected,
+        },
+        expires_at: row.try_get::<Option<i64>, _>("scm_expires_at")?.map(from_millis),
+        refreshable: row.try_get::<i64, _>("scm_refreshable")? != 0,
+    })
+}
+
 fn run_of(row: &AnyRow) -> Result<Run> {
     Ok(Run {
         id: row.try_get("id")?,
@@ -215,16 +349,37 @@ fn collect<T>(rows: Vec<AnyRow>, f: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> 
 
 #[async_trait]
 impl Store for SqlStore {
-    async fn insert_user(&self, user: &User) -> Result<()> {
-        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+    async fn insert_user(&self, user: &User, origin: Origin) -> Result<()> {
+        sqlx::query("INSERT INTO users (id, name, role, created_at, origin) VALUES ($1, $2, $3, $4, $5)")
             .bind(&user.id)
             .bind(&user.name)
             .bind(user.role.as_str())
             .bind(to_millis(user.created_at))
+            .bind(match origin {
+                Origin::Local => "local",
+                Origin::Provider => "provider",
+            })
             .execute(&self.pool)
             .await
             .map_err(|e| conflict_on_unique(e, &format!("the name {:?} is taken", user.name)))?;
         Ok(())
+    }
+
+    async fn delete_user_if_unused(&self, id: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM identities WHERE user_id = $1) \
+             AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1)",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_origin(&self, id: &str) -> Result<Origin> {
+        let row = sqlx::query("SELECT origin FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let origin = row.map(|r| r.try_get::<String, _>("origin")).transpose()?;
+        Ok(if origin.as_deref() == Some("provider") { Origin::Provider } else { Origin::Local })
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
@@ -493,8 +648,12 @@ impl Store for SqlStore {
         if usage.is_empty() {
             return Ok(());
         }
+        // Replicas flush concurrently; taking the rows' locks in one order (by id) keeps two
+        // flushes from deadlocking on PostgreSQL.
+        let mut ordered: Vec<&Usage> = usage.iter().collect();
+        ordered.sort_by(|a, b| a.token_id.cmp(&b.token_id));
         let mut tx = self.pool.begin().await?;
-        for u in usage {
+        for u in ordered {
             sqlx::query(
                 "UPDATE tokens SET last_used_at = $1, last_used_ip = $2 \
                  WHERE id = $3 AND (last_used_at IS NULL OR last_used_at < $1)",
@@ -677,6 +836,114 @@ impl Store for SqlStore {
             .bind(name)
             .execute(&self.pool)
             .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_identity(&self, i: &Identity) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO identities (id, user_id, provider_id, subject, display_name, email, created_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&i.id)
+        .bind(&i.user_id)
+        .bind(&i.provider)
+        .bind(&i.subject)
+        .bind(&i.display_name)
+        .bind(i.email.as_deref())
+        .bind(to_millis(i.created_at))
+        .bind(millis_opt(i.last_login_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this account at the provider is already linked to a Tessera account"))?;
+        Ok(())
+    }
+
+    async fn identity(&self, id: &str) -> Result<Option<Identity>> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(identity_of).transpose()
+    }
+
+    async fn identity_by_subject(&self, provider: &str, subject: &str) -> Result<Option<Identity>> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE provider_id = $1 AND subject = $2");
+        let row = sqlx::query(&sql).bind(provider).bind(subject).fetch_optional(&self.pool).await?;
+        row.as_ref().map(identity_of).transpose()
+    }
+
+    async fn identities_of(&self, user_id: &str) -> Result<Vec<Identity>> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = $1 ORDER BY created_at, id");
+        collect(sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?, identity_of)
+    }
+
+    async fn touch_identity(&self, id: &str, display_name: &str, email: Option<&str>, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE identities SET display_name = $1, email = $2, last_login_at = $3 WHERE id = $4")
+            .bind(display_name)
+            .bind(email)
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_identity(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM identities WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_scm_token(&self, identity_id: &str, info: Option<ScmTokenInfo>) -> Result<()> {
+        let (stored, expires, refreshable) = match info {
+            Some(i) => (1_i64, millis_opt(i.expires_at), i64::from(i.refreshable)),
+            None => (0, None, 0),
+        };
+        sqlx::query(
+            "UPDATE identities SET scm_stored = $1, scm_expires_at = $2, scm_refreshable = $3, scm_failed = 0 \
+             WHERE id = $4",
+        )
+        .bind(stored)
+        .bind(expires)
+        .bind(refreshable)
+        .bind(identity_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_scm_failed(&self, identity_id: &str, failed: bool) -> Result<()> {
+        sqlx::query("UPDATE identities SET scm_failed = $1 WHERE id = $2")
+            .bind(i64::from(failed))
+            .bind(identity_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn identities_due(&self, before: DateTime<Utc>) -> Result<Vec<Identity>> {
+        let sql = format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE scm_stored = 1 AND scm_refreshable = 1 \
+             AND scm_failed = 0 AND scm_expires_at IS NOT NULL AND scm_expires_at < $1 ORDER BY scm_expires_at"
+        );
+        collect(sqlx::query(&sql).bind(to_millis(before)).fetch_all(&self.pool).await?, identity_of)
+    }
+
+    async fn insert_provider(&self, id: &str, config: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO providers (id, config, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(config)
+            .bind(to_millis(at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_on_unique(e, &format!("a provider with id {id:?} exists")))?;
+        Ok(())
+    }
+
+    async fn providers(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT id, config FROM providers ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("config")?))).collect()
+    }
+
+    async fn delete_provider(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM providers WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
     }
 

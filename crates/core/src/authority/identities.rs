@@ -1,0 +1,235 @@
+//! Signing in with a provider, and the accounts linked to a Tessera account.
+//!
+//! The provider-facing half (code exchange, ID-token checks, code-host APIs, the keyring) lives in
+//! `tessera-auth`; it hands a [`VerifiedIdentity`] here, where the account rules are decided: one
+//! account, many identities; an identity belongs to one account only; the provider's claims set
+//! the role at every sign-in; a provider-made account keeps at least one identity.
+
+use chrono::{DateTime, Utc};
+
+use super::{Authority, Caller, Credential, IssuedSession};
+use crate::audit::Outcome;
+use crate::error::{Error, Result};
+use crate::id::new_id;
+use crate::model::{Identity, Origin, Role, ScmStatus, User, VerifiedIdentity};
+use crate::scope::Scope;
+
+/// The outcome of a sign-in.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The account, with its role as the provider's claims now say.
+    pub user: User,
+    /// The identity used.
+    pub identity: Identity,
+    /// The new login session.
+    pub session: IssuedSession,
+    /// Whether the account was made by this sign-in.
+    pub created: bool,
+}
+
+/// An identity's status at `now`, from what is stored about its token.
+pub fn status_at(identity: &Identity, now: DateTime<Utc>) -> ScmStatus {
+    match identity.status {
+        ScmStatus::Connected if identity.expires_at.is_some_and(|e| e <= now) && !identity.refreshable => {
+            ScmStatus::Expired
+        }
+        s => s,
+    }
+}
+
+/// Turns a provider's user name into a valid, not too long account name.
+fn account_name(preferred: &str) -> String {
+    let cleaned: String = preferred
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .chars()
+        .take(56)
+        .collect();
+    if cleaned.trim_matches('-').is_empty() {
+        "user".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+impl Authority {
+    /// Signs in with an identity a provider vouched for: finds the account it is linked to or
+    /// makes one, applies the provider's role mapping, and issues a login session.
+    pub async fn sign_in_with(&self, v: &VerifiedIdentity, ip: Option<&str>) -> Result<SignedIn> {
+        let now = self.now();
+        let (mut user, identity, created) = match self.store.identity_by_subject(&v.provider, &v.subject).await? {
+            Some(identity) => {
+                let user = self.store.user(&identity.user_id).await?.ok_or(Error::NotFound("user"))?;
+                self.store.touch_identity(&identity.id, &v.display_name, v.email.as_deref(), now).await?;
+                (user, identity, false)
+            }
+            None => {
+                let user = self.new_provider_account(v, now).await?;
+                let identity = self.new_identity(&user.id, v, now)?;
+                if let Err(e) = self.store.insert_identity(&identity).await {
+                    // Another sign-in of the same person won the race: use its account.
+                    let _ = self.store.delete_user_if_unused(&user.id).await;
+                    return match e {
+                        Error::Conflict(_) => Box::pin(self.sign_in_with(v, ip)).await,
+                        e => Err(e),
+                    };
+                }
+                (user, identity, true)
+            }
+        };
+        if let Some(role) = v.role {
+            if role != user.role {
+                self.store.set_role(&user.id, role).await?;
+                let detail = format!("role {} from provider {}", role.as_str(), v.provider);
+                self.audit("system", "user.role", &user.id, Outcome::Ok, ip, &detail, now).await;
+                user.role = role;
+            }
+        }
+        let session = self.issue_session_for(&user, now).await?;
+        self.audit(&format!("user:{}", user.id), "session.sign_in", &identity.id, Outcome::Ok, ip, &v.provider, now)
+            .await;
+        let identity = self.store.identity(&identity.id).await?.ok_or(Error::NotFound("identity"))?;
+        Ok(SignedIn { user, identity, session, created })
+    }
+
+    async fn new_provider_account(&self, v: &VerifiedIdentity, now: DateTime<Utc>) -> Result<User> {
+        let base = account_name(&v.preferred_name);
+        for n in 1..=50 {
+            let name = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+            let user = User { id: new_id("usr")?, name, role: v.role.unwrap_or(Role::Member), created_at: now };
+            match self.store.insert_user(&user, Origin::Provider).await {
+                Ok(()) => {
+                    let detail = format!("signed in with {}", v.provider);
+                    self.audit("system", "user.create", &user.id, Outcome::Ok, None, &detail, now).await;
+                    return Ok(user);
+                }
+                Err(Error::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Conflict(format!("no free account name near {base:?}")))
+    }
+
+    fn new_identity(&self, user_id: &str, v: &VerifiedIdentity, now: DateTime<Utc>) -> Result<Identity> {
+        Ok(Identity {
+            id: new_id("idn")?,
+            user_id: user_id.to_owned(),
+            provider: v.provider.clone(),
+            provider_kind: String::new(),
+            subject: v.subject.clone(),
+            display_name: v.display_name.clone(),
+            email: v.email.clone(),
+            created_at: now,
+            last_login_at: Some(now),
+            status: ScmStatus::Disconnected,
+            expires_at: None,
+            refreshable: false,
+        })
+    }
+
+    /// Links another identity to the signed-in account. An identity linked to another account is
+    /// a conflict; linking one already linked here refreshes what is known about it.
+    pub async fn link_identity(&self, caller: &Caller, v: &VerifiedIdentity) -> Result<Identity> {
+        let user = self.session_user(caller, "identity.link").await?;
+        let now = self.now();
+        if let Some(existing) = self.store.identity_by_subject(&v.provider, &v.subject).await? {
+            if existing.user_id != user.id {
+                let r = Err(Error::Conflict(format!(
+                    "this {} account is already linked to another Tessera account; unlink it there first",
+                    v.provider
+                )));
+                self.audit(&caller.actor(), "identity.link", &existing.id, Outcome::Denied, caller.ip.as_deref(), "linked elsewhere", now)
+                    .await;
+                return r;
+            }
+            self.store.touch_identity(&existing.id, &v.display_name, v.email.as_deref(), now).await?;
+            return self.store.identity(&existing.id).await?.ok_or(Error::NotFound("identity"));
+        }
+        let identity = self.new_identity(&user.id, v, now)?;
+        self.store.insert_identity(&identity).await?;
+        self.audit(&caller.actor(), "identity.link", &identity.id, Outcome::Ok, caller.ip.as_deref(), &v.provider, now).await;
+        Ok(identity)
+    }
+
+    /// The caller's linked identities, with each code-host token's status now.
+    pub async fn identities(&self, caller: &Caller) -> Result<Vec<Identity>> {
+        self.guard(caller, "identity.list", "", caller.require(Scope::Read)).await?;
+        let user = caller.acting_user()?;
+        let now = self.now();
+        let mut list = self.store.identities_of(&user.id).await?;
+        for i in &mut list {
+            i.status = status_at(i, now);
+        }
+        Ok(list)
+    }
+
+    /// One of the caller's identities, for using its code-host token (`read`).
+    pub async fn identity_for(&self, caller: &Caller, id: &str) -> Result<Identity> {
+        self.guard(caller, "identity.read", id, caller.require(Scope::Read)).await?;
+        let user = caller.acting_user()?;
+        let mut i =
+            self.store.identity(id).await?.filter(|i| i.user_id == user.id).ok_or(Error::NotFound("identity"))?;
+        i.status = status_at(&i, self.now());
+        Ok(i)
+    }
+
+    /// Checks that the signed-in user may unlink identity `id`: it is theirs, and it is not the
+    /// last way a provider-made account can sign in. Call before deleting its stored tokens.
+    pub async fn check_unlink(&self, caller: &Caller, id: &str) -> Result<Identity> {
+        let user = self.session_user(caller, "identity.unlink").await?;
+        let identity =
+            self.store.identity(id).await?.filter(|i| i.user_id == user.id).ok_or(Error::NotFound("identity"))?;
+        if self.store.user_origin(&user.id).await? == Origin::Provider
+            && self.store.identities_of(&user.id).await?.len() <= 1
+        {
+            return Err(Error::Conflict(
+                "this is the last account you can sign in with; link another before unlinking it".into(),
+            ));
+        }
+        Ok(identity)
+    }
+
+    /// Unlinks an identity after [`Authority::check_unlink`] and after its tokens were deleted.
+    pub async fn unlink_identity(&self, caller: &Caller, id: &str) -> Result<()> {
+        let identity = self.check_unlink(caller, id).await?;
+        self.store.delete_identity(&identity.id).await?;
+        let now = self.now();
+        self.audit(&caller.actor(), "identity.unlink", &identity.id, Outcome::Ok, caller.ip.as_deref(), &identity.provider, now)
+            .await;
+        Ok(())
+    }
+
+    /// The user of a login session; linking and unlinking need a person at the keyboard.
+    async fn session_user(&self, caller: &Caller, action: &str) -> Result<User> {
+        let r = match &caller.credential {
+            Credential::Session { user, .. } => Ok(user.clone()),
+            Credential::Token { .. } => Err(Error::forbidden("linked accounts are managed with a login session only")),
+        };
+        self.guard(caller, action, "", r).await
+    }
+
+    /// Issues a login session for a known user.
+    pub(super) async fn issue_session_for(&self, user: &User, now: DateTime<Utc>) -> Result<IssuedSession> {
+        let id = new_id("ses")?;
+        let (token, expires_at) = self.keys.sign(&user.id, &id, now)?;
+        let record = crate::store::SessionRecord { id, user_id: user.id.clone(), expires_at, revoked_at: None };
+        self.store.insert_session(&record, now).await?;
+        Ok(IssuedSession { token, expires_at })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_are_made_valid() {
+        assert_eq!(account_name("alice"), "alice");
+        assert_eq!(account_name("Alice Smith"), "Alice-Smith");
+        assert_eq!(account_name(".hidden"), "hidden");
+        assert_eq!(account_name("日本"), "user");
+        assert_eq!(account_name(&"x".repeat(100)).len(), 56);
+    }
+}
