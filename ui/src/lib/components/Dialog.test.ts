@@ -1,0 +1,49 @@
+// @vitest-environment jsdom
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import ConfirmDialog from './ConfirmDialog.svelte';
+
+function opener(): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.textContent = 'Delete';
+  document.body.append(button);
+  button.focus();
+  return button;
+}
+
+describe('Dialog', () => {
+  it('is a labelled modal that takes the focus', () => {
+    opener();
+    render(ConfirmDialog, {
+      props: { title: 'Delete “ci”?', message: 'This cannot be undone.', confirmLabel: 'Delete', onconfirm: vi.fn(), oncancel: vi.fn() },
+    });
+    const dialog = screen.getByRole('alertdialog', { name: 'Delete “ci”?' });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.getAttribute('aria-describedby')).not.toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-cancel'));
+  });
+
+  it('keeps Tab inside the dialog', async () => {
+    opener();
+    render(ConfirmDialog, {
+      props: { title: 'Rotate?', message: 'm', confirmLabel: 'Rotate', onconfirm: vi.fn(), oncancel: vi.fn() },
+    });
+    screen.getByTestId('confirm-ok').focus();
+    await fireEvent.keyDown(document.activeElement!, { key: 'Tab' });
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-cancel'));
+    await fireEvent.keyDown(document.activeElement!, { key: 'Tab', shiftKey: true });
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-ok'));
+  });
+
+  it('closes on Escape and gives the focus back', async () => {
+    const button = opener();
+    const oncancel = vi.fn();
+    const { unmount } = render(ConfirmDialog, {
+      props: { title: 'Rotate?', message: 'm', confirmLabel: 'Rotate', onconfirm: vi.fn(), oncancel },
+    });
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(oncancel).toHaveBeenCalledTimes(1);
+    unmount();
+    await waitFor(() => expect(document.activeElement).toBe(button));
+  });
+});
