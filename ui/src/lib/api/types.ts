@@ -71,13 +71,19 @@ export type ProviderKind = 'oidc' | 'github' | 'gitlab' | 'bitbucket';
 
 export type IdentityStatus = 'connected' | 'expired' | 'disconnected';
 
+/** An account at a provider linked to this Tessera account, with its code-host token's state. */
 export interface Identity {
   id: string;
+  /** The provider's id in this instance's configuration. */
   provider: string;
   provider_kind: ProviderKind;
   subject: string;
   display_name: string;
+  email: string | null;
+  created_at: Timestamp;
+  last_login_at: Timestamp | null;
   status: IdentityStatus;
+  /** When the stored access token expires, if it does. */
   expires_at: Timestamp | null;
 }
 
@@ -179,6 +185,7 @@ export interface AuditEvent {
   actor: string;
   action: string;
   target: string;
+  /** `ok`, `denied` or `failed`. */
   outcome: string;
   ip: string | null;
   detail: string;
