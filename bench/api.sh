@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Load test of Tessera's REST API against a bare axum baseline, on 127.0.0.1 only.
+#
+# Builds release binaries, starts `tessera serve` over a temporary data directory, makes a user,
+# a login session and a personal access token through the `tessera` command, then loads
+# `GET /api/v1/me` with that token using wrk (keep-alive). The same load then goes to `bare`, an
+# axum server answering the same path with a fixed body. Prints requests/s and p99 latency for
+# each and the ratio tessera / bare: what verifying a token and reading the account costs.
+#
+# usage: bench/api.sh [all|tessera|bare]        (default: all)
+# Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s).
+#
+# wrk, the servers and the build share this machine's cores, so the figures are for comparing
+# the two servers with each other, not absolute capacity.
+set -euo pipefail
+
+MODE=${1:-all}
+case "$MODE" in
+    all | tessera | bare) ;;
+    *)
+        echo "usage: $0 [all|tessera|bare]" >&2
+        exit 2
+        ;;
+esac
+
+THREADS=${WRK_THREADS:-2}
+CONNECTIONS=${WRK_CONNECTIONS:-32}
+DURATION=${WRK_DURATION:-10s}
+WARMUP=${WRK_WARMUP:-2s}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+die() {
+    echo "bench/api.sh: $*" >&2
+    exit 1
+}
+
+CARGO=$(command -v cargo || true)
+[ -n "$CARGO" ] || CARGO="$HOME/.cargo/bin/cargo"
+[ -x "$CARGO" ] || die "cargo not found on PATH or in \$HOME/.cargo/bin"
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk" >&2
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y wrk
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-api-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a server ("$@") whose first stdout line is `listening on http://ADDR`, and sets URL.
+start_server() {
+    local name=$1
+    shift
+    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    local pid=$!
+    PIDS+=("$pid")
+    local line="" i
+    for i in $(seq 300); do
+        line=$(head -n 1 "$WORK/$name.out" 2>/dev/null || true)
+        case "$line" in
+            "listening on http://"*) break ;;
+        esac
+        if ! kill -0 "$pid" 2>/dev/null; then
+            cat "$WORK/$name.err" >&2
+            die "$name exited before it listened"
+        fi
+        sleep 0.1
+    done
+    case "$line" in
+        "listening on http://"*) ;;
+        *) die "$name printed no 'listening on http://ADDR' line within 30 s" ;;
+    esac
+    URL=${line#listening on }
+    URL=${URL%%[[:space:]]*}
+    case "$URL" in
+        http://127.0.0.1:0 | http://127.0.0.1:0/*) die "$name reported port 0 instead of the port it bound" ;;
+        http://127.0.0.1:*) ;;
+        *) die "$name listens on $URL, not on 127.0.0.1" ;;
+    esac
+    URL=${URL%/}
+}
+
+# Runs wrk against URL/api/v1/me with the optional bearer $2; writes the report to $WORK/$1.wrk.
+load() {
+    local name=$1 bearer=${2:-}
+    local header=()
+    [ -z "$bearer" ] || header=(-H "Authorization: Bearer $bearer")
+    local status
+    status=$(curl -s -o "$WORK/$name.me" -w '%{http_code}' "${header[@]}" "$URL/api/v1/me")
+    [ "$status" = 200 ] || die "$name answered $status to GET /api/v1/me: $(cat "$WORK/$name.me")"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s "${header[@]}" "$URL/api/v1/me" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency "${header[@]}" "$URL/api/v1/me" \
+        >"$WORK/$name.wrk"
+    if grep -q -e "Non-2xx" -e "Socket errors" "$WORK/$name.wrk"; then
+        cat "$WORK/$name.wrk" >&2
+        die "$name: some requests failed"
+    fi
+}
+
+# Requests/s from a wrk report.
+rps() { awk '/^Requests\/sec:/ { print $2 }' "$WORK/$1.wrk"; }
+# The 99th percentile latency from a wrk report, as wrk prints it (e.g. 1.52ms).
+p99() { awk '$1 == "99%" { print $2 }' "$WORK/$1.wrk"; }
+# The same in milliseconds.
+p99_ms() {
+    p99 "$1" | awk '{
+        v = $1
+        if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+        else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
+        else if (v ~ /m$/) { sub(/m$/, "", v); v *= 60000 }
+        printf "%.3f", v
+    }'
+}
+
+packages=(-p tessera-bench)
+[ "$MODE" = bare ] || packages+=(-p tessera-cli)
+echo "building ${packages[*]} (release)" >&2
+(cd "$ROOT" && "$CARGO" build --release "${packages[@]}")
+BIN="$ROOT/target/release"
+
+if [ "$MODE" != bare ]; then
+    export TESSERA_DATA_DIR="$WORK/data"
+    tessera() { "$BIN/tessera" "$@"; }
+    tessera admin create-user bench >/dev/null
+    SESSION=$(tessera admin session bench --json |
+        sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)
+    [ -n "$SESSION" ] || die "tessera admin session --json printed no token"
+    start_server tessera "$BIN/tessera" serve --listen 127.0.0.1:0
+    PAT=$(TESSERA_SERVER=$URL TESSERA_TOKEN=$SESSION tessera token create --label bench --scope read --json |
+        grep -oE 'tsr_pat_[0-9A-Za-z]{36}' | head -n 1 || true)
+    [ -n "$PAT" ] || die "tessera token create --json printed no tsr_pat_ value"
+    echo "tessera: $URL, loading GET /api/v1/me with a PAT (-t$THREADS -c$CONNECTIONS -d$DURATION)" >&2
+    load tessera "$PAT"
+fi
+
+if [ "$MODE" != tessera ]; then
+    start_server bare "$BIN/bare" --listen 127.0.0.1:0
+    echo "bare: $URL, loading GET /api/v1/me (-t$THREADS -c$CONNECTIONS -d$DURATION)" >&2
+    load bare
+fi
+
+echo
+printf '%-8s %14s %10s\n' server "requests/s" p99
+for name in tessera bare; do
+    [ -f "$WORK/$name.wrk" ] || continue
+    printf '%-8s %14s %10s\n' "$name" "$(rps "$name")" "$(p99 "$name")"
+done
+if [ -f "$WORK/tessera.wrk" ] && [ -f "$WORK/bare.wrk" ]; then
+    awk -v t="$(rps tessera)" -v b="$(rps bare)" -v tp="$(p99_ms tessera)" -v bp="$(p99_ms bare)" 'BEGIN {
+        printf "ratio tessera / bare: %.2f of the requests/s, %.2f times the p99 latency\n", t / b, tp / bp
+    }'
+fi
