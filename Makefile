@@ -1,0 +1,87 @@
+# Tessera: set up, run, test and benchmark.
+#
+# `make run` and `make test` do their own set-up on a fresh Debian 12 machine (as root, or with
+# sudo): Debian packages are installed when missing, and the Rust toolchain is checked.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# cargo from PATH, else rustup's default place.
+CARGO ?= $(or $(shell command -v cargo 2>/dev/null),$(HOME)/.cargo/bin/cargo)
+export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
+
+# Debian packages the build, the tests and the benchmarks need.
+APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk
+# The workspace's rust-version.
+RUST_MIN := 1.85
+
+# `make run`: the local account made an instance admin, and where the API listens.
+ADMIN ?= admin
+LISTEN ?= 127.0.0.1:7878
+# `make bench`: the store sizes the in-process verify benchmark fills.
+BENCH_TOKENS ?= 1000,1000000
+
+TESSERA := target/release/tessera
+
+.PHONY: help setup run test bench
+
+help:
+	@echo "make run     build and serve the API on $(LISTEN) over the local SQLite store"
+	@echo "make test    formatting, lints and every test of the workspace"
+	@echo "make bench   token verification in process ($(BENCH_TOKENS) tokens) and the API under load"
+	@echo "make setup   install what the others need (Debian packages; checks the Rust toolchain)"
+
+setup:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	    [ "$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null)" = "install ok installed" ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "setup: installing$$missing"; \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    [ -n "$${TESSERA_APT_UPDATED:-}" ] || $$sudo apt-get update; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+	@if [ ! -x "$(CARGO)" ]; then \
+	    echo "setup: no Rust toolchain: install Rust $(RUST_MIN) or newer with rustup (cargo on PATH or in ~/.cargo/bin)" >&2; \
+	    exit 1; \
+	fi; \
+	have=$$(rustc --version | awk '{ print $$2 }'); \
+	if [ "$$(printf '%s\n' "$(RUST_MIN)" "$$have" | sort -V | head -n 1)" != "$(RUST_MIN)" ]; then \
+	    echo "setup: Rust $$have is too old: Tessera needs $(RUST_MIN) or newer (rustup update)" >&2; \
+	    exit 1; \
+	fi; \
+	if ! "$(CARGO)" fmt --version >/dev/null 2>&1 || ! "$(CARGO)" clippy --version >/dev/null 2>&1; then \
+	    echo "setup: adding rustfmt and clippy"; \
+	    rustup component add rustfmt clippy; \
+	fi
+
+run: setup
+	"$(CARGO)" build --release -p tessera-cli
+	@if out=$$($(TESSERA) --json admin create-user "$(ADMIN)" --admin); then \
+	    echo "Created the local instance admin account '$(ADMIN)'."; \
+	elif grep -q '"code": *"conflict"' <<<"$$out"; then \
+	    echo "The local account '$(ADMIN)' already exists."; \
+	else \
+	    echo "$$out" >&2; \
+	    exit 1; \
+	fi; \
+	data=$${TESSERA_DATA_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/tessera}; \
+	echo "Serving on http://$(LISTEN) over the SQLite store in $$data. Stop with Ctrl-C."; \
+	echo "In another terminal, get a one-hour login session for '$(ADMIN)' and make a token with it:"; \
+	echo "    $(TESSERA) admin session $(ADMIN)"; \
+	echo "    TESSERA_TOKEN=<that session> $(TESSERA) token create --label laptop --scope read"; \
+	echo; \
+	exec $(TESSERA) serve --listen "$(LISTEN)"
+
+test: setup
+	"$(CARGO)" fmt --all -- --check
+	"$(CARGO)" clippy --workspace --all-targets -- -D warnings
+	@# Nothing a test does may reach a real data directory, even a test that forgets its own.
+	data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
+	TESSERA_DATA_DIR="$$data" "$(CARGO)" test --workspace
+
+bench: setup
+	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify
+	bash bench/api.sh
