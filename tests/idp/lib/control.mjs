@@ -1,0 +1,120 @@
+// The control API the tests use to steer the providers: groups, lifetimes, device approvals,
+// counters and mass revocation. Plain HTTP on 127.0.0.1, JSON in and out.
+import { readBody, sendJson, log } from './http.mjs';
+
+function positiveInt(value, name, { allowZero = false } = {}) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    const err = new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+    err.status = 400;
+    throw err;
+  }
+  return n;
+}
+
+export function createControl({ oidc, github, gitlab, groups, ttl }) {
+  const hosts = { github: github.host, gitlab: gitlab.host };
+
+  function codeHost(provider) {
+    const host = hosts[provider];
+    if (!host) {
+      const err = new Error('provider must be "github" or "gitlab"');
+      err.status = 400;
+      throw err;
+    }
+    return host;
+  }
+
+  async function handle(req, res) {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
+    const body = req.method === 'POST' ? await readBody(req) : {};
+
+    switch (route) {
+      case 'GET /health':
+        return sendJson(res, 200, { ok: true });
+
+      case 'POST /groups': {
+        if (typeof body.login !== 'string' || !body.login || !Array.isArray(body.groups)
+          || !body.groups.every((g) => typeof g === 'string')) {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "groups": [string]}' });
+        }
+        groups.set(body.login, [...body.groups]);
+        log(`control: groups of ${body.login} = ${JSON.stringify(body.groups)}`);
+        return sendJson(res, 200, { ok: true, login: body.login, groups: body.groups });
+      }
+
+      case 'POST /expires-in': {
+        if (body.provider === 'oidc') {
+          if (body.seconds !== undefined) ttl.AccessToken = positiveInt(body.seconds, 'seconds');
+          if (body.id_token_seconds !== undefined) ttl.IdToken = positiveInt(body.id_token_seconds, 'id_token_seconds');
+          if (body.refresh_seconds !== undefined) ttl.RefreshToken = positiveInt(body.refresh_seconds, 'refresh_seconds');
+          return sendJson(res, 200, { ok: true, provider: 'oidc', ttl: { ...ttl } });
+        }
+        const host = codeHost(body.provider);
+        if (body.seconds !== undefined) host.expiresIn = positiveInt(body.seconds, 'seconds');
+        if (body.refresh_seconds !== undefined) host.refreshExpiresIn = positiveInt(body.refresh_seconds, 'refresh_seconds');
+        return sendJson(res, 200, {
+          ok: true, provider: body.provider, expires_in: host.expiresIn, refresh_token_expires_in: host.refreshExpiresIn,
+        });
+      }
+
+      case 'POST /device/approve':
+      case 'POST /device/deny': {
+        const host = codeHost(body.provider);
+        const approve = route.endsWith('approve');
+        if (approve && (typeof body.login !== 'string' || !body.login)) {
+          return sendJson(res, 400, { error: 'login is required to approve' });
+        }
+        const result = host.decideDevice(body.user_code, approve ? 'approved' : 'denied', body.login);
+        if (result.error) return sendJson(res, 404, { error: result.error });
+        return sendJson(res, 200, { ok: true });
+      }
+
+      case 'POST /device/settings': {
+        const host = codeHost(body.provider);
+        if (body.interval !== undefined) host.deviceInterval = positiveInt(body.interval, 'interval', { allowZero: true });
+        if (body.expires_in !== undefined) host.deviceExpiresIn = positiveInt(body.expires_in, 'expires_in');
+        if (body.slow_down_increment !== undefined) {
+          host.slowDownIncrement = positiveInt(body.slow_down_increment, 'slow_down_increment', { allowZero: true });
+        }
+        return sendJson(res, 200, {
+          ok: true, interval: host.deviceInterval, expires_in: host.deviceExpiresIn, slow_down_increment: host.slowDownIncrement,
+        });
+      }
+
+      case 'POST /repos': {
+        const host = codeHost(body.provider);
+        if (typeof body.login !== 'string' || !body.login) return sendJson(res, 400, { error: 'login is required' });
+        host.repoCounts.set(body.login, positiveInt(body.count, 'count', { allowZero: true }));
+        return sendJson(res, 200, { ok: true });
+      }
+
+      case 'GET /stats':
+        return sendJson(res, 200, {
+          oidc: { ...oidc.stats },
+          github: { ...github.host.stats },
+          gitlab: { ...gitlab.host.stats },
+        });
+
+      case 'POST /revoke-all': {
+        if (body.provider === 'oidc') {
+          return sendJson(res, 200, { ok: true, revoked: oidc.revokeAllAccessTokens() });
+        }
+        const host = codeHost(body.provider);
+        return sendJson(res, 200, { ok: true, revoked: host.revokeAll() });
+      }
+
+      default:
+        return sendJson(res, 404, { error: `no route ${route}` });
+    }
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err) => {
+      if (!err.status) log('control:', err.stack || err);
+      if (!res.headersSent) sendJson(res, err.status || 500, { error: err.message });
+      else res.end();
+    });
+  };
+}

@@ -1,0 +1,255 @@
+// A local GitHub (Enterprise layout): OAuth at /login/oauth/*, device flow at /login/device/code,
+// REST at /api/v3. No UI: the `login` query parameter of the authorize request says who signs in.
+import {
+  readBody, sendJson, sendForm, sendText, redirect, basicCredentials, bearerToken, randomBase62,
+  randomHex, stableId, isLoopbackRedirect, withQuery, wantsJson, log,
+} from './http.mjs';
+import { CodeHost, paginate, linkHeader } from './codehost.mjs';
+
+const DOCS = 'https://docs.github.com';
+
+const ERRORS = {
+  incorrect_client_credentials: 'The client_id and/or client_secret passed are incorrect.',
+  bad_verification_code: 'The code passed is incorrect or expired.',
+  redirect_uri_mismatch: 'The redirect_uri MUST match the registered callback URL for this application.',
+  bad_refresh_token: 'The refresh token passed is incorrect or expired.',
+  unsupported_grant_type: 'The grant type is not supported.',
+  authorization_pending: 'The authorization request is still pending.',
+  slow_down: 'Too many requests have been made in the same timeframe.',
+  expired_token: 'The `device_code` has expired.',
+  incorrect_device_code: 'The device_code provided is not valid.',
+  access_denied: 'The authorization request was denied.',
+};
+
+export function createGitHub(options) {
+  const host = new CodeHost({
+    name: 'github',
+    clientId: `Iv1.${randomHex(8)}`,
+    clientSecret: randomHex(20),
+    newCode: () => randomHex(10),
+    newAccessToken: () => `ghu_${randomBase62(36)}`,
+    newRefreshToken: () => `ghr_${randomBase62(76)}`,
+    newDeviceCode: () => randomHex(20),
+    expiresIn: options.expiresIn ?? 28800,
+    refreshExpiresIn: options.refreshExpiresIn ?? 15897600,
+    deviceExpiresIn: options.deviceExpiresIn ?? 900,
+    deviceInterval: options.deviceInterval ?? 1,
+    slowDownIncrement: options.slowDownIncrement ?? 5,
+  });
+  let baseUrl = '';
+
+  // GitHub answers token-endpoint errors with status 200, as JSON or form-encoded.
+  function oauthAnswer(req, res, value) {
+    if (wantsJson(req)) sendJson(res, 200, value);
+    else sendForm(res, 200, value);
+  }
+  function oauthError(req, res, error, extra = {}) {
+    oauthAnswer(req, res, {
+      error, error_description: ERRORS[error] || error, error_uri: `${DOCS}/apps/oauth`, ...extra,
+    });
+  }
+
+  function tokenAnswer(req, res, t) {
+    oauthAnswer(req, res, {
+      access_token: t.access_token,
+      expires_in: t.expires_in,
+      refresh_token: t.refresh_token,
+      refresh_token_expires_in: t.refresh_token_expires_in,
+      token_type: 'bearer',
+      scope: t.scope,
+    });
+  }
+
+  function user(login) {
+    return {
+      login,
+      id: stableId('github-user', login),
+      node_id: Buffer.from(`04:User${stableId('github-user', login)}`).toString('base64'),
+      avatar_url: `${baseUrl}/avatars/u/${stableId('github-user', login)}`,
+      html_url: `${baseUrl}/${login}`,
+      type: 'User',
+      site_admin: false,
+      name: login,
+      email: `${login}@example.test`,
+    };
+  }
+
+  function repo(r) {
+    const fullName = `${r.owner}/${r.name}`;
+    return {
+      id: r.id,
+      node_id: Buffer.from(`010:Repository${r.id}`).toString('base64'),
+      name: r.name,
+      full_name: fullName,
+      private: r.private,
+      visibility: r.private ? 'private' : 'public',
+      owner: { login: r.owner, id: stableId('github-user', r.owner), type: 'User' },
+      html_url: `${baseUrl}/${fullName}`,
+      clone_url: `${baseUrl}/${fullName}.git`,
+      description: r.description,
+      default_branch: 'main',
+    };
+  }
+
+  function authorize(req, res, q) {
+    const clientId = q.get('client_id');
+    const redirectUri = q.get('redirect_uri');
+    if (!host.clientKnown(clientId)) return sendText(res, 404, 'Unknown client_id.');
+    if (!redirectUri || !isLoopbackRedirect(redirectUri)) {
+      return sendText(res, 400, 'The redirect_uri MUST match the registered callback URL for this application.');
+    }
+    const state = q.get('state') ?? undefined;
+    const login = q.get('login') || 'alice';
+    if (login === 'deny') {
+      return redirect(res, withQuery(redirectUri, {
+        error: 'access_denied',
+        error_description: 'The user has denied your application access.',
+        error_uri: `${DOCS}/apps/troubleshooting-authorization-request-errors`,
+        state,
+      }));
+    }
+    const challenge = q.get('code_challenge');
+    const method = q.get('code_challenge_method') || 'plain';
+    if (!challenge || method !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+      return redirect(res, withQuery(redirectUri, {
+        error: 'invalid_request',
+        error_description: 'code_challenge with code_challenge_method=S256 is required.',
+        state,
+      }));
+    }
+    const scope = (q.get('scope') || '').split(/[\s,]+/).filter(Boolean).join(',');
+    const code = host.issueCode({ clientId, redirectUri, challenge, method, login, scope });
+    return redirect(res, withQuery(redirectUri, { code, state }));
+  }
+
+  async function accessToken(req, res, q) {
+    const body = { ...Object.fromEntries(q), ...(await readBody(req)) };
+    const basic = basicCredentials(req);
+    const clientId = body.client_id || basic?.clientId;
+    const clientSecret = body.client_secret || basic?.clientSecret;
+    let grantType = body.grant_type;
+    if (!grantType && body.code) grantType = 'authorization_code';
+    host.countGrant(grantType);
+
+    if (grantType === 'authorization_code') {
+      if (!host.clientAuthenticates(clientId, clientSecret)) return oauthError(req, res, 'incorrect_client_credentials');
+      const result = host.redeemCode({
+        code: body.code, clientId, redirectUri: body.redirect_uri, verifier: body.code_verifier,
+      });
+      if (result.error === 'redirect_uri') return oauthError(req, res, 'redirect_uri_mismatch');
+      if (result.error === 'pkce') {
+        return oauthError(req, res, 'bad_verification_code', {
+          error_description: 'The code_verifier does not match the code_challenge.',
+        });
+      }
+      if (result.error) return oauthError(req, res, 'bad_verification_code');
+      const { entry } = result;
+      return tokenAnswer(req, res, host.issueTokens({ login: entry.login, scope: entry.scope, clientId }));
+    }
+    if (grantType === 'refresh_token') {
+      if (!host.clientAuthenticates(clientId, clientSecret)) return oauthError(req, res, 'incorrect_client_credentials');
+      const result = host.useRefreshToken({ refreshToken: body.refresh_token, clientId });
+      if (result.error) return oauthError(req, res, 'bad_refresh_token');
+      return tokenAnswer(req, res, result.tokens);
+    }
+    if (grantType === 'urn:ietf:params:oauth:grant-type:device_code') {
+      if (!host.clientKnown(clientId)) return oauthError(req, res, 'incorrect_client_credentials');
+      if (clientSecret !== undefined && !host.clientAuthenticates(clientId, clientSecret)) {
+        return oauthError(req, res, 'incorrect_client_credentials');
+      }
+      const result = host.pollDevice({ deviceCode: body.device_code, clientId });
+      if (result.tokens) return tokenAnswer(req, res, result.tokens);
+      if (result.error === 'invalid' || result.error === 'client') return oauthError(req, res, 'incorrect_device_code');
+      if (result.error === 'slow_down') return oauthError(req, res, 'slow_down', { interval: result.interval });
+      return oauthError(req, res, result.error);
+    }
+    return oauthError(req, res, 'unsupported_grant_type');
+  }
+
+  async function deviceCode(req, res, q) {
+    const body = { ...Object.fromEntries(q), ...(await readBody(req)) };
+    if (!host.clientKnown(body.client_id)) {
+      return oauthError(req, res, 'incorrect_client_credentials');
+    }
+    const scope = (body.scope || '').split(/[\s,]+/).filter(Boolean).join(',');
+    const d = host.startDevice({ clientId: body.client_id, scope });
+    return oauthAnswer(req, res, { ...d, verification_uri: `${baseUrl}/login/device` });
+  }
+
+  function authenticated(req, res) {
+    const check = host.checkAccess(bearerToken(req));
+    if (check.error) {
+      sendJson(res, 401, { message: 'Bad credentials', documentation_url: `${DOCS}/rest`, status: '401' });
+      return null;
+    }
+    return check;
+  }
+
+  function apiHeaders(check) {
+    return { 'x-oauth-scopes': check.scope || '', 'x-github-media-type': 'github.v3; format=json' };
+  }
+
+  // DELETE /api/v3/applications/{client_id}/token, Basic client credentials, body {access_token}.
+  async function deleteAppToken(req, res, clientId) {
+    const basic = basicCredentials(req);
+    if (!basic || basic.clientId !== clientId || !host.clientAuthenticates(basic.clientId, basic.clientSecret)) {
+      return sendJson(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/rest` });
+    }
+    const body = await readBody(req);
+    if (!host.revokeAccessToken(body.access_token)) {
+      return sendJson(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/rest` });
+    }
+    res.writeHead(204);
+    return res.end();
+  }
+
+  async function handle(req, res) {
+    const url = new URL(req.url, baseUrl);
+    const q = url.searchParams;
+    const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
+    switch (route) {
+      case 'GET /login/oauth/authorize':
+        return authorize(req, res, q);
+      case 'POST /login/oauth/access_token':
+        return accessToken(req, res, q);
+      case 'POST /login/device/code':
+        return deviceCode(req, res, q);
+      case 'GET /login/device':
+        return sendText(res, 200, 'Enter the code shown by the device. (Local GitHub: approve it through the control API.)\n');
+      case 'GET /api/v3/user': {
+        const check = authenticated(req, res);
+        if (!check) return undefined;
+        return sendJson(res, 200, user(check.login), apiHeaders(check));
+      }
+      case 'GET /api/v3/user/repos': {
+        const check = authenticated(req, res);
+        if (!check) return undefined;
+        const all = host.repositories(check.login);
+        const p = paginate(all, q, { defaultPerPage: 30, maxPerPage: 100 });
+        return sendJson(res, 200, p.items.map(repo), {
+          ...apiHeaders(check), link: linkHeader(`${baseUrl}/api/v3/user/repos`, q, p),
+        });
+      }
+      default: {
+        const m = /^DELETE \/api\/v3\/applications\/([^/]+)\/token$/.exec(route);
+        if (m) return deleteAppToken(req, res, decodeURIComponent(m[1]));
+        if (url.pathname.startsWith('/api/v3')) {
+          return sendJson(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/rest` });
+        }
+        return sendText(res, 404, 'Not Found');
+      }
+    }
+  }
+
+  return {
+    host,
+    setBaseUrl(u) { baseUrl = u; },
+    handler(req, res) {
+      handle(req, res).catch((err) => {
+        log('github:', err.stack || err);
+        if (!res.headersSent) sendJson(res, err.status || 500, { message: err.message });
+        else res.end();
+      });
+    },
+  };
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// Starts the identity providers Tessera's sign-in tests run against, all on 127.0.0.1:
+//   an OpenID provider over HTTPS (test CA made here with openssl), a local GitHub, a local
+//   GitLab and a control API. Prints one JSON line on stdout once everything listens, logs to
+//   stderr, and runs until SIGTERM/SIGINT (exit 0).
+//
+//   node tests/idp/start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S]
+//     [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S]
+//     [--gitlab-expires-in S] [--device-interval S] [--exit-with-stdin]
+//
+// Every option can also come from the environment: TESSERA_IDP_ACCESS_TOKEN_TTL, and so on
+// (the option name upper-cased with dashes as underscores, prefixed with TESSERA_IDP_).
+
+// stdout carries exactly one line: send everything else a library might print to stderr.
+/* eslint-disable no-console */
+const toStderr = (...args) => console.error(...args);
+console.log = toStderr;
+console.info = toStderr;
+console.debug = toStderr;
+
+const { mkdirSync, readdirSync } = await import('node:fs');
+const http = await import('node:http');
+const { resolve } = await import('node:path');
+const { makeCertificates } = await import('./lib/certs.mjs');
+const { log } = await import('./lib/http.mjs');
+
+const NUMERIC = {
+  'access-token-ttl': 120,
+  'id-token-ttl': 120,
+  'refresh-token-ttl': 86400,
+  'device-code-ttl': 600,
+  'github-expires-in': 28800,
+  'gitlab-expires-in': 7200,
+  'device-interval': 1,
+};
+
+function usage(message) {
+  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = { dir: process.env.TESSERA_IDP_DIR, exitWithStdin: process.env.TESSERA_IDP_EXIT_WITH_STDIN === '1' };
+  for (const [name, def] of Object.entries(NUMERIC)) {
+    const env = process.env[`TESSERA_IDP_${name.toUpperCase().replace(/-/g, '_')}`];
+    opts[name] = env !== undefined && env !== '' ? env : def;
+  }
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const [key, inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [null];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      i += 1;
+      if (i >= argv.length) usage(`--${key} needs a value`);
+      return argv[i];
+    };
+    if (key === 'dir') opts.dir = value();
+    else if (key === 'exit-with-stdin') opts.exitWithStdin = true;
+    else if (key === 'help') usage('help');
+    else if (key in NUMERIC) opts[key] = value();
+    else usage(`unknown argument ${arg}`);
+  }
+  for (const name of Object.keys(NUMERIC)) {
+    const n = Number(opts[name]);
+    if (!Number.isInteger(n) || n < (name === 'device-interval' ? 0 : 1)) usage(`--${name} must be a positive integer`);
+    opts[name] = n;
+  }
+  if (!opts.dir) usage('--dir is required');
+  return opts;
+}
+
+function listen(server) {
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok(server.address().port);
+    });
+  });
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const dir = resolve(opts.dir);
+mkdirSync(dir, { recursive: true });
+const leftovers = readdirSync(dir).filter((f) => ['ca.pem', 'server.pem', 'server-key.pem'].includes(f));
+if (leftovers.length) log(`note: ${dir} already holds ${leftovers.join(', ')}; making new ones`);
+
+const started = Date.now();
+const tls = makeCertificates(dir);
+
+// oidc-provider prints notices at import time: load it only after console is redirected.
+const { startOidc } = await import('./lib/oidc.mjs');
+const { createGitHub } = await import('./lib/github.mjs');
+const { createGitLab } = await import('./lib/gitlab.mjs');
+const { createControl } = await import('./lib/control.mjs');
+
+const groups = new Map(); // OIDC login -> groups
+const ttl = {
+  AccessToken: opts['access-token-ttl'],
+  IdToken: opts['id-token-ttl'],
+  RefreshToken: opts['refresh-token-ttl'],
+  DeviceCode: opts['device-code-ttl'],
+};
+
+const oidc = await startOidc({ tls, groups, ttl });
+const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'] });
+const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'] });
+
+const githubServer = http.createServer(github.handler);
+const gitlabServer = http.createServer(gitlab.handler);
+const githubPort = await listen(githubServer);
+const gitlabPort = await listen(gitlabServer);
+github.setBaseUrl(`http://127.0.0.1:${githubPort}`);
+gitlab.setBaseUrl(`http://127.0.0.1:${gitlabPort}`);
+const controlServer = http.createServer(createControl({ oidc, github, gitlab, groups, ttl }));
+const controlPort = await listen(controlServer);
+
+const servers = [oidc.server, githubServer, gitlabServer, controlServer];
+let stopping = false;
+function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping`);
+  for (const s of servers) {
+    s.close();
+    s.closeAllConnections?.();
+  }
+  // Servers are closed; do not wait for idle keep-alive sockets of clients.
+  setTimeout(() => process.exit(0), 50).unref();
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+if (opts.exitWithStdin) {
+  process.stdin.on('end', () => stop('stdin closed'));
+  process.stdin.on('error', () => stop('stdin error'));
+  process.stdin.resume();
+}
+
+const ready = {
+  ca_file: tls.caFile,
+  oidc: {
+    issuer: oidc.issuer,
+    client_id: 'tessera',
+    confidential_client_id: 'tessera-confidential',
+    confidential_client_secret: oidc.confidentialSecret,
+  },
+  github: {
+    base_url: `http://127.0.0.1:${githubPort}`,
+    client_id: github.host.clientId,
+    client_secret: github.host.clientSecret,
+  },
+  gitlab: {
+    base_url: `http://127.0.0.1:${gitlabPort}`,
+    client_id: gitlab.host.clientId,
+    client_secret: gitlab.host.clientSecret,
+  },
+  control: `http://127.0.0.1:${controlPort}`,
+};
+process.stdout.write(`${JSON.stringify(ready)}\n`);
+log(`ready in ${Date.now() - started} ms: oidc ${oidc.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, control ${ready.control}`);
