@@ -1,0 +1,576 @@
+// Self-test of the local identity providers: starts start.mjs and drives every flow the Rust
+// sign-in tests rely on, with plain HTTP requests and a cookie jar. Run with `npm test`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import {
+  startIdp, request, CookieJar, pkce, randomState, driveOidcLogin, decodeJwt,
+} from './lib/client.mjs';
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const REDIRECT = 'http://127.0.0.1:47123/callback';
+
+let idp;
+let info;
+let ca;
+let disc;
+
+const control = (path, body) => request(`${info.control}${path}`, body === undefined ? {} : { method: 'POST', body, json: true });
+const stats = async () => (await control('/stats')).json();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  const t0 = Date.now();
+  idp = await startIdp();
+  ({ info, ca } = idp);
+  process.stderr.write(`# providers ready in ${Date.now() - t0} ms\n`);
+  disc = (await request(`${info.oidc.issuer}/.well-known/openid-configuration`, { ca })).json();
+});
+
+after(async () => {
+  if (idp) {
+    const { code, signal } = await idp.stop();
+    assert.equal(code, 0, `start.mjs exit code (signal ${signal})`);
+    assert.deepEqual(idp.extraStdout, [], 'stdout holds exactly one line');
+  }
+});
+
+test('ready line: shape, files and addresses', () => {
+  assert.deepEqual(Object.keys(info).sort(), ['ca_file', 'control', 'github', 'gitlab', 'oidc']);
+  assert.ok(existsSync(info.ca_file));
+  assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server.pem')));
+  assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server-key.pem')));
+  assert.match(info.oidc.issuer, /^https:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(info.oidc.client_id, 'tessera');
+  assert.equal(info.oidc.confidential_client_id, 'tessera-confidential');
+  assert.ok(info.oidc.confidential_client_secret.length >= 32);
+  for (const host of ['github', 'gitlab']) {
+    assert.match(info[host].base_url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(info[host].client_id && info[host].client_secret);
+  }
+  assert.match(info.control, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(disc.issuer, info.oidc.issuer);
+  assert.deepEqual(disc.code_challenge_methods_supported, ['S256']);
+});
+
+// ---------------------------------------------------------------- OpenID Connect
+
+function authorizeUrl({ clientId = 'tessera', challenge, state, nonce, scope = 'openid profile email groups offline_access', extra = {} }) {
+  const q = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT,
+    scope,
+    state,
+    nonce,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  return `${disc.authorization_endpoint}?${q}`;
+}
+
+async function verifyIdToken(idToken, { nonce, aud = 'tessera' }) {
+  const jwt = decodeJwt(idToken);
+  const jwks = (await request(disc.jwks_uri, { ca })).json();
+  const jwk = jwks.keys.find((k) => k.kid === jwt.header.kid);
+  assert.ok(jwk, 'signing key in JWKS');
+  assert.equal(jwt.header.alg, 'RS256');
+  const ok = verifySignature('sha256', Buffer.from(jwt.signingInput), createPublicKey({ key: jwk, format: 'jwk' }), jwt.signature);
+  assert.ok(ok, 'ID token signature verifies with the JWKS key');
+  assert.equal(jwt.payload.iss, info.oidc.issuer);
+  assert.equal(jwt.payload.aud, aud);
+  assert.equal(jwt.payload.nonce, nonce);
+  assert.ok(jwt.payload.exp > Date.now() / 1000);
+  return jwt.payload;
+}
+
+async function oidcLogin(login, { clientId = 'tessera', tokenAuth } = {}) {
+  const { verifier, challenge } = pkce();
+  const state = randomState();
+  const nonce = randomState();
+  const t0 = Date.now();
+  const r = await driveOidcLogin({
+    authorizeUrl: authorizeUrl({ clientId, challenge, state, nonce }), redirectUri: REDIRECT, login, ca, jar: new CookieJar(),
+  });
+  assert.equal(r.error, null);
+  assert.equal(r.state, state);
+  assert.equal(r.iss, info.oidc.issuer);
+  assert.ok(r.code);
+  const body = {
+    grant_type: 'authorization_code', code: r.code, redirect_uri: REDIRECT, code_verifier: verifier,
+  };
+  const headers = {};
+  if (tokenAuth === 'basic') {
+    headers.authorization = `Basic ${Buffer.from(`${clientId}:${info.oidc.confidential_client_secret}`).toString('base64')}`;
+  } else if (tokenAuth === 'post') {
+    Object.assign(body, { client_id: clientId, client_secret: info.oidc.confidential_client_secret });
+  } else {
+    body.client_id = clientId;
+  }
+  const res = await request(disc.token_endpoint, { method: 'POST', body, headers, ca });
+  assert.equal(res.status, 200, res.text);
+  const tokens = res.json();
+  return { tokens, nonce, code: r.code, verifier, steps: r.steps, ms: Date.now() - t0 };
+}
+
+test('oidc: authorization code + PKCE login through devInteractions, ID token with groups and nonce', async () => {
+  await control('/groups', { login: 'alice', groups: ['tessera-admins', 'dev'] });
+  const { tokens, nonce, code, verifier, steps, ms } = await oidcLogin('alice');
+  process.stderr.write(`# oidc login (authorize to tokens) took ${ms} ms: ${steps.join(' | ')}\n`);
+  assert.equal(tokens.token_type, 'Bearer');
+  assert.equal(tokens.expires_in, 120);
+  assert.ok(tokens.refresh_token, 'refresh token issued');
+  const claims = await verifyIdToken(tokens.id_token, { nonce });
+  assert.equal(claims.sub, 'alice');
+  assert.equal(claims.preferred_username, 'alice');
+  assert.equal(claims.email, 'alice@example.test');
+  assert.deepEqual(claims.groups, ['tessera-admins', 'dev']);
+  assert.ok(claims.exp - claims.iat === 120);
+
+  const me = await request(disc.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` }, ca });
+  assert.equal(me.status, 200);
+  assert.equal(me.json().sub, 'alice');
+
+  // The code is single-use.
+  const replay = await request(disc.token_endpoint, {
+    method: 'POST', ca,
+    body: { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'tessera' },
+  });
+  assert.equal(replay.status, 400);
+  assert.equal(replay.json().error, 'invalid_grant');
+});
+
+test('oidc: groups change at the next sign-in (role mapping both ways)', async () => {
+  await control('/groups', { login: 'carol', groups: ['tessera-admins'] });
+  let { tokens, nonce } = await oidcLogin('carol');
+  assert.deepEqual((await verifyIdToken(tokens.id_token, { nonce })).groups, ['tessera-admins']);
+  await control('/groups', { login: 'carol', groups: [] });
+  ({ tokens, nonce } = await oidcLogin('carol'));
+  assert.deepEqual((await verifyIdToken(tokens.id_token, { nonce })).groups, []);
+  // An account nobody configured has no groups.
+  ({ tokens, nonce } = await oidcLogin('dave'));
+  assert.deepEqual((await verifyIdToken(tokens.id_token, { nonce })).groups, []);
+});
+
+test('oidc: refresh rotates, revocation and introspection work, reuse of a rotated token is refused', async () => {
+  const { tokens } = await oidcLogin('alice');
+  const refresh = (rt) => request(disc.token_endpoint, {
+    method: 'POST', ca, body: { grant_type: 'refresh_token', refresh_token: rt, client_id: 'tessera' },
+  });
+  const before1 = (await stats()).oidc.refresh_token || 0;
+  const r1 = await refresh(tokens.refresh_token);
+  assert.equal(r1.status, 200, r1.text);
+  const t1 = r1.json();
+  assert.ok(t1.refresh_token && t1.refresh_token !== tokens.refresh_token, 'refresh token rotated');
+  assert.ok(t1.access_token && t1.access_token !== tokens.access_token);
+  assert.ok(t1.id_token, 'refresh answers a new ID token');
+  assert.equal((await stats()).oidc.refresh_token, before1 + 1);
+
+  const introspect = (token) => request(disc.introspection_endpoint, {
+    method: 'POST', ca, body: { token },
+    headers: { authorization: `Basic ${Buffer.from(`tessera-confidential:${info.oidc.confidential_client_secret}`).toString('base64')}` },
+  });
+  assert.equal((await introspect(t1.access_token)).json().active, true);
+
+  // RFC 7009 revocation by the public client.
+  const rev = await request(disc.revocation_endpoint, { method: 'POST', ca, body: { token: t1.access_token, client_id: 'tessera' } });
+  assert.equal(rev.status, 200);
+  assert.equal((await introspect(t1.access_token)).json().active, false);
+  const me = await request(disc.userinfo_endpoint, { headers: { authorization: `Bearer ${t1.access_token}` }, ca });
+  assert.equal(me.status, 401);
+
+  // The rotated-out refresh token is dead (and its reuse revokes the grant).
+  const old = await refresh(tokens.refresh_token);
+  assert.equal(old.status, 400);
+  assert.equal(old.json().error, 'invalid_grant');
+});
+
+test('oidc: confidential client with client_secret_basic and client_secret_post', async () => {
+  for (const tokenAuth of ['basic', 'post']) {
+    const { tokens, nonce } = await oidcLogin('erin', { clientId: 'tessera-confidential', tokenAuth });
+    const claims = await verifyIdToken(tokens.id_token, { nonce, aud: 'tessera-confidential' });
+    assert.equal(claims.sub, 'erin');
+  }
+  const bad = await request(disc.token_endpoint, {
+    method: 'POST', ca,
+    body: { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'tessera-confidential', client_secret: 'wrong' },
+  });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json().error, 'invalid_client');
+});
+
+test('oidc: PKCE is required and plain is refused; abort gives access_denied', async () => {
+  const state = randomState();
+  const noPkce = await request(`${disc.authorization_endpoint}?${new URLSearchParams({
+    client_id: 'tessera', response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', state,
+  })}`, { ca });
+  assert.equal(noPkce.status, 303);
+  assert.equal(new URL(noPkce.location).searchParams.get('error'), 'invalid_request');
+  const plain = await request(authorizeUrl({ challenge: 'a'.repeat(43), state, nonce: 'n', extra: { code_challenge_method: 'plain' } }), { ca });
+  assert.equal(plain.status, 303);
+  assert.equal(new URL(plain.location).searchParams.get('error'), 'invalid_request');
+
+  // The person cancels: GET /interaction/<uid>/abort.
+  const jar = new CookieJar();
+  const { challenge } = pkce();
+  const start = await request(authorizeUrl({ challenge, state, nonce: 'n' }), { ca, jar });
+  assert.equal(start.status, 303);
+  const abort = await request(`${start.location}/abort`, { ca, jar });
+  const back = await request(abort.location, { ca, jar });
+  const cb = new URL(back.location);
+  assert.equal(`${cb.origin}${cb.pathname}`, REDIRECT);
+  assert.equal(cb.searchParams.get('error'), 'access_denied');
+  assert.equal(cb.searchParams.get('state'), state);
+});
+
+test('oidc: device flow through the /device pages', async () => {
+  const d = (await request(disc.device_authorization_endpoint, {
+    method: 'POST', ca, body: { client_id: 'tessera', scope: 'openid profile groups offline_access' },
+  })).json();
+  assert.ok(d.device_code && d.user_code && d.verification_uri_complete);
+  const poll = () => request(disc.token_endpoint, {
+    method: 'POST', ca, body: { grant_type: DEVICE_GRANT, device_code: d.device_code, client_id: 'tessera' },
+  });
+  assert.equal((await poll()).json().error, 'authorization_pending');
+
+  const jar = new CookieJar();
+  const page = await request(d.verification_uri, { ca, jar });
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)[1];
+  const confirm = await request(d.verification_uri, { method: 'POST', ca, jar, body: { xsrf, user_code: d.user_code } });
+  assert.match(confirm.text, /name="confirm" value="yes"/);
+  const go = await request(d.verification_uri, { method: 'POST', ca, jar, body: { xsrf, user_code: d.user_code, confirm: 'yes' } });
+  assert.equal(go.status, 303);
+  // Same interaction pages as the browser flow; it ends on /device/<uid> with a success page.
+  let url = go.location;
+  let last;
+  for (let hop = 0; hop < 10; hop += 1) {
+    last = await request(url, { ca, jar });
+    if (last.status === 200 && /\/interaction\//.test(url)) {
+      const prompt = /name="prompt" value="([a-z]+)"/.exec(last.text)[1];
+      last = await request(url, {
+        method: 'POST', ca, jar, body: prompt === 'login' ? { prompt, login: 'frank', password: 'any' } : { prompt },
+      });
+    }
+    if (last.status !== 303) break;
+    url = last.location;
+  }
+  assert.equal(last.status, 200);
+  assert.match(last.text, /Sign-in Success/);
+
+  const res = await poll();
+  assert.equal(res.status, 200, res.text);
+  assert.equal(decodeJwt(res.json().id_token).payload.sub, 'frank');
+});
+
+test('control: revoke-all for oidc kills current access tokens', async () => {
+  const { tokens } = await oidcLogin('gina');
+  const rev = (await control('/revoke-all', { provider: 'oidc' })).json();
+  assert.ok(rev.revoked >= 1);
+  const me = await request(disc.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` }, ca });
+  assert.equal(me.status, 401);
+});
+
+// ---------------------------------------------------------------- code hosts
+
+const HOSTS = {
+  github: {
+    authorize: '/login/oauth/authorize',
+    token: '/login/oauth/access_token',
+    device: '/login/device/code',
+    user: '/api/v3/user',
+    repos: '/api/v3/user/repos',
+    loginField: 'login',
+    replayStatus: 200,
+    replayError: 'bad_verification_code',
+    pendingStatus: 200,
+  },
+  gitlab: {
+    authorize: '/oauth/authorize',
+    token: '/oauth/token',
+    device: '/oauth/authorize_device',
+    user: '/api/v4/user',
+    repos: '/api/v4/projects?membership=true',
+    loginField: 'username',
+    replayStatus: 400,
+    replayError: 'invalid_grant',
+    pendingStatus: 400,
+  },
+};
+
+async function hostAuthorize(name, login, { challenge, state = randomState() } = {}) {
+  const h = HOSTS[name];
+  const q = new URLSearchParams({
+    client_id: info[name].client_id,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    state,
+    scope: name === 'github' ? 'repo read:user' : 'read_user read_api',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    login,
+  });
+  const res = await request(`${info[name].base_url}${h.authorize}?${q}`);
+  assert.equal(res.status, 302, res.text);
+  const cb = new URL(res.location);
+  assert.equal(`${cb.origin}${cb.pathname}`, REDIRECT);
+  return { params: cb.searchParams, state };
+}
+
+async function hostToken(name, body) {
+  return request(`${info[name].base_url}${HOSTS[name].token}`, {
+    method: 'POST',
+    headers: { accept: 'application/json' },
+    body: { client_id: info[name].client_id, ...body },
+  });
+}
+
+async function hostLogin(name, login) {
+  const { verifier, challenge } = pkce();
+  const { params, state } = await hostAuthorize(name, login, { challenge });
+  assert.equal(params.get('state'), state);
+  const code = params.get('code');
+  const res = await hostToken(name, {
+    client_secret: info[name].client_secret, grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier,
+  });
+  assert.equal(res.status, 200, res.text);
+  const tokens = res.json();
+  assert.ok(tokens.access_token, res.text);
+  return { tokens, code, verifier };
+}
+
+for (const name of ['github', 'gitlab']) {
+  const h = HOSTS[name];
+
+  test(`${name}: authorize -> code -> token -> user -> repositories`, async () => {
+    const before1 = (await stats())[name].authorization_code || 0;
+    const { tokens, code, verifier } = await hostLogin(name, 'octo');
+    assert.equal((await stats())[name].authorization_code, before1 + 1);
+    if (name === 'github') {
+      assert.match(tokens.access_token, /^ghu_[0-9A-Za-z]{36}$/);
+      assert.match(tokens.refresh_token, /^ghr_[0-9A-Za-z]{76}$/);
+      assert.equal(tokens.expires_in, 28800);
+      assert.ok(tokens.refresh_token_expires_in > 0);
+      assert.equal(tokens.token_type, 'bearer');
+      assert.equal(typeof tokens.scope, 'string');
+    } else {
+      assert.equal(tokens.token_type, 'Bearer');
+      assert.equal(tokens.expires_in, 7200);
+      assert.ok(tokens.refresh_token && tokens.created_at);
+    }
+
+    const base = info[name].base_url;
+    const auth = { authorization: `Bearer ${tokens.access_token}` };
+    const me = await request(`${base}${h.user}`, { headers: auth });
+    assert.equal(me.status, 200, me.text);
+    const user = me.json();
+    assert.equal(user[h.loginField], 'octo');
+    assert.equal(user.email, 'octo@example.test');
+    assert.ok(Number.isInteger(user.id) && user.name);
+    if (name === 'github') {
+      assert.ok(user.avatar_url);
+      const legacy = await request(`${base}${h.user}`, { headers: { authorization: `token ${tokens.access_token}` } });
+      assert.equal(legacy.status, 200);
+    }
+
+    const repos = await request(`${base}${h.repos}`, { headers: auth });
+    assert.equal(repos.status, 200);
+    const list = repos.json();
+    assert.equal(list.length, 3);
+    if (name === 'github') {
+      for (const k of ['id', 'name', 'full_name', 'private', 'html_url', 'clone_url', 'description']) assert.ok(k in list[0], k);
+      assert.equal(list[0].full_name, 'octo/hello-world');
+    } else {
+      for (const k of ['id', 'name', 'path_with_namespace', 'visibility', 'web_url', 'http_url_to_repo', 'description']) assert.ok(k in list[0], k);
+      assert.equal(list[0].path_with_namespace, 'octo/hello-world');
+    }
+    const sep = h.repos.includes('?') ? '&' : '?';
+    const page1 = await request(`${base}${h.repos}${sep}per_page=2&page=1`, { headers: auth });
+    const page2 = await request(`${base}${h.repos}${sep}per_page=2&page=2`, { headers: auth });
+    assert.equal(page1.json().length, 2);
+    assert.equal(page2.json().length, 1);
+    assert.match(page1.headers.link, /rel="next"/);
+
+    const bad = await request(`${base}${h.user}`, { headers: { authorization: 'Bearer nope' } });
+    assert.equal(bad.status, 401);
+    if (name === 'github') assert.equal(bad.json().message, 'Bad credentials');
+
+    // A replayed code is refused.
+    const replay = await hostToken(name, {
+      client_secret: info[name].client_secret, grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier,
+    });
+    assert.equal(replay.status, h.replayStatus);
+    assert.equal(replay.json().error, h.replayError);
+    if (name === 'github') {
+      assert.deepEqual(replay.json().error_description, 'The code passed is incorrect or expired.');
+    }
+  });
+
+  test(`${name}: wrong verifier, wrong secret, denied consent`, async () => {
+    const { challenge } = pkce();
+    const { params } = await hostAuthorize(name, 'octo', { challenge });
+    const wrongVerifier = await hostToken(name, {
+      client_secret: info[name].client_secret, grant_type: 'authorization_code', code: params.get('code'),
+      redirect_uri: REDIRECT, code_verifier: pkce().verifier,
+    });
+    assert.ok(wrongVerifier.json().error, wrongVerifier.text);
+    assert.ok(!wrongVerifier.json().access_token);
+
+    const other = pkce();
+    const second = await hostAuthorize(name, 'octo', { challenge: other.challenge });
+    const wrongSecret = await hostToken(name, {
+      client_secret: 'wrong', grant_type: 'authorization_code', code: second.params.get('code'),
+      redirect_uri: REDIRECT, code_verifier: other.verifier,
+    });
+    assert.equal(wrongSecret.json().error, name === 'github' ? 'incorrect_client_credentials' : 'invalid_client');
+
+    const denied = await hostAuthorize(name, 'deny', { challenge, state: 'st-1' });
+    assert.equal(denied.params.get('error'), 'access_denied');
+    assert.equal(denied.params.get('state'), 'st-1');
+    assert.equal(denied.params.get('code'), null);
+  });
+
+  test(`${name}: refresh rotates the refresh token; expiry and revoke-all end access tokens`, async () => {
+    const { tokens } = await hostLogin(name, 'octo');
+    const before1 = (await stats())[name].refresh_token || 0;
+    const refresh = (rt) => hostToken(name, { client_secret: info[name].client_secret, grant_type: 'refresh_token', refresh_token: rt });
+    const r1 = await refresh(tokens.refresh_token);
+    assert.equal(r1.status, 200, r1.text);
+    const t1 = r1.json();
+    assert.ok(t1.access_token && t1.access_token !== tokens.access_token);
+    assert.ok(t1.refresh_token && t1.refresh_token !== tokens.refresh_token);
+    assert.equal((await stats())[name].refresh_token, before1 + 1);
+    const old = await refresh(tokens.refresh_token);
+    assert.equal(old.json().error, name === 'github' ? 'bad_refresh_token' : 'invalid_grant');
+    if (name === 'gitlab') assert.equal(old.status, 400);
+
+    const base = info[name].base_url;
+    await control('/expires-in', { provider: name, seconds: 1 });
+    const short = (await refresh(t1.refresh_token)).json();
+    assert.equal(short.expires_in, 1);
+    await sleep(1100);
+    const expired = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${short.access_token}` } });
+    assert.equal(expired.status, 401);
+    await control('/expires-in', { provider: name, seconds: name === 'github' ? 28800 : 7200 });
+
+    const fresh = (await refresh(short.refresh_token)).json();
+    const ok = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${fresh.access_token}` } });
+    assert.equal(ok.status, 200);
+    const rev = (await control('/revoke-all', { provider: name })).json();
+    assert.ok(rev.revoked >= 1);
+    const dead = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${fresh.access_token}` } });
+    assert.equal(dead.status, 401);
+    // The refresh token still works after revoke-all.
+    assert.equal((await refresh(fresh.refresh_token)).status, 200);
+  });
+
+  test(`${name}: device flow pending -> slow_down -> approved; denied; expired`, async () => {
+    const base = info[name].base_url;
+    const start = async () => {
+      const res = await request(`${base}${h.device}`, {
+        method: 'POST', headers: { accept: 'application/json' },
+        body: { client_id: info[name].client_id, scope: name === 'github' ? '' : 'read_user' },
+      });
+      assert.equal(res.status, 200, res.text);
+      return res.json();
+    };
+    // A long interval, so two quick polls are surely "too fast" even on a busy machine.
+    await control('/device/settings', { provider: name, interval: 5 });
+    const d = await start();
+    await control('/device/settings', { provider: name, interval: 1 });
+    assert.equal(d.interval, 5);
+    for (const k of ['device_code', 'user_code', 'verification_uri', 'expires_in', 'interval']) assert.ok(k in d, k);
+    assert.ok(d.verification_uri.startsWith(base));
+    const poll = (dc) => hostToken(name, { grant_type: DEVICE_GRANT, device_code: dc });
+
+    const p1 = await poll(d.device_code);
+    assert.equal(p1.status, h.pendingStatus);
+    assert.equal(p1.json().error, 'authorization_pending');
+    const p2 = await poll(d.device_code);
+    assert.equal(p2.json().error, 'slow_down');
+    assert.equal(p2.json().interval, d.interval + 5);
+    const p3 = await poll(d.device_code);
+    assert.equal(p3.json().error, 'authorization_pending', 'slow_down is answered once');
+
+    const approve = await control('/device/approve', { provider: name, user_code: d.user_code, login: 'devi' });
+    assert.equal(approve.status, 200, approve.text);
+    const p4 = await poll(d.device_code);
+    assert.equal(p4.status, 200, p4.text);
+    const tokens = p4.json();
+    const me = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(me.json()[h.loginField], 'devi');
+    assert.ok((await stats())[name][DEVICE_GRANT] >= 4);
+
+    const d2 = await start();
+    assert.equal((await control('/device/deny', { provider: name, user_code: d2.user_code })).status, 200);
+    assert.equal((await poll(d2.device_code)).json().error, 'access_denied');
+
+    await control('/device/settings', { provider: name, expires_in: 1 });
+    const d3 = await start();
+    await control('/device/settings', { provider: name, expires_in: 900 });
+    await sleep(1100);
+    assert.equal((await poll(d3.device_code)).json().error, 'expired_token');
+    assert.equal((await control('/device/approve', { provider: name, user_code: 'NOPE-NOPE', login: 'x' })).status, 404);
+  });
+}
+
+test('github: form-encoded answers without Accept: application/json', async () => {
+  const { verifier, challenge } = pkce();
+  const { params } = await hostAuthorize('github', 'octo', { challenge });
+  const res = await request(`${info.github.base_url}/login/oauth/access_token`, {
+    method: 'POST',
+    body: JSON.stringify({
+      client_id: info.github.client_id, client_secret: info.github.client_secret, code: params.get('code'),
+      redirect_uri: REDIRECT, code_verifier: verifier,
+    }),
+    headers: { 'content-type': 'application/json' },
+  });
+  assert.match(res.headers['content-type'], /application\/x-www-form-urlencoded/);
+  const form = new URLSearchParams(res.text);
+  assert.match(form.get('access_token'), /^ghu_/);
+  assert.equal(form.get('token_type'), 'bearer');
+});
+
+test('control: stats, repos count and bad requests', async () => {
+  const s = await stats();
+  for (const p of ['oidc', 'github', 'gitlab']) {
+    assert.ok(s[p].authorization_code >= 1, `${p} authorization_code`);
+    assert.ok(s[p].refresh_token >= 1, `${p} refresh_token`);
+  }
+  assert.equal((await control('/repos', { provider: 'github', login: 'many', count: 45 })).status, 200);
+  const { tokens } = await hostLogin('github', 'many');
+  const auth = { authorization: `Bearer ${tokens.access_token}` };
+  const p1 = await request(`${info.github.base_url}/api/v3/user/repos`, { headers: auth });
+  const p2 = await request(`${info.github.base_url}/api/v3/user/repos?page=2`, { headers: auth });
+  assert.equal(p1.json().length, 30);
+  assert.equal(p2.json().length, 15);
+  assert.equal((await control('/expires-in', { provider: 'nope', seconds: 1 })).status, 400);
+  assert.equal((await control('/groups', { login: 'x' })).status, 400);
+  assert.equal((await control('/nothing', {})).status, 404);
+});
+
+test('lifetimes come from arguments and the environment', async () => {
+  const other = await startIdp({
+    args: ['--id-token-ttl', '9', '--github-expires-in', '11'],
+    env: { TESSERA_IDP_ACCESS_TOKEN_TTL: '7', TESSERA_IDP_GITLAB_EXPIRES_IN: '13' },
+  });
+  try {
+    const saved = { info, ca, disc };
+    ({ info, ca } = other);
+    disc = (await request(`${info.oidc.issuer}/.well-known/openid-configuration`, { ca })).json();
+    try {
+      const { tokens } = await oidcLogin('ttl');
+      assert.equal(tokens.expires_in, 7);
+      const claims = decodeJwt(tokens.id_token).payload;
+      assert.equal(claims.exp - claims.iat, 9);
+      assert.equal((await hostLogin('github', 'ttl')).tokens.expires_in, 11);
+      assert.equal((await hostLogin('gitlab', 'ttl')).tokens.expires_in, 13);
+    } finally {
+      ({ info, ca, disc } = saved);
+    }
+  } finally {
+    const { code } = await other.stop();
+    assert.equal(code, 0);
+  }
+});
