@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Method};
 use axum::Router;
 use tessera_core::Authority;
 use tokio::net::TcpListener;
@@ -23,6 +24,11 @@ use tokio::net::TcpListener;
 pub const BODY_LIMIT: usize = 512 * 1024;
 /// How often token usage is written to the store.
 pub const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
+
+/// The origins of the desktop app's webview (`tauri://localhost` on Linux and macOS,
+/// `http://tauri.localhost` on Windows): the only pages that may call the API from a browser
+/// engine. Scripts and command-line clients send no `Origin` and are not affected.
+pub const DESKTOP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -42,7 +48,18 @@ pub fn router(authority: Arc<Authority>) -> Router {
                 "something went wrong on the server; the details are in its log",
             ))
         }))
+        .layer(cors())
         .with_state(AppState { authority })
+}
+
+/// Answers CORS preflights for the desktop app's webview, which calls the API from its own
+/// origin. Outermost, so a preflight never reaches routing or authentication.
+fn cors() -> tower_http::cors::CorsLayer {
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(DESKTOP_ORIGINS.map(HeaderValue::from_static)))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Serves the API on `listener` until `shutdown` completes, flushing token usage every

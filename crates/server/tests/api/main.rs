@@ -6,6 +6,7 @@ mod harness;
 
 mod agents;
 mod concurrency;
+mod cors;
 mod malformed;
 mod openapi;
 mod orgs;
