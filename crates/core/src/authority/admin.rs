@@ -15,6 +15,11 @@ impl Authority {
         }
     }
 
+    /// Refuses unless the caller is an instance admin's login session; refusals are audited.
+    pub async fn require_instance_admin(&self, caller: &Caller, action: &str) -> Result<()> {
+        self.guard(caller, action, "", self.instance_admin(caller)).await
+    }
+
     /// The newest audit entries (at most `limit`, up to 1,000).
     pub async fn audit_log(&self, caller: &Caller, limit: i64) -> Result<Vec<AuditEvent>> {
         self.guard(caller, "admin.audit", "", self.instance_admin(caller)).await?;

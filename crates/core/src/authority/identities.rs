@@ -153,6 +153,23 @@ impl Authority {
         Ok(identity)
     }
 
+    /// Checks, before anything is exchanged or stored, that the caller may link `v` (or, with
+    /// `None`, may link at all): a login session, and an identity not linked to someone else.
+    pub async fn check_link(&self, caller: &Caller, v: Option<&VerifiedIdentity>) -> Result<()> {
+        let user = self.session_user(caller, "identity.link").await?;
+        if let Some(v) = v {
+            if let Some(existing) = self.store.identity_by_subject(&v.provider, &v.subject).await? {
+                if existing.user_id != user.id {
+                    return Err(Error::Conflict(format!(
+                        "this {} account is already linked to another Tessera account; unlink it there first",
+                        v.provider
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The caller's linked identities, with each code-host token's status now.
     pub async fn identities(&self, caller: &Caller) -> Result<Vec<Identity>> {
         self.guard(caller, "identity.list", "", caller.require(Scope::Read)).await?;

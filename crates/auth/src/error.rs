@@ -1,0 +1,70 @@
+//! Sign-in errors, one variant per decision a caller makes. None of them ever holds a secret:
+//! provider answers are summarized, never echoed.
+
+/// What went wrong while signing in or using a linked account.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The request names no configured provider.
+    #[error("there is no provider {0:?}")]
+    UnknownProvider(String),
+    /// The request itself is malformed.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The provider refused: the person declined, or the code was wrong, used or expired.
+    #[error("the provider refused: {0}")]
+    ProviderDenied(String),
+    /// The provider could not be reached or answered something unusable.
+    #[error("the provider could not be used: {0}")]
+    ProviderUnavailable(String),
+    /// The ID token failed a check (signature, issuer, audience, expiry or nonce).
+    #[error("the ID token was refused: {0}")]
+    IdToken(String),
+    /// The device flow is still waiting for the person (RFC 8628 `authorization_pending`).
+    #[error("waiting for the person to approve the sign-in")]
+    AuthorizationPending,
+    /// The device flow asks to poll more slowly (RFC 8628 `slow_down`).
+    #[error("polling too fast; wait longer between polls")]
+    SlowDown,
+    /// The keyring is locked: unlock it and try again. Nothing stored was changed.
+    #[error("the keyring is locked; unlock it and try again")]
+    KeyringLocked,
+    /// The keyring cannot be reached (no Secret Service on the session bus). Nothing stored was
+    /// changed.
+    #[error("the keyring is not available: {0}")]
+    KeyringUnavailable(String),
+    /// A stored code-host token is gone or expired: sign in with the provider again.
+    #[error("the linked account needs a new sign-in: {0}")]
+    Reconnect(String),
+    /// The provider configuration is not valid.
+    #[error("provider configuration: {0}")]
+    Config(String),
+    /// A rule of the token authority.
+    #[error(transparent)]
+    Core(#[from] tessera_core::Error),
+}
+
+impl AuthError {
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::UnknownProvider(_) => "not_found",
+            AuthError::InvalidRequest(_) | AuthError::Config(_) => "invalid_request",
+            AuthError::ProviderDenied(_) => "provider_denied",
+            AuthError::ProviderUnavailable(_) => "provider_unavailable",
+            AuthError::IdToken(_) => "id_token_invalid",
+            AuthError::AuthorizationPending => "authorization_pending",
+            AuthError::SlowDown => "slow_down",
+            AuthError::KeyringLocked => "keyring_locked",
+            AuthError::KeyringUnavailable(_) => "keyring_unavailable",
+            AuthError::Reconnect(_) => "reconnect_required",
+            AuthError::Core(e) => e.code(),
+        }
+    }
+
+    pub(crate) fn provider(e: impl std::fmt::Display) -> Self {
+        AuthError::ProviderUnavailable(e.to_string())
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = AuthError> = std::result::Result<T, E>;

@@ -1,0 +1,230 @@
+//! The client half of the browser sign-in (RFC 8252 with PKCE, RFC 7636): making the request,
+//! the authorization URL, and the loopback listener that receives the redirect.
+//!
+//! The command line and the desktop shell both use this; the code exchange itself happens on the
+//! server, which holds the client secrets.
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tessera_core::id::random_base62;
+use tessera_core::Secret;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::error::{AuthError, Result};
+use crate::provider::ProviderInfo;
+
+/// One sign-in attempt's secrets: the PKCE verifier, `state` and `nonce`.
+#[derive(Debug)]
+pub struct AuthRequest {
+    /// Sent back by the provider with the code; must match.
+    pub state: String,
+    /// Put into the ID token by an OpenID provider; checked by the server.
+    pub nonce: String,
+    /// The PKCE verifier, sent only to the server with the code.
+    pub code_verifier: Secret,
+}
+
+impl AuthRequest {
+    /// A fresh request from the OS CSPRNG.
+    pub fn new() -> Result<Self> {
+        Ok(Self {
+            state: random_base62(32)?,
+            nonce: random_base62(32)?,
+            code_verifier: Secret::new(random_base62(64)?),
+        })
+    }
+
+    /// The S256 challenge of the verifier.
+    pub fn code_challenge(&self) -> String {
+        challenge(self.code_verifier.expose())
+    }
+}
+
+/// `BASE64URL(SHA256(verifier))`, as RFC 7636 says.
+pub fn challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// The URL to open in the system browser.
+pub fn authorization_url(info: &ProviderInfo, redirect_uri: &str, req: &AuthRequest) -> Result<String> {
+    let endpoint = info.authorization_endpoint.as_deref().ok_or_else(|| {
+        AuthError::ProviderUnavailable(info.error.clone().unwrap_or_else(|| "no authorization endpoint".into()))
+    })?;
+    let mut url = url::Url::parse(endpoint).map_err(AuthError::provider)?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &info.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", &info.scopes.join(" "))
+            .append_pair("state", &req.state)
+            .append_pair("code_challenge", &req.code_challenge())
+            .append_pair("code_challenge_method", "S256");
+        if info.nonce {
+            q.append_pair("nonce", &req.nonce);
+        }
+    }
+    Ok(url.into())
+}
+
+/// What the client hands to `POST /api/v1/sessions` (and `POST /api/v1/user/identities`).
+#[derive(Debug, Serialize)]
+pub struct CodeGrant<'a> {
+    /// Provider id.
+    pub provider: &'a str,
+    /// The authorization code.
+    pub code: &'a str,
+    /// The PKCE verifier.
+    pub code_verifier: &'a str,
+    /// The redirect URI the code was sent to.
+    pub redirect_uri: &'a str,
+    /// The nonce of the request.
+    pub nonce: &'a str,
+}
+
+/// A listener on `http://127.0.0.1:<port>/callback`, waiting for the provider's redirect.
+pub struct Loopback {
+    listener: TcpListener,
+    redirect_uri: String,
+}
+
+impl Loopback {
+    /// Listens on a port the OS chooses.
+    pub async fn bind() -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| AuthError::InvalidRequest(format!("cannot listen on 127.0.0.1: {e}")))?;
+        let port = listener.local_addr().map_err(|e| AuthError::InvalidRequest(e.to_string()))?.port();
+        Ok(Self { listener, redirect_uri: format!("http://127.0.0.1:{port}/callback") })
+    }
+
+    /// The redirect URI to put in the authorization request.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// Waits (at most `timeout`) for the redirect and returns the code, after checking `state`.
+    /// Requests for anything but `/callback` (a browser's favicon) are answered 404 and ignored.
+    pub async fn wait(self, expected_state: &str, timeout: Duration) -> Result<Secret> {
+        tokio::time::timeout(timeout, self.accept_callback(expected_state))
+            .await
+            .map_err(|_| AuthError::InvalidRequest("the sign-in took too long; start again".into()))?
+    }
+
+    async fn accept_callback(&self, expected_state: &str) -> Result<Secret> {
+        loop {
+            let Ok((mut conn, _)) = self.listener.accept().await else { continue };
+            let mut buf = vec![0u8; 8192];
+            let mut len = 0;
+            while len < buf.len() {
+                match tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf[len..])).await {
+                    Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
+                    Ok(Ok(n)) => {
+                        len += n;
+                        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                            break;
+                        }
+                    }
+                }
+            }
+            let head = String::from_utf8_lossy(&buf[..len]);
+            let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+                respond(&mut conn, 400, "That was not a sign-in redirect.").await;
+                continue;
+            };
+            if url.path() != "/callback" {
+                respond(&mut conn, 404, "Not found.").await;
+                continue;
+            }
+            let outcome = read_callback(&url, expected_state);
+            let page = match &outcome {
+                Ok(_) => "Signed in. You can close this window and return to Tessera.",
+                Err(_) => "The sign-in did not complete. Return to Tessera to see why.",
+            };
+            respond(&mut conn, if outcome.is_ok() { 200 } else { 400 }, page).await;
+            return outcome;
+        }
+    }
+}
+
+/// Reads the provider's redirect: `error`, then `state`, then `code`.
+pub fn read_callback(url: &url::Url, expected_state: &str) -> Result<Secret> {
+    let get = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+    if let Some(error) = get("error") {
+        let why = match error.as_str() {
+            "access_denied" => "the sign-in was declined at the provider".to_owned(),
+            other => format!("the provider answered {:?}", other.chars().take(64).collect::<String>()),
+        };
+        return Err(AuthError::ProviderDenied(why));
+    }
+    if get("state").as_deref() != Some(expected_state) {
+        return Err(AuthError::InvalidRequest(
+            "the redirect's state does not match this sign-in; it may be forged or from an older attempt".into(),
+        ));
+    }
+    let code = get("code").filter(|c| !c.is_empty() && c.len() <= 4096);
+    code.map(Secret::new).ok_or_else(|| AuthError::InvalidRequest("the redirect carries no code".into()))
+}
+
+async fn respond(conn: &mut tokio::net::TcpStream, status: u16, text: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>Tessera</title>\
+         <body style=\"font-family:system-ui;margin:4rem;text-align:center\"><h1>Tessera</h1><p>{text}</p>"
+    );
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\n\
+         cache-control: no-store\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = conn.write_all(head.as_bytes()).await;
+    let _ = conn.write_all(body.as_bytes()).await;
+    let _ = conn.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_challenge_matches_rfc_7636_appendix_b() {
+        assert_eq!(
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn callbacks_are_checked_in_order() -> Result<()> {
+        let u = |q: &str| url::Url::parse(&format!("http://127.0.0.1:1/callback?{q}")).map_err(AuthError::provider);
+        assert!(matches!(read_callback(&u("error=access_denied&state=s")?, "s"), Err(AuthError::ProviderDenied(_))));
+        assert!(matches!(read_callback(&u("code=c&state=other")?, "s"), Err(AuthError::InvalidRequest(_))));
+        assert!(matches!(read_callback(&u("state=s")?, "s"), Err(AuthError::InvalidRequest(_))));
+        assert_eq!(read_callback(&u("code=abc&state=s")?, "s")?.expose(), "abc");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_loopback_listener_takes_the_redirect() -> Result<()> {
+        let lb = Loopback::bind().await?;
+        let uri = lb.redirect_uri().to_owned();
+        let waiter = tokio::spawn(lb.wait("st", Duration::from_secs(10)));
+        let client = reqwest::Client::new();
+        let favicon = client.get(uri.replace("/callback", "/favicon.ico")).send().await.map_err(AuthError::provider)?;
+        assert_eq!(favicon.status().as_u16(), 404);
+        let res = client.get(format!("{uri}?code=the-code&state=st")).send().await.map_err(AuthError::provider)?;
+        assert_eq!(res.status().as_u16(), 200);
+        let code = waiter.await.map_err(AuthError::provider)??;
+        assert_eq!(code.expose(), "the-code");
+        Ok(())
+    }
+}

@@ -1,0 +1,45 @@
+//! The login session signing key in local mode: kept in the keyring, created on first start.
+//! A file (owner-only) is used only when the user opts in, for machines without a keyring.
+
+use base64::Engine;
+use tessera_core::session::SessionKeys;
+use tessera_core::Secret;
+
+use crate::error::{AuthError, Result};
+use crate::secret_store::SecretStore;
+
+const KEY: &str = "session-signing-key";
+
+/// Loads the signing key from the secret store, making and storing one on first start.
+pub async fn load_or_create(store: &dyn SecretStore) -> Result<SessionKeys> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if let Some(s) = store.get(KEY).await? {
+        let der = zeroize::Zeroizing::new(
+            b64.decode(s.expose()).map_err(|_| AuthError::KeyringUnavailable("the stored signing key is unreadable".into()))?,
+        );
+        return Ok(SessionKeys::from_pkcs8(&der)?);
+    }
+    let (keys, der) = SessionKeys::generate()?;
+    let der = zeroize::Zeroizing::new(der);
+    store.set(KEY, &Secret::new(b64.encode(der.as_slice()))).await?;
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret_store::MemoryStore;
+
+    #[tokio::test]
+    async fn the_key_is_made_once_and_a_locked_store_is_an_error() -> Result<()> {
+        let store = MemoryStore::default();
+        let a = load_or_create(&store).await?;
+        let b = load_or_create(&store).await?;
+        let now = chrono::Utc::now();
+        let (jwt, _) = a.sign("usr_1", "ses_1", now)?;
+        assert!(b.verify(jwt.expose(), now).is_ok());
+        store.set_locked(true);
+        assert!(matches!(load_or_create(&store).await, Err(AuthError::KeyringLocked)));
+        Ok(())
+    }
+}

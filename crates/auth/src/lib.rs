@@ -1,0 +1,21 @@
+//! Tessera's sign-in: identity providers and code hosts, the OAuth 2.0 / OpenID Connect flows
+//! (browser with PKCE, device), ID-token checks, code-host APIs, and the secret store that keeps
+//! code-host tokens and the local session signing key out of every file.
+//!
+//! [`flow`] is the client half (the command line and the desktop shell); [`sign_in::SignIn`] is
+//! the server half. Account rules stay in `tessera-core`.
+
+pub mod error;
+pub mod flow;
+pub mod keys;
+pub mod oauth;
+pub mod oidc;
+pub mod provider;
+pub mod scm;
+pub mod secret_store;
+pub mod sign_in;
+
+pub use error::{AuthError, Result};
+pub use provider::{ProviderConfig, ProviderInfo, ProviderKind};
+pub use secret_store::{KeyringStore, MemoryStore, SecretStore};
+pub use sign_in::{CodeLogin, SignIn};

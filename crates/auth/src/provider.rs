@@ -1,0 +1,377 @@
+//! Identity providers and code hosts: their configuration, their endpoints, what a client needs
+//! to start a sign-in, and how their claims map to a role.
+//!
+//! Providers come from `providers.toml` in the data directory and from instance admins through
+//! the API. A client secret never leaves the server: [`ProviderInfo`] is what clients see.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_core::model::Role;
+use tessera_core::Secret;
+
+use crate::error::{AuthError, Result};
+
+/// The kinds of provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Any OpenID Connect provider, found by discovery (Keycloak, Authentik, Entra ID…).
+    Oidc,
+    /// github.com or a GitHub Enterprise server.
+    Github,
+    /// gitlab.com or a self-managed GitLab.
+    Gitlab,
+    /// Bitbucket Cloud.
+    Bitbucket,
+}
+
+impl ProviderKind {
+    /// The kind's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Oidc => "oidc",
+            ProviderKind::Github => "github",
+            ProviderKind::Gitlab => "gitlab",
+            ProviderKind::Bitbucket => "bitbucket",
+        }
+    }
+
+    fn default_base(self) -> &'static str {
+        match self {
+            ProviderKind::Oidc => "",
+            ProviderKind::Github => "https://github.com",
+            ProviderKind::Gitlab => "https://gitlab.com",
+            ProviderKind::Bitbucket => "https://bitbucket.org",
+        }
+    }
+
+    fn default_scopes(self) -> &'static [&'static str] {
+        match self {
+            ProviderKind::Oidc => &["openid", "profile", "email", "offline_access"],
+            ProviderKind::Github => &["read:user", "user:email", "repo"],
+            ProviderKind::Gitlab => &["read_user", "read_api"],
+            ProviderKind::Bitbucket => &["account", "repository"],
+        }
+    }
+
+    fn default_name(self) -> &'static str {
+        match self {
+            ProviderKind::Oidc => "Single sign-on",
+            ProviderKind::Github => "GitHub",
+            ProviderKind::Gitlab => "GitLab",
+            ProviderKind::Bitbucket => "Bitbucket",
+        }
+    }
+}
+
+/// A provider's configuration, as written in `providers.toml` (`[[provider]]` tables) or sent by
+/// an instance admin.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// A short id: lower-case letters, digits, `-` and `_`.
+    pub id: String,
+    /// What it is.
+    pub kind: ProviderKind,
+    /// The name on its button.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The OpenID issuer URL (`oidc`).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The web base URL of a GitHub Enterprise server or a self-managed GitLab.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The REST API base URL when it is not the usual one for `base_url`.
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret, where the host demands one. Never shown to clients.
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for (the kind's usual ones when empty).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// A logo for the sign-in button: a file name in the app's icons or an https URL.
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// The claim that decides the role, e.g. `groups` or `realm_access.roles`.
+    #[serde(default)]
+    pub role_claim: Option<String>,
+    /// The claim value that means `admin`.
+    #[serde(default)]
+    pub admin_value: Option<String>,
+    /// An extra certificate authority (PEM) to trust for this provider, for private CAs.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Where a provider's configuration lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// `providers.toml`; change it in the file.
+    File,
+    /// Configured by an instance admin through the API.
+    Api,
+}
+
+/// A configured provider.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// Its configuration, with the client secret taken out.
+    pub config: ProviderConfig,
+    /// The client secret.
+    pub client_secret: Option<Secret>,
+    /// Where it is configured.
+    pub source: Source,
+}
+
+/// What a client needs to start a sign-in: never a secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// Provider id.
+    pub id: String,
+    /// `oidc`, `github`, `gitlab` or `bitbucket`.
+    pub kind: ProviderKind,
+    /// The name on its button.
+    pub name: String,
+    /// Its logo, if configured.
+    pub logo: Option<String>,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// Where to send the browser; none when the provider cannot be reached right now.
+    pub authorization_endpoint: Option<String>,
+    /// The scopes to ask for.
+    pub scopes: Vec<String>,
+    /// Always `S256`.
+    pub code_challenge_method: String,
+    /// Whether the authorization request carries a `nonce` (OpenID Connect).
+    pub nonce: bool,
+    /// Whether the device flow (RFC 8628) can be used.
+    pub device: bool,
+    /// Why the provider cannot be used right now, if it cannot.
+    pub error: Option<String>,
+    /// Where it is configured.
+    pub source: Source,
+}
+
+/// The `[[provider]]` tables of `providers.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvidersFile {
+    #[serde(default)]
+    provider: Vec<ProviderConfig>,
+}
+
+fn is_loopback_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| {
+        url.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
+    })
+}
+
+fn check_url(what: &str, url: &str) -> Result<()> {
+    let parsed = url::Url::parse(url).map_err(|e| AuthError::Config(format!("{what} {url:?} is not a URL: {e}")))?;
+    if parsed.scheme() == "https" || is_loopback_http(url) {
+        Ok(())
+    } else {
+        Err(AuthError::Config(format!("{what} must use https (plain http only on 127.0.0.1 for testing)")))
+    }
+}
+
+impl ProviderConfig {
+    /// Checks the configuration and splits off the secret.
+    pub fn into_provider(mut self, source: Source) -> Result<Provider> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 40
+            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(AuthError::Config(format!(
+                "provider id {:?} must be 1 to 40 lower-case letters, digits, '-' or '_'",
+                self.id
+            )));
+        }
+        if self.client_id.trim().is_empty() || self.client_id.len() > 256 {
+            return Err(AuthError::Config(format!("provider {}: client_id is required", self.id)));
+        }
+        match self.kind {
+            ProviderKind::Oidc => {
+                let issuer = self
+                    .issuer
+                    .as_deref()
+                    .ok_or_else(|| AuthError::Config(format!("provider {}: an oidc provider needs issuer", self.id)))?;
+                check_url("issuer", issuer)?;
+            }
+            _ => {
+                if self.issuer.is_some() {
+                    return Err(AuthError::Config(format!("provider {}: issuer is for oidc providers", self.id)));
+                }
+            }
+        }
+        if let Some(b) = &self.base_url {
+            check_url("base_url", b)?;
+        }
+        if let Some(a) = &self.api_url {
+            check_url("api_url", a)?;
+        }
+        if self.role_claim.is_some() != self.admin_value.is_some() {
+            return Err(AuthError::Config(format!(
+                "provider {}: role_claim and admin_value go together",
+                self.id
+            )));
+        }
+        let client_secret = self.client_secret.take().filter(|s| !s.is_empty()).map(Secret::new);
+        Ok(Provider { config: self, client_secret, source })
+    }
+}
+
+impl Provider {
+    /// Provider id.
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> ProviderKind {
+        self.config.kind
+    }
+
+    /// The web base URL of a code host, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.config.base_url.as_deref().unwrap_or(self.kind().default_base()).trim_end_matches('/').to_owned()
+    }
+
+    /// The REST API base of a code host.
+    pub fn api_url(&self) -> String {
+        if let Some(a) = &self.config.api_url {
+            return a.trim_end_matches('/').to_owned();
+        }
+        let base = self.base_url();
+        match self.kind() {
+            ProviderKind::Github if base == "https://github.com" => "https://api.github.com".to_owned(),
+            ProviderKind::Github => format!("{base}/api/v3"),
+            ProviderKind::Gitlab => format!("{base}/api/v4"),
+            ProviderKind::Bitbucket if base == "https://bitbucket.org" => "https://api.bitbucket.org/2.0".to_owned(),
+            ProviderKind::Bitbucket => format!("{base}/!api/2.0"),
+            ProviderKind::Oidc => base,
+        }
+    }
+
+    /// The scopes to ask for.
+    pub fn scopes(&self) -> Vec<String> {
+        if self.config.scopes.is_empty() {
+            self.kind().default_scopes().iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            self.config.scopes.clone()
+        }
+    }
+
+    /// The name on its button.
+    pub fn name(&self) -> String {
+        self.config.name.clone().unwrap_or_else(|| self.kind().default_name().to_owned())
+    }
+
+    /// The role the provider's claims (ID-token claims or the code host's user object) map to,
+    /// when a role mapping is configured. A missing claim means `member`.
+    pub fn role_from(&self, claims: &Value) -> Option<Role> {
+        let (claim, admin) = (self.config.role_claim.as_deref()?, self.config.admin_value.as_deref()?);
+        let value = claim.split('.').try_fold(claims, |v, part| v.get(part));
+        let is_admin = match value {
+            Some(Value::Array(items)) => items.iter().any(|i| claim_equals(i, admin)),
+            Some(v) => claim_equals(v, admin),
+            None => false,
+        };
+        Some(if is_admin { Role::Admin } else { Role::Member })
+    }
+}
+
+fn claim_equals(v: &Value, expected: &str) -> bool {
+    match v {
+        Value::String(s) => s == expected,
+        Value::Bool(b) => b.to_string() == expected,
+        Value::Number(n) => n.to_string() == expected,
+        _ => false,
+    }
+}
+
+/// Reads `providers.toml`; a missing file means no providers.
+pub fn load_file(path: &Path) -> Result<Vec<Provider>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(AuthError::Config(format!("cannot read {}: {e}", path.display()))),
+    };
+    parse_file(&text).map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
+}
+
+/// Parses the text of a `providers.toml`.
+pub fn parse_file(text: &str) -> Result<Vec<Provider>> {
+    let file: ProvidersFile = toml::from_str(text).map_err(|e| AuthError::Config(e.message().to_owned()))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for c in file.provider {
+        if !seen.insert(c.id.clone()) {
+            return Err(AuthError::Config(format!("provider id {:?} appears twice", c.id)));
+        }
+        out.push(c.into_provider(Source::File)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn provider(toml_text: &str) -> Result<Provider> {
+        parse_file(toml_text)?.pop().ok_or_else(|| AuthError::Config("none".into()))
+    }
+
+    #[test]
+    fn code_host_endpoints_follow_the_base_url() -> Result<()> {
+        let gh = provider("[[provider]]\nid = \"github\"\nkind = \"github\"\nclient_id = \"c\"\nclient_secret = \"s\"")?;
+        assert_eq!(gh.api_url(), "https://api.github.com");
+        assert_eq!(gh.client_secret.as_ref().map(Secret::expose), Some("s"));
+        assert_eq!(gh.config.client_secret, None, "the secret is split off");
+        let ghe = provider("[[provider]]\nid = \"ghe\"\nkind = \"github\"\nclient_id = \"c\"\nbase_url = \"https://git.corp.example/\"")?;
+        assert_eq!(ghe.api_url(), "https://git.corp.example/api/v3");
+        let gl = provider("[[provider]]\nid = \"gl\"\nkind = \"gitlab\"\nclient_id = \"c\"\nbase_url = \"https://gitlab.corp.example\"")?;
+        assert_eq!(gl.api_url(), "https://gitlab.corp.example/api/v4");
+        assert_eq!(gl.scopes(), vec!["read_user", "read_api"]);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_configurations_are_refused_with_a_reason() {
+        for bad in [
+            "[[provider]]\nid = \"Bad Id\"\nkind = \"github\"\nclient_id = \"c\"",
+            "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"",
+            "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"http://idp.example\"",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"\"",
+            "[[provider]]\nid = \"k\"\nkind = \"saml\"\nclient_id = \"c\"",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nrole_claim = \"groups\"",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nsurprise = 1",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\n[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"",
+            "not toml at all [",
+        ] {
+            assert!(parse_file(bad).is_err(), "{bad}");
+        }
+        assert!(parse_file("").is_ok_and(|p| p.is_empty()));
+    }
+
+    #[test]
+    fn role_mapping_reads_lists_strings_and_nested_claims() -> Result<()> {
+        let p = provider(
+            "[[provider]]\nid = \"kc\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://idp.example/realms/x\"\nrole_claim = \"realm_access.roles\"\nadmin_value = \"tessera-admin\"",
+        )?;
+        assert_eq!(p.role_from(&json!({"realm_access": {"roles": ["a", "tessera-admin"]}})), Some(Role::Admin));
+        assert_eq!(p.role_from(&json!({"realm_access": {"roles": ["a"]}})), Some(Role::Member));
+        assert_eq!(p.role_from(&json!({})), Some(Role::Member));
+        let none = provider("[[provider]]\nid = \"gh\"\nkind = \"github\"\nclient_id = \"c\"")?;
+        assert_eq!(none.role_from(&json!({"groups": ["tessera-admin"]})), None);
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! Code hosts' user and repository APIs: GitHub (and Enterprise), GitLab (and self-managed),
+//! Bitbucket Cloud.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{AuthError, Result};
+use crate::provider::{Provider, ProviderKind};
+
+/// Who the code host says the token belongs to.
+#[derive(Debug, Clone)]
+pub struct ScmUser {
+    /// The host's stable account id.
+    pub subject: String,
+    /// The account's login name.
+    pub login: String,
+    /// A name to show.
+    pub display_name: String,
+    /// E-mail, when public.
+    pub email: Option<String>,
+    /// The whole user object, for role mapping.
+    pub raw: Value,
+}
+
+/// A repository the user can reach.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Repository {
+    /// Short name.
+    pub name: String,
+    /// Owner and name, e.g. `acme/app`.
+    pub full_name: String,
+    /// The web page.
+    pub web_url: String,
+    /// The HTTPS clone URL.
+    pub clone_url: Option<String>,
+    /// Whether it is private.
+    pub private: bool,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+async fn api_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Value> {
+    let res = http
+        .get(url)
+        .bearer_auth(token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
+        .send()
+        .await
+        .map_err(|e| AuthError::ProviderUnavailable(format!("the code host did not answer: {}", e.without_url())))?;
+    match res.status().as_u16() {
+        200..=299 => res.json().await.map_err(|_| AuthError::ProviderUnavailable("the code host did not answer JSON".into())),
+        401 => Err(AuthError::Reconnect("the code host no longer accepts the stored token".into())),
+        403 | 404 => Err(AuthError::ProviderDenied(format!("the code host refused (HTTP {})", res.status().as_u16()))),
+        s => Err(AuthError::ProviderUnavailable(format!("the code host answered HTTP {s}"))),
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The account behind an access token.
+pub async fn user(http: &reqwest::Client, provider: &Provider, token: &str) -> Result<ScmUser> {
+    let api = provider.api_url();
+    let (url, id_key, login_key, name_key) = match provider.kind() {
+        ProviderKind::Github => (format!("{api}/user"), "id", "login", "name"),
+        ProviderKind::Gitlab => (format!("{api}/user"), "id", "username", "name"),
+        ProviderKind::Bitbucket => (format!("{api}/user"), "uuid", "username", "display_name"),
+        ProviderKind::Oidc => return Err(AuthError::InvalidRequest("an OpenID provider is not a code host".into())),
+    };
+    let raw = api_get(http, &url, token).await?;
+    let subject = text(&raw, id_key).ok_or_else(|| AuthError::ProviderUnavailable("the user object has no id".into()))?;
+    let login = text(&raw, login_key).unwrap_or_else(|| subject.clone());
+    Ok(ScmUser {
+        display_name: text(&raw, name_key).unwrap_or_else(|| login.clone()),
+        email: text(&raw, "email"),
+        subject,
+        login,
+        raw,
+    })
+}
+
+/// The repositories the user is a member of (the first hundred).
+pub async fn repositories(http: &reqwest::Client, provider: &Provider, token: &str) -> Result<Vec<Repository>> {
+    let api = provider.api_url();
+    let list = match provider.kind() {
+        ProviderKind::Github => api_get(http, &format!("{api}/user/repos?per_page=100&sort=updated"), token).await?,
+        ProviderKind::Gitlab => {
+            api_get(http, &format!("{api}/projects?membership=true&per_page=100&order_by=last_activity_at"), token).await?
+        }
+        ProviderKind::Bitbucket => {
+            api_get(http, &format!("{api}/repositories?role=member&pagelen=100"), token).await?["values"].take()
+        }
+        ProviderKind::Oidc => return Err(AuthError::InvalidRequest("an OpenID provider has no repositories".into())),
+    };
+    let items = list.as_array().ok_or_else(|| AuthError::ProviderUnavailable("the repository list is not a list".into()))?;
+    Ok(items.iter().filter_map(|r| repository(provider.kind(), r)).collect())
+}
+
+fn repository(kind: ProviderKind, r: &Value) -> Option<Repository> {
+    Some(match kind {
+        ProviderKind::Github => Repository {
+            name: text(r, "name")?,
+            full_name: text(r, "full_name")?,
+            web_url: text(r, "html_url")?,
+            clone_url: text(r, "clone_url"),
+            private: r.get("private").and_then(Value::as_bool).unwrap_or(false),
+            description: text(r, "description"),
+        },
+        ProviderKind::Gitlab => Repository {
+            name: text(r, "name")?,
+            full_name: text(r, "path_with_namespace")?,
+            web_url: text(r, "web_url")?,
+            clone_url: text(r, "http_url_to_repo"),
+            private: text(r, "visibility").is_some_and(|v| v != "public"),
+            description: text(r, "description"),
+        },
+        ProviderKind::Bitbucket => Repository {
+            name: text(r, "name")?,
+            full_name: text(r, "full_name")?,
+            web_url: r.pointer("/links/html/href").and_then(Value::as_str)?.to_owned(),
+            clone_url: r.pointer("/links/clone").and_then(Value::as_array).and_then(|c| {
+                c.iter().find(|l| l["name"] == "https").and_then(|l| l["href"].as_str()).map(str::to_owned)
+            }),
+            private: r.get("is_private").and_then(Value::as_bool).unwrap_or(true),
+            description: text(r, "description"),
+        },
+        ProviderKind::Oidc => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn repositories_are_read_from_each_hosts_shape() {
+        let gh = json!({"name": "app", "full_name": "acme/app", "html_url": "https://github.com/acme/app", "clone_url": "https://github.com/acme/app.git", "private": true});
+        assert_eq!(repository(ProviderKind::Github, &gh).map(|r| (r.full_name, r.private)), Some(("acme/app".into(), true)));
+        let gl = json!({"name": "app", "path_with_namespace": "acme/app", "web_url": "https://gitlab.com/acme/app", "visibility": "public"});
+        assert_eq!(repository(ProviderKind::Gitlab, &gl).map(|r| r.private), Some(false));
+        let bb = json!({"name": "app", "full_name": "acme/app", "is_private": false, "links": {"html": {"href": "https://bitbucket.org/acme/app"}, "clone": [{"name": "ssh", "href": "git@x"}, {"name": "https", "href": "https://bitbucket.org/acme/app.git"}]}});
+        assert_eq!(repository(ProviderKind::Bitbucket, &bb).and_then(|r| r.clone_url), Some("https://bitbucket.org/acme/app.git".into()));
+        assert_eq!(repository(ProviderKind::Github, &json!({"name": 1})), None, "incomplete objects are skipped");
+    }
+}

@@ -1,0 +1,163 @@
+//! Where code-host tokens and (in local mode) the session signing key are kept.
+//!
+//! Local mode keeps them in the OS keyring through keyring-core (Secret Service on Linux); team
+//! mode will keep them encrypted at rest behind the same trait. A locked or unreachable keyring
+//! is an error with a stable code — never a reason to delete or overwrite anything, and never a
+//! reason to fall back to plain text.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use keyring_core::api::CredentialStoreApi;
+use tessera_core::Secret;
+
+use crate::error::{AuthError, Result};
+
+/// The keyring service name every Tessera entry is filed under.
+pub const SERVICE: &str = "tessera";
+
+/// A store of secrets addressed by key.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// The secret under `key`, if there is one.
+    async fn get(&self, key: &str) -> Result<Option<Secret>>;
+    /// Stores `value` under `key`, replacing what was there.
+    async fn set(&self, key: &str, value: &Secret) -> Result<()>;
+    /// Deletes the secret under `key`; deleting nothing is fine.
+    async fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// The OS keyring (Secret Service on Linux).
+///
+/// Entries are filed under service [`SERVICE`] with user name `<namespace>/<key>`; the namespace
+/// keeps two data directories on one machine apart.
+pub struct KeyringStore {
+    store: Arc<zbus_secret_service_keyring_store::Store>,
+    namespace: String,
+}
+
+impl std::fmt::Debug for KeyringStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyringStore").field("namespace", &self.namespace).finish_non_exhaustive()
+    }
+}
+
+fn keyring_error(e: keyring_core::Error) -> AuthError {
+    match e {
+        keyring_core::Error::NoStorageAccess(_) => AuthError::KeyringLocked,
+        keyring_core::Error::PlatformFailure(p) => AuthError::KeyringUnavailable(p.to_string()),
+        other => AuthError::KeyringUnavailable(other.to_string()),
+    }
+}
+
+impl KeyringStore {
+    /// Connects to the Secret Service on the session bus.
+    pub fn connect(namespace: &str) -> Result<Self> {
+        let store = zbus_secret_service_keyring_store::Store::new().map_err(keyring_error)?;
+        Ok(Self { store, namespace: namespace.to_owned() })
+    }
+
+    /// The keyring user name of `key`, as `secret-tool lookup service tessera username …` finds it.
+    pub fn user_name(&self, key: &str) -> String {
+        format!("{}/{key}", self.namespace)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        key: &str,
+        f: impl FnOnce(keyring_core::Entry) -> keyring_core::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let entry = self.store.build(SERVICE, &self.user_name(key), None).map_err(keyring_error)?;
+        tokio::task::spawn_blocking(move || f(entry))
+            .await
+            .map_err(|e| AuthError::KeyringUnavailable(format!("the keyring call did not finish: {e}")))?
+            .map_err(keyring_error)
+    }
+}
+
+#[async_trait]
+impl SecretStore for KeyringStore {
+    async fn get(&self, key: &str) -> Result<Option<Secret>> {
+        let got = self
+            .blocking(key, |e| match e.get_password() {
+                Ok(v) => Ok(Some(v)),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(err) => Err(err),
+            })
+            .await?;
+        Ok(got.map(Secret::new))
+    }
+
+    async fn set(&self, key: &str, value: &Secret) -> Result<()> {
+        let v = value.clone();
+        self.blocking(key, move |e| e.set_password(v.expose())).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.blocking(key, |e| match e.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(err) => Err(err),
+        })
+        .await
+    }
+}
+
+/// An in-memory store for tests, with a switch that makes it behave like a locked keyring.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    values: Mutex<HashMap<String, Secret>>,
+    locked: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryStore {
+    /// Locks or unlocks it: while locked every call fails with [`AuthError::KeyringLocked`].
+    pub fn set_locked(&self, locked: bool) {
+        self.locked.store(locked, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.locked.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(AuthError::KeyringLocked)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The keys stored.
+    pub fn keys(&self) -> Vec<String> {
+        self.values.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl SecretStore for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<Secret>> {
+        self.check()?;
+        Ok(self.values.lock().ok().and_then(|m| m.get(key).cloned()))
+    }
+
+    async fn set(&self, key: &str, value: &Secret) -> Result<()> {
+        self.check()?;
+        if let Ok(mut m) = self.values.lock() {
+            m.insert(key.to_owned(), value.clone());
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.check()?;
+        if let Ok(mut m) = self.values.lock() {
+            m.remove(key);
+        }
+        Ok(())
+    }
+}
+
+/// A namespace for keyring entries derived from the data directory, so two data directories on
+/// one machine never share entries.
+pub fn namespace_for(data_dir: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(data_dir.to_string_lossy().as_bytes());
+    hex::encode(&digest[..6])
+}

@@ -1,0 +1,538 @@
+//! Signing in with providers and using linked accounts: the glue between the provider-facing
+//! flows and the token authority's account rules.
+//!
+//! Order matters for what a failure leaves behind: code-host tokens are written to the secret
+//! store *before* the account changes, so a locked keyring fails the sign-in with nothing
+//! changed; on unlink they are deleted *before* the identity, so a locked keyring keeps both.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use tessera_core::authority::SignedIn;
+use tessera_core::model::{Identity, ScmStatus, ScmTokenInfo, VerifiedIdentity};
+use tessera_core::{Authority, Caller, Secret};
+
+use crate::error::{AuthError, Result};
+use crate::oauth::{self, DeviceAuthorization, TokenSet};
+use crate::oidc::OidcCache;
+use crate::provider::{self, Provider, ProviderConfig, ProviderInfo, ProviderKind, Source};
+use crate::scm::{self, Repository};
+use crate::secret_store::SecretStore;
+
+/// What a client sends after the browser came back with a code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeLogin {
+    /// Provider id.
+    pub provider: String,
+    /// The authorization code.
+    pub code: String,
+    /// The PKCE verifier.
+    pub code_verifier: String,
+    /// The loopback redirect URI the code was sent to.
+    pub redirect_uri: String,
+    /// The request's nonce (OpenID providers).
+    #[serde(default)]
+    pub nonce: Option<String>,
+}
+
+/// How far ahead of expiry code-host tokens are refreshed.
+pub const REFRESH_AHEAD: Duration = Duration::minutes(5);
+
+/// What one refresh pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshReport {
+    /// Tokens refreshed.
+    pub refreshed: usize,
+    /// Tokens the provider refused to refresh: their accounts need a new sign-in.
+    pub expired: usize,
+    /// Tokens left for the next pass (keyring locked, provider unreachable).
+    pub deferred: usize,
+}
+
+/// The sign-in service.
+pub struct SignIn {
+    authority: Arc<Authority>,
+    file_providers: Vec<Provider>,
+    api_providers: RwLock<Vec<Provider>>,
+    secrets: Arc<dyn SecretStore>,
+    oidc: OidcCache,
+    clients: Mutex<HashMap<String, reqwest::Client>>,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn").finish_non_exhaustive()
+    }
+}
+
+fn scm_key(provider: &str, subject: &str) -> String {
+    format!("scm/{provider}/{subject}")
+}
+
+fn client_secret_key(provider: &str) -> String {
+    format!("provider/{provider}/client_secret")
+}
+
+/// Refuses anything but a loopback redirect URI (RFC 8252 section 7.3).
+fn check_redirect(uri: &str) -> Result<()> {
+    let ok = url::Url::parse(uri).is_ok_and(|u| {
+        u.scheme() == "http"
+            && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+            && u.port().is_some()
+            && u.query().is_none()
+            && u.fragment().is_none()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidRequest("redirect_uri must be http://127.0.0.1:<port>/<path>".into()))
+    }
+}
+
+fn check_login(req: &CodeLogin) -> Result<()> {
+    check_redirect(&req.redirect_uri)?;
+    if req.code.is_empty() || req.code.len() > 4096 {
+        return Err(AuthError::InvalidRequest("code is missing".into()));
+    }
+    let v = &req.code_verifier;
+    if v.len() < 43 || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)) {
+        return Err(AuthError::InvalidRequest("code_verifier must be 43 to 128 unreserved characters (RFC 7636)".into()));
+    }
+    Ok(())
+}
+
+impl SignIn {
+    /// The service over `authority`, with providers from `providers_file` and the API, keeping
+    /// code-host tokens in `secrets`.
+    pub async fn new(authority: Arc<Authority>, providers_file: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let file_providers = provider::load_file(providers_file)?;
+        let me = Self {
+            authority,
+            file_providers,
+            api_providers: RwLock::new(Vec::new()),
+            secrets,
+            oidc: OidcCache::default(),
+            clients: Mutex::new(HashMap::new()),
+        };
+        me.reload_api_providers().await?;
+        Ok(me)
+    }
+
+    /// The token authority.
+    pub fn authority(&self) -> &Arc<Authority> {
+        &self.authority
+    }
+
+    async fn reload_api_providers(&self) -> Result<()> {
+        let mut list = Vec::new();
+        for (id, json) in self.authority.store().providers().await? {
+            let config: ProviderConfig = match serde_json::from_str(&json) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(provider = %id, error = %e, "skipping a stored provider that no longer parses");
+                    continue;
+                }
+            };
+            let mut p = config.into_provider(Source::Api)?;
+            // The secret lives in the secret store; a locked keyring leaves the provider usable
+            // for public clients and reports itself at the code exchange.
+            p.client_secret = self.secrets.get(&client_secret_key(&id)).await.ok().flatten();
+            list.push(p);
+        }
+        if let Ok(mut w) = self.api_providers.write() {
+            *w = list;
+        }
+        Ok(())
+    }
+
+    fn all_providers(&self) -> Vec<Provider> {
+        let mut all = self.file_providers.clone();
+        if let Ok(r) = self.api_providers.read() {
+            all.extend(r.iter().filter(|p| !self.file_providers.iter().any(|f| f.id() == p.id())).cloned());
+        }
+        all
+    }
+
+    fn provider(&self, id: &str) -> Result<Provider> {
+        self.all_providers().into_iter().find(|p| p.id() == id).ok_or_else(|| AuthError::UnknownProvider(id.to_owned()))
+    }
+
+    /// An HTTP client for a provider: bounded time, no redirects followed, the provider's extra
+    /// CA trusted when configured.
+    fn http(&self, p: &Provider) -> Result<reqwest::Client> {
+        if let Some(c) = self.clients.lock().ok().and_then(|m| m.get(p.id()).cloned()) {
+            return Ok(c);
+        }
+        let mut b = reqwest::Client::builder()
+            .timeout(StdDuration::from_secs(15))
+            .connect_timeout(StdDuration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(ca) = &p.config.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| AuthError::Config(format!("cannot read ca_file {}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| AuthError::Config(format!("ca_file: {e}")))?;
+            b = b.add_root_certificate(cert);
+        }
+        let c = b.build().map_err(|e| AuthError::Config(e.to_string()))?;
+        if let Ok(mut m) = self.clients.lock() {
+            m.insert(p.id().to_owned(), c.clone());
+        }
+        Ok(c)
+    }
+
+    async fn token_endpoint(&self, p: &Provider) -> Result<String> {
+        let base = p.base_url();
+        Ok(match p.kind() {
+            ProviderKind::Oidc => self.oidc.discovery(&self.http(p)?, p.config.issuer.as_deref().unwrap_or("")).await?.token_endpoint,
+            ProviderKind::Github => format!("{base}/login/oauth/access_token"),
+            ProviderKind::Gitlab => format!("{base}/oauth/token"),
+            ProviderKind::Bitbucket => format!("{base}/site/oauth2/access_token"),
+        })
+    }
+
+    /// What clients need to start a sign-in with each provider.
+    pub async fn providers(&self) -> Vec<ProviderInfo> {
+        let mut out = Vec::new();
+        for p in self.all_providers() {
+            let base = p.base_url();
+            let (auth, device, error) = match p.kind() {
+                ProviderKind::Oidc => {
+                    let issuer = p.config.issuer.clone().unwrap_or_default();
+                    match self.http(&p) {
+                        Ok(http) => match self.oidc.discovery(&http, &issuer).await {
+                            Ok(d) => (Some(d.authorization_endpoint), d.device_authorization_endpoint.is_some(), None),
+                            Err(e) => (None, false, Some(e.to_string())),
+                        },
+                        Err(e) => (None, false, Some(e.to_string())),
+                    }
+                }
+                ProviderKind::Github => (Some(format!("{base}/login/oauth/authorize")), true, None),
+                ProviderKind::Gitlab => (Some(format!("{base}/oauth/authorize")), true, None),
+                ProviderKind::Bitbucket => (Some(format!("{base}/site/oauth2/authorize")), false, None),
+            };
+            out.push(ProviderInfo {
+                id: p.id().to_owned(),
+                kind: p.kind(),
+                name: p.name(),
+                logo: p.config.logo.clone(),
+                client_id: p.config.client_id.clone(),
+                authorization_endpoint: auth,
+                scopes: p.scopes(),
+                code_challenge_method: "S256".into(),
+                nonce: p.kind() == ProviderKind::Oidc,
+                device,
+                error,
+                source: p.source,
+            });
+        }
+        out
+    }
+
+    /// Exchanges a code and finds out, with every check, who signed in.
+    async fn redeem(&self, req: &CodeLogin, now: DateTime<Utc>) -> Result<(Provider, VerifiedIdentity, TokenSet)> {
+        check_login(req)?;
+        let p = self.provider(&req.provider)?;
+        if p.kind() == ProviderKind::Oidc && req.nonce.as_deref().is_none_or(str::is_empty) {
+            return Err(AuthError::InvalidRequest("an OpenID sign-in needs the request's nonce".into()));
+        }
+        let endpoint = self.token_endpoint(&p).await?;
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", req.code.clone()),
+            ("redirect_uri", req.redirect_uri.clone()),
+            ("code_verifier", req.code_verifier.clone()),
+        ];
+        let tokens = oauth::token_request(&self.http(&p)?, &endpoint, &p, form, now).await?;
+        let who = self.identify(&p, &tokens, req.nonce.as_deref(), now).await?;
+        Ok((p, who, tokens))
+    }
+
+    async fn identify(&self, p: &Provider, tokens: &TokenSet, nonce: Option<&str>, now: DateTime<Utc>) -> Result<VerifiedIdentity> {
+        let http = self.http(p)?;
+        if p.kind() == ProviderKind::Oidc {
+            let id_token = tokens.id_token.as_ref().ok_or_else(|| AuthError::IdToken("the provider sent no ID token".into()))?;
+            let d = self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?;
+            let claims = self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
+            let s = |k: &str| claims.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
+            let subject = s("sub").ok_or_else(|| AuthError::IdToken("no subject".into()))?;
+            let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| subject.clone());
+            return Ok(VerifiedIdentity {
+                provider: p.id().to_owned(),
+                display_name: s("name").unwrap_or_else(|| preferred.clone()),
+                preferred_name: preferred,
+                email: s("email"),
+                role: p.role_from(&claims),
+                subject,
+            });
+        }
+        let user = scm::user(&http, p, tokens.access_token.expose()).await?;
+        Ok(VerifiedIdentity {
+            provider: p.id().to_owned(),
+            subject: user.subject,
+            display_name: user.display_name,
+            preferred_name: user.login,
+            email: user.email,
+            role: p.role_from(&user.raw),
+        })
+    }
+
+    async fn keep_tokens(&self, v: &VerifiedIdentity, tokens: &TokenSet) -> Result<ScmTokenInfo> {
+        self.secrets.set(&scm_key(&v.provider, &v.subject), &tokens.to_secret()?).await?;
+        Ok(ScmTokenInfo { expires_at: tokens.expires_at, refreshable: tokens.refresh_token.is_some() })
+    }
+
+    /// `POST /sessions`: signs in with a code from the browser flow.
+    pub async fn sign_in(&self, req: &CodeLogin, ip: Option<&str>) -> Result<SignedIn> {
+        let now = self.authority.now();
+        let (_, who, tokens) = self.redeem(req, now).await?;
+        self.finish_sign_in(&who, &tokens, ip).await
+    }
+
+    async fn finish_sign_in(&self, who: &VerifiedIdentity, tokens: &TokenSet, ip: Option<&str>) -> Result<SignedIn> {
+        let info = self.keep_tokens(who, tokens).await?;
+        let mut done = self.authority.sign_in_with(who, ip).await?;
+        self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
+        done.identity = self.with_kind(self.authority.store().identity(&done.identity.id).await?.unwrap_or(done.identity));
+        Ok(done)
+    }
+
+    /// `POST /user/identities`: links another account to the signed-in user.
+    pub async fn link(&self, caller: &Caller, req: &CodeLogin) -> Result<Identity> {
+        self.authority.check_link(caller, None).await?;
+        let now = self.authority.now();
+        let (_, who, tokens) = self.redeem(req, now).await?;
+        self.authority.check_link(caller, Some(&who)).await?;
+        let info = self.keep_tokens(&who, &tokens).await?;
+        let identity = self.authority.link_identity(caller, &who).await?;
+        self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
+        Ok(self.with_kind(self.authority.identity_for(caller, &identity.id).await?))
+    }
+
+    fn with_kind(&self, mut i: Identity) -> Identity {
+        if let Ok(p) = self.provider(&i.provider) {
+            i.provider_kind = p.kind().as_str().to_owned();
+        }
+        i
+    }
+
+    /// `GET /user/identities`.
+    pub async fn identities(&self, caller: &Caller) -> Result<Vec<Identity>> {
+        Ok(self.authority.identities(caller).await?.into_iter().map(|i| self.with_kind(i)).collect())
+    }
+
+    /// `DELETE /user/identities/{id}`: deletes the stored tokens, then unlinks.
+    pub async fn unlink(&self, caller: &Caller, id: &str) -> Result<()> {
+        let identity = self.authority.check_unlink(caller, id).await?;
+        self.secrets.delete(&scm_key(&identity.provider, &identity.subject)).await?;
+        self.authority.store().set_scm_token(&identity.id, None).await?;
+        self.authority.unlink_identity(caller, id).await?;
+        Ok(())
+    }
+
+    /// `GET /user/scm/{identity}/repos`.
+    pub async fn repositories(&self, caller: &Caller, identity_id: &str) -> Result<Vec<Repository>> {
+        let identity = self.authority.identity_for(caller, identity_id).await?;
+        let p = self.provider(&identity.provider)?;
+        if p.kind() == ProviderKind::Oidc {
+            return Err(AuthError::InvalidRequest("this linked account is not a code host".into()));
+        }
+        let token = self.access_token(&p, &identity).await?;
+        match scm::repositories(&self.http(&p)?, &p, token.expose()).await {
+            Err(AuthError::Reconnect(why)) => {
+                self.authority.store().set_scm_failed(&identity.id, true).await?;
+                Err(AuthError::Reconnect(why))
+            }
+            other => other,
+        }
+    }
+
+    /// A usable access token for a linked account, refreshed first when it is about to expire.
+    async fn access_token(&self, p: &Provider, identity: &Identity) -> Result<Secret> {
+        if identity.status != ScmStatus::Connected {
+            return Err(AuthError::Reconnect(format!("sign in with {} again", p.name())));
+        }
+        let stored = self
+            .secrets
+            .get(&scm_key(&identity.provider, &identity.subject))
+            .await?
+            .ok_or_else(|| AuthError::Reconnect("no token is stored for this account".into()))?;
+        let tokens = TokenSet::from_secret(&stored)?;
+        let now = self.authority.now();
+        if tokens.expires_at.is_some_and(|e| e - Duration::seconds(30) <= now) {
+            return Ok(self.refresh(p, identity, tokens, now).await?.access_token);
+        }
+        Ok(tokens.access_token)
+    }
+
+    async fn refresh(&self, p: &Provider, identity: &Identity, old: TokenSet, now: DateTime<Utc>) -> Result<TokenSet> {
+        let refresh = old.refresh_token.as_ref().ok_or_else(|| AuthError::Reconnect("the token expired".into()))?;
+        let endpoint = self.token_endpoint(p).await?;
+        let form = vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh.expose().to_owned())];
+        let mut fresh = match oauth::token_request(&self.http(p)?, &endpoint, p, form, now).await {
+            Ok(t) => t,
+            Err(AuthError::ProviderDenied(why)) => {
+                self.authority.store().set_scm_failed(&identity.id, true).await?;
+                return Err(AuthError::Reconnect(why));
+            }
+            Err(e) => return Err(e),
+        };
+        // Hosts that do not rotate refresh tokens answer without one: keep the old one.
+        if fresh.refresh_token.is_none() {
+            fresh.refresh_token = old.refresh_token;
+        }
+        let info = self.keep_tokens(&VerifiedIdentity {
+            provider: identity.provider.clone(),
+            subject: identity.subject.clone(),
+            display_name: String::new(),
+            preferred_name: String::new(),
+            email: None,
+            role: None,
+        }, &fresh)
+        .await?;
+        self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
+        Ok(fresh)
+    }
+
+    /// Refreshes every code-host token that expires within [`REFRESH_AHEAD`].
+    pub async fn refresh_due(&self) -> Result<RefreshReport> {
+        let now = self.authority.now();
+        let mut report = RefreshReport::default();
+        for identity in self.authority.store().identities_due(now + REFRESH_AHEAD).await? {
+            let Ok(p) = self.provider(&identity.provider) else {
+                report.deferred += 1;
+                continue;
+            };
+            let stored = match self.secrets.get(&scm_key(&identity.provider, &identity.subject)).await {
+                Ok(Some(s)) => s,
+                Ok(None) => {
+                    self.authority.store().set_scm_token(&identity.id, None).await?;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(identity = %identity.id, error = %e, "cannot read a stored token; will retry");
+                    report.deferred += 1;
+                    continue;
+                }
+            };
+            let tokens = match TokenSet::from_secret(&stored) {
+                Ok(t) => t,
+                Err(_) => {
+                    report.deferred += 1;
+                    continue;
+                }
+            };
+            match self.refresh(&p, &identity, tokens, now).await {
+                Ok(_) => report.refreshed += 1,
+                Err(AuthError::Reconnect(_)) => report.expired += 1,
+                Err(e) => {
+                    tracing::warn!(identity = %identity.id, error = %e, "refresh failed; will retry");
+                    report.deferred += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs [`SignIn::refresh_due`] every `every` until the task is aborted.
+    pub fn spawn_refresher(self: &Arc<Self>, every: StdDuration) -> tokio::task::JoinHandle<()> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = me.refresh_due().await {
+                    tracing::warn!(error = %e, "token refresh pass failed");
+                }
+            }
+        })
+    }
+
+    /// `POST /sessions/device` without a device code: starts a device sign-in.
+    pub async fn device_start(&self, provider_id: &str) -> Result<DeviceAuthorization> {
+        let p = self.provider(provider_id)?;
+        let endpoint = match p.kind() {
+            ProviderKind::Oidc => {
+                self.oidc.discovery(&self.http(&p)?, p.config.issuer.as_deref().unwrap_or("")).await?.device_authorization_endpoint
+            }
+            _ => oauth::device_endpoint(&p),
+        }
+        .ok_or_else(|| AuthError::InvalidRequest(format!("{} does not offer the device flow", p.name())))?;
+        oauth::device_authorization(&self.http(&p)?, &endpoint, &p).await
+    }
+
+    /// `POST /sessions/device` with a device code: polls once. Pending and slow-down are errors
+    /// with their own codes, so clients know to keep polling.
+    pub async fn device_poll(&self, provider_id: &str, device_code: &str, ip: Option<&str>) -> Result<SignedIn> {
+        if device_code.is_empty() || device_code.len() > 2048 {
+            return Err(AuthError::InvalidRequest("device_code is missing".into()));
+        }
+        let p = self.provider(provider_id)?;
+        let now = self.authority.now();
+        let endpoint = self.token_endpoint(&p).await?;
+        let form = vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code".to_owned()),
+            ("device_code", device_code.to_owned()),
+        ];
+        let tokens = oauth::token_request(&self.http(&p)?, &endpoint, &p, form, now).await?;
+        let who = self.identify(&p, &tokens, None, now).await?;
+        self.finish_sign_in(&who, &tokens, ip).await
+    }
+
+    /// Instance admins: adds a provider; its client secret goes to the secret store.
+    pub async fn add_provider(&self, caller: &Caller, mut config: ProviderConfig) -> Result<ProviderInfo> {
+        self.authority.require_instance_admin(caller, "provider.create").await?;
+        if self.file_providers.iter().any(|p| p.id() == config.id) {
+            return Err(tessera_core::Error::Conflict(format!("provider {:?} is configured in providers.toml", config.id)).into());
+        }
+        let secret = config.client_secret.take().filter(|s| !s.is_empty()).map(Secret::new);
+        let p = config.clone().into_provider(Source::Api)?;
+        if let Some(s) = &secret {
+            self.secrets.set(&client_secret_key(p.id()), s).await?;
+        }
+        let json = serde_json::to_string(&p.config).map_err(|e| AuthError::Config(e.to_string()))?;
+        self.authority.store().insert_provider(p.id(), &json, self.authority.now()).await?;
+        self.reload_api_providers().await?;
+        self.providers().await.into_iter().find(|i| i.id == p.config.id).ok_or_else(|| AuthError::UnknownProvider(p.config.id.clone()))
+    }
+
+    /// Instance admins: removes a provider configured through the API.
+    pub async fn delete_provider(&self, caller: &Caller, id: &str) -> Result<()> {
+        self.authority.require_instance_admin(caller, "provider.delete").await?;
+        if self.file_providers.iter().any(|p| p.id() == id) {
+            return Err(tessera_core::Error::Conflict(format!("provider {id:?} is configured in providers.toml; change it there")).into());
+        }
+        self.secrets.delete(&client_secret_key(id)).await?;
+        if !self.authority.store().delete_provider(id).await? {
+            return Err(AuthError::UnknownProvider(id.to_owned()));
+        }
+        self.reload_api_providers().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_redirects_are_accepted() {
+        for good in ["http://127.0.0.1:5555/callback", "http://localhost:1/cb", "http://[::1]:8080/callback"] {
+            assert!(check_redirect(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://evil.example/callback",
+            "http://127.0.0.1/callback",
+            "http://127.0.0.1.evil.example:80/callback",
+            "http://127.0.0.1:80/callback?x=1",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(check_redirect(bad).is_err(), "{bad}");
+        }
+    }
+}
