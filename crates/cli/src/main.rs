@@ -12,8 +12,10 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use tessera_core::clock::SystemClock;
+use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::model::Role;
+use tessera_core::session::SessionKeys;
+use tessera_core::store::{is_postgres_url, SqlStore};
 use tessera_core::token::{self, FormatError};
 use tessera_core::{Authority, DataDir, Scopes};
 
@@ -34,9 +36,8 @@ struct Cli {
 enum Command {
     /// Serve the REST API.
     Serve {
-        /// The store: a SQLite file path (default: tessera.db in the data directory).
-        #[arg(long)]
-        db: Option<String>,
+        #[command(flatten)]
+        store: StoreArg,
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
@@ -53,6 +54,8 @@ enum Command {
 enum AdminCommand {
     /// Create an account.
     CreateUser {
+        #[command(flatten)]
+        store: StoreArg,
         /// The account name.
         name: String,
         /// Make it an instance administrator.
@@ -61,9 +64,19 @@ enum AdminCommand {
     },
     /// Mint a one-hour login session for an account and print it.
     Session {
+        #[command(flatten)]
+        store: StoreArg,
         /// The account name or id.
         name: String,
     },
+}
+
+#[derive(Debug, Args)]
+struct StoreArg {
+    /// The store: a SQLite file (default: tessera.db in the data directory), or a PostgreSQL
+    /// database as postgres://USER:PASSWORD@HOST:PORT/DB for team mode, shared by every replica.
+    #[arg(long, env = "TESSERA_DB", hide_env_values = true)]
+    db: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -172,15 +185,15 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, out: &Out) -> Result<()> {
     match command {
-        Command::Serve { db, listen } => serve(db, listen, out).await,
-        Command::Admin(AdminCommand::CreateUser { name, admin }) => {
-            let auth = open_local(None).await?;
+        Command::Serve { store, listen } => serve(store.db, listen, out).await,
+        Command::Admin(AdminCommand::CreateUser { store, name, admin }) => {
+            let auth = open(store.db.as_deref()).await?;
             let user = auth.create_user(&name, if admin { Role::Admin } else { Role::Member }).await?;
             out.value(&user, || format!("created {} ({}, {})", user.name, user.id, user.role.as_str()));
             Ok(())
         }
-        Command::Admin(AdminCommand::Session { name }) => {
-            let auth = open_local(None).await?;
+        Command::Admin(AdminCommand::Session { store, name }) => {
+            let auth = open(store.db.as_deref()).await?;
             let (_, s) = auth.issue_session(&name).await?;
             let v = json!({"token": s.token.expose(), "expires_at": s.expires_at});
             out.value(&v, || s.token.expose().to_owned());
@@ -190,26 +203,37 @@ async fn run(command: Command, out: &Out) -> Result<()> {
     }
 }
 
-async fn open_local(db: Option<&str>) -> Result<Authority> {
-    let dir = DataDir::from_env()?;
-    if let Some(db) = db {
-        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-            bail!("PostgreSQL stores are not supported by this build yet; use a SQLite path");
+/// Opens the authority over `db`: the data directory's SQLite store when `None`, another SQLite
+/// file, or a PostgreSQL database (team mode).
+///
+/// In local mode the session signing key is a file in the data directory; in team mode it lives
+/// in the database, so every replica signs and verifies with the same key.
+async fn open(db: Option<&str>) -> Result<Authority> {
+    let clock = Arc::new(SystemClock);
+    match db {
+        Some(url) if is_postgres_url(url) => {
+            let store = SqlStore::open_postgres(url).await?;
+            let keys = SessionKeys::load_or_create_shared(&store, clock.now()).await?;
+            Ok(Authority::new(Arc::new(store), keys, clock))
         }
-        dir.create()?;
-        let store = tessera_core::store::SqlStore::open_sqlite(std::path::Path::new(db)).await?;
-        let keys = tessera_core::session::SessionKeys::load_or_create(&dir.session_key())?;
-        return Ok(Authority::new(Arc::new(store), keys, Arc::new(SystemClock)));
+        Some(path) => {
+            let dir = DataDir::from_env()?;
+            dir.create()?;
+            let store = SqlStore::open_sqlite(std::path::Path::new(path)).await?;
+            let keys = SessionKeys::load_or_create(&dir.session_key())?;
+            Ok(Authority::new(Arc::new(store), keys, clock))
+        }
+        None => Ok(DataDir::from_env()?.open_authority(clock).await?),
     }
-    Ok(dir.open_authority(Arc::new(SystemClock)).await?)
 }
 
 async fn serve(db: Option<String>, listen: SocketAddr, out: &Out) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    let auth = Arc::new(open_local(db.as_deref()).await?);
+    // PostgreSQL's notices (such as "relation already exists, skipping" on every start) are
+    // not news to an operator.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+        .unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let auth = Arc::new(open(db.as_deref()).await?);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     out.value(&json!({"listening": format!("http://{addr}")}), || format!("listening on http://{addr}"));
