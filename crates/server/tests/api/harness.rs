@@ -5,18 +5,22 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use tessera_core::clock::Clock;
 use tessera_core::clock::ManualClock;
 use tessera_core::model::Role;
-use tessera_core::session::SessionKeys;
 use tessera_core::store::SqlStore;
 use tessera_core::Authority;
+
+use crate::backend::Backend;
 
 pub struct Server {
     pub base: String,
     pub clock: Arc<ManualClock>,
     pub authority: Arc<Authority>,
+    /// The store itself, for tests that look at what is stored.
+    pub store: SqlStore,
+    pub backend: Backend,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -50,19 +54,28 @@ impl Reply {
 }
 
 impl Server {
+    /// A server over a fresh store: SQLite, or PostgreSQL when `TESSERA_TEST_PG_URL` is set.
     pub async fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqlStore::open_sqlite(&dir.path().join("tessera.db")).await.unwrap();
-        let (keys, _) = SessionKeys::generate().unwrap();
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2031, 3, 1, 12, 0, 0).unwrap()));
-        let authority = Arc::new(Authority::new(Arc::new(store), keys, clock.clone()));
+        Server::start_on(Backend::fresh().await, clock).await
+    }
+
+    /// A second server over this one's store and clock, as another replica behind a load
+    /// balancer would be.
+    pub async fn replica(&self) -> Server {
+        Server::start_on(self.backend.clone(), Arc::clone(&self.clock)).await
+    }
+
+    async fn start_on(backend: Backend, clock: Arc<ManualClock>) -> Server {
+        let (store, keys) = backend.open(clock.now()).await;
+        let authority = Arc::new(Authority::new(Arc::new(store.clone()), keys, clock.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let a = Arc::clone(&authority);
         let task = tokio::spawn(async move {
             tessera_server::serve(listener, a, std::future::pending()).await.unwrap();
         });
-        Server { base, clock, authority, http: reqwest::Client::new(), _dir: dir, _task: task }
+        Server { base, clock, authority, store, backend, http: reqwest::Client::new(), _task: task }
     }
 
     /// Creates an account and returns a login session for it.

@@ -2,14 +2,17 @@
 //! directory and a clock the tests move. One binary, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backend;
 mod harness;
 
 mod agents;
+mod at_rest;
 mod concurrency;
 mod cors;
 mod malformed;
 mod openapi;
 mod orgs;
 mod projects;
+mod replicas;
 mod sessions;
 mod tokens;

@@ -1,0 +1,193 @@
+//! Two servers on one store behave as one service: what one does, the other sees at once.
+//!
+//! On PostgreSQL these are team mode's replicas; on SQLite, two servers over one file and key
+//! file, as two local processes would be.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Duration;
+use reqwest::Method;
+use serde_json::json;
+use tessera_core::model::Owner;
+use tessera_core::session::SessionKeys;
+use tessera_core::store::{Store, Usage};
+use tessera_core::TokenKind;
+
+use crate::harness::Server;
+
+fn revoke_form(value: &str) -> Vec<u8> {
+    format!("token={value}").into_bytes()
+}
+
+#[tokio::test]
+async fn a_token_made_on_one_replica_works_and_dies_on_the_other_at_once() {
+    let a = Server::start().await;
+    let b = a.replica().await;
+    let alice = a.user("alice", false).await;
+
+    // A session signed by one replica verifies on the other, both ways.
+    assert_eq!(b.get("/api/v1/me", &alice).await.expect(200)["name"], "alice");
+    let from_b = b.session("alice").await;
+    a.get("/api/v1/me", &from_b).await.expect(200);
+
+    // Created on A: usable on B with its scopes, listed on B.
+    let (t, value) = a.token("/api/v1/user/tokens", &alice, &["read", "token:admin"]).await;
+    let id = t["id"].as_str().unwrap();
+    b.get("/api/v1/me", &value).await.expect(200);
+    b.get(&format!("/api/v1/user/tokens/{id}"), &value).await.expect(200);
+    b.post("/api/v1/orgs", &value, json!({"name": "nope"})).await.expect_error(403, "forbidden");
+
+    // Rotated on B: the old value is dead on A at once, the new one works there.
+    let rotated = b.post(&format!("/api/v1/user/tokens/{id}/rotate"), &alice, json!({})).await.expect(200);
+    let new_value = rotated["token"].as_str().unwrap();
+    a.get("/api/v1/me", &value).await.expect_error(401, "unauthenticated");
+    a.get("/api/v1/me", new_value).await.expect(200);
+
+    // Revoked by value on B (RFC 7009): refused on A at once.
+    b.raw(
+        Method::POST,
+        "/api/v1/tokens/revoke",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        revoke_form(new_value),
+    )
+    .await
+    .expect(200);
+    a.get("/api/v1/me", new_value).await.expect_error(401, "unauthenticated");
+    assert!(a.get(&format!("/api/v1/user/tokens/{id}"), &alice).await.expect(200)["revoked_at"].is_string());
+
+    // Deleted on A: gone on B.
+    let (t2, v2) = b.token("/api/v1/user/tokens", &alice, &["read"]).await;
+    a.delete(&format!("/api/v1/user/tokens/{}", t2["id"].as_str().unwrap()), &alice).await.expect(204);
+    b.get("/api/v1/me", &v2).await.expect_error(401, "unauthenticated");
+
+    // A session ended on B no longer works on A.
+    b.delete("/api/v1/sessions/current", &from_b).await.expect(204);
+    a.get("/api/v1/me", &from_b).await.expect_error(401, "unauthenticated");
+
+    // Demotion on one replica is seen by the other on the next request.
+    let root = a.user("root", true).await;
+    b.get("/api/v1/admin/users", &root).await.expect(200);
+    a.authority
+        .store()
+        .set_role(
+            &a.authority.store().user_by_name("root").await.unwrap().unwrap().id,
+            tessera_core::model::Role::Member,
+        )
+        .await
+        .unwrap();
+    b.get("/api/v1/admin/users", &root).await.expect_error(403, "forbidden");
+}
+
+#[tokio::test]
+async fn replicas_starting_together_agree_on_one_signing_key() {
+    let first = Server::start().await;
+    // Eight replicas open the same (fresh, on PostgreSQL) store at the same moment: migrations
+    // and the signing key are each made once.
+    let now = first.authority.now();
+    let mut opening = Vec::new();
+    for _ in 0..8 {
+        let backend = first.backend.clone();
+        opening.push(tokio::spawn(async move { backend.open(now).await.1 }));
+    }
+    let mut keys: Vec<SessionKeys> = Vec::new();
+    for o in opening {
+        keys.push(o.await.unwrap());
+    }
+    first.authority.create_user("alice", tessera_core::model::Role::Member).await.unwrap();
+    let (_, session) = first.authority.issue_session("alice").await.unwrap();
+    for k in &keys {
+        k.verify(session.token.expose(), now).unwrap();
+        let (signed, _) = k.sign("usr_x", "ses_x", now).unwrap();
+        for other in &keys {
+            other.verify(signed.expose(), now).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agents_on_two_replicas_never_claim_the_same_run() {
+    let a = Arc::new(Server::start().await);
+    let b = Arc::new(a.replica().await);
+    let alice = a.user("alice", false).await;
+    let project = a.id_of("/api/v1/projects", &alice, json!({"name": "app"})).await;
+    const RUNS: usize = 40;
+    let mut queued = HashSet::new();
+    for _ in 0..RUNS {
+        let run = a.post(&format!("/api/v1/projects/{project}/runs"), &alice, json!({})).await.expect(202);
+        queued.insert(run["id"].as_str().unwrap().to_owned());
+    }
+    // Four agents, two on each replica, claim as fast as they can.
+    let mut agents = Vec::new();
+    for i in 0..4 {
+        let s = if i % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
+        let (_, agt) = s.token("/api/v1/user/agent-tokens", &alice, &[]).await;
+        let connected = s.post("/api/v1/agents/connect", &agt, json!({"name": format!("a{i}")})).await.expect(201);
+        let agent = connected["agent_id"].as_str().unwrap().to_owned();
+        agents.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let r = s.post(&format!("/api/v1/agents/{agent}/claim"), &agt, json!({})).await;
+                if r.status.as_u16() == 409 {
+                    continue; // Others won every run this one looked at; look again.
+                }
+                let body = r.expect(200);
+                match body["run"]["id"].as_str() {
+                    Some(id) => got.push(id.to_owned()),
+                    None => return got,
+                }
+            }
+        }));
+    }
+    let mut claimed = Vec::new();
+    for h in agents {
+        claimed.extend(h.await.unwrap());
+    }
+    let distinct: HashSet<_> = claimed.iter().cloned().collect();
+    assert_eq!(claimed.len(), RUNS, "every run claimed exactly once: {claimed:?}");
+    assert_eq!(distinct, queued);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn usage_flushed_by_replicas_in_any_order_never_goes_backwards() {
+    let a = Server::start().await;
+    let b = a.replica().await;
+    let alice = a.user("alice", false).await;
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        ids.push(a.token("/api/v1/user/tokens", &alice, &["read"]).await.0["id"].as_str().unwrap().to_owned());
+    }
+    let t0 = a.authority.now();
+    // Many flushes at once from both replicas, over the same rows in opposite orders, with
+    // instants that arrive out of order: none may fail (deadlock) and the latest must win.
+    let mut flushes = Vec::new();
+    for round in 0..16i64 {
+        let store = if round % 2 == 0 { a.store.clone() } else { b.store.clone() };
+        let mut batch: Vec<Usage> = ids
+            .iter()
+            .map(|id| Usage {
+                token_id: id.clone(),
+                at: t0 + Duration::seconds((round * 7) % 16),
+                ip: Some(format!("10.0.0.{}", (round * 7) % 16)),
+            })
+            .collect();
+        if round % 2 == 1 {
+            batch.reverse();
+        }
+        flushes.push(tokio::spawn(async move { store.record_usage(&batch).await }));
+    }
+    for f in flushes {
+        f.await.unwrap().unwrap();
+    }
+    let me = a.get("/api/v1/me", &alice).await.expect(200);
+    let tokens = b.authority.store().tokens_of(TokenKind::Pat, &Owner::user(me["id"].as_str().unwrap())).await.unwrap();
+    assert_eq!(tokens.len(), ids.len());
+    for t in tokens {
+        assert_eq!(t.last_used_at, Some(t0 + Duration::seconds(15)), "{}", t.id);
+        assert_eq!(t.last_used_ip.as_deref(), Some("10.0.0.15"));
+    }
+    // An older use recorded later changes nothing.
+    b.store.record_usage(&[Usage { token_id: ids[0].clone(), at: t0, ip: Some("10.9.9.9".into()) }]).await.unwrap();
+    let t = a.authority.store().token(&ids[0]).await.unwrap().unwrap();
+    assert_eq!((t.last_used_at, t.last_used_ip.as_deref()), (Some(t0 + Duration::seconds(15)), Some("10.0.0.15")));
+}
