@@ -42,6 +42,20 @@ describe('shell commands', () => {
     expect(invoke).toHaveBeenCalledWith(command, args);
   });
 
+  it('marks a moment once, on the next frame, and never fails', async () => {
+    const frames: (() => void)[] = [];
+    vi.stubGlobal('requestAnimationFrame', (cb: () => void) => frames.push(cb));
+    invoke.mockRejectedValue({ code: 'unknown', message: 'No.' });
+    shell.markReady('token-list');
+    shell.markReady('token-list');
+    expect(invoke).not.toHaveBeenCalled();
+    expect(frames).toHaveLength(1);
+    frames[0]!();
+    expect(invoke).toHaveBeenCalledExactlyOnceWith('mark_ready', { what: 'token-list' });
+    await Promise.resolve();
+    vi.unstubAllGlobals();
+  });
+
   it('turns a {code, message} rejection into a ShellError', async () => {
     invoke.mockRejectedValueOnce({ code: 'keyring_locked', message: 'The keyring is locked.' });
     const error = await shell.startLocal().catch((e: unknown) => e);

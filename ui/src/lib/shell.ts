@@ -9,29 +9,14 @@
 import { invoke, isTauri } from '@tauri-apps/api/core';
 import { clearIfUnchanged } from './clipboard';
 
-/** Where the API is: the embedded local server or a team server. */
-export interface ServerInfo {
-  base_url: string;
-  mode: 'local' | 'team';
-}
+// The shapes the shell answers with are generated from its Rust types (src-tauri, ts-rs).
+import type { Preferences } from './bindings/Preferences';
+import type { ServerInfo } from './bindings/ServerInfo';
+import type { ServerPreference } from './bindings/ServerPreference';
+import type { Session } from './bindings/Session';
+import type { Theme } from './bindings/Theme';
 
-/** A login session the shell obtained; the UI builds its API client from it. */
-export interface Session {
-  base_url: string;
-  token: string;
-  expires_at: string;
-}
-
-export type Theme = 'light' | 'dark' | 'system';
-
-export type ServerPreference = { kind: 'local' } | { kind: 'team'; url: string };
-
-/** The preferences the shell keeps in its store (never secrets). */
-export interface Preferences {
-  theme: Theme;
-  clipboard_clear_seconds: number;
-  server: ServerPreference;
-}
+export type { Preferences, ServerInfo, ServerPreference, Session, Theme };
 
 /** A failed shell command, `{code, message}` like the API's errors. */
 export class ShellError extends Error {
@@ -170,6 +155,20 @@ export function clearClipboardIfUnchanged(text: string): Promise<boolean> {
     );
   }
   return call('clear_clipboard_if_unchanged', { text });
+}
+
+/** Moments a person notices, marked for launch timing (see `bench/desktop.sh`). */
+export type ReadyMark = 'token-list';
+
+const marked = new Set<ReadyMark>();
+
+/** `mark_ready {what}` → null, once per mark, on the frame after it was drawn. Never fails. */
+export function markReady(what: ReadyMark): void {
+  if (!isTauri() || marked.has(what)) return;
+  marked.add(what);
+  requestAnimationFrame(() => {
+    call('mark_ready', { what }).catch(() => undefined);
+  });
 }
 
 /** `get_preferences` → Preferences */

@@ -1,0 +1,53 @@
+//! The few REST API calls the shell makes itself; the UI makes all the others.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tessera_core::Secret;
+
+use crate::error::{Error, Result};
+
+/// How long the shell waits for the API.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// An HTTP client for the API.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorFields,
+}
+
+#[derive(Deserialize)]
+struct ErrorFields {
+    code: String,
+    message: String,
+}
+
+/// The API's `{"error": {code, message}}` as an [`Error::Api`].
+async fn api_error(res: reqwest::Response) -> Error {
+    let status = res.status();
+    match res.json::<ErrorBody>().await {
+        Ok(b) => Error::Api { code: b.error.code, message: b.error.message },
+        Err(_) => Error::Api {
+            code: "unexpected_response".into(),
+            message: format!("The server answered {status} in a way Tessera does not understand."),
+        },
+    }
+}
+
+/// `DELETE /api/v1/sessions/current`: ends a login session on the server.
+pub async fn end_session(http: &reqwest::Client, base_url: &str, token: &Secret) -> Result<()> {
+    let res = http
+        .delete(format!("{base_url}/api/v1/sessions/current"))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .map_err(|_| Error::Unreachable { url: base_url.to_owned() })?;
+    if res.status().is_success() {
+        return Ok(());
+    }
+    Err(api_error(res).await)
+}

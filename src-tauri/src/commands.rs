@@ -1,0 +1,118 @@
+//! The Tauri commands the UI invokes (see ui/README.md). Each one unwraps its arguments and
+//! forwards to [`Shell`] or [`clipboard`]; nothing here decides anything.
+
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use tessera_core::Secret;
+
+use crate::clipboard;
+use crate::error::{Error, Result};
+use crate::preferences::Preferences;
+use crate::session::Session;
+use crate::shell::{ServerInfo, Shell};
+
+/// Every command, for the handler and the capability.
+pub const ALL: &[&str] = &[
+    "server_info",
+    "current_session",
+    "start_local",
+    "sign_in",
+    "cancel_sign_in",
+    "sign_out",
+    "link_identity",
+    "copy_to_clipboard",
+    "clear_clipboard_if_unchanged",
+    "get_preferences",
+    "set_preferences",
+    "mark_ready",
+];
+
+#[tauri::command]
+pub async fn server_info(shell: State<'_, Shell>) -> Result<ServerInfo> {
+    shell.server_info().await
+}
+
+#[tauri::command]
+pub async fn current_session(shell: State<'_, Shell>) -> Result<Option<Session>> {
+    shell.current_session().await
+}
+
+#[tauri::command]
+pub async fn start_local(shell: State<'_, Shell>) -> Result<Session> {
+    shell.start_local().await
+}
+
+#[tauri::command]
+pub async fn sign_in(provider_id: String) -> Result<Session> {
+    let _ = provider_id;
+    Err(Error::SignInUnavailable("Signing in with a provider is not available in this version of Tessera.".into()))
+}
+
+#[tauri::command]
+pub async fn cancel_sign_in() -> Result<()> {
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Result<()> {
+    shell.sign_out().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn link_identity(provider_id: String) -> Result<()> {
+    let _ = provider_id;
+    Err(Error::SignInUnavailable("Linking accounts is not available in this version of Tessera.".into()))
+}
+
+// The clipboard commands are async so they run off the main thread: reading the clipboard there
+// can deadlock on Linux.
+
+#[tauri::command]
+pub async fn copy_to_clipboard<R: Runtime>(app: AppHandle<R>, text: String) -> Result<()> {
+    let text = Secret::new(text);
+    clipboard::copy(app.clipboard(), text.expose())
+}
+
+#[tauri::command]
+pub async fn clear_clipboard_if_unchanged<R: Runtime>(app: AppHandle<R>, text: String) -> Result<bool> {
+    let text = Secret::new(text);
+    clipboard::clear_if_unchanged(app.clipboard(), text.expose())
+}
+
+#[tauri::command]
+pub fn get_preferences(shell: State<'_, Shell>) -> Preferences {
+    shell.preferences()
+}
+
+#[tauri::command]
+pub async fn set_preferences(shell: State<'_, Shell>, preferences: Preferences) -> Result<Preferences> {
+    shell.set_preferences(preferences).await
+}
+
+#[tauri::command]
+pub fn mark_ready(what: String) {
+    crate::ready::mark(&what);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::ALL;
+
+    #[test]
+    fn the_capability_grants_exactly_the_shell_commands() {
+        let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let granted: BTreeSet<&str> =
+            capability["permissions"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+        let expected: Vec<String> = ALL.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+        assert_eq!(granted, expected.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+
+        let build = include_str!("../build.rs");
+        for command in ALL {
+            assert!(build.contains(&format!("\"{command}\"")), "build.rs generates no permission for {command}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The shell's errors. Each crosses the IPC boundary as `{code, message}`, like the API's: the UI
+//! matches on `code` and shows `message`, a sentence, as it is.
+
+use serde::ser::SerializeStruct;
+
+/// What went wrong in a shell command, one variant per thing the UI does differently.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The token authority refused or failed (local mode, in process).
+    #[error("{}", core_sentence(.0))]
+    Core(#[from] tessera_core::Error),
+    /// The API answered with an error.
+    #[error("{message}")]
+    Api {
+        /// The API's error code.
+        code: String,
+        /// The API's sentence.
+        message: String,
+    },
+    /// The server did not answer.
+    #[error("Tessera could not reach the server at {url}. Check the address in Preferences and your network.")]
+    Unreachable {
+        /// Where it tried.
+        url: String,
+    },
+    /// The embedded server could not start.
+    #[error("Tessera could not start its local server: {0}")]
+    LocalServer(String),
+    /// "Use locally" while Preferences point at a team server.
+    #[error("Tessera is set to use the team server at {0}. Choose the local server in Preferences to use it locally.")]
+    TeamMode(String),
+    /// Preferences that break a rule.
+    #[error("{0}")]
+    InvalidPreferences(String),
+    /// The preferences file could not be read or written.
+    #[error("Tessera could not save its preferences: {0}")]
+    PreferencesStore(String),
+    /// The system clipboard failed.
+    #[error("Tessera could not use the clipboard.")]
+    Clipboard,
+    /// The person cancelled a browser sign-in.
+    #[error("Sign-in was cancelled.")]
+    Cancelled,
+    /// A browser sign-in was started while another one is waiting.
+    #[error("A sign-in is already waiting for the browser. Finish or cancel it first.")]
+    SignInPending,
+    /// Sign-in through a provider is not available in this build or on this server.
+    #[error("{0}")]
+    SignInUnavailable(String),
+}
+
+/// The shell's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The stable code the UI matches on.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Core(e) => e.code(),
+            Error::Api { code, .. } => code,
+            Error::Unreachable { .. } => "unreachable",
+            Error::LocalServer(_) => "local_server",
+            Error::TeamMode(_) => "team_mode",
+            Error::InvalidPreferences(_) => "invalid_preferences",
+            Error::PreferencesStore(_) => "preferences_store",
+            Error::Clipboard => "clipboard",
+            Error::Cancelled => "cancelled",
+            Error::SignInPending => "sign_in_pending",
+            Error::SignInUnavailable(_) => "sign_in_unavailable",
+        }
+    }
+}
+
+/// A sentence for the person; internal details stay in the log.
+fn core_sentence(e: &tessera_core::Error) -> String {
+    match e {
+        tessera_core::Error::Internal(_) => {
+            "Tessera could not read or write its data. The details are in its log.".to_owned()
+        }
+        other => sentence(&other.to_string()),
+    }
+}
+
+/// Core's messages are clauses ("user not found"); the UI shows sentences.
+fn sentence(clause: &str) -> String {
+    let mut chars = clause.chars();
+    let Some(first) = chars.next() else { return String::new() };
+    let mut s: String = first.to_uppercase().chain(chars).collect();
+    if !s.ends_with('.') {
+        s.push('.');
+    }
+    s
+}
+
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Error::Core(tessera_core::Error::Internal(detail)) = self {
+            tracing::error!(detail = %detail, "internal error in a shell command");
+        }
+        let mut s = serializer.serialize_struct("Error", 2)?;
+        s.serialize_field("code", self.code())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crosses_the_boundary_as_code_and_sentence() {
+        let v = serde_json::to_value(Error::Cancelled).unwrap_or_default();
+        assert_eq!(v, serde_json::json!({"code": "cancelled", "message": "Sign-in was cancelled."}));
+
+        let v = serde_json::to_value(Error::from(tessera_core::Error::NotFound("user"))).unwrap_or_default();
+        assert_eq!(v, serde_json::json!({"code": "not_found", "message": "User not found."}));
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_the_message() {
+        let e = Error::from(tessera_core::Error::Internal("store: disk I/O error at /home/ada/x.db".into()));
+        let v = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(v["code"], "internal");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(!message.contains("/home/ada"), "{message}");
+        assert!(message.ends_with('.'), "{message}");
+    }
+}

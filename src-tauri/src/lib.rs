@@ -1,0 +1,98 @@
+//! Tessera's desktop shell: the Tauri 2 process behind the Svelte UI in `ui/`.
+//!
+//! The UI is a client of the REST API and calls it itself; the shell does only what a webview
+//! must not or cannot: run the embedded API server in local mode, hold the login session (in
+//! memory), put token values on the clipboard and wipe them, and keep the preferences file.
+//! Command bodies live in [`shell`], [`clipboard`] and [`local`], which run without a window;
+//! [`commands`] is the thin Tauri layer over them.
+
+pub mod api;
+#[cfg(test)]
+mod bindings;
+pub mod clipboard;
+pub mod commands;
+pub mod error;
+pub mod local;
+pub mod preferences;
+pub mod ready;
+pub mod session;
+pub mod shell;
+
+use std::sync::Arc;
+
+use tauri::{Manager, RunEvent};
+use tauri_plugin_store::StoreExt;
+use tessera_core::clock::SystemClock;
+use tessera_core::DataDir;
+
+pub use error::{Error, Result};
+pub use shell::Shell;
+
+/// The command-line flag that signs in locally at start, skipping the sign-in screen.
+pub const LOCAL_FLAG: &str = "--local";
+/// The preferences file, in the data directory.
+pub const PREFERENCES_FILE: &str = "desktop-preferences.json";
+
+/// Logs to stderr; `RUST_LOG` overrides the default of Tessera's own messages at `info`.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,tessera_desktop=info,tessera_server=info,tessera_core=info")
+    });
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs the app until its window closes.
+pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+    ready::started();
+    init_tracing();
+    let start_locally = std::env::args().skip(1).any(|a| a == LOCAL_FLAG);
+    let app = tauri::Builder::default()
+        // First, so a second launch hands over to the running app before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::new().build())
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
+        .setup(move |app| {
+            let data_dir = DataDir::from_env()?;
+            data_dir.create()?;
+            let preferences = app.store(data_dir.path().join(PREFERENCES_FILE))?;
+            let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), start_locally);
+            app.manage(shell);
+            // Start the embedded server while the window loads.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = handle.state::<Shell>().server_info().await {
+                    tracing::error!(code = e.code(), "{e}");
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::server_info,
+            commands::current_session,
+            commands::start_local,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
+            commands::link_identity,
+            commands::copy_to_clipboard,
+            commands::clear_clipboard_if_unchanged,
+            commands::get_preferences,
+            commands::set_preferences,
+            commands::mark_ready,
+        ])
+        .build(tauri::generate_context!("../tauri.conf.json"))?;
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            tauri::async_runtime::block_on(app.state::<Shell>().shutdown());
+        }
+    });
+    Ok(())
+}

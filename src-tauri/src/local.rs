@@ -1,0 +1,181 @@
+//! Local mode: the API served in process on 127.0.0.1 over the SQLite store in the data
+//! directory, and the local account behind "Use locally".
+//!
+//! The app stays a client of the REST API even here (the UI calls it over HTTP), so local and
+//! team mode are one code path; the shell only uses the authority directly to make the local
+//! account and sign its session, which is what `tessera admin session` does offline too.
+
+use std::sync::Arc;
+
+use tessera_core::authority::IssuedSession;
+use tessera_core::model::{Origin, Role, User};
+use tessera_core::Authority;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+
+/// The account name when the operating system's user name cannot be used.
+pub const FALLBACK_NAME: &str = "local";
+
+/// The embedded API server.
+pub struct LocalServer {
+    authority: Arc<Authority>,
+    base_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for LocalServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalServer").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl LocalServer {
+    /// Serves the API over `authority` on 127.0.0.1, on a port the system picks.
+    pub async fn start(authority: Arc<Authority>) -> Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| Error::LocalServer(format!("{e}.")))?;
+        let addr = listener.local_addr().map_err(|e| Error::LocalServer(format!("{e}.")))?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(tessera_server::serve(listener, Arc::clone(&authority), async move {
+            let _ = stopped.await;
+        }));
+        tracing::info!(%addr, "local API server started");
+        Ok(Self { authority, base_url: format!("http://{addr}"), stop: Some(stop), task })
+    }
+
+    /// Where the UI reaches it.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The authority it serves.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Stops serving, after the requests in flight and the last token-usage write.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(Ok(())) => tracing::info!("local API server stopped"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "local API server stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "local API server task failed"),
+        }
+    }
+}
+
+/// The local account's name: the operating system's user name where it is a valid account name,
+/// else [`FALLBACK_NAME`].
+pub fn account_name(os_user: Option<&str>) -> String {
+    let valid = |n: &&str| {
+        !n.is_empty()
+            && n.len() <= 64
+            && !n.starts_with('.')
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    os_user.filter(valid).unwrap_or(FALLBACK_NAME).to_owned()
+}
+
+/// The operating system's user name, from the environment.
+pub fn os_user() -> Option<String> {
+    ["USER", "LOGNAME", "USERNAME"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+/// "Use locally": signs a one-hour login session for the local account named `name`, making
+/// the account first if there is none. The first local account of an instance is its instance
+/// admin (so local mode always has someone who can read the audit log); later ones are members.
+///
+/// An account of that name made by a provider sign-in is not taken over: the local account is
+/// then `<name>-local`.
+pub async fn sign_in_locally(authority: &Authority, name: &str) -> Result<(User, IssuedSession)> {
+    let store = authority.store();
+    let mut chosen = None;
+    for candidate in [name.to_owned(), format!("{name}-local")] {
+        match store.user_by_name(&candidate).await? {
+            Some(u) if store.user_origin(&u.id).await? == Origin::Local => {
+                chosen = Some(u.id);
+                break;
+            }
+            Some(_) => continue,
+            None => {
+                let mut first_local = true;
+                for u in store.users().await? {
+                    if store.user_origin(&u.id).await? == Origin::Local {
+                        first_local = false;
+                        break;
+                    }
+                }
+                let role = if first_local { Role::Admin } else { Role::Member };
+                let user = authority.create_user(&candidate, role).await?;
+                tracing::info!(account = %user.name, role = role.as_str(), "made the local account");
+                chosen = Some(user.id);
+                break;
+            }
+        }
+    }
+    let id = chosen.ok_or_else(|| {
+        Error::Core(tessera_core::Error::Conflict(format!(
+            "the names {name} and {name}-local belong to accounts made by a sign-in provider"
+        )))
+    })?;
+    Ok(authority.issue_session(&id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::clock::SystemClock;
+    use tessera_core::DataDir;
+
+    async fn authority(dir: &tempfile::TempDir) -> Arc<Authority> {
+        Arc::new(DataDir::at(dir.path()).open_authority(Arc::new(SystemClock)).await.unwrap())
+    }
+
+    #[test]
+    fn the_account_is_named_after_the_os_user_when_that_is_a_valid_name() {
+        assert_eq!(account_name(Some("ada")), "ada");
+        assert_eq!(account_name(Some("ada.lovelace")), "ada.lovelace");
+        assert_eq!(account_name(Some("Ada Lovelace")), "local");
+        assert_eq!(account_name(Some(".hidden")), "local");
+        assert_eq!(account_name(Some("")), "local");
+        assert_eq!(account_name(None), "local");
+    }
+
+    #[tokio::test]
+    async fn the_first_local_account_is_the_instance_admin_and_is_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = authority(&dir).await;
+        let (ada, s1) = sign_in_locally(&a, "ada").await.unwrap();
+        assert_eq!(ada.role, Role::Admin);
+        assert!(s1.expires_at > a.now() + chrono::Duration::minutes(59));
+        assert!(s1.expires_at <= a.now() + chrono::Duration::minutes(61));
+        let (again, s2) = sign_in_locally(&a, "ada").await.unwrap();
+        assert_eq!(again.id, ada.id);
+        assert_ne!(s1.token.expose(), s2.token.expose(), "a fresh session every time");
+        let (bob, _) = sign_in_locally(&a, "bob").await.unwrap();
+        assert_eq!(bob.role, Role::Member);
+        assert_eq!(a.store().users().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_embedded_server_answers_on_loopback_and_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = LocalServer::start(authority(&dir).await).await.unwrap();
+        let base = server.base_url().to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        let (_, session) = sign_in_locally(server.authority(), "ada").await.unwrap();
+        let http = reqwest::Client::new();
+        let me = http.get(format!("{base}/api/v1/me")).bearer_auth(session.token.expose()).send().await.unwrap();
+        assert_eq!(me.status(), 200);
+        let me: serde_json::Value = me.json().await.unwrap();
+        assert_eq!(me["name"], "ada");
+        assert_eq!(me["role"], "admin");
+        server.stop().await;
+        assert!(http.get(format!("{base}/api/v1/health")).send().await.is_err(), "stopped");
+    }
+}

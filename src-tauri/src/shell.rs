@@ -1,0 +1,364 @@
+//! The shell's state and the bodies of its commands, independent of Tauri: the commands in
+//! [`crate::commands`] only unwrap their arguments and forward here, and the tests below drive
+//! these bodies without a window.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use tessera_core::clock::Clock;
+use tessera_core::{Authority, DataDir};
+use ts_rs::TS;
+
+use crate::api;
+use crate::error::{Error, Result};
+use crate::local::{self, LocalServer};
+use crate::preferences::{Preferences, ServerPreference, STORE_KEY};
+use crate::session::Session;
+
+/// Which kind of server the app talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The embedded server.
+    Local,
+    /// A team server.
+    Team,
+}
+
+/// Where the API is, before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ServerInfo {
+    /// The API's address, without a trailing slash.
+    pub base_url: String,
+    /// Local or team.
+    pub mode: Mode,
+}
+
+/// Where preferences are kept: the store plugin's file in the app, memory in tests.
+pub trait PreferenceStore: Send + Sync {
+    /// The stored value, if any.
+    fn load(&self) -> Option<serde_json::Value>;
+    /// Replaces the stored value and writes it out.
+    fn save(&self, value: serde_json::Value) -> Result<()>;
+}
+
+impl<R: tauri::Runtime> PreferenceStore for tauri_plugin_store::Store<R> {
+    fn load(&self) -> Option<serde_json::Value> {
+        self.get(STORE_KEY)
+    }
+
+    fn save(&self, value: serde_json::Value) -> Result<()> {
+        self.set(STORE_KEY, value);
+        tauri_plugin_store::Store::save(self).map_err(|e| Error::PreferencesStore(format!("{e}.")))
+    }
+}
+
+/// The desktop shell's state.
+pub struct Shell {
+    data_dir: DataDir,
+    preferences: Arc<dyn PreferenceStore>,
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    /// The embedded server, started when local mode first needs it.
+    local: tokio::sync::Mutex<Option<LocalServer>>,
+    /// The login session, in memory only.
+    session: Mutex<Option<Session>>,
+    /// Sign in locally as soon as the UI asks for a session (`--local` on the command line).
+    start_locally: AtomicBool,
+}
+
+impl std::fmt::Debug for Shell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shell").field("data_dir", &self.data_dir).finish_non_exhaustive()
+    }
+}
+
+impl Shell {
+    /// A shell over the data directory and the preferences store. With `start_locally`, the
+    /// first `current_session` signs in locally instead of showing the sign-in screen.
+    pub fn new(
+        data_dir: DataDir,
+        preferences: Arc<dyn PreferenceStore>,
+        clock: Arc<dyn Clock>,
+        start_locally: bool,
+    ) -> Self {
+        Self {
+            data_dir,
+            preferences,
+            clock,
+            http: api::http_client(),
+            local: tokio::sync::Mutex::new(None),
+            session: Mutex::new(None),
+            start_locally: AtomicBool::new(start_locally),
+        }
+    }
+
+    fn session_slot(&self) -> MutexGuard<'_, Option<Session>> {
+        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `get_preferences`
+    pub fn preferences(&self) -> Preferences {
+        Preferences::from_stored(self.preferences.load())
+    }
+
+    /// `set_preferences`: checks and stores them. A change of server ends the session, which
+    /// belongs to the old one, and stops the embedded server when a team server takes over.
+    pub async fn set_preferences(&self, next: Preferences) -> Result<Preferences> {
+        let next = next.validated()?;
+        let before = self.preferences();
+        let value = serde_json::to_value(&next).map_err(|e| Error::PreferencesStore(format!("{e}.")))?;
+        self.preferences.save(value)?;
+        if before.server != next.server {
+            self.sign_out().await;
+            if matches!(next.server, ServerPreference::Team { .. }) {
+                if let Some(server) = self.local.lock().await.take() {
+                    server.stop().await;
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// Starts the embedded server if it is not running, and runs `f` with it.
+    async fn with_local<T>(&self, f: impl AsyncFnOnce(&LocalServer) -> Result<T>) -> Result<T> {
+        let mut local = self.local.lock().await;
+        if local.is_none() {
+            let authority: Authority = self.data_dir.open_authority(Arc::clone(&self.clock)).await?;
+            *local = Some(LocalServer::start(Arc::new(authority)).await?);
+        }
+        match local.as_ref() {
+            Some(server) => f(server).await,
+            None => Err(Error::LocalServer("it stopped while starting.".into())),
+        }
+    }
+
+    /// `server_info`: the API the app talks to, starting the embedded one in local mode.
+    pub async fn server_info(&self) -> Result<ServerInfo> {
+        match self.preferences().server {
+            ServerPreference::Local => {
+                let base_url = self.with_local(async |s| Ok(s.base_url().to_owned())).await?;
+                Ok(ServerInfo { base_url, mode: Mode::Local })
+            }
+            ServerPreference::Team { url } => Ok(ServerInfo { base_url: url, mode: Mode::Team }),
+        }
+    }
+
+    /// `current_session`: the session the shell holds, if it is still good for the current
+    /// server.
+    pub async fn current_session(&self) -> Result<Option<Session>> {
+        if self.start_locally.swap(false, Ordering::SeqCst)
+            && self.preferences().server == ServerPreference::Local
+            && self.session_slot().is_none()
+        {
+            return self.start_local().await.map(Some);
+        }
+        let server = self.server_info().await?;
+        let now = self.clock.now();
+        let mut slot = self.session_slot();
+        if slot.as_ref().is_some_and(|s| !s.usable(&server.base_url, now)) {
+            *slot = None;
+        }
+        Ok(slot.clone())
+    }
+
+    /// `start_local`: "Use locally" — a one-hour session for the local account on the embedded
+    /// server, making the account first if needed.
+    pub async fn start_local(&self) -> Result<Session> {
+        if let ServerPreference::Team { url } = self.preferences().server {
+            return Err(Error::TeamMode(url));
+        }
+        let name = local::account_name(local::os_user().as_deref());
+        let session = self
+            .with_local(async |server| {
+                let (_, issued) = local::sign_in_locally(server.authority(), &name).await?;
+                Ok(Session {
+                    base_url: server.base_url().to_owned(),
+                    token: issued.token,
+                    expires_at: issued.expires_at,
+                })
+            })
+            .await?;
+        self.replace_session(session.clone()).await;
+        Ok(session)
+    }
+
+    /// Holds `session` from now on; a session held before is ended on its server.
+    pub async fn replace_session(&self, session: Session) {
+        let old = self.session_slot().replace(session);
+        if let Some(old) = old {
+            self.end_on_server(&old).await;
+        }
+    }
+
+    /// `sign_out`: forgets the session and ends it on its server. Never fails: the session is
+    /// forgotten either way, and expires within the hour if the server could not be told.
+    pub async fn sign_out(&self) {
+        let old = self.session_slot().take();
+        if let Some(old) = old {
+            self.end_on_server(&old).await;
+        }
+    }
+
+    async fn end_on_server(&self, session: &Session) {
+        match api::end_session(&self.http, &session.base_url, &session.token).await {
+            Ok(()) => {}
+            // The UI may have ended it already.
+            Err(Error::Api { code, .. }) if code == "unauthenticated" => {}
+            Err(e) => {
+                tracing::warn!(code = e.code(), "could not end the session on the server; it expires within the hour")
+            }
+        }
+    }
+
+    /// Stops the embedded server, letting it record the last token usage.
+    pub async fn shutdown(&self) {
+        self.sign_out().await;
+        if let Some(server) = self.local.lock().await.take() {
+            server.stop().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preferences::Theme;
+    use tessera_core::clock::SystemClock;
+
+    /// Preferences in memory.
+    #[derive(Default)]
+    struct MemoryStore(Mutex<Option<serde_json::Value>>);
+
+    impl PreferenceStore for MemoryStore {
+        fn load(&self) -> Option<serde_json::Value> {
+            self.0.lock().unwrap().clone()
+        }
+
+        fn save(&self, value: serde_json::Value) -> Result<()> {
+            *self.0.lock().unwrap() = Some(value);
+            Ok(())
+        }
+    }
+
+    fn shell(dir: &tempfile::TempDir, start_locally: bool) -> (Shell, Arc<MemoryStore>) {
+        let store = Arc::new(MemoryStore::default());
+        let shell = Shell::new(DataDir::at(dir.path()), store.clone(), Arc::new(SystemClock), start_locally);
+        (shell, store)
+    }
+
+    async fn status(shell: &Shell, path: &str, token: &str) -> u16 {
+        let base = shell.server_info().await.unwrap().base_url;
+        let res = shell.http.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+        res.status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn local_mode_serves_the_api_and_signs_in_locally() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell(&dir, false);
+        let info = shell.server_info().await.unwrap();
+        assert_eq!(info.mode, Mode::Local);
+        assert!(info.base_url.starts_with("http://127.0.0.1:"));
+        assert!(dir.path().join("tessera.db").exists(), "the store is in the data directory");
+
+        assert!(shell.current_session().await.unwrap().is_none(), "nobody signed in yet");
+        let session = shell.start_local().await.unwrap();
+        assert_eq!(session.base_url, info.base_url);
+        assert_eq!(status(&shell, "/api/v1/me", session.token.expose()).await, 200);
+        let held = shell.current_session().await.unwrap().unwrap();
+        assert_eq!(held.token.expose(), session.token.expose());
+
+        shell.sign_out().await;
+        assert!(shell.current_session().await.unwrap().is_none());
+        assert_eq!(status(&shell, "/api/v1/me", session.token.expose()).await, 401, "ended on the server");
+        shell.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_session_is_never_written_to_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, store) = shell(&dir, false);
+        let session = shell.start_local().await.unwrap();
+        shell.set_preferences(Preferences { theme: Theme::Dark, ..Default::default() }).await.unwrap();
+        let token = session.token.expose().as_bytes().to_vec();
+        let stored = serde_json::to_vec(&store.load()).unwrap();
+        assert!(!stored.windows(token.len()).any(|w| w == token.as_slice()));
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+            assert!(!bytes.windows(token.len()).any(|w| w == token.as_slice()), "token on disk");
+        }
+        shell.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn signing_in_locally_again_ends_the_previous_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell(&dir, false);
+        let first = shell.start_local().await.unwrap();
+        let second = shell.start_local().await.unwrap();
+        assert_eq!(status(&shell, "/api/v1/me", first.token.expose()).await, 401);
+        assert_eq!(status(&shell, "/api/v1/me", second.token.expose()).await, 200);
+        shell.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn team_mode_uses_the_url_and_starts_no_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell(&dir, false);
+        let team = Preferences {
+            server: ServerPreference::Team { url: "https://tessera.example.com/".into() },
+            ..Default::default()
+        };
+        let saved = shell.set_preferences(team).await.unwrap();
+        assert_eq!(saved.server, ServerPreference::Team { url: "https://tessera.example.com".into() });
+        let info = shell.server_info().await.unwrap();
+        assert_eq!(info, ServerInfo { base_url: "https://tessera.example.com".into(), mode: Mode::Team });
+        assert!(shell.local.lock().await.is_none(), "no embedded server in team mode");
+        assert!(!dir.path().join("tessera.db").exists());
+        let e = shell.start_local().await.unwrap_err();
+        assert_eq!(e.code(), "team_mode");
+        assert!(shell.current_session().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn switching_to_a_team_server_ends_the_local_session_and_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell(&dir, false);
+        let session = shell.start_local().await.unwrap();
+        let local_url = session.base_url.clone();
+        let team =
+            Preferences { server: ServerPreference::Team { url: "http://127.0.0.1:9".into() }, ..Default::default() };
+        shell.set_preferences(team).await.unwrap();
+        assert!(shell.current_session().await.unwrap().is_none());
+        assert!(shell.http.get(format!("{local_url}/api/v1/health")).send().await.is_err(), "local server stopped");
+
+        // Back to local: a new embedded server, and the old session was ended before it stopped.
+        shell.set_preferences(Preferences::default()).await.unwrap();
+        assert_eq!(status(&shell, "/api/v1/me", session.token.expose()).await, 401);
+        shell.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn bad_preferences_are_refused_and_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, store) = shell(&dir, false);
+        let e =
+            shell.set_preferences(Preferences { clipboard_clear_seconds: 2, ..Default::default() }).await.unwrap_err();
+        assert_eq!(e.code(), "invalid_preferences");
+        assert!(store.load().is_none());
+        assert_eq!(shell.preferences(), Preferences::default());
+    }
+
+    #[tokio::test]
+    async fn with_the_local_flag_the_first_session_request_signs_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell(&dir, true);
+        let s = shell.current_session().await.unwrap().unwrap();
+        assert_eq!(status(&shell, "/api/v1/me", s.token.expose()).await, 200);
+        shell.sign_out().await;
+        assert!(shell.current_session().await.unwrap().is_none(), "only once");
+        shell.shutdown().await;
+    }
+}
