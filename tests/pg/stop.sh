@@ -11,6 +11,8 @@ DIR=${1:-${TESSERA_TEST_PG_DIR:-}}
     exit 2
 }
 [ -d "$DIR" ] || exit 0
+# A start that failed before it made anything leaves an empty folder.
+rmdir "$DIR" 2>/dev/null && exit 0
 # Refuse anything that does not look like start.sh's folder, since it is deleted below.
 [ -d "$DIR/sock" ] || {
     echo "tests/pg/stop.sh: $DIR was not made by tests/pg/start.sh; leaving it alone" >&2

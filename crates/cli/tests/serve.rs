@@ -47,8 +47,16 @@ async fn fresh_db(data: &Path) -> String {
     }
 }
 
+/// `tessera` with its data directory in `data` and, in local mode, the session key in a file
+/// there: tests never reach the OS keyring.
+fn command(data: &Path) -> Command {
+    let mut c = Command::new(TESSERA);
+    c.env("TESSERA_DATA_DIR", data).env("TESSERA_KEY_FILE", "1");
+    c
+}
+
 fn tessera(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(TESSERA).args(args).env("TESSERA_DATA_DIR", data).output().unwrap();
+    let out = command(data).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "tessera {args:?}: {}{}",
@@ -60,9 +68,8 @@ fn tessera(data: &Path, args: &[&str]) -> String {
 
 /// Starts `tessera serve` on a free port and returns it with its base URL.
 fn serve(data: &Path, db: &str) -> (Running, String) {
-    let mut child = Command::new(TESSERA)
+    let mut child = command(data)
         .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-        .env("TESSERA_DATA_DIR", data)
         .env("TESSERA_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
