@@ -115,6 +115,11 @@ impl Loopback {
             .map_err(|_| AuthError::InvalidRequest("the sign-in took too long; start again".into()))?
     }
 
+    /// [`Loopback::wait`] with an owned state and a five-minute limit, for spawning.
+    pub async fn wait_owned(self, expected_state: String) -> Result<Secret> {
+        self.wait(&expected_state, Duration::from_secs(300)).await
+    }
+
     async fn accept_callback(&self, expected_state: &str) -> Result<Secret> {
         loop {
             let Ok((mut conn, _)) = self.listener.accept().await else { continue };

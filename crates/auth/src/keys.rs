@@ -15,7 +15,8 @@ pub async fn load_or_create(store: &dyn SecretStore) -> Result<SessionKeys> {
     let b64 = base64::engine::general_purpose::STANDARD;
     if let Some(s) = store.get(KEY).await? {
         let der = zeroize::Zeroizing::new(
-            b64.decode(s.expose()).map_err(|_| AuthError::KeyringUnavailable("the stored signing key is unreadable".into()))?,
+            b64.decode(s.expose())
+                .map_err(|_| AuthError::KeyringUnavailable("the stored signing key is unreadable".into()))?,
         );
         return Ok(SessionKeys::from_pkcs8(&der)?);
     }
@@ -23,6 +24,23 @@ pub async fn load_or_create(store: &dyn SecretStore) -> Result<SessionKeys> {
     let der = zeroize::Zeroizing::new(der);
     store.set(KEY, &Secret::new(b64.encode(der.as_slice()))).await?;
     Ok(keys)
+}
+
+/// Like [`load_or_create`], but first moves a key left in `file` by an older start (or by the
+/// file opt-in) into the secret store, and deletes the file once the store holds it.
+pub async fn load_or_import(store: &dyn SecretStore, file: &std::path::Path) -> Result<SessionKeys> {
+    if store.get(KEY).await?.is_none() {
+        if let Ok(der) = std::fs::read(file).map(zeroize::Zeroizing::new) {
+            let keys = SessionKeys::from_pkcs8(&der)?;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            store.set(KEY, &Secret::new(b64.encode(der.as_slice()))).await?;
+            if let Err(e) = std::fs::remove_file(file) {
+                tracing::warn!(error = %e, "the signing key is in the keyring now, but its old file could not be removed");
+            }
+            return Ok(keys);
+        }
+    }
+    load_or_create(store).await
 }
 
 #[cfg(test)]
@@ -40,6 +58,21 @@ mod tests {
         assert!(b.verify(jwt.expose(), now).is_ok());
         store.set_locked(true);
         assert!(matches!(load_or_create(&store).await, Err(AuthError::KeyringLocked)));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_key_file_moves_into_the_store() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| AuthError::Config(e.to_string()))?;
+        let file = dir.path().join("key.der");
+        let from_file = SessionKeys::load_or_create(&file)?;
+        let store = MemoryStore::default();
+        let moved = load_or_import(&store, &file).await?;
+        assert!(!file.exists(), "the file is gone once the store holds the key");
+        let now = chrono::Utc::now();
+        let (jwt, _) = from_file.sign("usr_1", "ses_1", now)?;
+        assert!(moved.verify(jwt.expose(), now).is_ok(), "sessions signed before the move still verify");
+        assert!(load_or_import(&store, &file).await?.verify(jwt.expose(), now).is_ok());
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 pub mod error;
 pub mod flow;
 pub mod keys;
+pub mod local;
 pub mod oauth;
 pub mod oidc;
 pub mod provider;

@@ -90,13 +90,10 @@ pub async fn token_request(
     if let Some(secret) = &provider.client_secret {
         form.push(("client_secret", secret.expose().to_owned()));
     }
-    let res = http
-        .post(endpoint)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| AuthError::ProviderUnavailable(format!("the token endpoint did not answer: {}", e.without_url())))?;
+    let res =
+        http.post(endpoint).header(reqwest::header::ACCEPT, "application/json").form(&form).send().await.map_err(
+            |e| AuthError::ProviderUnavailable(format!("the token endpoint did not answer: {}", e.without_url())),
+        )?;
     let status = res.status();
     let body = read_body(res).await?;
     if let Some(err) = body.get("error").and_then(Value::as_str) {
@@ -105,15 +102,18 @@ pub async fn token_request(
     if !status.is_success() {
         return Err(AuthError::ProviderUnavailable(format!("the token endpoint answered HTTP {status}")));
     }
-    let access = body
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| AuthError::ProviderUnavailable("the token endpoint answered without an access token".into()))?;
+    let access =
+        body.get("access_token").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| {
+            AuthError::ProviderUnavailable("the token endpoint answered without an access token".into())
+        })?;
     let expires_at = body.get("expires_in").and_then(as_seconds).map(|s| now + Duration::seconds(s));
     Ok(TokenSet {
         access_token: Secret::new(access.to_owned()),
-        refresh_token: body.get("refresh_token").and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned())),
+        refresh_token: body
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| Secret::new(s.to_owned())),
         expires_at,
         id_token: body.get("id_token").and_then(Value::as_str).map(|s| Secret::new(s.to_owned())),
     })
@@ -139,7 +139,8 @@ async fn read_body(res: reqwest::Response) -> Result<Value> {
             .map_err(|_| AuthError::ProviderUnavailable("the provider's answer is not readable".into()))?;
         return Ok(Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
     }
-    serde_json::from_slice(&bytes).map_err(|_| AuthError::ProviderUnavailable("the provider's answer is not JSON".into()))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| AuthError::ProviderUnavailable("the provider's answer is not JSON".into()))
 }
 
 /// Maps an OAuth error code (RFC 6749 section 5.2, RFC 8628 section 3.5, GitHub's own) to a
@@ -151,15 +152,18 @@ fn oauth_error(code: &str, body: &Value) -> AuthError {
     match code {
         "authorization_pending" => AuthError::AuthorizationPending,
         "slow_down" => AuthError::SlowDown,
-        "invalid_grant" | "bad_verification_code" => {
-            AuthError::ProviderDenied(format!("the code or token was not accepted ({})", why("invalid, used or expired")))
-        }
+        "invalid_grant" | "bad_verification_code" => AuthError::ProviderDenied(format!(
+            "the code or token was not accepted ({})",
+            why("invalid, used or expired")
+        )),
         "access_denied" => AuthError::ProviderDenied("the sign-in was declined".into()),
         "expired_token" => AuthError::ProviderDenied("the device code expired; start again".into()),
         "invalid_client" | "unauthorized_client" | "incorrect_client_credentials" => {
             AuthError::ProviderUnavailable(format!("the provider does not accept Tessera's client ({})", why(code)))
         }
-        other => AuthError::ProviderDenied(format!("{} ({})", other.chars().take(40).collect::<String>(), why("no detail"))),
+        other => {
+            AuthError::ProviderDenied(format!("{} ({})", other.chars().take(40).collect::<String>(), why("no detail")))
+        }
     }
 }
 
@@ -183,18 +187,16 @@ pub async fn device_authorization(
     if let Some(secret) = &provider.client_secret {
         form.push(("client_secret", secret.expose().to_owned()));
     }
-    let res = http
-        .post(endpoint)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| AuthError::ProviderUnavailable(format!("the device endpoint did not answer: {}", e.without_url())))?;
+    let res =
+        http.post(endpoint).header(reqwest::header::ACCEPT, "application/json").form(&form).send().await.map_err(
+            |e| AuthError::ProviderUnavailable(format!("the device endpoint did not answer: {}", e.without_url())),
+        )?;
     let body = read_body(res).await?;
     if let Some(err) = body.get("error").and_then(Value::as_str) {
         return Err(oauth_error(err, &body));
     }
-    serde_json::from_value(body).map_err(|_| AuthError::ProviderUnavailable("the device endpoint's answer is incomplete".into()))
+    serde_json::from_value(body)
+        .map_err(|_| AuthError::ProviderUnavailable("the device endpoint's answer is incomplete".into()))
 }
 
 #[cfg(test)]

@@ -133,10 +133,12 @@ impl OidcCache {
             None => {
                 // The provider may have rotated its keys since they were cached.
                 set = self.key_set(http, &discovery.jwks_uri, true).await?;
-                pick(&set).ok_or_else(|| AuthError::IdToken("it is signed with a key the provider does not publish".into()))?
+                pick(&set)
+                    .ok_or_else(|| AuthError::IdToken("it is signed with a key the provider does not publish".into()))?
             }
         };
-        let key = DecodingKey::from_jwk(&jwk).map_err(|_| AuthError::IdToken("the provider's key is not usable".into()))?;
+        let key =
+            DecodingKey::from_jwk(&jwk).map_err(|_| AuthError::IdToken("the provider's key is not usable".into()))?;
         let mut v = Validation::new(header.alg);
         v.set_issuer(&[discovery.issuer.as_str()]);
         v.set_audience(&[client_id]);

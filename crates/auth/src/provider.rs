@@ -218,10 +218,7 @@ impl ProviderConfig {
             check_url("api_url", a)?;
         }
         if self.role_claim.is_some() != self.admin_value.is_some() {
-            return Err(AuthError::Config(format!(
-                "provider {}: role_claim and admin_value go together",
-                self.id
-            )));
+            return Err(AuthError::Config(format!("provider {}: role_claim and admin_value go together", self.id)));
         }
         let client_secret = self.client_secret.take().filter(|s| !s.is_empty()).map(Secret::new);
         Ok(Provider { config: self, client_secret, source })
@@ -332,7 +329,8 @@ mod tests {
 
     #[test]
     fn code_host_endpoints_follow_the_base_url() -> Result<()> {
-        let gh = provider("[[provider]]\nid = \"github\"\nkind = \"github\"\nclient_id = \"c\"\nclient_secret = \"s\"")?;
+        let gh =
+            provider("[[provider]]\nid = \"github\"\nkind = \"github\"\nclient_id = \"c\"\nclient_secret = \"s\"")?;
         assert_eq!(gh.api_url(), "https://api.github.com");
         assert_eq!(gh.client_secret.as_ref().map(Secret::expose), Some("s"));
         assert_eq!(gh.config.client_secret, None, "the secret is split off");

@@ -49,7 +49,9 @@ async fn api_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Value
         .await
         .map_err(|e| AuthError::ProviderUnavailable(format!("the code host did not answer: {}", e.without_url())))?;
     match res.status().as_u16() {
-        200..=299 => res.json().await.map_err(|_| AuthError::ProviderUnavailable("the code host did not answer JSON".into())),
+        200..=299 => {
+            res.json().await.map_err(|_| AuthError::ProviderUnavailable("the code host did not answer JSON".into()))
+        }
         401 => Err(AuthError::Reconnect("the code host no longer accepts the stored token".into())),
         403 | 404 => Err(AuthError::ProviderDenied(format!("the code host refused (HTTP {})", res.status().as_u16()))),
         s => Err(AuthError::ProviderUnavailable(format!("the code host answered HTTP {s}"))),
@@ -74,7 +76,8 @@ pub async fn user(http: &reqwest::Client, provider: &Provider, token: &str) -> R
         ProviderKind::Oidc => return Err(AuthError::InvalidRequest("an OpenID provider is not a code host".into())),
     };
     let raw = api_get(http, &url, token).await?;
-    let subject = text(&raw, id_key).ok_or_else(|| AuthError::ProviderUnavailable("the user object has no id".into()))?;
+    let subject =
+        text(&raw, id_key).ok_or_else(|| AuthError::ProviderUnavailable("the user object has no id".into()))?;
     let login = text(&raw, login_key).unwrap_or_else(|| subject.clone());
     Ok(ScmUser {
         display_name: text(&raw, name_key).unwrap_or_else(|| login.clone()),
@@ -91,14 +94,16 @@ pub async fn repositories(http: &reqwest::Client, provider: &Provider, token: &s
     let list = match provider.kind() {
         ProviderKind::Github => api_get(http, &format!("{api}/user/repos?per_page=100&sort=updated"), token).await?,
         ProviderKind::Gitlab => {
-            api_get(http, &format!("{api}/projects?membership=true&per_page=100&order_by=last_activity_at"), token).await?
+            api_get(http, &format!("{api}/projects?membership=true&per_page=100&order_by=last_activity_at"), token)
+                .await?
         }
         ProviderKind::Bitbucket => {
             api_get(http, &format!("{api}/repositories?role=member&pagelen=100"), token).await?["values"].take()
         }
         ProviderKind::Oidc => return Err(AuthError::InvalidRequest("an OpenID provider has no repositories".into())),
     };
-    let items = list.as_array().ok_or_else(|| AuthError::ProviderUnavailable("the repository list is not a list".into()))?;
+    let items =
+        list.as_array().ok_or_else(|| AuthError::ProviderUnavailable("the repository list is not a list".into()))?;
     Ok(items.iter().filter_map(|r| repository(provider.kind(), r)).collect())
 }
 
@@ -142,11 +147,17 @@ mod tests {
     #[test]
     fn repositories_are_read_from_each_hosts_shape() {
         let gh = json!({"name": "app", "full_name": "acme/app", "html_url": "https://github.com/acme/app", "clone_url": "https://github.com/acme/app.git", "private": true});
-        assert_eq!(repository(ProviderKind::Github, &gh).map(|r| (r.full_name, r.private)), Some(("acme/app".into(), true)));
+        assert_eq!(
+            repository(ProviderKind::Github, &gh).map(|r| (r.full_name, r.private)),
+            Some(("acme/app".into(), true))
+        );
         let gl = json!({"name": "app", "path_with_namespace": "acme/app", "web_url": "https://gitlab.com/acme/app", "visibility": "public"});
         assert_eq!(repository(ProviderKind::Gitlab, &gl).map(|r| r.private), Some(false));
         let bb = json!({"name": "app", "full_name": "acme/app", "is_private": false, "links": {"html": {"href": "https://bitbucket.org/acme/app"}, "clone": [{"name": "ssh", "href": "git@x"}, {"name": "https", "href": "https://bitbucket.org/acme/app.git"}]}});
-        assert_eq!(repository(ProviderKind::Bitbucket, &bb).and_then(|r| r.clone_url), Some("https://bitbucket.org/acme/app.git".into()));
+        assert_eq!(
+            repository(ProviderKind::Bitbucket, &bb).and_then(|r| r.clone_url),
+            Some("https://bitbucket.org/acme/app.git".into())
+        );
         assert_eq!(repository(ProviderKind::Github, &json!({"name": 1})), None, "incomplete objects are skipped");
     }
 }

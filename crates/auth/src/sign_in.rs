@@ -102,7 +102,9 @@ fn check_login(req: &CodeLogin) -> Result<()> {
     }
     let v = &req.code_verifier;
     if v.len() < 43 || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)) {
-        return Err(AuthError::InvalidRequest("code_verifier must be 43 to 128 unreserved characters (RFC 7636)".into()));
+        return Err(AuthError::InvalidRequest(
+            "code_verifier must be 43 to 128 unreserved characters (RFC 7636)".into(),
+        ));
     }
     Ok(())
 }
@@ -174,7 +176,8 @@ impl SignIn {
             .connect_timeout(StdDuration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(ca) = &p.config.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| AuthError::Config(format!("cannot read ca_file {}: {e}", ca.display())))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| AuthError::Config(format!("cannot read ca_file {}: {e}", ca.display())))?;
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| AuthError::Config(format!("ca_file: {e}")))?;
             b = b.add_root_certificate(cert);
         }
@@ -188,7 +191,9 @@ impl SignIn {
     async fn token_endpoint(&self, p: &Provider) -> Result<String> {
         let base = p.base_url();
         Ok(match p.kind() {
-            ProviderKind::Oidc => self.oidc.discovery(&self.http(p)?, p.config.issuer.as_deref().unwrap_or("")).await?.token_endpoint,
+            ProviderKind::Oidc => {
+                self.oidc.discovery(&self.http(p)?, p.config.issuer.as_deref().unwrap_or("")).await?.token_endpoint
+            }
             ProviderKind::Github => format!("{base}/login/oauth/access_token"),
             ProviderKind::Gitlab => format!("{base}/oauth/token"),
             ProviderKind::Bitbucket => format!("{base}/site/oauth2/access_token"),
@@ -252,12 +257,20 @@ impl SignIn {
         Ok((p, who, tokens))
     }
 
-    async fn identify(&self, p: &Provider, tokens: &TokenSet, nonce: Option<&str>, now: DateTime<Utc>) -> Result<VerifiedIdentity> {
+    async fn identify(
+        &self,
+        p: &Provider,
+        tokens: &TokenSet,
+        nonce: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedIdentity> {
         let http = self.http(p)?;
         if p.kind() == ProviderKind::Oidc {
-            let id_token = tokens.id_token.as_ref().ok_or_else(|| AuthError::IdToken("the provider sent no ID token".into()))?;
+            let id_token =
+                tokens.id_token.as_ref().ok_or_else(|| AuthError::IdToken("the provider sent no ID token".into()))?;
             let d = self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?;
-            let claims = self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
+            let claims =
+                self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
             let s = |k: &str| claims.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
             let subject = s("sub").ok_or_else(|| AuthError::IdToken("no subject".into()))?;
             let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| subject.clone());
@@ -297,7 +310,8 @@ impl SignIn {
         let info = self.keep_tokens(who, tokens).await?;
         let mut done = self.authority.sign_in_with(who, ip).await?;
         self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
-        done.identity = self.with_kind(self.authority.store().identity(&done.identity.id).await?.unwrap_or(done.identity));
+        done.identity =
+            self.with_kind(self.authority.store().identity(&done.identity.id).await?.unwrap_or(done.identity));
         Ok(done)
     }
 
@@ -325,12 +339,75 @@ impl SignIn {
         Ok(self.authority.identities(caller).await?.into_iter().map(|i| self.with_kind(i)).collect())
     }
 
-    /// `DELETE /user/identities/{id}`: deletes the stored tokens, then unlinks.
+    /// `DELETE /user/identities/{id}`: revokes the tokens at the provider where it offers
+    /// revocation (best effort), deletes them from the secret store, then unlinks.
     pub async fn unlink(&self, caller: &Caller, id: &str) -> Result<()> {
         let identity = self.authority.check_unlink(caller, id).await?;
-        self.secrets.delete(&scm_key(&identity.provider, &identity.subject)).await?;
+        let key = scm_key(&identity.provider, &identity.subject);
+        // Reading first also proves the keyring is usable before anything changes.
+        if let Some(stored) = self.secrets.get(&key).await? {
+            if let (Ok(p), Ok(tokens)) = (self.provider(&identity.provider), TokenSet::from_secret(&stored)) {
+                if let Err(e) = self.revoke_at_provider(&p, &tokens).await {
+                    tracing::warn!(provider = %p.id(), error = %e, "could not revoke the tokens at the provider");
+                }
+            }
+        }
+        self.secrets.delete(&key).await?;
         self.authority.store().set_scm_token(&identity.id, None).await?;
         self.authority.unlink_identity(caller, id).await?;
+        Ok(())
+    }
+
+    /// RFC 7009 at OpenID providers that offer it and at GitLab; GitHub's own token deletion.
+    async fn revoke_at_provider(&self, p: &Provider, tokens: &TokenSet) -> Result<()> {
+        let http = self.http(p)?;
+        let base = p.base_url();
+        let endpoint = match p.kind() {
+            ProviderKind::Oidc => {
+                self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?.revocation_endpoint
+            }
+            ProviderKind::Gitlab => Some(format!("{base}/oauth/revoke")),
+            ProviderKind::Github => {
+                let secret = p.client_secret.as_ref().map(|s| s.expose().to_owned());
+                let url = format!("{}/applications/{}/token", p.api_url(), p.config.client_id);
+                let res = http
+                    .delete(url)
+                    .basic_auth(&p.config.client_id, secret)
+                    .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+                    .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
+                    .json(&serde_json::json!({"access_token": tokens.access_token.expose()}))
+                    .send()
+                    .await
+                    .map_err(|e| AuthError::ProviderUnavailable(e.without_url().to_string()))?;
+                return match res.status().as_u16() {
+                    204 | 404 => Ok(()),
+                    s => Err(AuthError::ProviderUnavailable(format!("token deletion answered HTTP {s}"))),
+                };
+            }
+            ProviderKind::Bitbucket => None,
+        };
+        let Some(endpoint) = endpoint else { return Ok(()) };
+        let values = [Some(&tokens.access_token), tokens.refresh_token.as_ref()];
+        for (value, hint) in values.into_iter().zip(["access_token", "refresh_token"]) {
+            let Some(value) = value else { continue };
+            let mut form = vec![
+                ("token", value.expose().to_owned()),
+                ("token_type_hint", hint.to_owned()),
+                ("client_id", p.config.client_id.clone()),
+            ];
+            if let Some(secret) = &p.client_secret {
+                form.push(("client_secret", secret.expose().to_owned()));
+            }
+            let res = http
+                .post(&endpoint)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| AuthError::ProviderUnavailable(e.without_url().to_string()))?;
+            if !res.status().is_success() {
+                return Err(AuthError::ProviderUnavailable(format!("revocation answered HTTP {}", res.status())));
+            }
+        }
         Ok(())
     }
 
@@ -385,15 +462,19 @@ impl SignIn {
         if fresh.refresh_token.is_none() {
             fresh.refresh_token = old.refresh_token;
         }
-        let info = self.keep_tokens(&VerifiedIdentity {
-            provider: identity.provider.clone(),
-            subject: identity.subject.clone(),
-            display_name: String::new(),
-            preferred_name: String::new(),
-            email: None,
-            role: None,
-        }, &fresh)
-        .await?;
+        let info = self
+            .keep_tokens(
+                &VerifiedIdentity {
+                    provider: identity.provider.clone(),
+                    subject: identity.subject.clone(),
+                    display_name: String::new(),
+                    preferred_name: String::new(),
+                    email: None,
+                    role: None,
+                },
+                &fresh,
+            )
+            .await?;
         self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
         Ok(fresh)
     }
@@ -458,7 +539,10 @@ impl SignIn {
         let p = self.provider(provider_id)?;
         let endpoint = match p.kind() {
             ProviderKind::Oidc => {
-                self.oidc.discovery(&self.http(&p)?, p.config.issuer.as_deref().unwrap_or("")).await?.device_authorization_endpoint
+                self.oidc
+                    .discovery(&self.http(&p)?, p.config.issuer.as_deref().unwrap_or(""))
+                    .await?
+                    .device_authorization_endpoint
             }
             _ => oauth::device_endpoint(&p),
         }
@@ -488,7 +572,11 @@ impl SignIn {
     pub async fn add_provider(&self, caller: &Caller, mut config: ProviderConfig) -> Result<ProviderInfo> {
         self.authority.require_instance_admin(caller, "provider.create").await?;
         if self.file_providers.iter().any(|p| p.id() == config.id) {
-            return Err(tessera_core::Error::Conflict(format!("provider {:?} is configured in providers.toml", config.id)).into());
+            return Err(tessera_core::Error::Conflict(format!(
+                "provider {:?} is configured in providers.toml",
+                config.id
+            ))
+            .into());
         }
         let secret = config.client_secret.take().filter(|s| !s.is_empty()).map(Secret::new);
         let p = config.clone().into_provider(Source::Api)?;
@@ -498,14 +586,21 @@ impl SignIn {
         let json = serde_json::to_string(&p.config).map_err(|e| AuthError::Config(e.to_string()))?;
         self.authority.store().insert_provider(p.id(), &json, self.authority.now()).await?;
         self.reload_api_providers().await?;
-        self.providers().await.into_iter().find(|i| i.id == p.config.id).ok_or_else(|| AuthError::UnknownProvider(p.config.id.clone()))
+        self.providers()
+            .await
+            .into_iter()
+            .find(|i| i.id == p.config.id)
+            .ok_or_else(|| AuthError::UnknownProvider(p.config.id.clone()))
     }
 
     /// Instance admins: removes a provider configured through the API.
     pub async fn delete_provider(&self, caller: &Caller, id: &str) -> Result<()> {
         self.authority.require_instance_admin(caller, "provider.delete").await?;
         if self.file_providers.iter().any(|p| p.id() == id) {
-            return Err(tessera_core::Error::Conflict(format!("provider {id:?} is configured in providers.toml; change it there")).into());
+            return Err(tessera_core::Error::Conflict(format!(
+                "provider {id:?} is configured in providers.toml; change it there"
+            ))
+            .into());
         }
         self.secrets.delete(&client_secret_key(id)).await?;
         if !self.authority.store().delete_provider(id).await? {

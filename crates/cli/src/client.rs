@@ -70,7 +70,7 @@ impl Client {
     }
 }
 
-async fn read(res: Response) -> Result<Value> {
+pub async fn read(res: Response) -> Result<Value> {
     let status = res.status();
     let text = res.text().await.context("the server's answer could not be read")?;
     if status.is_success() {

@@ -2,6 +2,7 @@
 //! of the REST API. Every command takes `--json`; `TESSERA_DATA_DIR` redirects every path.
 
 mod client;
+mod login;
 mod output;
 
 use std::net::SocketAddr;
@@ -19,6 +20,10 @@ use tessera_core::store::{is_postgres_url, SqlStore};
 use tessera_core::token::{self, FormatError};
 use tessera_core::{Authority, DataDir, Scopes};
 
+use tessera_auth::local::{self, KeyPlace};
+use tessera_auth::SignIn;
+use tessera_server::AppState;
+
 use crate::client::Client;
 use crate::output::Out;
 
@@ -28,6 +33,10 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Keep the local session signing key in a file readable only by you instead of the OS
+    /// keyring, for machines without one.
+    #[arg(long, global = true, env = "TESSERA_KEY_FILE", value_parser = clap::builder::FalseyValueParser::new())]
+    key_file: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +57,21 @@ enum Command {
     /// Inspect and manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Sign in to a Tessera server with one of its identity providers and print the session.
+    Login {
+        /// The server's URL.
+        #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:7878")]
+        server: String,
+        /// The provider's id (see the server's /api/v1/providers).
+        #[arg(long)]
+        provider: String,
+        /// Use the device flow: type a code on any device instead of a browser on this one.
+        #[arg(long)]
+        device: bool,
+        /// Do not try to open a browser; only print the URL.
+        #[arg(long)]
+        no_browser: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,23 +201,27 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return out.fail(&anyhow::anyhow!("cannot start: {e}")),
     };
-    match runtime.block_on(run(cli.command, &out)) {
+    let key = if cli.key_file { KeyPlace::File } else { KeyPlace::Keyring };
+    match runtime.block_on(run(cli.command, key, &out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => out.fail(&e),
     }
 }
 
-async fn run(command: Command, out: &Out) -> Result<()> {
+async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
     match command {
-        Command::Serve { store, listen } => serve(store.db, listen, out).await,
+        Command::Serve { store, listen } => serve(store.db, listen, key, out).await,
+        Command::Login { server, provider, device, no_browser } => {
+            login::run(&server, &provider, device, no_browser, out).await
+        }
         Command::Admin(AdminCommand::CreateUser { store, name, admin }) => {
-            let auth = open(store.db.as_deref()).await?;
+            let (auth, _) = open(store.db.as_deref(), key).await?;
             let user = auth.create_user(&name, if admin { Role::Admin } else { Role::Member }).await?;
             out.value(&user, || format!("created {} ({}, {})", user.name, user.id, user.role.as_str()));
             Ok(())
         }
         Command::Admin(AdminCommand::Session { store, name }) => {
-            let auth = open(store.db.as_deref()).await?;
+            let (auth, _) = open(store.db.as_deref(), key).await?;
             let (_, s) = auth.issue_session(&name).await?;
             let v = json!({"token": s.token.expose(), "expires_at": s.expires_at});
             out.value(&v, || s.token.expose().to_owned());
@@ -204,40 +232,40 @@ async fn run(command: Command, out: &Out) -> Result<()> {
 }
 
 /// Opens the authority over `db`: the data directory's SQLite store when `None`, another SQLite
-/// file, or a PostgreSQL database (team mode).
+/// file, or a PostgreSQL database (team mode); with the sign-in service where it can run.
 ///
-/// In local mode the session signing key is a file in the data directory; in team mode it lives
-/// in the database, so every replica signs and verifies with the same key.
-async fn open(db: Option<&str>) -> Result<Authority> {
+/// In local mode the session signing key and code-host tokens live in the OS keyring (the key in
+/// a file only with `--key-file`); in team mode the key lives in the database, so every replica
+/// signs and verifies with the same key.
+async fn open(db: Option<&str>, key: KeyPlace) -> Result<(Arc<Authority>, Option<Arc<SignIn>>)> {
     let clock = Arc::new(SystemClock);
     match db {
         Some(url) if is_postgres_url(url) => {
             let store = SqlStore::open_postgres(url).await?;
             let keys = SessionKeys::load_or_create_shared(&store, clock.now()).await?;
-            Ok(Authority::new(Arc::new(store), keys, clock))
+            tracing::warn!("sign-in with providers is not yet available in team mode");
+            Ok((Arc::new(Authority::new(Arc::new(store), keys, clock)), None))
         }
-        Some(path) => {
+        _ => {
             let dir = DataDir::from_env()?;
-            dir.create()?;
-            let store = SqlStore::open_sqlite(std::path::Path::new(path)).await?;
-            let keys = SessionKeys::load_or_create(&dir.session_key())?;
-            Ok(Authority::new(Arc::new(store), keys, clock))
+            let l = local::open(&dir, db.map(std::path::Path::new), clock, key).await?;
+            let sign_in = l.sign_in(&dir).await?;
+            Ok((l.authority, sign_in))
         }
-        None => Ok(DataDir::from_env()?.open_authority(clock).await?),
     }
 }
 
-async fn serve(db: Option<String>, listen: SocketAddr, out: &Out) -> Result<()> {
+async fn serve(db: Option<String>, listen: SocketAddr, key: KeyPlace, out: &Out) -> Result<()> {
     // PostgreSQL's notices (such as "relation already exists, skipping" on every start) are
     // not news to an operator.
     let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
         .unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    let auth = Arc::new(open(db.as_deref()).await?);
+    let (authority, sign_in) = open(db.as_deref(), key).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     out.value(&json!({"listening": format!("http://{addr}")}), || format!("listening on http://{addr}"));
-    tessera_server::serve(listener, auth, shutdown_signal()).await?;
+    tessera_server::serve_app(listener, AppState { authority, sign_in }, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -52,6 +52,11 @@ impl DataDir {
         self.0.join("session-signing-key.der")
     }
 
+    /// The identity providers' configuration.
+    pub fn providers(&self) -> PathBuf {
+        self.0.join("providers.toml")
+    }
+
     /// Creates the directory, readable by its owner only.
     pub fn create(&self) -> Result<()> {
         std::fs::create_dir_all(&self.0)

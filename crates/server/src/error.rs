@@ -76,6 +76,26 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<tessera_auth::AuthError> for ApiError {
+    fn from(e: tessera_auth::AuthError) -> Self {
+        use tessera_auth::AuthError as A;
+        let status = match &e {
+            A::Core(_) => {
+                let A::Core(core) = e else { return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "") };
+                return core.into();
+            }
+            A::UnknownProvider(_) => StatusCode::NOT_FOUND,
+            A::InvalidRequest(_) | A::Config(_) | A::ProviderDenied(_) => StatusCode::BAD_REQUEST,
+            A::AuthorizationPending | A::SlowDown => StatusCode::BAD_REQUEST,
+            A::IdToken(_) => StatusCode::UNAUTHORIZED,
+            A::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            A::KeyringLocked | A::KeyringUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            A::Reconnect(_) => StatusCode::CONFLICT,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };

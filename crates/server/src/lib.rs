@@ -17,6 +17,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
 use axum::Router;
+use tessera_auth::SignIn;
 use tessera_core::Authority;
 use tokio::net::TcpListener;
 
@@ -35,10 +36,26 @@ pub const DESKTOP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.local
 pub struct AppState {
     /// The token authority.
     pub authority: Arc<Authority>,
+    /// Sign-in with providers; a server without it lists no providers and refuses sign-ins.
+    pub sign_in: Option<Arc<SignIn>>,
+}
+
+impl AppState {
+    /// The sign-in service, or a clear refusal when this server has none.
+    pub fn sign_in(&self) -> Result<&SignIn, error::ApiError> {
+        self.sign_in
+            .as_deref()
+            .ok_or_else(|| error::ApiError::not_found("sign-in with providers is not configured on this server"))
+    }
+}
+
+/// The API as an axum router, without sign-in.
+pub fn router(authority: Arc<Authority>) -> Router {
+    app(AppState { authority, sign_in: None })
 }
 
 /// The API as an axum router.
-pub fn router(authority: Arc<Authority>) -> Router {
+pub fn app(state: AppState) -> Router {
     routes::routes()
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
@@ -49,7 +66,7 @@ pub fn router(authority: Arc<Authority>) -> Router {
             ))
         }))
         .layer(cors())
-        .with_state(AppState { authority })
+        .with_state(state)
 }
 
 /// Answers CORS preflights for the desktop app's webview, which calls the API from its own
@@ -62,17 +79,35 @@ fn cors() -> tower_http::cors::CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Serves the API on `listener` until `shutdown` completes, flushing token usage every
-/// [`USAGE_FLUSH_EVERY`] and once more on the way out.
+/// How often code-host tokens are checked for refresh.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+
+/// Serves the API without sign-in; see [`serve_app`].
 pub async fn serve(
     listener: TcpListener,
     authority: Arc<Authority>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_app(listener, AppState { authority, sign_in: None }, shutdown).await
+}
+
+/// Serves the API on `listener` until `shutdown` completes, flushing token usage every
+/// [`USAGE_FLUSH_EVERY`] (and once more on the way out) and refreshing code-host tokens every
+/// [`REFRESH_EVERY`].
+pub async fn serve_app(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let authority = Arc::clone(&state.authority);
     let flusher = authority.spawn_usage_flusher(USAGE_FLUSH_EVERY);
-    let app = router(Arc::clone(&authority)).into_make_service_with_connect_info::<SocketAddr>();
+    let refresher = state.sign_in.as_ref().map(|s| s.spawn_refresher(REFRESH_EVERY));
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     flusher.abort();
+    if let Some(r) = refresher {
+        r.abort();
+    }
     if let Err(e) = authority.flush_usage().await {
         tracing::warn!(error = %e, "could not record the last token usage at shutdown");
     }

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, agents, orgs, projects, tokens, TOKEN_COLLECTIONS};
+use crate::routes::{account, agents, orgs, projects, signin, tokens, TOKEN_COLLECTIONS};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,8 @@ use crate::routes::{account, agents, orgs, projects, tokens, TOKEN_COLLECTIONS};
         projects::put_pipeline, projects::get_pipeline, projects::get_secret, projects::put_secret,
         projects::delete_secret,
         agents::connect, agents::heartbeat, agents::claim, agents::list,
+        signin::providers, signin::add_provider, signin::delete_provider, signin::sign_in, signin::device,
+        signin::identities, signin::link, signin::unlink, signin::repositories,
     ),
     modifiers(&Bearer, &OperationIds, &TokenCollections),
 )]

@@ -140,8 +140,16 @@ impl Authority {
                     "this {} account is already linked to another Tessera account; unlink it there first",
                     v.provider
                 )));
-                self.audit(&caller.actor(), "identity.link", &existing.id, Outcome::Denied, caller.ip.as_deref(), "linked elsewhere", now)
-                    .await;
+                self.audit(
+                    &caller.actor(),
+                    "identity.link",
+                    &existing.id,
+                    Outcome::Denied,
+                    caller.ip.as_deref(),
+                    "linked elsewhere",
+                    now,
+                )
+                .await;
                 return r;
             }
             self.store.touch_identity(&existing.id, &v.display_name, v.email.as_deref(), now).await?;
@@ -149,7 +157,8 @@ impl Authority {
         }
         let identity = self.new_identity(&user.id, v, now)?;
         self.store.insert_identity(&identity).await?;
-        self.audit(&caller.actor(), "identity.link", &identity.id, Outcome::Ok, caller.ip.as_deref(), &v.provider, now).await;
+        self.audit(&caller.actor(), "identity.link", &identity.id, Outcome::Ok, caller.ip.as_deref(), &v.provider, now)
+            .await;
         Ok(identity)
     }
 
@@ -213,8 +222,16 @@ impl Authority {
         let identity = self.check_unlink(caller, id).await?;
         self.store.delete_identity(&identity.id).await?;
         let now = self.now();
-        self.audit(&caller.actor(), "identity.unlink", &identity.id, Outcome::Ok, caller.ip.as_deref(), &identity.provider, now)
-            .await;
+        self.audit(
+            &caller.actor(),
+            "identity.unlink",
+            &identity.id,
+            Outcome::Ok,
+            caller.ip.as_deref(),
+            &identity.provider,
+            now,
+        )
+        .await;
         Ok(())
     }
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod agents;
 pub mod orgs;
 pub mod projects;
+pub mod signin;
 pub mod tokens;
 
 use axum::http::StatusCode;
@@ -28,6 +29,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/health", get(account::health))
         .route("/api/v1/openapi.json", get(crate::openapi::serve))
         .route("/api/v1/me", get(account::me))
+        .route("/api/v1/providers", get(signin::providers).post(signin::add_provider))
+        .route("/api/v1/providers/{id}", axum::routing::delete(signin::delete_provider))
+        .route("/api/v1/sessions", post(signin::sign_in))
+        .route("/api/v1/sessions/device", post(signin::device))
+        .route("/api/v1/user/identities", get(signin::identities).post(signin::link))
+        .route("/api/v1/user/identities/{id}", axum::routing::delete(signin::unlink))
+        .route("/api/v1/user/scm/{identity}/repos", get(signin::repositories))
         .route("/api/v1/sessions/current", axum::routing::delete(account::end_session))
         .route("/api/v1/tokens/introspect", post(account::introspect))
         .route("/api/v1/tokens/revoke", post(account::revoke))

@@ -98,3 +98,13 @@ async fn the_database_holds_no_token_value() {
     }
     assert!(scanned > values.len(), "the scan read the stored rows ({scanned} cells)");
 }
+
+/// Whether any text or binary column of the store holds `needle`.
+pub async fn store_holds(s: &Server, needle: &str) -> bool {
+    for (table, column) in text_columns(s).await {
+        if column_bytes(s, &table, &column).await.iter().any(|v| contains(v, needle.as_bytes())) {
+            return true;
+        }
+    }
+    false
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use tessera_auth::{SecretStore, SignIn};
 use tessera_core::clock::Clock;
 use tessera_core::clock::ManualClock;
 use tessera_core::model::Role;
@@ -20,6 +21,7 @@ pub struct Server {
     /// The store itself, for tests that look at what is stored.
     pub store: SqlStore,
     pub backend: Backend,
+    pub sign_in: Option<Arc<SignIn>>,
     pub http: reqwest::Client,
     _task: tokio::task::JoinHandle<()>,
 }
@@ -67,15 +69,38 @@ impl Server {
     }
 
     async fn start_on(backend: Backend, clock: Arc<ManualClock>) -> Server {
+        Server::start_full(backend, clock, None).await
+    }
+
+    /// A server with sign-in: providers from `providers_toml`, code-host tokens in `secrets`, and
+    /// a clock that starts now (identity providers check real time).
+    pub async fn start_with_sign_in(providers_toml: &str, secrets: Arc<dyn SecretStore>) -> (Server, Arc<SignIn>) {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), providers_toml).unwrap();
+        let server = Server::start_full(Backend::fresh().await, clock, Some((file.path().to_owned(), secrets))).await;
+        let sign_in = server.sign_in.clone().unwrap();
+        (server, sign_in)
+    }
+
+    async fn start_full(
+        backend: Backend,
+        clock: Arc<ManualClock>,
+        sign_in: Option<(std::path::PathBuf, Arc<dyn SecretStore>)>,
+    ) -> Server {
         let (store, keys) = backend.open(clock.now()).await;
         let authority = Arc::new(Authority::new(Arc::new(store.clone()), keys, clock.clone()));
+        let sign_in = match sign_in {
+            Some((file, secrets)) => Some(Arc::new(SignIn::new(Arc::clone(&authority), &file, secrets).await.unwrap())),
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let a = Arc::clone(&authority);
+        let state = tessera_server::AppState { authority: Arc::clone(&authority), sign_in: sign_in.clone() };
         let task = tokio::spawn(async move {
-            tessera_server::serve(listener, a, std::future::pending()).await.unwrap();
+            tessera_server::serve_app(listener, state, std::future::pending()).await.unwrap();
         });
-        Server { base, clock, authority, store, backend, http: reqwest::Client::new(), _task: task }
+        Server { base, clock, authority, store, backend, sign_in, http: reqwest::Client::new(), _task: task }
     }
 
     /// Creates an account and returns a login session for it.

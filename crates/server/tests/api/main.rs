@@ -15,4 +15,5 @@ mod orgs;
 mod projects;
 mod replicas;
 mod sessions;
+mod signin;
 mod tokens;

@@ -1,0 +1,184 @@
+//! Providers, signing in (browser and device flows), linked accounts and code-host repositories.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tessera_auth::oauth::DeviceAuthorization;
+use tessera_auth::scm::Repository;
+use tessera_auth::{CodeLogin, ProviderConfig, ProviderInfo};
+use tessera_core::authority::{Me, SignedIn};
+use tessera_core::model::Identity;
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Auth, ClientIp, Id, Json};
+use crate::AppState;
+
+/// A new login session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionIssued {
+    /// The session (a JWT): send it as `Authorization: Bearer …`. Lasts one hour.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The account signed in to.
+    pub account: Me,
+    /// Whether the account was made by this sign-in.
+    pub created: bool,
+}
+
+async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Json<SessionIssued>)> {
+    let token = done.session.token.expose().to_owned();
+    let caller = s.authority.authenticate(&token, None).await?;
+    let account = s.authority.me(&caller).await?;
+    let body = SessionIssued { token, expires_at: done.session.expires_at, account, created: done.created };
+    Ok((StatusCode::CREATED, axum::Json(body)))
+}
+
+/// The body of `POST /sessions` and `POST /user/identities`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CodeLoginBody {
+    /// Provider id.
+    provider: String,
+    /// The authorization code from the redirect.
+    code: String,
+    /// The PKCE verifier of the request.
+    code_verifier: String,
+    /// The loopback redirect URI the code was sent to.
+    redirect_uri: String,
+    /// The request's nonce (OpenID providers).
+    nonce: Option<String>,
+}
+
+/// The body of `POST /sessions/device`: without `device_code` it starts a device sign-in, with
+/// it it polls once.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceBody {
+    /// Provider id.
+    pub provider: String,
+    /// The device code from the start answer, when polling.
+    #[serde(default)]
+    pub device_code: Option<String>,
+}
+
+/// The providers a client can sign in with, and what it needs to start. Never a secret.
+#[utoipa::path(get, path = "/api/v1/providers", tag = "sign-in",
+    responses((status = 200, body = Vec<serde_json::Value>, description = "id, kind, name, logo, client_id, authorization_endpoint, scopes, code_challenge_method, nonce, device, error, source")))]
+pub async fn providers(State(s): State<AppState>) -> axum::Json<Vec<ProviderInfo>> {
+    match &s.sign_in {
+        Some(si) => axum::Json(si.providers().await),
+        None => axum::Json(Vec::new()),
+    }
+}
+
+/// Instance admins: configure a provider. Its client secret goes to the secret store.
+#[utoipa::path(post, path = "/api/v1/providers", tag = "sign-in",
+    request_body(content = serde_json::Value, description = "id, kind, name?, issuer?, base_url?, api_url?, client_id, client_secret?, scopes?, logo?, role_claim?, admin_value?"),
+    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_provider(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(config): Json<ProviderConfig>,
+) -> ApiResult<(StatusCode, axum::Json<ProviderInfo>)> {
+    Ok((StatusCode::CREATED, axum::Json(s.sign_in()?.add_provider(&c, config).await?)))
+}
+
+/// Instance admins: remove a provider configured through the API.
+#[utoipa::path(delete, path = "/api/v1/providers/{id}", tag = "sign-in", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_provider(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> ApiResult<StatusCode> {
+    s.sign_in()?.delete_provider(&c, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign in with a code from the browser flow (RFC 8252 with PKCE).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sign-in", request_body = CodeLoginBody,
+    responses((status = 201, body = SessionIssued), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn sign_in(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<CodeLogin>,
+) -> ApiResult<(StatusCode, axum::Json<SessionIssued>)> {
+    let done = s.sign_in()?.sign_in(&req, ip.as_deref()).await?;
+    issued(&s, done).await
+}
+
+/// Start (no `device_code`) or poll (with it) a device sign-in (RFC 8628). While the person has
+/// not approved yet, polling answers 400 `authorization_pending` (or `slow_down`).
+#[utoipa::path(post, path = "/api/v1/sessions/device", tag = "sign-in", request_body = DeviceBody,
+    responses((status = 200, body = serde_json::Value, description = "device_code, user_code, verification_uri, expires_in, interval"),
+        (status = 201, body = SessionIssued), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+pub async fn device(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<DeviceBody>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let si = s.sign_in()?;
+    match req.device_code {
+        None => {
+            let started: DeviceAuthorization = si.device_start(&req.provider).await?;
+            Ok(axum::Json(started).into_response())
+        }
+        Some(code) => {
+            let done = si.device_poll(&req.provider, &code, ip.as_deref()).await?;
+            Ok(issued(&s, done).await?.into_response())
+        }
+    }
+}
+
+/// The signed-in account's linked identities, with each code-host token's status.
+#[utoipa::path(get, path = "/api/v1/user/identities", tag = "sign-in",
+    responses((status = 200, body = Vec<Identity>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn identities(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Vec<Identity>>> {
+    match &s.sign_in {
+        Some(si) => Ok(axum::Json(si.identities(&c).await?)),
+        None => Ok(axum::Json(s.authority.identities(&c).await?)),
+    }
+}
+
+/// Link another provider account to the signed-in account (a login session only).
+#[utoipa::path(post, path = "/api/v1/user/identities", tag = "sign-in", request_body = CodeLoginBody,
+    responses((status = 201, body = Identity), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn link(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Json(req): Json<CodeLogin>,
+) -> ApiResult<(StatusCode, axum::Json<Identity>)> {
+    Ok((StatusCode::CREATED, axum::Json(s.sign_in()?.link(&c, &req).await?)))
+}
+
+/// Unlink an identity and delete its stored tokens. The last sign-in identity stays.
+#[utoipa::path(delete, path = "/api/v1/user/identities/{id}", tag = "sign-in", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unlink(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> ApiResult<StatusCode> {
+    s.sign_in()?.unlink(&c, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Repositories at a linked code host, through the stored token (a session or `read`).
+#[utoipa::path(get, path = "/api/v1/user/scm/{identity}/repos", tag = "sign-in", params(("identity" = String, Path)),
+    responses((status = 200, body = Vec<serde_json::Value>, description = "name, full_name, web_url, clone_url, private, description"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn repositories(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id(identity): Id,
+) -> ApiResult<axum::Json<Vec<Repository>>> {
+    Ok(axum::Json(s.sign_in()?.repositories(&c, &identity).await?))
+}
