@@ -12,7 +12,10 @@ CARGO ?= $(or $(shell command -v cargo 2>/dev/null),$(HOME)/.cargo/bin/cargo)
 export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 
 # Debian packages the build, the tests and the benchmarks need.
-APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk
+# The sign-in tests need a private Secret Service (gnome-keyring on its own D-Bus session) and
+# openssl for the test identity provider's certificates.
+APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk openssl \
+	dbus dbus-user-session gnome-keyring libsecret-tools
 # The workspace's rust-version.
 RUST_MIN := 1.85
 
@@ -23,6 +26,9 @@ LISTEN ?= 127.0.0.1:7878
 BENCH_TOKENS ?= 1000,1000000
 
 TESSERA := target/release/tessera
+# Local mode keeps the session signing key in the OS keyring. A machine with no session bus has
+# no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
+KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
 .PHONY: help setup run test bench
 
@@ -59,7 +65,8 @@ setup:
 
 run: setup
 	"$(CARGO)" build --release -p tessera-cli
-	@if out=$$($(TESSERA) --json admin create-user "$(ADMIN)" --admin); then \
+	@$(if $(KEY_ENV),echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you.";)
+	@if out=$$($(KEY_ENV) $(TESSERA) --json admin create-user "$(ADMIN)" --admin); then \
 	    echo "Created the local instance admin account '$(ADMIN)'."; \
 	elif grep -q '"code": *"conflict"' <<<"$$out"; then \
 	    echo "The local account '$(ADMIN)' already exists."; \
@@ -70,17 +77,27 @@ run: setup
 	data=$${TESSERA_DATA_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/tessera}; \
 	echo "Serving on http://$(LISTEN) over the SQLite store in $$data. Stop with Ctrl-C."; \
 	echo "In another terminal, get a one-hour login session for '$(ADMIN)' and make a token with it:"; \
-	echo "    $(TESSERA) admin session $(ADMIN)"; \
+	echo "    $(KEY_ENV) $(TESSERA) admin session $(ADMIN)"; \
 	echo "    TESSERA_TOKEN=<that session> $(TESSERA) token create --label laptop --scope read"; \
 	echo; \
-	exec $(TESSERA) serve --listen "$(LISTEN)"
+	exec $(KEY_ENV) $(TESSERA) serve --listen "$(LISTEN)"
 
 test: setup
 	"$(CARGO)" fmt --all -- --check
 	"$(CARGO)" clippy --workspace --all-targets -- -D warnings
-	@# Nothing a test does may reach a real data directory, even a test that forgets its own.
-	data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
-	TESSERA_DATA_DIR="$$data" "$(CARGO)" test --workspace
+	@command -v node >/dev/null || { echo "make test: node (20.19 or newer) is needed for the test identity providers" >&2; exit 1; }
+	cd tests/idp && npm ci --no-audit --no-fund --loglevel=error
+	@# Nothing a test does may reach a real data directory or keyring, even a test that forgets its
+	@# own: every suite runs against a private gnome-keyring on its own D-Bus session.
+	@# The suites that drive a store run a second time on a throwaway PostgreSQL (tests/pg/).
+	data=$$(mktemp -d); pg=$$(mktemp -d); trap 'tests/pg/stop.sh "$$pg"; rm -rf "$$data"' EXIT; \
+	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test --workspace; \
+	echo "make test: the secret store against a locked keyring, and with no session bus"; \
+	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh --locked "$(CARGO)" test -p tessera-auth --test keyring; \
+	TESSERA_DATA_DIR="$$data" TESSERA_TEST_NO_BUS=1 env -u DBUS_SESSION_BUS_ADDRESS "$(CARGO)" test -p tessera-auth --test keyring; \
+	pg_env=$$(tests/pg/start.sh "$$pg"); eval "$$pg_env"; \
+	echo "make test: the API suite and the kill test again, on PostgreSQL"; \
+	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve
 
 bench: setup
 	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify

@@ -135,6 +135,8 @@ BIN="$ROOT/target/release"
 
 if [ "$MODE" != bare ]; then
     export TESSERA_DATA_DIR="$WORK/data"
+    # A throwaway data directory: its signing key may live in a file rather than the keyring.
+    export TESSERA_KEY_FILE=1
     tessera() { "$BIN/tessera" "$@"; }
     tessera admin create-user bench >/dev/null
     SESSION=$(tessera admin session bench --json |
