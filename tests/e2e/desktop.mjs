@@ -1,0 +1,316 @@
+// End-to-end: the Tessera desktop app in a real WebKit window, driven through tauri-driver.
+// Run it with tests/e2e/run.sh, which gives it a display, a private D-Bus session and empty
+// data, config and cache folders. Every step asserts something a person would notice; each
+// pane is photographed into $TESSERA_E2E_SCREENSHOTS as it is reached.
+//
+// Environment: TESSERA_E2E_APP (the app binary), TESSERA_E2E_SCREENSHOTS (a folder).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Session, sleep } from './webdriver.mjs';
+
+const APP = process.env.TESSERA_E2E_APP;
+const SHOTS = process.env.TESSERA_E2E_SCREENSHOTS ?? 'artifacts/screenshots';
+if (!APP) throw new Error('set TESSERA_E2E_APP to the desktop app binary');
+mkdirSync(SHOTS, { recursive: true });
+
+const started = Date.now();
+let passed = 0;
+let shots = 0;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startDriver() {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (driver.exitCode !== null) throw new Error(`tauri-driver exited with ${driver.exitCode}`);
+    const up = await fetch(`${base}/status`).then((r) => r.ok, () => false);
+    if (up) return { driver, base };
+    await sleep(100);
+  }
+  throw new Error('tauri-driver did not start');
+}
+
+/** A step a person would notice; its name is printed when it passes. */
+async function step(name, run) {
+  await run();
+  passed += 1;
+  console.log(`ok ${passed} - ${name}`);
+}
+
+async function shot(s, name) {
+  // Let the frame that shows the last change be drawn before capturing it.
+  await s.execute('return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null))));');
+  shots += 1;
+  writeFileSync(join(SHOTS, `${String(shots).padStart(2, '0')}-${name}.png`), await s.screenshot());
+}
+
+/** Calls the shell the way the UI does (for the few facts a test reads from it). */
+function invoke(s, command, args = {}) {
+  return s.execute(
+    `return window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+       .then((value) => ({ ok: true, value }), (error) => ({ ok: false, error: JSON.stringify(error) }));`,
+    [command, args],
+  );
+}
+
+async function api(base, method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function openPane(s, id) {
+  await s.click(`[data-testid='nav-${id}']`);
+  await s.waitFor(`[data-testid='pane-${id}']`);
+}
+
+/** Creates a token in the list `list` and returns the value the reveal dialog shows. */
+async function createToken(s, list, label, scopes) {
+  const empty = await s.find(`[data-testid='${list}'] [data-testid='token-create-empty']`);
+  await s.click(`[data-testid='${list}'] [data-testid='${empty ? 'token-create-empty' : 'token-create'}']`);
+  await s.type("[data-testid='token-label']", label);
+  for (const scope of scopes) await s.click(`[data-testid='scope-${scope}']`);
+  await s.click("[data-testid='token-create-submit']");
+  const field = await s.waitFor("[data-testid='reveal-value']");
+  return s.property(field, 'value');
+}
+
+async function closeReveal(s) {
+  await s.click("[data-testid='reveal-done']");
+  await s.waitGone("[data-testid='reveal-dialog']");
+}
+
+/** The value is in no markup, no field and no text of the page. */
+async function assertNowhere(s, value) {
+  const source = await s.source();
+  assert.ok(!source.includes(value), 'the value is not in the page source');
+  const inFields = await s.execute(
+    `return [...document.querySelectorAll('input, textarea')].some((e) => e.value.includes(arguments[0]))
+      || document.body.innerText.includes(arguments[0]);`,
+    [value],
+  );
+  assert.equal(inFields, false, 'the value is in no field and no text');
+}
+
+async function main() {
+  const { driver, base } = await startDriver();
+  let s;
+  try {
+    s = await Session.start(base, APP);
+    await run(s);
+  } catch (e) {
+    if (s) {
+      writeFileSync(join(SHOTS, 'failure.png'), await s.screenshot().catch(() => Buffer.alloc(0)));
+      writeFileSync(join(SHOTS, 'failure.html'), await s.source().catch(() => ''));
+    }
+    throw e;
+  } finally {
+    await s?.end();
+    driver.kill();
+  }
+  console.log(`e2e: ${passed} passed, 0 failed (${((Date.now() - started) / 1000).toFixed(1)} s, ${shots} screenshots in ${SHOTS})`);
+}
+
+async function run(s) {
+  let apiBase;
+  let pat;
+
+  await step('the sign-in screen offers "Use locally"', async () => {
+    await s.waitFor("[data-testid='sign-in-local']", { timeout: 30_000 });
+    const info = await invoke(s, 'server_info');
+    assert.equal(info.ok, true, info.error);
+    assert.equal(info.value.mode, 'local');
+    assert.match(info.value.base_url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    apiBase = info.value.base_url;
+    await shot(s, 'sign-in');
+  });
+
+  await step('the webview cannot use a plugin its capability does not grant', async () => {
+    const read = await invoke(s, 'plugin:clipboard-manager|read_text');
+    assert.equal(read.ok, false, 'reading the clipboard from the page is refused');
+    const opener = await invoke(s, 'plugin:opener|open_url', { url: 'https://example.com' });
+    assert.equal(opener.ok, false, 'opening a URL from the page is refused');
+  });
+
+  await step('"Use locally" signs in and shows the personal access tokens', async () => {
+    await s.click("[data-testid='sign-in-local']");
+    await s.waitFor("[data-testid='tokens-personal'] [data-testid='empty-state']");
+    // run.sh sets USER=e2e: the local account is named after the operating system's user.
+    const who = await s.execute("return document.querySelector('nav .who-name')?.textContent;");
+    assert.equal(who?.trim(), 'e2e');
+    const me = await invoke(s, 'current_session');
+    assert.equal((await api(apiBase, 'GET', '/api/v1/me', me.value.token)).body.role, 'admin', 'first local account');
+  });
+
+  await step('Preferences: a 5-second clipboard delay is saved by the shell', async () => {
+    await openPane(s, 'preferences');
+    await s.type("[data-testid='clear-seconds']", '5');
+    await s.click("[data-testid='preferences-save']");
+    await s.waitUntil(async () => (await s.source()).includes('Preferences saved.'), 'the saved notice');
+    const prefs = await invoke(s, 'get_preferences');
+    assert.equal(prefs.value.clipboard_clear_seconds, 5);
+    assert.deepEqual(prefs.value.server, { kind: 'local' });
+    await shot(s, 'preferences');
+  });
+
+  await step('a personal access token with two scopes is revealed once', async () => {
+    await openPane(s, 'personal-tokens');
+    await shot(s, 'personal-tokens-empty');
+    pat = await createToken(s, 'tokens-personal', 'Deploy from CI', ['read', 'trigger']);
+    assert.match(pat, /^tsr_pat_[0-9A-Za-z]{36}$/);
+    const warning = await s.text("[data-testid='reveal-warning']");
+    assert.match(warning, /not be shown again|only time/i);
+    await shot(s, 'reveal');
+  });
+
+  await step('Copy puts the value on the clipboard', async () => {
+    await s.click("[data-testid='reveal-copy']");
+    await s.waitUntil(async () => (await s.text("[data-testid='reveal-status']")).length > 0, 'the copied status');
+    const held = await invoke(s, 'clear_clipboard_if_unchanged', { text: pat });
+    assert.deepEqual(held, { ok: true, value: true }, 'the clipboard held exactly the value');
+    const again = await invoke(s, 'clear_clipboard_if_unchanged', { text: pat });
+    assert.deepEqual(again, { ok: true, value: false }, 'and was emptied');
+    // Copy again for the delayed wipe below.
+    await s.click("[data-testid='reveal-copy']");
+  });
+  const copiedAt = Date.now();
+
+  await step('after Done the value is nowhere in the page; the list shows its hint', async () => {
+    await closeReveal(s);
+    await assertNowhere(s, pat);
+    const row = await s.text("[data-testid='token-row']");
+    assert.ok(row.includes('Deploy from CI') && row.includes(pat.slice(-4)), row);
+    assert.ok(row.includes('read') && row.includes('trigger'), row);
+    await shot(s, 'personal-tokens');
+  });
+
+  await step('the value works against the local API, within its scopes only', async () => {
+    assert.equal((await api(apiBase, 'GET', '/api/v1/projects', pat)).status, 200, 'read: list projects');
+    const tokens = await api(apiBase, 'GET', '/api/v1/user/tokens', pat);
+    assert.equal(tokens.status, 403, 'no token:admin');
+    assert.equal(tokens.body.error.code, 'forbidden');
+    assert.equal((await api(apiBase, 'POST', '/api/v1/orgs', pat, { name: 'nope' })).status, 403, 'no org:admin');
+  });
+
+  await step('the clipboard is wiped after the configured delay', async () => {
+    await sleep(Math.max(0, copiedAt + 6_500 - Date.now()));
+    // Nothing else wrote to the clipboard, so "not the value any more" means wiped.
+    const held = await invoke(s, 'clear_clipboard_if_unchanged', { text: pat });
+    assert.deepEqual(held, { ok: true, value: false });
+  });
+
+  await step('rotate shows a new value once and the old one stops working', async () => {
+    await s.click("[data-testid='token-rotate']");
+    await s.click("[data-testid='confirm-ok']");
+    const rotated = await s.property(await s.waitFor("[data-testid='reveal-value']"), 'value');
+    assert.match(rotated, /^tsr_pat_[0-9A-Za-z]{36}$/);
+    assert.notEqual(rotated, pat);
+    await closeReveal(s);
+    await assertNowhere(s, rotated);
+    assert.equal((await api(apiBase, 'GET', '/api/v1/projects', pat)).status, 401, 'old value dead');
+    assert.equal((await api(apiBase, 'GET', '/api/v1/projects', rotated)).status, 200, 'new value works');
+    pat = rotated;
+  });
+
+  await step('delete asks first, then the token and its value are gone', async () => {
+    await s.click("[data-testid='token-delete']");
+    await s.waitFor("[data-testid='confirm-dialog']");
+    await s.click("[data-testid='confirm-ok']");
+    await s.waitGone("[data-testid='token-row']");
+    await s.waitFor("[data-testid='tokens-personal'] [data-testid='empty-state']");
+    assert.equal((await api(apiBase, 'GET', '/api/v1/projects', pat)).status, 401);
+  });
+
+  await step('an organization with an organization token', async () => {
+    await openPane(s, 'organizations');
+    await s.click("[data-testid='org-create']");
+    await s.type("[data-testid='org-name']", 'acme');
+    await s.click("[data-testid='org-save']");
+    await s.waitFor("[data-testid='members-table']");
+    const value = await createToken(s, 'tokens-org', 'Release bot', ['read']);
+    assert.match(value, /^tsr_org_[0-9A-Za-z]{36}$/);
+    await closeReveal(s);
+    await assertNowhere(s, value);
+    assert.equal((await api(apiBase, 'GET', '/api/v1/projects', value)).status, 200, 'org token reads');
+    const members = await api(apiBase, 'GET', '/api/v1/user/tokens', value);
+    assert.equal(members.status, 403, 'an org token is not a personal token');
+    await shot(s, 'organization');
+  });
+
+  await step('a project, a trigger token, and a run triggered with it', async () => {
+    await openPane(s, 'projects');
+    await s.click("[data-testid='project-create']");
+    await s.type("[data-testid='project-name']", 'website');
+    await s.click("[data-testid='project-save']");
+    await s.waitFor("[data-testid='tokens-trigger']");
+    const value = await createToken(s, 'tokens-trigger', 'Push webhook', []);
+    assert.match(value, /^tsr_trg_[0-9A-Za-z]{36}$/);
+    await closeReveal(s);
+    await assertNowhere(s, value);
+
+    await s.click("[data-testid='project-back']");
+    const open = await s.waitFor("[data-testid='project-open']");
+    const project = await s.attribute(open, 'data-project-id');
+    const run = await api(apiBase, 'POST', `/api/v1/projects/${project}/runs`, value);
+    assert.equal(run.status, 202, JSON.stringify(run.body));
+    assert.equal(run.body.status, 'queued');
+    assert.equal((await api(apiBase, 'GET', `/api/v1/projects/${project}`, value)).status, 403, 'it only triggers');
+
+    await s.click("[data-testid='project-open']");
+    await s.waitUntil(async () => (await s.source()).includes(run.body.id), 'the run in the project');
+    await shot(s, 'project');
+  });
+
+  await step('every other pane opens', async () => {
+    for (const pane of ['account', 'agent-tokens', 'providers', 'users', 'audit']) {
+      await openPane(s, pane);
+      if (pane === 'audit') await s.waitFor("[data-testid='audit-row']");
+      if (pane === 'users') await s.waitFor("[data-testid='user-row']");
+      if (pane === 'account') await s.waitFor("[data-testid='profile-name']");
+      await sleep(200);
+      assert.equal(await s.find("[data-testid='error']"), null, `${pane}: no error shown`);
+      await shot(s, pane);
+    }
+  });
+
+  await step('sign out ends the session on the server and returns to the sign-in screen', async () => {
+    const session = await invoke(s, 'current_session');
+    assert.equal(session.ok, true);
+    const token = session.value.token;
+    assert.equal((await api(apiBase, 'GET', '/api/v1/me', token)).status, 200);
+    await s.click("[data-testid='nav-sign-out']");
+    await s.waitFor("[data-testid='sign-in-local']");
+    await s.waitUntil(async () => (await api(apiBase, 'GET', '/api/v1/me', token)).status === 401, 'the session to end');
+    assert.deepEqual(await invoke(s, 'current_session'), { ok: true, value: null });
+    await assertNowhere(s, token);
+  });
+}
+
+main().catch((e) => {
+  console.log(`not ok ${passed + 1} - ${e.message}`);
+  console.error(e);
+  console.log(`e2e: ${passed} passed, 1 failed`);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+// A small W3C WebDriver client over fetch, enough to drive the desktop app through tauri-driver
+// (which starts WebKitWebDriver, which starts the app). No browser is downloaded: the window is
+// the app's own WebKitGTK webview.
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+export class WebDriverError extends Error {
+  constructor(what, status, value) {
+    super(`${what}: ${status} ${value?.error ?? ''} ${value?.message ?? ''}`.trim());
+    this.error = value?.error;
+  }
+}
+
+export class Session {
+  /** @param {string} base the driver's URL, @param {string} id the session id */
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  /** Starts the app at `application` with `args` and returns a session driving its window. */
+  static async start(base, application, args = []) {
+    const value = await command(base, 'POST', '/session', {
+      capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application, args } } },
+    });
+    return new Session(base, value.sessionId);
+  }
+
+  call(method, path, body) {
+    return command(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async end() {
+    await this.call('DELETE', '').catch(() => undefined);
+  }
+
+  /** The first element matching `css`, or null. */
+  async find(css) {
+    try {
+      const v = await this.call('POST', '/element', { using: 'css selector', value: css });
+      return v[ELEMENT];
+    } catch (e) {
+      // A node replaced while it was being looked up is, for a waiting caller, not there yet.
+      if (e instanceof WebDriverError && ['no such element', 'stale element reference'].includes(e.error)) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  async findAll(css) {
+    const v = await this.call('POST', '/elements', { using: 'css selector', value: css });
+    return v.map((e) => e[ELEMENT]);
+  }
+
+  /** Waits until `css` matches a displayed element, and returns it. */
+  async waitFor(css, { timeout = 10_000, what = css } = {}) {
+    const until = Date.now() + timeout;
+    for (;;) {
+      const el = await this.find(css);
+      if (el && (await this.call('GET', `/element/${el}/displayed`).catch(() => false))) return el;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await sleep(50);
+    }
+  }
+
+  /** Waits until nothing matches `css`. */
+  async waitGone(css, { timeout = 10_000 } = {}) {
+    const until = Date.now() + timeout;
+    while (await this.find(css)) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${css} to go away`);
+      await sleep(50);
+    }
+  }
+
+  /** Waits until `check()` returns something truthy, and returns it. */
+  async waitUntil(check, what, timeout = 10_000) {
+    const until = Date.now() + timeout;
+    for (;;) {
+      const v = await check();
+      if (v) return v;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  async click(css) {
+    const el = await this.waitFor(css);
+    await this.call('POST', `/element/${el}/click`, {});
+    return el;
+  }
+
+  async type(css, text) {
+    const el = await this.waitFor(css);
+    await this.call('POST', `/element/${el}/clear`, {});
+    await this.call('POST', `/element/${el}/value`, { text });
+    return el;
+  }
+
+  async text(css) {
+    const el = await this.waitFor(css);
+    return this.call('GET', `/element/${el}/text`);
+  }
+
+  property(el, name) {
+    return this.call('GET', `/element/${el}/property/${name}`);
+  }
+
+  attribute(el, name) {
+    return this.call('GET', `/element/${el}/attribute/${name}`);
+  }
+
+  /** Runs `script` (a function body) in the page; a returned promise is awaited. */
+  execute(script, args = []) {
+    return this.call('POST', '/execute/sync', { script, args });
+  }
+
+  source() {
+    return this.call('GET', '/source');
+  }
+
+  /** A PNG of the window's page, as bytes. */
+  async screenshot() {
+    return Buffer.from(await this.call('GET', '/screenshot'), 'base64');
+  }
+}
+
+async function command(base, method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new WebDriverError(`${method} ${path}`, res.status, json.value);
+  return json.value;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
