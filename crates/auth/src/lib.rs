@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod provider;
 pub mod scm;
+pub mod sealed;
 pub mod secret_store;
 pub mod sign_in;
 

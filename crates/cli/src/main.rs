@@ -21,6 +21,7 @@ use tessera_core::token::{self, FormatError};
 use tessera_core::{Authority, DataDir, Scopes};
 
 use tessera_auth::local::{self, KeyPlace};
+use tessera_auth::sealed::{SealedStore, SealingKey};
 use tessera_auth::SignIn;
 use tessera_server::AppState;
 
@@ -86,6 +87,9 @@ enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Print a new random key for sealing code-host tokens in a team database (base64); keep it
+    /// in a file named by TESSERA_SECRET_KEY_FILE on every replica.
+    SecretKey,
     /// Mint a one-hour login session for an account and print it.
     Session {
         #[command(flatten)]
@@ -227,6 +231,11 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             out.value(&v, || s.token.expose().to_owned());
             Ok(())
         }
+        Command::Admin(AdminCommand::SecretKey) => {
+            let key = SealingKey::generate()?.to_base64();
+            out.value(&json!({"secret_key": key.expose()}), || key.expose().to_owned());
+            Ok(())
+        }
         Command::Token(t) => token(t, out).await,
     }
 }
@@ -243,8 +252,24 @@ async fn open(db: Option<&str>, key: KeyPlace) -> Result<(Arc<Authority>, Option
         Some(url) if is_postgres_url(url) => {
             let store = SqlStore::open_postgres(url).await?;
             let keys = SessionKeys::load_or_create_shared(&store, clock.now()).await?;
-            tracing::warn!("sign-in with providers is not yet available in team mode");
-            Ok((Arc::new(Authority::new(Arc::new(store), keys, clock)), None))
+            let store: Arc<dyn tessera_core::store::Store> = Arc::new(store);
+            let authority = Arc::new(Authority::new(Arc::clone(&store), keys, clock.clone()));
+            // Team mode seals code-host tokens in the shared database with a key kept outside it.
+            let sign_in = match SealingKey::from_env()? {
+                Some(key) => {
+                    let secrets = Arc::new(SealedStore::new(store, &key, clock));
+                    let file = DataDir::from_env()?.providers();
+                    Some(Arc::new(SignIn::new(Arc::clone(&authority), &file, secrets).await?))
+                }
+                None => {
+                    tracing::warn!(
+                        "sign-in with providers is off: set TESSERA_SECRET_KEY_FILE (or TESSERA_SECRET_KEY) to a key \
+                         from `tessera admin secret-key` so code-host tokens can be sealed in the database"
+                    );
+                    None
+                }
+            };
+            Ok((authority, sign_in))
         }
         _ => {
             let dir = DataDir::from_env()?;

@@ -162,6 +162,14 @@ pub trait Store: Send + Sync {
     /// Removes a provider configured through the API; false when there was none.
     async fn delete_provider(&self, id: &str) -> Result<bool>;
 
+    // Sealed secrets (team mode's secret store).
+    /// The nonce and ciphertext stored under `name`.
+    async fn sealed(&self, name: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+    /// Stores (or replaces) a nonce and ciphertext under `name`.
+    async fn put_sealed(&self, name: &str, nonce: &[u8], ciphertext: &[u8], at: DateTime<Utc>) -> Result<()>;
+    /// Deletes what is stored under `name`; deleting nothing is fine.
+    async fn delete_sealed(&self, name: &str) -> Result<()>;
+
     // Sessions and audit.
     /// Records a new login session.
     async fn insert_session(&self, session: &SessionRecord, at: DateTime<Utc>) -> Result<()>;

@@ -109,7 +109,7 @@ impl SqlStore {
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             // A connection the server dropped (restart, failover) is found before a request uses it.
-            .test_before_acquire(true)
+            .test_before_acquire(false)
             .idle_timeout(Duration::from_secs(300))
             .connect(url)
             .await
@@ -945,6 +945,34 @@ impl Store for SqlStore {
     async fn delete_provider(&self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM providers WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn sealed(&self, name: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let row = sqlx::query("SELECT nonce, ciphertext FROM sealed_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("nonce")?, r.try_get("ciphertext")?))).transpose()
+    }
+
+    async fn put_sealed(&self, name: &str, nonce: &[u8], ciphertext: &[u8], at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sealed_secrets (name, nonce, ciphertext, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(nonce)
+        .bind(ciphertext)
+        .bind(to_millis(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_sealed(&self, name: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sealed_secrets WHERE name = $1").bind(name).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn insert_session(&self, s: &SessionRecord, at: DateTime<Utc>) -> Result<()> {

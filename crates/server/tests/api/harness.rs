@@ -14,6 +14,9 @@ use tessera_core::Authority;
 
 use crate::backend::Backend;
 
+/// Makes the secret store of a test server over its store.
+type SecretsFor = Box<dyn FnOnce(Arc<dyn tessera_core::store::Store>) -> Arc<dyn SecretStore>>;
+
 pub struct Server {
     pub base: String,
     pub clock: Arc<ManualClock>,
@@ -75,10 +78,20 @@ impl Server {
     /// A server with sign-in: providers from `providers_toml`, code-host tokens in `secrets`, and
     /// a clock that starts now (identity providers check real time).
     pub async fn start_with_sign_in(providers_toml: &str, secrets: Arc<dyn SecretStore>) -> (Server, Arc<SignIn>) {
+        Server::start_with_sign_in_over(providers_toml, move |_| secrets).await
+    }
+
+    /// Like [`Server::start_with_sign_in`], with a secret store made over the server's own store
+    /// (team mode's sealed store).
+    pub async fn start_with_sign_in_over(
+        providers_toml: &str,
+        secrets: impl FnOnce(Arc<dyn tessera_core::store::Store>) -> Arc<dyn SecretStore> + 'static,
+    ) -> (Server, Arc<SignIn>) {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), providers_toml).unwrap();
-        let server = Server::start_full(Backend::fresh().await, clock, Some((file.path().to_owned(), secrets))).await;
+        let server =
+            Server::start_full(Backend::fresh().await, clock, Some((file.path().to_owned(), Box::new(secrets)))).await;
         let sign_in = server.sign_in.clone().unwrap();
         (server, sign_in)
     }
@@ -86,12 +99,15 @@ impl Server {
     async fn start_full(
         backend: Backend,
         clock: Arc<ManualClock>,
-        sign_in: Option<(std::path::PathBuf, Arc<dyn SecretStore>)>,
+        sign_in: Option<(std::path::PathBuf, SecretsFor)>,
     ) -> Server {
         let (store, keys) = backend.open(clock.now()).await;
         let authority = Arc::new(Authority::new(Arc::new(store.clone()), keys, clock.clone()));
         let sign_in = match sign_in {
-            Some((file, secrets)) => Some(Arc::new(SignIn::new(Arc::clone(&authority), &file, secrets).await.unwrap())),
+            Some((file, secrets)) => {
+                let secrets = secrets(Arc::new(store.clone()));
+                Some(Arc::new(SignIn::new(Arc::clone(&authority), &file, secrets).await.unwrap()))
+            }
             None => None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

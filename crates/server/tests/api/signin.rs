@@ -14,6 +14,8 @@ use tessera_auth::flow::{authorization_url, AuthRequest, Loopback};
 use tessera_auth::oidc::OidcCache;
 use tessera_auth::{AuthError, KeyringStore, MemoryStore, ProviderInfo};
 
+use tessera_core::store::Store;
+
 use crate::at_rest::store_holds;
 use crate::harness::Server;
 
@@ -605,4 +607,29 @@ async fn a_locked_keyring_fails_clearly_and_loses_nothing() {
     let ids = s.get("/api/v1/user/identities", &a).await.expect(200);
     assert_eq!(ids.as_array().unwrap().len(), 2, "both identities are still linked");
     s.get(&format!("/api/v1/user/scm/{id}/repos"), &a).await.expect(200);
+}
+
+#[tokio::test]
+async fn team_mode_seals_code_host_tokens_in_the_database() {
+    use tessera_auth::sealed::{SealedStore, SealingKey};
+    let key = SealingKey::generate().unwrap();
+    let (s, _) = Server::start_with_sign_in_over(&providers_toml(), move |store| {
+        Arc::new(SealedStore::new(store, &key, Arc::new(tessera_core::clock::SystemClock)))
+    })
+    .await;
+    let a = token_of(&sign_in(&s, "gh", "grace").await);
+    let gh = s.get("/api/v1/user/identities", &a).await.expect(200)[0].clone();
+    let repos = format!("/api/v1/user/scm/{}/repos", gh["id"].as_str().unwrap());
+    s.get(&repos, &a).await.expect(200);
+    let name = format!("scm/gh/{}", gh["subject"].as_str().unwrap());
+    let (nonce, ciphertext) = s.store.sealed(&name).await.unwrap().expect("a sealed entry for the token");
+    assert_eq!(nonce.len(), 24);
+    // Nothing readable: no GitHub token prefix anywhere in the database.
+    assert!(!store_holds(&s, "ghu_").await && !store_holds(&s, "ghr_").await, "no plain-text code-host token");
+    // A database whose sealed entry was tampered with fails clearly and the entry stays.
+    let mut damaged = ciphertext.clone();
+    damaged[0] ^= 1;
+    s.store.put_sealed(&name, &nonce, &damaged, Utc::now()).await.unwrap();
+    s.get(&repos, &a).await.expect_error(503, "keyring_unavailable");
+    assert_eq!(s.store.sealed(&name).await.unwrap().map(|v| v.1), Some(damaged));
 }
