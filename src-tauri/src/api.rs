@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tessera_core::Secret;
 
@@ -36,6 +37,17 @@ async fn api_error(res: reqwest::Response) -> Error {
             message: format!("The server answered {status} in a way Tessera does not understand."),
         },
     }
+}
+
+/// The body of a successful answer, or the API's error.
+pub async fn read<T: DeserializeOwned>(res: reqwest::Response) -> Result<T> {
+    if !res.status().is_success() {
+        return Err(api_error(res).await);
+    }
+    res.json::<T>().await.map_err(|_| Error::Api {
+        code: "unexpected_response".into(),
+        message: "The server answered in a way Tessera does not understand.".into(),
+    })
 }
 
 /// `DELETE /api/v1/sessions/current`: ends a login session on the server.

@@ -6,7 +6,7 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use tessera_core::Secret;
 
 use crate::clipboard;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::preferences::Preferences;
 use crate::session::Session;
 use crate::shell::{ServerInfo, Shell};
@@ -43,14 +43,13 @@ pub async fn start_local(shell: State<'_, Shell>) -> Result<Session> {
 }
 
 #[tauri::command]
-pub async fn sign_in(provider_id: String) -> Result<Session> {
-    let _ = provider_id;
-    Err(Error::SignInUnavailable("Signing in with a provider is not available in this version of Tessera.".into()))
+pub async fn sign_in(shell: State<'_, Shell>, provider_id: String) -> Result<Session> {
+    shell.sign_in(&provider_id).await
 }
 
 #[tauri::command]
-pub async fn cancel_sign_in() -> Result<()> {
-    Ok(())
+pub fn cancel_sign_in(shell: State<'_, Shell>) {
+    shell.cancel_sign_in();
 }
 
 #[tauri::command]
@@ -60,9 +59,8 @@ pub async fn sign_out(shell: State<'_, Shell>) -> Result<()> {
 }
 
 #[tauri::command]
-pub async fn link_identity(provider_id: String) -> Result<()> {
-    let _ = provider_id;
-    Err(Error::SignInUnavailable("Linking accounts is not available in this version of Tessera.".into()))
+pub async fn link_identity(shell: State<'_, Shell>, provider_id: String) -> Result<()> {
+    shell.link_identity(&provider_id).await
 }
 
 // The clipboard commands are async so they run off the main thread: reading the clipboard there

@@ -9,6 +9,9 @@ pub enum Error {
     /// The token authority refused or failed (local mode, in process).
     #[error("{}", core_sentence(.0))]
     Core(#[from] tessera_core::Error),
+    /// Signing in through a provider, or the keyring behind local mode, failed.
+    #[error("{}", sentence(&.0.to_string()))]
+    Auth(tessera_auth::AuthError),
     /// The API answered with an error.
     #[error("{message}")]
     Api {
@@ -38,15 +41,15 @@ pub enum Error {
     /// The system clipboard failed.
     #[error("Tessera could not use the clipboard.")]
     Clipboard,
+    /// The system browser could not be opened.
+    #[error("Tessera could not open your web browser. Set BROWSER, or make a browser your desktop's default.")]
+    Browser,
     /// The person cancelled a browser sign-in.
     #[error("Sign-in was cancelled.")]
     Cancelled,
-    /// A browser sign-in was started while another one is waiting.
-    #[error("A sign-in is already waiting for the browser. Finish or cancel it first.")]
-    SignInPending,
-    /// Sign-in through a provider is not available in this build or on this server.
-    #[error("{0}")]
-    SignInUnavailable(String),
+    /// Linking an account needs a signed-in session.
+    #[error("Sign in first, then link another account.")]
+    NotSignedIn,
 }
 
 /// The shell's result type.
@@ -57,6 +60,7 @@ impl Error {
     pub fn code(&self) -> &str {
         match self {
             Error::Core(e) => e.code(),
+            Error::Auth(e) => e.code(),
             Error::Api { code, .. } => code,
             Error::Unreachable { .. } => "unreachable",
             Error::LocalServer(_) => "local_server",
@@ -64,9 +68,18 @@ impl Error {
             Error::InvalidPreferences(_) => "invalid_preferences",
             Error::PreferencesStore(_) => "preferences_store",
             Error::Clipboard => "clipboard",
+            Error::Browser => "browser",
             Error::Cancelled => "cancelled",
-            Error::SignInPending => "sign_in_pending",
-            Error::SignInUnavailable(_) => "sign_in_unavailable",
+            Error::NotSignedIn => "unauthenticated",
+        }
+    }
+}
+
+impl From<tessera_auth::AuthError> for Error {
+    fn from(e: tessera_auth::AuthError) -> Self {
+        match e {
+            tessera_auth::AuthError::Core(core) => Error::Core(core),
+            other => Error::Auth(other),
         }
     }
 }

@@ -17,11 +17,13 @@ pub mod preferences;
 pub mod ready;
 pub mod session;
 pub mod shell;
+pub mod sign_in;
 
 use std::sync::Arc;
 
 use tauri::{Manager, RunEvent};
 use tauri_plugin_store::StoreExt;
+use tessera_auth::local::KeyPlace;
 use tessera_core::clock::SystemClock;
 use tessera_core::DataDir;
 
@@ -39,6 +41,12 @@ fn init_tracing() {
         tracing_subscriber::EnvFilter::new("warn,tessera_desktop=info,tessera_server=info,tessera_core=info")
     });
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// `TESSERA_KEY_FILE=1`: keep the session signing key in a file instead of the keyring, exactly
+/// as `tessera serve --key-file` does (for machines without a Secret Service).
+fn key_file_opted_in() -> bool {
+    std::env::var("TESSERA_KEY_FILE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "no" | "off"))
 }
 
 /// Runs the app until its window closes.
@@ -63,7 +71,10 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             let data_dir = DataDir::from_env()?;
             data_dir.create()?;
             let preferences = app.store(data_dir.path().join(PREFERENCES_FILE))?;
-            let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), start_locally);
+            let key_place = if key_file_opted_in() { KeyPlace::File } else { KeyPlace::Keyring };
+            let browser = Arc::new(sign_in::SystemBrowser(app.handle().clone()));
+            let options = shell::Options { start_locally, key_place };
+            let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), browser, options);
             app.manage(shell);
             // Start the embedded server while the window loads.
             let handle = app.handle().clone();

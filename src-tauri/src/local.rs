@@ -1,15 +1,21 @@
 //! Local mode: the API served in process on 127.0.0.1 over the SQLite store in the data
 //! directory, and the local account behind "Use locally".
 //!
-//! The app stays a client of the REST API even here (the UI calls it over HTTP), so local and
-//! team mode are one code path; the shell only uses the authority directly to make the local
-//! account and sign its session, which is what `tessera admin session` does offline too.
+//! The data directory is opened exactly as `tessera serve` opens it (`tessera_auth::local`): the
+//! session signing key in the OS keyring, providers from `providers.toml`, code-host tokens in
+//! the keyring. The app stays a client of the REST API even here (the UI calls it over HTTP), so
+//! local and team mode are one code path; the shell only uses the authority directly to make the
+//! local account and sign its session, which is what `tessera admin session` does offline too.
 
 use std::sync::Arc;
 
+use tessera_auth::local::KeyPlace;
+use tessera_auth::SignIn;
 use tessera_core::authority::IssuedSession;
+use tessera_core::clock::Clock;
 use tessera_core::model::{Origin, Role, User};
-use tessera_core::Authority;
+use tessera_core::{Authority, DataDir};
+use tessera_server::AppState;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -34,12 +40,21 @@ impl std::fmt::Debug for LocalServer {
 }
 
 impl LocalServer {
+    /// Opens the data directory (the signing key where `key` says) and serves the API over it,
+    /// with sign-in when a keyring holds code-host tokens.
+    pub async fn open(dir: &DataDir, clock: Arc<dyn Clock>, key: KeyPlace) -> Result<Self> {
+        let local = tessera_auth::local::open(dir, None, clock, key).await?;
+        let sign_in = local.sign_in(dir).await?;
+        Self::start(local.authority, sign_in).await
+    }
+
     /// Serves the API over `authority` on 127.0.0.1, on a port the system picks.
-    pub async fn start(authority: Arc<Authority>) -> Result<Self> {
+    pub async fn start(authority: Arc<Authority>, sign_in: Option<Arc<SignIn>>) -> Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| Error::LocalServer(format!("{e}.")))?;
         let addr = listener.local_addr().map_err(|e| Error::LocalServer(format!("{e}.")))?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(tessera_server::serve(listener, Arc::clone(&authority), async move {
+        let state = AppState { authority: Arc::clone(&authority), sign_in };
+        let task = tokio::spawn(tessera_server::serve_app(listener, state, async move {
             let _ = stopped.await;
         }));
         tracing::info!(%addr, "local API server started");
@@ -130,7 +145,6 @@ pub async fn sign_in_locally(authority: &Authority, name: &str) -> Result<(User,
 mod tests {
     use super::*;
     use tessera_core::clock::SystemClock;
-    use tessera_core::DataDir;
 
     async fn authority(dir: &tempfile::TempDir) -> Arc<Authority> {
         Arc::new(DataDir::at(dir.path()).open_authority(Arc::new(SystemClock)).await.unwrap())
@@ -165,7 +179,7 @@ mod tests {
     #[tokio::test]
     async fn the_embedded_server_answers_on_loopback_and_stops() {
         let dir = tempfile::tempdir().unwrap();
-        let server = LocalServer::start(authority(&dir).await).await.unwrap();
+        let server = LocalServer::open(&DataDir::at(dir.path()), Arc::new(SystemClock), KeyPlace::File).await.unwrap();
         let base = server.base_url().to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         let (_, session) = sign_in_locally(server.authority(), "ada").await.unwrap();

@@ -2,12 +2,14 @@
 //! [`crate::commands`] only unwrap their arguments and forward here, and the tests below drive
 //! these bodies without a window.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
+use tessera_auth::local::KeyPlace;
 use tessera_core::clock::Clock;
-use tessera_core::{Authority, DataDir};
+use tessera_core::DataDir;
+use tokio::sync::oneshot;
 use ts_rs::TS;
 
 use crate::api;
@@ -15,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::local::{self, LocalServer};
 use crate::preferences::{Preferences, ServerPreference, STORE_KEY};
 use crate::session::Session;
+use crate::sign_in::{self, Browser, Grant};
 
 /// Which kind of server the app talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -54,18 +57,40 @@ impl<R: tauri::Runtime> PreferenceStore for tauri_plugin_store::Store<R> {
     }
 }
 
+/// How the shell was started.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Sign in locally as soon as the UI asks for a session (`--local` on the command line).
+    pub start_locally: bool,
+    /// Where local mode keeps the session signing key: the keyring, or a file when the person
+    /// opted in (`TESSERA_KEY_FILE=1`, as for `tessera serve`).
+    pub key_place: KeyPlace,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { start_locally: false, key_place: KeyPlace::Keyring }
+    }
+}
+
 /// The desktop shell's state.
 pub struct Shell {
     data_dir: DataDir,
     preferences: Arc<dyn PreferenceStore>,
     clock: Arc<dyn Clock>,
+    browser: Arc<dyn Browser>,
+    key_place: KeyPlace,
     http: reqwest::Client,
     /// The embedded server, started when local mode first needs it.
     local: tokio::sync::Mutex<Option<LocalServer>>,
     /// The login session, in memory only.
     session: Mutex<Option<Session>>,
-    /// Sign in locally as soon as the UI asks for a session (`--local` on the command line).
+    /// See [`Options::start_locally`]; cleared once used.
     start_locally: AtomicBool,
+    /// The browser sign-in waiting for its redirect, if any: dropping or firing the sender
+    /// cancels it.
+    pending: Mutex<Option<(u64, oneshot::Sender<()>)>>,
+    attempts: AtomicU64,
 }
 
 impl std::fmt::Debug for Shell {
@@ -75,22 +100,26 @@ impl std::fmt::Debug for Shell {
 }
 
 impl Shell {
-    /// A shell over the data directory and the preferences store. With `start_locally`, the
-    /// first `current_session` signs in locally instead of showing the sign-in screen.
+    /// A shell over the data directory, the preferences store and the person's browser.
     pub fn new(
         data_dir: DataDir,
         preferences: Arc<dyn PreferenceStore>,
         clock: Arc<dyn Clock>,
-        start_locally: bool,
+        browser: Arc<dyn Browser>,
+        options: Options,
     ) -> Self {
         Self {
             data_dir,
             preferences,
             clock,
+            browser,
+            key_place: options.key_place,
             http: api::http_client(),
             local: tokio::sync::Mutex::new(None),
             session: Mutex::new(None),
-            start_locally: AtomicBool::new(start_locally),
+            start_locally: AtomicBool::new(options.start_locally),
+            pending: Mutex::new(None),
+            attempts: AtomicU64::new(0),
         }
     }
 
@@ -125,8 +154,7 @@ impl Shell {
     async fn with_local<T>(&self, f: impl AsyncFnOnce(&LocalServer) -> Result<T>) -> Result<T> {
         let mut local = self.local.lock().await;
         if local.is_none() {
-            let authority: Authority = self.data_dir.open_authority(Arc::clone(&self.clock)).await?;
-            *local = Some(LocalServer::start(Arc::new(authority)).await?);
+            *local = Some(LocalServer::open(&self.data_dir, Arc::clone(&self.clock), self.key_place).await?);
         }
         match local.as_ref() {
             Some(server) => f(server).await,
@@ -182,6 +210,51 @@ impl Shell {
             .await?;
         self.replace_session(session.clone()).await;
         Ok(session)
+    }
+
+    /// `sign_in {providerId}`: the browser flow with that provider, then a login session.
+    pub async fn sign_in(&self, provider_id: &str) -> Result<Session> {
+        let server = self.server_info().await?;
+        let grant = self.authorize(&server.base_url, provider_id).await?;
+        let session = sign_in::exchange(&self.http, &server.base_url, &grant).await?;
+        self.replace_session(session.clone()).await;
+        Ok(session)
+    }
+
+    /// `link_identity {providerId}`: the browser flow with that provider, linking the account
+    /// there to the signed-in one.
+    pub async fn link_identity(&self, provider_id: &str) -> Result<()> {
+        let session = self.current_session().await?.ok_or(Error::NotSignedIn)?;
+        let grant = self.authorize(&session.base_url, provider_id).await?;
+        sign_in::link(&self.http, &session, &grant).await
+    }
+
+    /// `cancel_sign_in`: the waiting browser flow ends with [`Error::Cancelled`].
+    pub fn cancel_sign_in(&self) {
+        if let Some((_, cancel)) = self.pending_slot().take() {
+            let _ = cancel.send(());
+        }
+    }
+
+    fn pending_slot(&self) -> MutexGuard<'_, Option<(u64, oneshot::Sender<()>)>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs one browser flow; starting another cancels this one.
+    async fn authorize(&self, base_url: &str, provider_id: &str) -> Result<Grant> {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst);
+        let (cancel, cancelled) = oneshot::channel::<()>();
+        let earlier = self.pending_slot().replace((attempt, cancel));
+        drop(earlier);
+        let cancelled = async move {
+            let _ = cancelled.await;
+        };
+        let grant = sign_in::authorize(&self.http, base_url, provider_id, self.browser.as_ref(), cancelled).await;
+        let mut pending = self.pending_slot();
+        if pending.as_ref().is_some_and(|(a, _)| *a == attempt) {
+            *pending = None;
+        }
+        grant
     }
 
     /// Holds `session` from now on; a session held before is ended on its server.
@@ -242,9 +315,20 @@ mod tests {
         }
     }
 
+    /// A browser nobody looks at.
+    struct NoBrowser;
+
+    impl Browser for NoBrowser {
+        fn open(&self, _url: &str) -> Result<()> {
+            Ok(())
+        }
+    }
+
     fn shell(dir: &tempfile::TempDir, start_locally: bool) -> (Shell, Arc<MemoryStore>) {
         let store = Arc::new(MemoryStore::default());
-        let shell = Shell::new(DataDir::at(dir.path()), store.clone(), Arc::new(SystemClock), start_locally);
+        let options = Options { start_locally, key_place: KeyPlace::File };
+        let shell =
+            Shell::new(DataDir::at(dir.path()), store.clone(), Arc::new(SystemClock), Arc::new(NoBrowser), options);
         (shell, store)
     }
 
@@ -349,6 +433,70 @@ mod tests {
         assert_eq!(e.code(), "invalid_preferences");
         assert!(store.load().is_none());
         assert_eq!(shell.preferences(), Preferences::default());
+    }
+
+    /// A shell on the stand-in team server whose provider is played by `person`.
+    async fn shell_with_provider(
+        dir: &tempfile::TempDir,
+        person: sign_in::fake::Person,
+    ) -> (Arc<Shell>, Arc<sign_in::fake::Seen>) {
+        let seen = Arc::new(sign_in::fake::Seen::default());
+        let base = sign_in::fake::api(Arc::clone(&seen)).await;
+        let browser = Arc::new(sign_in::fake::FakeBrowser { seen: Arc::clone(&seen), person });
+        let store = Arc::new(MemoryStore::default());
+        let options = Options { start_locally: false, key_place: KeyPlace::File };
+        let shell = Shell::new(DataDir::at(dir.path()), store, Arc::new(SystemClock), browser, options);
+        let team = Preferences { server: ServerPreference::Team { url: base }, ..Default::default() };
+        shell.set_preferences(team).await.unwrap();
+        (Arc::new(shell), seen)
+    }
+
+    #[tokio::test]
+    async fn signing_in_through_the_browser_gives_a_session_and_links_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, seen) = shell_with_provider(&dir, sign_in::fake::Person::Approves).await;
+        let e = shell.link_identity("idp").await.unwrap_err();
+        assert_eq!(e.code(), "unauthenticated", "linking needs a session");
+
+        let session = shell.sign_in("idp").await.unwrap();
+        assert_eq!(session.token.expose(), "jwt.from.idp");
+        assert_eq!(shell.current_session().await.unwrap().unwrap().token.expose(), "jwt.from.idp");
+        let url = seen.url.lock().unwrap().clone().unwrap();
+        assert!(url.starts_with("https://idp.example/authorize?"), "{url}");
+        assert!(url.contains("code_challenge_method=S256"));
+        let verifier = seen.verifier.lock().unwrap().clone().unwrap();
+        assert!(verifier.len() >= 43 && !url.contains(&verifier), "the verifier never goes to the browser");
+
+        shell.link_identity("idp").await.unwrap();
+        assert_eq!(shell.current_session().await.unwrap().unwrap().token.expose(), "jwt.from.idp", "still signed in");
+    }
+
+    #[tokio::test]
+    async fn a_declined_sign_in_says_so_and_an_unknown_provider_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell_with_provider(&dir, sign_in::fake::Person::Declines).await;
+        let e = shell.sign_in("idp").await.unwrap_err();
+        assert_eq!(e.code(), "provider_denied");
+        assert!(e.to_string().starts_with("The provider refused"), "{e}");
+        assert_eq!(shell.sign_in("nope").await.unwrap_err().code(), "not_found");
+        assert!(shell.current_session().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_sign_in_can_be_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, seen) = shell_with_provider(&dir, sign_in::fake::Person::WalksAway).await;
+        let waiting = tokio::spawn({
+            let shell = Arc::clone(&shell);
+            async move { shell.sign_in("idp").await }
+        });
+        while seen.url.lock().unwrap().is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        shell.cancel_sign_in();
+        let e = waiting.await.unwrap().unwrap_err();
+        assert_eq!(e.code(), "cancelled");
+        assert!(shell.current_session().await.unwrap().is_none());
     }
 
     #[tokio::test]

@@ -1,21 +1,31 @@
 // End-to-end: the Tessera desktop app in a real WebKit window, driven through tauri-driver.
-// Run it with tests/e2e/run.sh, which gives it a display, a private D-Bus session and empty
-// data, config and cache folders. Every step asserts something a person would notice; each
-// pane is photographed into $TESSERA_E2E_SCREENSHOTS as it is reached.
+// Run it with tests/e2e/run.sh, which gives it a display, a private D-Bus session with its own
+// keyring, and empty folders. Every step asserts something a person would notice; each pane is
+// photographed into $TESSERA_E2E_SCREENSHOTS as it is reached.
 //
-// Environment: TESSERA_E2E_APP (the app binary), TESSERA_E2E_SCREENSHOTS (a folder).
+// A test OpenID provider (tests/idp) is started first and configured in the data directory's
+// providers.toml, so the app offers it on the sign-in screen and in the Account pane; the app's
+// "system browser" is browser.mjs, which signs in there as "ada".
+//
+// Environment: TESSERA_E2E_APP (the app binary), TESSERA_E2E_SCREENSHOTS (a folder),
+// TESSERA_DATA_DIR (the app's empty data directory).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startIdp } from '../idp/lib/client.mjs';
 import { Session, sleep } from './webdriver.mjs';
 
+const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.TESSERA_E2E_APP;
 const SHOTS = process.env.TESSERA_E2E_SCREENSHOTS ?? 'artifacts/screenshots';
-if (!APP) throw new Error('set TESSERA_E2E_APP to the desktop app binary');
+const DATA = process.env.TESSERA_DATA_DIR;
+if (!APP || !DATA) throw new Error('set TESSERA_E2E_APP (the app binary) and TESSERA_DATA_DIR (an empty folder)');
 mkdirSync(SHOTS, { recursive: true });
+const BROWSER_LOG = join(DATA, '..', `browser-${process.pid}.log`);
 
 const started = Date.now();
 let passed = 0;
@@ -32,11 +42,38 @@ function freePort() {
   });
 }
 
-async function startDriver() {
+/** The test OpenID provider, offered to the app through providers.toml in its data directory. */
+async function startProvider() {
+  const idp = await startIdp();
+  mkdirSync(DATA, { recursive: true });
+  writeFileSync(
+    join(DATA, 'providers.toml'),
+    `[[provider]]
+id = "testid"
+kind = "oidc"
+name = "TestID"
+issuer = "${idp.info.oidc.issuer}"
+client_id = "${idp.info.oidc.client_id}"
+scopes = ["openid", "profile", "email"]
+ca_file = "${idp.info.ca_file}"
+`,
+  );
+  return idp;
+}
+
+async function startDriver(idp) {
   const port = await freePort();
   const nativePort = await freePort();
   const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    // The app inherits this: its "system browser" is browser.mjs, signing in as ada.
+    env: {
+      ...process.env,
+      BROWSER: `${process.execPath} ${join(HERE, 'browser.mjs')}`,
+      TESSERA_E2E_IDP_CA: idp.info.ca_file,
+      TESSERA_E2E_LOGIN: 'ada',
+      TESSERA_E2E_BROWSER_LOG: BROWSER_LOG,
+    },
   });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
@@ -115,7 +152,8 @@ async function assertNowhere(s, value) {
 }
 
 async function main() {
-  const { driver, base } = await startDriver();
+  const idp = await startProvider();
+  const { driver, base } = await startDriver(idp);
   let s;
   try {
     s = await Session.start(base, APP);
@@ -129,6 +167,7 @@ async function main() {
   } finally {
     await s?.end();
     driver.kill();
+    await idp.stop();
   }
   console.log(`e2e: ${passed} passed, 0 failed (${((Date.now() - started) / 1000).toFixed(1)} s, ${shots} screenshots in ${SHOTS})`);
 }
@@ -137,8 +176,9 @@ async function run(s) {
   let apiBase;
   let pat;
 
-  await step('the sign-in screen offers "Use locally"', async () => {
+  await step('the sign-in screen offers "Use locally" and the configured provider', async () => {
     await s.waitFor("[data-testid='sign-in-local']", { timeout: 30_000 });
+    await s.waitFor("[data-testid='sign-in-provider-testid']");
     const info = await invoke(s, 'server_info');
     assert.equal(info.ok, true, info.error);
     assert.equal(info.value.mode, 'local');
@@ -283,12 +323,22 @@ async function run(s) {
     await shot(s, 'project');
   });
 
+  await step('Account: linking an OpenID account goes through the browser and lists it', async () => {
+    await openPane(s, 'account');
+    await s.click("[data-testid='identity-link-testid']");
+    const row = await s.waitFor("[data-testid='identity-row']", { timeout: 30_000 });
+    const text = await s.call('GET', `/element/${row}/text`);
+    assert.match(text, /ada/i, text);
+    assert.match(readFileSync(BROWSER_LOG, 'utf8'), /opened https:\/\/127\.0\.0\.1:\d+\/auth -> 200/);
+    assert.equal(await s.find("[data-testid='error']"), null, 'no error shown');
+    await shot(s, 'account');
+  });
+
   await step('every other pane opens', async () => {
-    for (const pane of ['account', 'agent-tokens', 'providers', 'users', 'audit']) {
+    for (const pane of ['agent-tokens', 'providers', 'users', 'audit']) {
       await openPane(s, pane);
       if (pane === 'audit') await s.waitFor("[data-testid='audit-row']");
       if (pane === 'users') await s.waitFor("[data-testid='user-row']");
-      if (pane === 'account') await s.waitFor("[data-testid='profile-name']");
       await sleep(200);
       assert.equal(await s.find("[data-testid='error']"), null, `${pane}: no error shown`);
       await shot(s, pane);
@@ -305,6 +355,17 @@ async function run(s) {
     await s.waitUntil(async () => (await api(apiBase, 'GET', '/api/v1/me', token)).status === 401, 'the session to end');
     assert.deepEqual(await invoke(s, 'current_session'), { ok: true, value: null });
     await assertNowhere(s, token);
+  });
+
+  await step('signing in with the OpenID provider opens the linked account', async () => {
+    await s.click("[data-testid='sign-in-provider-testid']");
+    await s.waitFor("[data-testid='tokens-personal']", { timeout: 30_000 });
+    const who = await s.execute("return document.querySelector('nav .who-name')?.textContent;");
+    assert.equal(who?.trim(), 'e2e', 'the identity linked earlier signs in to the same account');
+    const session = await invoke(s, 'current_session');
+    const me = await api(apiBase, 'GET', '/api/v1/user/identities', session.value.token);
+    assert.equal(me.status, 200);
+    assert.ok(me.body.some((i) => i.last_login_at), 'the identity records the sign-in');
   });
 }
 

@@ -2,9 +2,12 @@
 # End-to-end test of the desktop app: the real binary in a real WebKitGTK window under Xvfb,
 # driven over WebDriver (tauri-driver + WebKitWebDriver) by tests/e2e/desktop.mjs.
 #
-# Hermetic: the app gets empty temporary data, config and cache folders and HOME, and a private
-# D-Bus session (single-instance registers its name there). Nothing touches the real home folder.
-# Screenshots of each pane go to artifacts/screenshots/ (kept on failure too).
+# Hermetic: the app gets an empty data directory, a fresh HOME with empty XDG folders, and a
+# private D-Bus session with its own unlocked gnome-keyring (tests/keyring/with-keyring.sh): the
+# session signing key and code-host tokens live in that keyring, and single-instance registers
+# its name on that bus. A test OpenID provider (tests/idp) runs on 127.0.0.1 for the sign-in
+# steps, and tests/e2e/browser.mjs plays the web browser ($BROWSER). Nothing touches the real
+# home folder or keyring. Screenshots of each pane go to artifacts/screenshots/ (kept on failure).
 #
 #   tests/e2e/run.sh                  build the UI and the debug app, then run
 #   TESSERA_E2E_APP=path tests/e2e/run.sh   run against an already built binary
@@ -14,17 +17,19 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
 missing=()
-for tool in xvfb-run dbus-run-session WebKitWebDriver node npm cargo; do
+for tool in xvfb-run dbus-run-session gnome-keyring-daemon WebKitWebDriver openssl node npm cargo; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    echo "e2e: missing ${missing[*]}: install xvfb, dbus, webkit2gtk-driver, Node.js 20 and Rust (see make setup)" >&2
+    echo "e2e: missing ${missing[*]}: install xvfb, dbus, gnome-keyring, webkit2gtk-driver, openssl, Node.js 20 and Rust (see make setup)" >&2
     exit 1
 fi
 if ! command -v tauri-driver >/dev/null; then
     export PATH="$HOME/.cargo/bin:$PATH"
     command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 fi
+
+[ -d tests/idp/node_modules ] || (cd tests/idp && npm ci --no-audit --no-fund --loglevel=error)
 
 app=${TESSERA_E2E_APP:-}
 if [ -z "$app" ]; then
@@ -39,23 +44,17 @@ shots=$root/artifacts/screenshots
 rm -rf "$shots"
 mkdir -p "$shots"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp"/{home,data,config,cache,state,runtime}
-chmod 700 "$tmp/runtime"
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
 
 # The test's environment, and so the app's: nothing of the caller's session leaks in.
+# with-keyring.sh adds a fresh HOME and XDG folders and the private bus.
 env -i \
-    PATH="$PATH" LANG=C.UTF-8 USER=e2e \
-    HOME="$tmp/home" \
-    XDG_DATA_HOME="$tmp/home/.local/share" \
-    XDG_CONFIG_HOME="$tmp/config" \
-    XDG_CACHE_HOME="$tmp/cache" \
-    XDG_STATE_HOME="$tmp/state" \
-    XDG_RUNTIME_DIR="$tmp/runtime" \
-    TESSERA_DATA_DIR="$tmp/data" \
+    PATH="$PATH" LANG=C.UTF-8 USER=e2e HOME="$HOME" \
+    TESSERA_DATA_DIR="$data" \
     TESSERA_E2E_APP="$app" \
     TESSERA_E2E_SCREENSHOTS="$shots" \
     RUST_LOG="${RUST_LOG:-warn}" \
+    tests/keyring/with-keyring.sh \
     xvfb-run -a -s "-screen 0 1280x800x24" \
-    dbus-run-session -- node tests/e2e/desktop.mjs 2> >(grep -v -e '^dbus-daemon\[' -e 'Failed to set fd limit' >&2)
+    node tests/e2e/desktop.mjs
