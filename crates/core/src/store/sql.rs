@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 use zeroize::Zeroizing;
 
 use super::{SessionRecord, Store, Usage};
@@ -35,6 +35,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// Connections one replica keeps to PostgreSQL at most. Every request needs one for a few
 /// milliseconds at a time; the database's default limit of 100 leaves room for several replicas.
 pub const POSTGRES_POOL_SIZE: u32 = 16;
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The SQL store.
 #[derive(Debug, Clone)]
@@ -108,8 +110,18 @@ impl SqlStore {
             .max_connections(POSTGRES_POOL_SIZE)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            // A connection the server dropped (restart, failover) is found before a request uses it.
+            // A connection the server may have dropped meanwhile (restart, failover, an idle
+            // timeout on the way) is checked before a request uses it; one in steady use is not,
+            // which would cost a round trip for every query.
             .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < POSTGRES_PING_AFTER_IDLE {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             .idle_timeout(Duration::from_secs(300))
             .connect(url)
             .await

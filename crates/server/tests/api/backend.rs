@@ -52,7 +52,7 @@ impl Backend {
 }
 
 /// Creates a schema with a unique name in the database at `url` and returns a URL whose
-/// connections use it, and only it.
+/// connections use it, and only it, under an application name equal to the schema's.
 pub async fn fresh_schema(url: &str) -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
@@ -63,5 +63,6 @@ pub async fn fresh_schema(url: &str) -> String {
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+    // The application name tells this test's connections apart from every other test's.
+    format!("{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}")
 }

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use chrono::Duration;
 use reqwest::Method;
 use serde_json::json;
+use sqlx::Connection;
 use tessera_core::model::Owner;
 use tessera_core::session::SessionKeys;
 use tessera_core::store::{Store, Usage};
 use tessera_core::TokenKind;
 
+use crate::backend::Backend;
 use crate::harness::Server;
 
 fn revoke_form(value: &str) -> Vec<u8> {
@@ -190,4 +192,44 @@ async fn usage_flushed_by_replicas_in_any_order_never_goes_backwards() {
     b.store.record_usage(&[Usage { token_id: ids[0].clone(), at: t0, ip: Some("10.9.9.9".into()) }]).await.unwrap();
     let t = a.authority.store().token(&ids[0]).await.unwrap().unwrap();
     assert_eq!((t.last_used_at, t.last_used_ip.as_deref()), (Some(t0 + Duration::seconds(15)), Some("10.0.0.15")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_the_database_dropped_are_replaced_without_failing_requests() {
+    let s = Arc::new(Server::start().await);
+    let Backend::Postgres(url) = &s.backend else {
+        return; // The embedded store has no server to lose.
+    };
+    let alice = s.user("alice", false).await;
+    let pat = s.pat(&alice, &["read"]).await;
+    let burst = |s: &Arc<Server>| {
+        let calls: Vec<_> = (0..16)
+            .map(|_| {
+                let (s, pat) = (Arc::clone(s), pat.clone());
+                tokio::spawn(async move { s.get("/api/v1/me", &pat).await.status.as_u16() })
+            })
+            .collect();
+        async move {
+            let mut statuses = Vec::new();
+            for c in calls {
+                statuses.push(c.await.unwrap());
+            }
+            statuses
+        }
+    };
+    assert!(burst(&s).await.iter().all(|st| *st == 200));
+    // The database ends every connection of this server, as a restart or a failover would.
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE application_name = current_setting('application_name') AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(ended >= 2, "the server held several connections ({ended})");
+    // A connection idle past the pool's threshold is checked before use, so none of these
+    // requests meets a dead one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(burst(&s).await, vec![200; 16]);
 }
