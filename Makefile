@@ -102,3 +102,4 @@ test: setup
 bench: setup
 	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify
 	bash bench/api.sh
+	bash bench/pg.sh
