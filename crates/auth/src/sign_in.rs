@@ -327,7 +327,8 @@ impl SignIn {
         Ok(self.with_kind(self.authority.identity_for(caller, &identity.id).await?))
     }
 
-    fn with_kind(&self, mut i: Identity) -> Identity {
+    /// Fills in the provider kind of an identity read from the store.
+    pub fn with_kind(&self, mut i: Identity) -> Identity {
         if let Ok(p) = self.provider(&i.provider) {
             i.provider_kind = p.kind().as_str().to_owned();
         }

@@ -155,6 +155,8 @@ pub struct Me {
     pub role: Role,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// The accounts at identity providers and code hosts linked to it.
+    pub identities: Vec<crate::model::Identity>,
     /// The organizations the account belongs to, with its role in each.
     pub orgs: Vec<OrgWithRole>,
 }
@@ -290,6 +292,14 @@ impl Authority {
             name: user.name.clone(),
             role: user.role,
             created_at: user.created_at,
+            identities: {
+                let now = self.now();
+                let mut list = self.store.identities_of(&user.id).await?;
+                for i in &mut list {
+                    i.status = identities::status_at(i, now);
+                }
+                list
+            },
             orgs: self.store.orgs_of_user(&user.id).await?,
         })
     }

@@ -30,7 +30,11 @@ pub async fn health() -> axum::Json<Health> {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Me>> {
-    Ok(axum::Json(s.authority.me(&c).await?))
+    let mut me = s.authority.me(&c).await?;
+    if let Some(si) = &s.sign_in {
+        me.identities = me.identities.into_iter().map(|i| si.with_kind(i)).collect();
+    }
+    Ok(axum::Json(me))
 }
 
 /// End the login session used for this request.

@@ -30,7 +30,10 @@ pub struct SessionIssued {
 async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Json<SessionIssued>)> {
     let token = done.session.token.expose().to_owned();
     let caller = s.authority.authenticate(&token, None).await?;
-    let account = s.authority.me(&caller).await?;
+    let mut account = s.authority.me(&caller).await?;
+    if let Some(si) = &s.sign_in {
+        account.identities = account.identities.into_iter().map(|i| si.with_kind(i)).collect();
+    }
     let body = SessionIssued { token, expires_at: done.session.expires_at, account, created: done.created };
     Ok((StatusCode::CREATED, axum::Json(body)))
 }
