@@ -240,21 +240,22 @@ impl Authority {
             return Err(Error::Unauthenticated("the credential is not a valid token or session"));
         }
         let claims = self.keys.verify(bearer, now)?;
-        let session = self.store.session(&claims.jti).await?;
-        let Some(session) = session.filter(|s| s.user_id == claims.sub) else {
+        let found = self.store.session_with_user(&claims.jti).await?;
+        let Some((session, user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
             return Err(Error::Unauthenticated("the session is not valid"));
         };
         if session.revoked_at.is_some() {
             return Err(Error::Unauthenticated("the session was ended; sign in again"));
         }
-        let user =
-            self.store.user(&session.user_id).await?.ok_or(Error::Unauthenticated("the account no longer exists"))?;
         Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
     }
 
     async fn authenticate_token(&self, value: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
         let kind = token::parse_credential(value)?;
-        let found = self.store.token_by_hash(&token::hash(value)).await?;
+        let (found, owner) = match self.store.credential_by_hash(&token::hash(value)).await? {
+            Some((t, u)) => (Some(t), u),
+            None => (None, None),
+        };
         let failure = match &found {
             None => Some(("the token is not known", "unknown token")),
             Some(t) if t.revoked_at.is_some() => Some(("the token was revoked", "revoked token")),
@@ -271,12 +272,7 @@ impl Authority {
             return Err(Error::Unauthenticated("the token is not known"));
         };
         let user = match token.owner.kind {
-            OwnerKind::User => Some(
-                self.store
-                    .user(&token.owner.id)
-                    .await?
-                    .ok_or(Error::Unauthenticated("the token's owner no longer exists"))?,
-            ),
+            OwnerKind::User => Some(owner.ok_or(Error::Unauthenticated("the token's owner no longer exists"))?),
             _ => None,
         };
         self.last_used.note(&token.id, now, ip.as_deref());

@@ -93,6 +93,9 @@ pub trait Store: Send + Sync {
     async fn insert_token(&self, token: &Token, hash: &[u8]) -> Result<()>;
     /// The token whose value hashes to `hash`.
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<Token>>;
+    /// The token whose value hashes to `hash`, with the user who owns it when a user does: the
+    /// verify path's one round trip.
+    async fn credential_by_hash(&self, hash: &[u8]) -> Result<Option<(Token, Option<User>)>>;
     /// A token by id.
     async fn token(&self, id: &str) -> Result<Option<Token>>;
     /// The tokens of one kind held by one owner, newest first.
@@ -175,6 +178,8 @@ pub trait Store: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord, at: DateTime<Utc>) -> Result<()>;
     /// A login session by id.
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
+    /// A login session by id with its user, in one round trip.
+    async fn session_with_user(&self, id: &str) -> Result<Option<(SessionRecord, User)>>;
     /// Ends a login session.
     async fn revoke_session(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
     /// Appends to the audit log.

@@ -601,6 +601,29 @@ impl Store for SqlStore {
         row.as_ref().map(token_of).transpose()
     }
 
+    async fn credential_by_hash(&self, hash: &[u8]) -> Result<Option<(Token, Option<User>)>> {
+        let row = sqlx::query(
+            "SELECT t.id, t.kind, t.hint, t.label, t.description, t.scopes, t.owner_kind, t.owner_id, t.created_by, \
+             t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, \
+             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at \
+             FROM tokens t LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = match row.try_get::<Option<String>, _>("u_id")? {
+            Some(id) => Some(User {
+                id,
+                name: row.try_get("u_name")?,
+                role: Role::from_name(&row.try_get::<String, _>("u_role")?),
+                created_at: from_millis(row.try_get("u_created_at")?),
+            }),
+            None => None,
+        };
+        Ok(Some((token_of(&row)?, user)))
+    }
+
     async fn token(&self, id: &str) -> Result<Option<Token>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
@@ -1010,6 +1033,32 @@ impl Store for SqlStore {
                 expires_at: from_millis(r.try_get("expires_at")?),
                 revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
             })
+        })
+        .transpose()
+    }
+
+    async fn session_with_user(&self, id: &str) -> Result<Option<(SessionRecord, User)>> {
+        let row = sqlx::query(
+            "SELECT s.id, s.user_id, s.expires_at, s.revoked_at, u.name, u.role, u.created_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let session = SessionRecord {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                expires_at: from_millis(r.try_get("expires_at")?),
+                revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+            };
+            let user = User {
+                id: session.user_id.clone(),
+                name: r.try_get("name")?,
+                role: Role::from_name(&r.try_get::<String, _>("role")?),
+                created_at: from_millis(r.try_get("created_at")?),
+            };
+            Ok((session, user))
         })
         .transpose()
     }
