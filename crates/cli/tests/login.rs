@@ -1,0 +1,147 @@
+//! `tessera login` as a person runs it: the real binary against a real `tessera serve` whose
+//! `providers.toml` names the local GitHub of tests/idp, with code-host tokens in the private
+//! keyring `make test` runs this suite in.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+
+/// A child process killed when the test ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the local identity providers and returns them with their ready line.
+fn identity_providers(dir: &Path) -> (Running, Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/idp");
+    assert!(root.join("node_modules/oidc-provider").exists(), "run `npm ci` in tests/idp (make test does)");
+    let mut child = Command::new("node")
+        .arg(root.join("start.mjs"))
+        .args(["--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (Running(child), serde_json::from_str(&line).unwrap())
+}
+
+/// `tessera serve` over a fresh data directory whose providers.toml names the local GitHub.
+fn serve(data: &Path, idp: &Value) -> (Running, String) {
+    assert_eq!(std::env::var("TESSERA_TEST_KEYRING").as_deref(), Ok("1"), "run under tests/keyring/with-keyring.sh");
+    std::fs::create_dir_all(data).unwrap();
+    let gh = &idp["github"];
+    std::fs::write(
+        data.join("providers.toml"),
+        format!(
+            "[[provider]]\nid = \"gh\"\nkind = \"github\"\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            gh["base_url"].as_str().unwrap(),
+            gh["client_id"].as_str().unwrap(),
+            gh["client_secret"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(TESSERA)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TESSERA_DATA_DIR", data)
+        .env("TESSERA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("serve prints where it listens").to_owned();
+    (Running(child), url)
+}
+
+/// Runs `tessera --json login …`, handing each line it prints on stderr to `on_line` until it
+/// exits; returns its JSON output.
+fn login(server: &str, args: &[&str], mut on_line: impl FnMut(&str)) -> Value {
+    let mut child = Command::new(TESSERA)
+        .args(["--json", "login", "--server", server, "--provider", "gh", "--no-browser"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        on_line(&line.unwrap());
+    }
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success(), "tessera login failed: {out}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn me(server: &str, token: &str) -> Value {
+    let res = reqwest::blocking_get(format!("{server}/api/v1/me"), token);
+    assert_eq!(res.0, 200, "{}", res.1);
+    res.1
+}
+
+mod reqwest {
+    pub use ::reqwest::*;
+
+    /// A GET with a bearer token from a plain thread (the login process drives the rest).
+    pub fn blocking_get(url: String, token: &str) -> (u16, serde_json::Value) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let res = Client::new().get(url).bearer_auth(token).send().await.unwrap();
+            (res.status().as_u16(), res.json().await.unwrap_or_default())
+        })
+    }
+
+    pub fn blocking_post(url: String, body: serde_json::Value) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async { Client::new().post(url).json(&body).send().await.unwrap() });
+    }
+
+    pub fn blocking_visit(url: String) -> u16 {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async { Client::new().get(url).send().await.unwrap().status().as_u16() })
+    }
+}
+
+#[test]
+fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_idp, ready) = identity_providers(&tmp.path().join("idp"));
+    let (_server, url) = serve(&tmp.path().join("data"), &ready);
+
+    // The browser flow: the URL it prints is "opened" (the local GitHub signs in `heidi` and
+    // redirects to the command's loopback listener), and the command prints the session.
+    let session = login(&url, &[], |line| {
+        if line.starts_with("http") {
+            assert!(line.contains("code_challenge_method=S256") && line.contains("state="), "{line}");
+            assert_eq!(reqwest::blocking_visit(format!("{line}&login=heidi")), 200);
+        }
+    });
+    assert_eq!(me(&url, session["token"].as_str().unwrap())["name"], "heidi");
+
+    // The device flow: the command prints a code; approving it at the host signs in.
+    let control = ready["control"].as_str().unwrap().to_owned();
+    let session = login(&url, &["--device"], |line| {
+        if let Some(code) = line.split("enter the code ").nth(1) {
+            std::thread::sleep(Duration::from_millis(200));
+            reqwest::blocking_post(
+                format!("{control}/device/approve"),
+                json!({"provider": "github", "user_code": code.trim(), "login": "ivan"}),
+            );
+        }
+    });
+    assert_eq!(me(&url, session["token"].as_str().unwrap())["name"], "ivan");
+}
