@@ -29,70 +29,17 @@ DURATION=${WRK_DURATION:-10s}
 WARMUP=${WRK_WARMUP:-2s}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-die() {
-    echo "bench/api.sh: $*" >&2
-    exit 1
-}
-
-CARGO=$(command -v cargo || true)
-[ -n "$CARGO" ] || CARGO="$HOME/.cargo/bin/cargo"
-[ -x "$CARGO" ] || die "cargo not found on PATH or in \$HOME/.cargo/bin"
-
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk" >&2
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y wrk
-fi
-
+BENCH_NAME=bench/api.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-api-bench.XXXXXX")
 PIDS=()
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_servers
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Starts a server ("$@") whose first stdout line is `listening on http://ADDR`, and sets URL.
-start_server() {
-    local name=$1
-    shift
-    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    local line="" i
-    for i in $(seq 300); do
-        line=$(head -n 1 "$WORK/$name.out" 2>/dev/null || true)
-        case "$line" in
-            "listening on http://"*) break ;;
-        esac
-        if ! kill -0 "$pid" 2>/dev/null; then
-            cat "$WORK/$name.err" >&2
-            die "$name exited before it listened"
-        fi
-        sleep 0.1
-    done
-    case "$line" in
-        "listening on http://"*) ;;
-        *) die "$name printed no 'listening on http://ADDR' line within 30 s" ;;
-    esac
-    URL=${line#listening on }
-    URL=${URL%%[[:space:]]*}
-    case "$URL" in
-        http://127.0.0.1:0 | http://127.0.0.1:0/*) die "$name reported port 0 instead of the port it bound" ;;
-        http://127.0.0.1:*) ;;
-        *) die "$name listens on $URL, not on 127.0.0.1" ;;
-    esac
-    URL=${URL%/}
-}
 
 # Runs wrk against URL/api/v1/me with the optional bearer $2; writes the report to $WORK/$1.wrk.
 load() {
@@ -109,22 +56,6 @@ load() {
         cat "$WORK/$name.wrk" >&2
         die "$name: some requests failed"
     fi
-}
-
-# Requests/s from a wrk report.
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$WORK/$1.wrk"; }
-# The 99th percentile latency from a wrk report, as wrk prints it (e.g. 1.52ms).
-p99() { awk '$1 == "99%" { print $2 }' "$WORK/$1.wrk"; }
-# The same in milliseconds.
-p99_ms() {
-    p99 "$1" | awk '{
-        v = $1
-        if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-        else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
-        else if (v ~ /m$/) { sub(/m$/, "", v); v *= 60000 }
-        printf "%.3f", v
-    }'
 }
 
 packages=(-p tessera-bench)

@@ -32,36 +32,12 @@ SIZES=${BENCH_PG_SIZES:-1000,100000,1000000}
 PGBENCH_DURATION=${PGBENCH_DURATION:-10}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-die() {
-    echo "bench/pg.sh: $*" >&2
-    exit 1
-}
-
-CARGO=$(command -v cargo || true)
-[ -n "$CARGO" ] || CARGO="$HOME/.cargo/bin/cargo"
-[ -x "$CARGO" ] || die "cargo not found on PATH or in \$HOME/.cargo/bin"
-
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk" >&2
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y wrk
-fi
-
+BENCH_NAME=bench/pg.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-pg-bench.XXXXXX")
 PG_DIR=""
 PIDS=()
-stop_servers() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 cleanup() {
     stop_servers
     [ -z "$PG_DIR" ] || "$ROOT/tests/pg/stop.sh" "$PG_DIR"
@@ -69,34 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Starts a server ("$@") whose first stdout line is `listening on http://ADDR`, and sets URL.
-start_server() {
-    local name=$1
-    shift
-    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-    local pid=$!
-    PIDS+=("$pid")
-    local line="" i
-    for i in $(seq 300); do
-        line=$(head -n 1 "$WORK/$name.out" 2>/dev/null || true)
-        case "$line" in
-            "listening on http://"*) break ;;
-        esac
-        if ! kill -0 "$pid" 2>/dev/null; then
-            cat "$WORK/$name.err" >&2
-            die "$name exited before it listened"
-        fi
-        sleep 0.1
-    done
-    case "$line" in
-        "listening on http://127.0.0.1:"*) ;;
-        *) die "$name printed no 'listening on http://127.0.0.1:PORT' line within 30 s" ;;
-    esac
-    URL=${line#listening on }
-    URL=${URL%%[[:space:]]*}
-    URL=${URL%/}
-}
 
 # Checks that $1/api/v1/me answers 200 to the bearer $2.
 check_me() {
@@ -121,18 +69,6 @@ warm() {
     for url in "${@:2}"; do
         wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s -H "Authorization: Bearer $1" "$url/api/v1/me" >/dev/null
     done
-}
-
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$WORK/$1.wrk"; }
-# The 99th percentile in milliseconds.
-p99_ms() {
-    awk '$1 == "99%" {
-        v = $2
-        if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-        else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
-        printf "%.2f", v
-    }' "$WORK/$1.wrk"
 }
 
 RESULTS=()
