@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Launch speed and memory of the desktop app, side by side with a bare Tauri window built the
+# same way (src-tauri/examples/bare.rs: same crate, Tauri features and release profile, loading a
+# trivial page).
+#
+# Builds both in release, then, under Xvfb with a private D-Bus session and keyring
+# (tests/keyring/with-keyring.sh), launches each TESSERA_BENCH_RUNS times after one warm-up:
+#   - launch to ready: from just before exec to the frame after the first paint that matters,
+#     marked by the page itself through the `mark_ready` command (TESSERA_READY_FILE): for the app
+#     the token list, started with --local so it signs in as the local account at once (embedded
+#     server up, keyring read, session signed, list fetched and drawn); for the bare window its page;
+#   - PSS: the sum of Pss over the process and all its descendants (WebKitWebProcess,
+#     WebKitNetworkProcess), from /proc/<pid>/smaps_rollup, TESSERA_BENCH_SETTLE seconds after ready.
+# Prints the medians, the difference, the release binary sizes and the UI bundle size.
+#
+# usage: bench/desktop.sh
+# Environment: TESSERA_BENCH_RUNS (5), TESSERA_BENCH_SETTLE (seconds, 5).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+RUNS=${TESSERA_BENCH_RUNS:-5}
+SETTLE=${TESSERA_BENCH_SETTLE:-5}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+APP=$TARGET/release/tessera-desktop
+BARE=$TARGET/release/examples/bare
+
+die() {
+    echo "desktop bench: $*" >&2
+    exit 1
+}
+
+if [ "${1:-}" != --inside ]; then
+    for tool in xvfb-run dbus-run-session gnome-keyring-daemon node npm cargo; do
+        command -v "$tool" >/dev/null || die "missing $tool (make setup installs what is needed)"
+    done
+    [ -d ui/node_modules ] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+    (cd ui && npm run build >/dev/null 2>&1) || die "the UI build failed: cd ui && npm run build"
+    echo "desktop bench: building release (app and bare window)" >&2
+    cargo build --release -p tessera-desktop --bin tessera-desktop --example bare
+    exec env -i PATH="$PATH" HOME="$HOME" USER=bench LANG=C.UTF-8 CARGO_TARGET_DIR="$TARGET" \
+        TESSERA_BENCH_RUNS="$RUNS" TESSERA_BENCH_SETTLE="$SETTLE" \
+        tests/keyring/with-keyring.sh \
+        xvfb-run -a -s "-screen 0 1280x800x24" \
+        bash "$ROOT/bench/desktop.sh" --inside
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# The load this machine was under: launch times mean little on a busy machine.
+echo "desktop bench: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" >&2
+
+# The pid and every process below it.
+tree() {
+    echo "$1"
+    local child
+    for child in $(pgrep -P "$1" || true); do tree "$child"; done
+}
+
+# Sum of a smaps_rollup field (kB) over a process tree.
+sum_field() {
+    local field=$1 pid total=0 v
+    for pid in $(tree "$2"); do
+        v=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+# measure NAME BINARY MARK [ARGS...]: one line per counted run, "<ms> <pss kB> <rss kB> <processes>".
+measure() {
+    local name=$1 bin=$2 mark=$3
+    shift 3
+    local data=$WORK/$name-data ready=$WORK/$name.ready run t0 t1 pid i
+    mkdir -p "$data"
+    for run in $(seq 0 "$RUNS"); do
+        rm -f "$ready"
+        t0=$(date +%s%N)
+        TESSERA_DATA_DIR=$data TESSERA_READY_FILE=$ready "$bin" "$@" >>"$WORK/$name.log" 2>&1 &
+        pid=$!
+        t1=
+        for i in $(seq 1 3000); do
+            t1=$(awk -v m="$mark" '$1 == m { print $2; exit }' "$ready" 2>/dev/null || true)
+            [ -n "$t1" ] && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.005
+        done
+        if [ -z "$t1" ]; then
+            kill "$pid" 2>/dev/null || true
+            tail -n 20 "$WORK/$name.log" >&2
+            die "$name never marked $mark"
+        fi
+        sleep "$SETTLE"
+        local pss rss procs
+        pss=$(sum_field Pss "$pid")
+        rss=$(sum_field Rss "$pid")
+        procs=$(tree "$pid" | wc -l)
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        local ms=$(((t1 - t0) / 1000000))
+        if [ "$run" = 0 ]; then
+            echo "$name: first launch (new data directory, not counted): $ms ms" >&2
+            echo "$ms" >"$WORK/$name.first"
+        else
+            echo "$name: run $run: $ms ms to $mark, PSS $((pss / 1024)) MB over $procs processes" >&2
+            echo "$ms $pss $rss $procs" >>"$WORK/$name.runs"
+        fi
+    done
+}
+
+median() { # column of a runs file
+    sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+measure bare "$BARE" page
+measure app "$APP" token-list --local
+
+size() { stat -c %s "$1"; }
+dist_bytes=$(find ui/dist -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+dist_gzip=$(find ui/dist -type f -exec gzip -9c {} \; | wc -c)
+
+printf '\n%-28s %12s %12s %12s\n' "" "bare window" "Tessera" "difference"
+row() { # label bare app unit
+    printf '%-28s %12s %12s %12s\n' "$1" "$2 $4" "$3 $4" "$(($3 - $2)) $4"
+}
+b_ms=$(median "$WORK/bare.runs" 1)
+a_ms=$(median "$WORK/app.runs" 1)
+b_pss=$(($(median "$WORK/bare.runs" 2) / 1024))
+a_pss=$(($(median "$WORK/app.runs" 2) / 1024))
+b_rss=$(($(median "$WORK/bare.runs" 3) / 1024))
+a_rss=$(($(median "$WORK/app.runs" 3) / 1024))
+row "launch to ready (median)" "$b_ms" "$a_ms" ms
+row "launch to ready (fastest)" "$(sort -n "$WORK/bare.runs" | head -n 1 | cut -d' ' -f1)" \
+    "$(sort -n "$WORK/app.runs" | head -n 1 | cut -d' ' -f1)" ms
+row "first launch" "$(cat "$WORK/bare.first")" "$(cat "$WORK/app.first")" ms
+row "PSS, all processes (median)" "$b_pss" "$a_pss" MB
+row "RSS, all processes (median)" "$b_rss" "$a_rss" MB
+row "release binary" "$(($(size "$BARE") / 1024))" "$(($(size "$APP") / 1024))" KiB
+printf '%-28s %12s %12s\n' "UI bundle (ui/dist)" "" "$((dist_bytes / 1024)) KiB"
+printf '%-28s %12s %12s\n' "UI bundle, gzip -9" "" "$((dist_gzip / 1024)) KiB"
+echo
+echo "ready: bare = its page drawn; Tessera = the token list drawn after signing in locally (--local)."
+echo "$RUNS runs each after a warm-up, ${SETTLE} s settle before PSS; Xvfb, private D-Bus session and keyring;"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores at the end."
