@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,6 +185,20 @@ async function run(s) {
     assert.match(info.value.base_url, /^http:\/\/127\.0\.0\.1:\d+$/);
     apiBase = info.value.base_url;
     await shot(s, 'sign-in');
+  });
+
+  await step('a second launch hands over to the running app and exits', async () => {
+    const second = spawn(APP, [], { stdio: 'ignore', env: process.env });
+    const code = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('still running'), 15_000);
+      second.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    if (code === 'still running') second.kill();
+    assert.equal(code, 0, 'the second copy quit, leaving the first');
+    await s.waitFor("[data-testid='sign-in-local']");
   });
 
   await step('the webview cannot use a plugin its capability does not grant', async () => {
