@@ -14,8 +14,12 @@ export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 # Debian packages the build, the tests and the benchmarks need.
 # The sign-in tests need a private Secret Service (gnome-keyring on its own D-Bus session) and
 # openssl for the test identity provider's certificates.
+# The desktop app builds against WebKitGTK; its end-to-end test and benchmark run it under Xvfb
+# through WebKitWebDriver.
 APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk openssl \
-	dbus dbus-user-session gnome-keyring libsecret-tools
+	dbus dbus-user-session gnome-keyring libsecret-tools \
+	libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+	xvfb xauth x11-utils webkit2gtk-driver
 # The workspace's rust-version.
 RUST_MIN := 1.85
 
@@ -26,16 +30,18 @@ LISTEN ?= 127.0.0.1:7878
 BENCH_TOKENS ?= 1000,1000000
 
 TESSERA := target/release/tessera
+DESKTOP := target/release/tessera-desktop
 # Local mode keeps the session signing key in the OS keyring. A machine with no session bus has
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
-.PHONY: help setup run test bench
+.PHONY: help setup ui desktop check-display run serve test bench
 
 help:
-	@echo "make run     build and serve the API on $(LISTEN) over the local SQLite store"
+	@echo "make run     build the UI and the desktop app, and launch it on the embedded local server"
+	@echo "make serve   build and serve the API on $(LISTEN) over the local SQLite store"
 	@echo "make test    formatting, lints and every test of the workspace"
-	@echo "make bench   token verification in process ($(BENCH_TOKENS) tokens) and the API under load"
+	@echo "make bench   token verification in process ($(BENCH_TOKENS) tokens), the API under load, the desktop app's launch and memory"
 	@echo "make setup   install what the others need (Debian packages; checks the Rust toolchain)"
 
 setup:
@@ -63,7 +69,29 @@ setup:
 	    rustup component add rustfmt clippy; \
 	fi
 
-run: setup
+# The Svelte UI in ui/dist, which the desktop app embeds.
+ui:
+	@command -v node >/dev/null || { echo "make: node (20.19 or newer) is needed to build the UI" >&2; exit 1; }
+	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd ui && npm run build
+
+desktop: setup ui
+	"$(CARGO)" build --release -p tessera-desktop
+
+# Said before a five-minute build rather than after it.
+check-display:
+	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
+	    echo "make run: there is no display here (DISPLAY and WAYLAND_DISPLAY are unset) and the desktop app needs one." >&2; \
+	    echo "Run it from a desktop session, 'make serve' for the API alone, or 'xvfb-run make run' for a window nobody sees." >&2; \
+	    exit 1; \
+	fi
+
+run: check-display desktop
+	@$(if $(KEY_ENV),echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you.";)
+	@echo "Starting Tessera on the embedded server over the SQLite store in the data directory. Close the window to stop."
+	$(KEY_ENV) $(DESKTOP)
+
+serve: setup
 	"$(CARGO)" build --release -p tessera-cli
 	@$(if $(KEY_ENV),echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you.";)
 	@if out=$$($(KEY_ENV) $(TESSERA) --json admin create-user "$(ADMIN)" --admin); then \
@@ -82,9 +110,13 @@ run: setup
 	echo; \
 	exec $(KEY_ENV) $(TESSERA) serve --listen "$(LISTEN)"
 
-test: setup
+test: setup ui
 	"$(CARGO)" fmt --all -- --check
 	"$(CARGO)" clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run check && npm run lint && npm test
+	@# The UI's types generated from Rust (ts-rs, ui/src/lib/bindings) must match the Rust types:
+	@# this test regenerates them in memory and fails when the committed files differ.
+	"$(CARGO)" test -p tessera-desktop --lib bindings
 	@command -v node >/dev/null || { echo "make test: node (20.19 or newer) is needed for the test identity providers" >&2; exit 1; }
 	cd tests/idp && npm ci --no-audit --no-fund --loglevel=error
 	@# Nothing a test does may reach a real data directory or keyring, even a test that forgets its
@@ -98,8 +130,11 @@ test: setup
 	pg_env=$$(tests/pg/start.sh "$$pg"); eval "$$pg_env"; \
 	echo "make test: the API suite and the kill test again, on PostgreSQL"; \
 	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve
+	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
+	tests/e2e/run.sh
 
 bench: setup
 	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify
 	bash bench/api.sh
 	bash bench/pg.sh
+	bash bench/desktop.sh
