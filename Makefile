@@ -69,8 +69,14 @@ setup:
 	    rustup component add rustfmt clippy; \
 	fi
 
-# The Svelte UI in ui/dist, which the desktop app embeds.
-ui:
+# The Svelte UI in ui/dist, which the desktop app embeds. Rebuilt only when its sources change:
+# a new ui/dist makes cargo embed it again, which costs minutes in release.
+UI_SOURCES := $(shell find ui/src ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts \
+	ui/svelte.config.js ui/tsconfig.json icons -type f 2>/dev/null)
+
+ui: ui/dist/index.html
+
+ui/dist/index.html: $(UI_SOURCES)
 	@command -v node >/dev/null || { echo "make: node (20.19 or newer) is needed to build the UI" >&2; exit 1; }
 	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd ui && npm run build
@@ -87,13 +93,13 @@ check-display:
 	fi
 
 run: check-display desktop
-	@$(if $(KEY_ENV),echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you.";)
+	@if [ -n "$(KEY_ENV)" ]; then echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you."; fi
 	@echo "Starting Tessera on the embedded server over the SQLite store in the data directory. Close the window to stop."
 	$(KEY_ENV) $(DESKTOP)
 
 serve: setup
 	"$(CARGO)" build --release -p tessera-cli
-	@$(if $(KEY_ENV),echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you.";)
+	@if [ -n "$(KEY_ENV)" ]; then echo "No session bus here, so no keyring: the session signing key is kept in a file readable only by you."; fi
 	@if out=$$($(KEY_ENV) $(TESSERA) --json admin create-user "$(ADMIN)" --admin); then \
 	    echo "Created the local instance admin account '$(ADMIN)'."; \
 	elif grep -q '"code": *"conflict"' <<<"$$out"; then \
