@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,10 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.TESSERA_E2E_APP;
 const SHOTS = process.env.TESSERA_E2E_SCREENSHOTS ?? 'artifacts/screenshots';
 const DATA = process.env.TESSERA_DATA_DIR;
-if (!APP || !DATA) throw new Error('set TESSERA_E2E_APP (the app binary) and TESSERA_DATA_DIR (an empty folder)');
+const SERVER = process.env.TESSERA_E2E_SERVER;
+if (!APP || !DATA || !SERVER) {
+  throw new Error('set TESSERA_E2E_APP (the app), TESSERA_E2E_SERVER (the tessera binary) and TESSERA_DATA_DIR (an empty folder)');
+}
 mkdirSync(SHOTS, { recursive: true });
 const BROWSER_LOG = join(DATA, '..', `browser-${process.pid}.log`);
 
@@ -45,9 +48,15 @@ function freePort() {
 /** The test OpenID provider, offered to the app through providers.toml in its data directory. */
 async function startProvider() {
   const idp = await startIdp();
-  mkdirSync(DATA, { recursive: true });
+  writeProviders(DATA, idp);
+  return idp;
+}
+
+/** A providers.toml naming the test OpenID provider, in the data directory `dir`. */
+function writeProviders(dir, idp) {
+  mkdirSync(dir, { recursive: true });
   writeFileSync(
-    join(DATA, 'providers.toml'),
+    join(dir, 'providers.toml'),
     `[[provider]]
 id = "testid"
 kind = "oidc"
@@ -58,7 +67,35 @@ scopes = ["openid", "profile", "email"]
 ca_file = "${idp.info.ca_file}"
 `,
   );
-  return idp;
+}
+
+/**
+ * A team server: `tessera serve` over a data directory of its own, with the same provider, that
+ * the app reaches only by its URL. Resolves to { url, stop }.
+ */
+async function startTeamServer(idp) {
+  const dir = join(DATA, '..', `team-${process.pid}`);
+  writeProviders(dir, idp);
+  const child = spawn(SERVER, ['serve', '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, TESSERA_DATA_DIR: dir, TESSERA_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`the team server exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: () => {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function startDriver(idp) {
@@ -158,6 +195,12 @@ async function main() {
   try {
     s = await Session.start(base, APP);
     await run(s);
+    const team = await startTeamServer(idp);
+    try {
+      await runTeam(s, team.url);
+    } finally {
+      team.stop();
+    }
   } catch (e) {
     if (s) {
       writeFileSync(join(SHOTS, 'failure.png'), await s.screenshot().catch(() => Buffer.alloc(0)));
@@ -380,6 +423,39 @@ async function run(s) {
     const me = await api(apiBase, 'GET', '/api/v1/user/identities', session.value.token);
     assert.equal(me.status, 200);
     assert.ok(me.body.some((i) => i.last_login_at), 'the identity records the sign-in');
+  });
+}
+
+/** The same app against a team server: chosen in Preferences, signed in through its provider. */
+async function runTeam(s, teamUrl) {
+  await step('Preferences: a team server URL switches the app to it, and sign-in is through its provider', async () => {
+    await openPane(s, 'preferences');
+    await s.click("[data-testid='server-team']");
+    await s.type("[data-testid='team-url']", teamUrl);
+    await s.click("[data-testid='preferences-save']");
+    await s.waitFor("[data-testid='sign-in-provider-testid']", { timeout: 20_000 });
+    const info = await invoke(s, 'server_info');
+    assert.deepEqual(info.value, { base_url: teamUrl, mode: 'team' });
+    await s.click("[data-testid='sign-in-provider-testid']");
+    await s.waitFor("[data-testid='tokens-personal']", { timeout: 30_000 });
+    await shot(s, 'team-signed-in');
+  });
+
+  await step('on the team server the panes work as in local mode, and its tokens are its own', async () => {
+    const value = await createToken(s, 'tokens-personal', 'team laptop', ['read']);
+    assert.match(value, /^tsr_pat_[0-9A-Za-z]{36}$/);
+    await closeReveal(s);
+    await assertNowhere(s, value);
+    const me = await api(teamUrl, 'GET', '/api/v1/me', value);
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    assert.equal(me.body.identities[0]?.provider, 'testid', 'the account was made by the team server\'s provider');
+    assert.equal((await api(teamUrl, 'POST', '/api/v1/orgs', value, { name: 'nope' })).status, 403);
+    for (const pane of ['projects', 'organizations', 'agent-tokens', 'account']) {
+      await openPane(s, pane);
+      await sleep(200);
+      assert.equal(await s.find("[data-testid='error']"), null, `${pane}: no error shown`);
+    }
+    await shot(s, 'team-account');
   });
 }
 

@@ -11,6 +11,7 @@
 #
 #   tests/e2e/run.sh                  build the UI and the debug app, then run
 #   TESSERA_E2E_APP=path tests/e2e/run.sh   run against an already built binary
+#   (TESSERA_E2E_SERVER=path likewise for the `tessera` binary that plays the team server)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,6 +40,13 @@ if [ -z "$app" ]; then
     app=$root/target/debug/tessera-desktop
 fi
 app=$(realpath "$app")
+# The team server the app is pointed at in the last steps: the `tessera` command.
+server=${TESSERA_E2E_SERVER:-}
+if [ -z "$server" ]; then
+    cargo build -p tessera-cli
+    server=$root/target/debug/tessera
+fi
+server=$(realpath "$server")
 
 shots=$root/artifacts/screenshots
 rm -rf "$shots"
@@ -53,6 +61,7 @@ env -i \
     PATH="$PATH" LANG=C.UTF-8 USER=e2e HOME="$HOME" \
     TESSERA_DATA_DIR="$data" \
     TESSERA_E2E_APP="$app" \
+    TESSERA_E2E_SERVER="$server" \
     TESSERA_E2E_SCREENSHOTS="$shots" \
     RUST_LOG="${RUST_LOG:-warn}" \
     tests/keyring/with-keyring.sh \
