@@ -5,22 +5,14 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+mod common;
 
-/// A child process killed when the test ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Running, TESSERA};
 
 /// Starts the local identity providers and returns them with their ready line.
 fn identity_providers(dir: &Path) -> (Running, Value) {

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,17 +17,9 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Row};
 use tessera_core::store::SqlStore;
 
-const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+mod common;
 
-/// A `tessera` process that is killed if the test ends first.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Running, TESSERA};
 
 /// The `--db` argument for a fresh store, as the test suite's harness makes one.
 async fn fresh_db(data: &Path) -> String {

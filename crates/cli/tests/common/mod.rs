@@ -1,0 +1,16 @@
+//! What the command line's integration tests share.
+
+use std::process::Child;
+
+/// The `tessera` binary under test.
+pub const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+
+/// A child process, killed and reaped when the test ends (passing or not).
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
