@@ -294,8 +294,9 @@ impl SignIn {
         })
     }
 
-    async fn keep_tokens(&self, v: &VerifiedIdentity, tokens: &TokenSet) -> Result<ScmTokenInfo> {
-        self.secrets.set(&scm_key(&v.provider, &v.subject), &tokens.to_secret()?).await?;
+    /// Writes a linked account's tokens to the secret store, before anything else changes.
+    async fn keep_tokens(&self, provider: &str, subject: &str, tokens: &TokenSet) -> Result<ScmTokenInfo> {
+        self.secrets.set(&scm_key(provider, subject), &tokens.to_secret()?).await?;
         Ok(ScmTokenInfo { expires_at: tokens.expires_at, refreshable: tokens.refresh_token.is_some() })
     }
 
@@ -307,7 +308,7 @@ impl SignIn {
     }
 
     async fn finish_sign_in(&self, who: &VerifiedIdentity, tokens: &TokenSet, ip: Option<&str>) -> Result<SignedIn> {
-        let info = self.keep_tokens(who, tokens).await?;
+        let info = self.keep_tokens(&who.provider, &who.subject, tokens).await?;
         let mut done = self.authority.sign_in_with(who, ip).await?;
         self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
         done.identity =
@@ -321,7 +322,7 @@ impl SignIn {
         let now = self.authority.now();
         let (_, who, tokens) = self.redeem(req, now).await?;
         self.authority.check_link(caller, Some(&who)).await?;
-        let info = self.keep_tokens(&who, &tokens).await?;
+        let info = self.keep_tokens(&who.provider, &who.subject, &tokens).await?;
         let identity = self.authority.link_identity(caller, &who).await?;
         self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
         Ok(self.with_kind(self.authority.identity_for(caller, &identity.id).await?))
@@ -463,19 +464,7 @@ impl SignIn {
         if fresh.refresh_token.is_none() {
             fresh.refresh_token = old.refresh_token;
         }
-        let info = self
-            .keep_tokens(
-                &VerifiedIdentity {
-                    provider: identity.provider.clone(),
-                    subject: identity.subject.clone(),
-                    display_name: String::new(),
-                    preferred_name: String::new(),
-                    email: None,
-                    role: None,
-                },
-                &fresh,
-            )
-            .await?;
+        let info = self.keep_tokens(&identity.provider, &identity.subject, &fresh).await?;
         self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
         Ok(fresh)
     }
