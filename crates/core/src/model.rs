@@ -9,6 +9,7 @@ use crate::token::TokenKind;
 /// An instance-wide role. Tokens never carry it; it is looked up on every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instance administrator: audit log, providers, all users.
@@ -39,6 +40,7 @@ impl Role {
 /// A person's account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct User {
     /// Account id.
     pub id: String,
@@ -53,6 +55,7 @@ pub struct User {
 /// An organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Org {
     /// Organization id.
     pub id: String,
@@ -65,6 +68,7 @@ pub struct Org {
 /// A member's role inside an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum OrgRole {
     /// Manages the organization, its members, projects and tokens.
@@ -95,6 +99,7 @@ impl OrgRole {
 /// An organization together with the caller's role in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OrgWithRole {
     /// Organization id.
     pub id: String,
@@ -109,6 +114,7 @@ pub struct OrgWithRole {
 /// A user as listed among an organization's members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserRef {
     /// Account id.
     pub id: String,
@@ -119,6 +125,7 @@ pub struct UserRef {
 /// One membership of an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Member {
     /// The member.
     pub user: UserRef,
@@ -129,6 +136,7 @@ pub struct Member {
 /// Who owns a token or a project.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Owner {
     /// `user`, `org` or (trigger tokens only) `project`.
     pub kind: OwnerKind,
@@ -139,6 +147,7 @@ pub struct Owner {
 /// The kinds of owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum OwnerKind {
     /// A user account.
@@ -190,6 +199,7 @@ impl Owner {
 /// A token as every response but create and rotate shows it: never the value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Token {
     /// Token id (not the value).
     pub id: String,
@@ -202,6 +212,7 @@ pub struct Token {
     pub description: String,
     /// The scopes it carries (empty for agent and trigger tokens).
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["read"])))]
+    #[cfg_attr(feature = "ts", ts(as = "Vec<crate::scope::Scope>"))]
     pub scopes: Scopes,
     /// Who owns it.
     pub owner: Owner,
@@ -232,6 +243,7 @@ impl Token {
 /// A project: a repository owned by a user or an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Project {
     /// Project id.
     pub id: String,
@@ -248,6 +260,7 @@ pub struct Project {
 /// Where a run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Waiting for an agent.
@@ -285,6 +298,7 @@ impl RunStatus {
 /// One run of a project's pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Run {
     /// Run id.
     pub id: String,
@@ -303,6 +317,7 @@ pub struct Run {
 /// What an agent says it is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum AgentStatus {
     /// Connected and idle.
@@ -336,6 +351,7 @@ impl AgentStatus {
 /// A machine that runs pipelines, connected with an agent token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Agent {
     /// Agent id.
     pub id: String,
@@ -356,6 +372,7 @@ pub struct Agent {
 /// A project secret as the API shows it: never the value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SecretInfo {
     /// Secret name.
     pub name: String,
@@ -368,6 +385,7 @@ pub struct SecretInfo {
 /// A pipeline file of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Pipeline {
     /// File name.
     pub name: String,
@@ -382,6 +400,7 @@ pub struct Pipeline {
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditEvent {
     /// Entry id.
     pub id: String,
@@ -405,6 +424,7 @@ pub struct AuditEvent {
 /// a provider. A provider-made account keeps at least one linked identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     /// Made on this instance; can always get a session offline.
@@ -416,6 +436,7 @@ pub enum Origin {
 /// The state of a linked account's code-host token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ScmStatus {
     /// A token is stored and usable (or refreshable).
@@ -429,6 +450,7 @@ pub enum ScmStatus {
 /// An account at an identity provider or code host, linked to a Tessera account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identity {
     /// Identity id.
     pub id: String,
@@ -439,6 +461,7 @@ pub struct Identity {
     pub provider: String,
     /// The provider's kind: `oidc`, `github`, `gitlab` or `bitbucket` (filled in by the API).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "\"oidc\" | \"github\" | \"gitlab\" | \"bitbucket\""))]
     pub provider_kind: String,
     /// The account's id at the provider.
     pub subject: String,

@@ -11,20 +11,28 @@ use crate::error::{Error, Result};
 
 /// One permission a personal access token or organization token can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Scope {
     /// Trigger runs.
+    #[cfg_attr(feature = "ts", ts(rename = "trigger"))]
     Trigger,
     /// Read projects, runs, logs and agents.
+    #[cfg_attr(feature = "ts", ts(rename = "read"))]
     Read,
     /// Write pipeline files.
+    #[cfg_attr(feature = "ts", ts(rename = "pipeline:write"))]
     PipelineWrite,
     /// Change project settings.
+    #[cfg_attr(feature = "ts", ts(rename = "repo:write"))]
     RepoWrite,
     /// Write project secrets.
+    #[cfg_attr(feature = "ts", ts(rename = "secret:write"))]
     SecretWrite,
     /// Manage the owner's tokens.
+    #[cfg_attr(feature = "ts", ts(rename = "token:admin"))]
     TokenAdmin,
     /// Manage organizations, members and organization tokens.
+    #[cfg_attr(feature = "ts", ts(rename = "org:admin"))]
     OrgAdmin,
 }
 

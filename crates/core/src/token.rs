@@ -18,6 +18,7 @@ pub const VALUE_LEN: usize = 4 + 3 + 1 + RANDOM_LEN + CHECK_LEN;
 
 /// The kinds of token Tessera issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
     /// Personal access token, owned by a user, with scopes.

@@ -146,6 +146,7 @@ enum Access {
 /// The signed-in account as `GET /me` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Me {
     /// Account id.
     pub id: String,
