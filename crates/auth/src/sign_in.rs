@@ -512,15 +512,9 @@ impl SignIn {
     /// Runs [`SignIn::refresh_due`] every `every` until the task is aborted.
     pub fn spawn_refresher(self: &Arc<Self>, every: StdDuration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = me.refresh_due().await {
-                    tracing::warn!(error = %e, "token refresh pass failed");
-                }
-            }
+        tessera_core::clock::spawn_every(every, "a code-host token refresh pass", move || {
+            let me = Arc::clone(&me);
+            async move { me.refresh_due().await.map(|_| ()) }
         })
     }
 

@@ -217,15 +217,9 @@ impl Authority {
     /// Flushes `last_used` every `every` until the returned task is aborted.
     pub fn spawn_usage_flusher(self: &Arc<Self>, every: StdDuration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = me.flush_usage().await {
-                    tracing::warn!(error = %e, "could not record token usage; will retry");
-                }
-            }
+        crate::clock::spawn_every(every, "recording token usage", move || {
+            let me = Arc::clone(&me);
+            async move { me.flush_usage().await }
         })
     }
 
