@@ -242,6 +242,11 @@ impl Authority {
         if session.revoked_at.is_some() {
             return Err(Error::Unauthenticated("the session was ended; sign in again"));
         }
+        // The record, not the JWT, is the authority on how long a session lasts: a JWT signed
+        // with a far `exp` (a stolen key's forgery, a clock that was wrong) dies with its record.
+        if session.expires_at <= now {
+            return Err(Error::Unauthenticated("the session has expired; sign in again"));
+        }
         Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
     }
 

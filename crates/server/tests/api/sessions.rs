@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 use serde_json::json;
+use tessera_core::clock::Clock;
 
 use crate::harness::Server;
 
@@ -72,4 +73,30 @@ async fn introspection_needs_a_credential_and_says_little_about_dead_values() {
             json!({"active": false})
         );
     }
+}
+
+#[tokio::test]
+async fn a_session_dies_with_its_record_whatever_its_jwt_says() {
+    let s = Server::start().await;
+    let alice = s.user("alice", false).await;
+    // The same signing key the server uses, as a holder of a leaked key or a server with a
+    // wrong clock would have: a JWT for alice's session record, expiring in a year.
+    let (_, keys) = s.backend.open(s.clock.now()).await;
+    let claims = keys.verify(&alice, s.clock.now()).unwrap();
+    let (forged, exp) = keys.sign(&claims.sub, &claims.jti, s.clock.now() + Duration::days(365)).unwrap();
+    assert!(exp > s.clock.now() + Duration::days(300));
+    s.get("/api/v1/me", forged.expose()).await.expect(200);
+
+    // The record lasts an hour: past it, the long JWT is refused as the short one is.
+    s.clock.advance(Duration::minutes(61));
+    keys.verify(forged.expose(), s.clock.now()).expect("the forged JWT itself is still within its exp");
+    s.get("/api/v1/me", forged.expose()).await.expect_error(401, "unauthenticated");
+    s.get("/api/v1/me", &alice).await.expect_error(401, "unauthenticated");
+
+    // An ended record: a long JWT over it is refused too.
+    let bob = s.user("bob", false).await;
+    let claims = keys.verify(&bob, s.clock.now()).unwrap();
+    let (long, _) = keys.sign(&claims.sub, &claims.jti, s.clock.now() + Duration::days(365)).unwrap();
+    s.delete("/api/v1/sessions/current", &bob).await.expect(204);
+    s.get("/api/v1/me", long.expose()).await.expect_error(401, "unauthenticated");
 }
