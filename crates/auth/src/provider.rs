@@ -257,6 +257,15 @@ impl Provider {
         }
     }
 
+    /// Who vouches for this provider's subjects, as identities are keyed: the OpenID issuer, or
+    /// the code host's web base URL (without a trailing slash either way).
+    pub fn identity_issuer(&self) -> String {
+        match self.kind() {
+            ProviderKind::Oidc => self.config.issuer.as_deref().unwrap_or("").trim_end_matches('/').to_owned(),
+            _ => self.base_url(),
+        }
+    }
+
     /// The scopes to ask for.
     pub fn scopes(&self) -> Vec<String> {
         if self.config.scopes.is_empty() {

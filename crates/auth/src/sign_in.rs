@@ -123,7 +123,20 @@ impl SignIn {
             clients: Mutex::new(HashMap::new()),
         };
         me.reload_api_providers().await?;
+        me.adopt_issuers().await?;
         Ok(me)
+    }
+
+    /// Gives identities linked before issuers were recorded the issuer of the provider they were
+    /// made with, as it is configured now.
+    async fn adopt_issuers(&self) -> Result<()> {
+        for p in self.all_providers() {
+            let n = self.authority.store().adopt_identity_issuer(p.id(), &p.identity_issuer()).await?;
+            if n > 0 {
+                tracing::info!(provider = %p.id(), identities = n, "recorded the issuer of identities linked before");
+            }
+        }
+        Ok(())
     }
 
     /// The token authority.
@@ -276,6 +289,8 @@ impl SignIn {
             let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| subject.clone());
             return Ok(VerifiedIdentity {
                 provider: p.id().to_owned(),
+                // The ID token's `iss` was checked against this very issuer.
+                issuer: p.identity_issuer(),
                 display_name: s("name").unwrap_or_else(|| preferred.clone()),
                 preferred_name: preferred,
                 email: s("email"),
@@ -286,6 +301,7 @@ impl SignIn {
         let user = scm::user(&http, p, tokens.access_token.expose()).await?;
         Ok(VerifiedIdentity {
             provider: p.id().to_owned(),
+            issuer: p.identity_issuer(),
             subject: user.subject,
             display_name: user.display_name,
             preferred_name: user.login,
@@ -358,6 +374,16 @@ impl SignIn {
         self.authority.store().set_scm_token(&identity.id, None).await?;
         self.authority.unlink_identity(caller, id).await?;
         Ok(())
+    }
+
+    /// Deletes the stored code-host tokens of a deleted account's identities. Best effort: the
+    /// account is already gone, and an entry a locked keyring keeps is reachable by no one.
+    pub async fn forget_tokens(&self, identities: &[Identity]) {
+        for i in identities {
+            if let Err(e) = self.secrets.delete(&scm_key(&i.provider, &i.subject)).await {
+                tracing::warn!(identity = %i.id, error = %e, "could not delete a deleted account's code-host token");
+            }
+        }
     }
 
     /// RFC 7009 at OpenID providers that offer it and at GitLab; GitHub's own token deletion.
@@ -589,6 +615,10 @@ impl SignIn {
         self.secrets.delete(&client_secret_key(id)).await?;
         if !self.authority.store().delete_provider(id).await? {
             return Err(AuthError::UnknownProvider(id.to_owned()));
+        }
+        // A provider added again under this id may trust another CA.
+        if let Ok(mut m) = self.clients.lock() {
+            m.remove(id);
         }
         self.reload_api_providers().await
     }

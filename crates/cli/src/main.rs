@@ -4,6 +4,7 @@
 mod client;
 mod login;
 mod output;
+mod users;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -90,6 +91,9 @@ enum AdminCommand {
     /// Print a new random key for sealing code-host tokens in a team database (base64); keep it
     /// in a file named by TESSERA_SECRET_KEY_FILE on every replica.
     SecretKey,
+    /// Accounts: list, set-role, disable, enable, delete.
+    #[command(subcommand)]
+    User(users::UserCommand),
     /// Mint a one-hour login session for an account and print it.
     Session {
         #[command(flatten)]
@@ -100,11 +104,11 @@ enum AdminCommand {
 }
 
 #[derive(Debug, Args)]
-struct StoreArg {
+pub(crate) struct StoreArg {
     /// The store: a SQLite file (default: tessera.db in the data directory), or a PostgreSQL
     /// database as postgres://USER:PASSWORD@HOST:PORT/DB for team mode, shared by every replica.
     #[arg(long, env = "TESSERA_DB", hide_env_values = true)]
-    db: Option<String>,
+    pub(crate) db: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +235,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             out.value(&v, || s.token.expose().to_owned());
             Ok(())
         }
+        Command::Admin(AdminCommand::User(cmd)) => users::run(cmd, key, out).await,
         Command::Admin(AdminCommand::SecretKey) => {
             let key = SealingKey::generate()?.to_base64();
             out.value(&json!({"secret_key": key.expose()}), || key.expose().to_owned());
@@ -246,7 +251,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
 /// In local mode the session signing key and code-host tokens live in the OS keyring (the key in
 /// a file only with `--key-file`); in team mode the key lives in the database, so every replica
 /// signs and verifies with the same key.
-async fn open(db: Option<&str>, key: KeyPlace) -> Result<(Arc<Authority>, Option<Arc<SignIn>>)> {
+pub(crate) async fn open(db: Option<&str>, key: KeyPlace) -> Result<(Arc<Authority>, Option<Arc<SignIn>>)> {
     let clock = Arc::new(SystemClock);
     match db {
         Some(url) if is_postgres_url(url) => {

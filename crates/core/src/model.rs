@@ -35,6 +35,15 @@ impl Role {
             Role::Member
         }
     }
+
+    /// The higher of this role and `other`, if any: a session's role from its account's local
+    /// role and what its identity's provider asserts.
+    pub fn higher(self, other: Option<Role>) -> Role {
+        match (self, other) {
+            (Role::Admin, _) | (_, Some(Role::Admin)) => Role::Admin,
+            _ => Role::Member,
+        }
+    }
 }
 
 /// A person's account.
@@ -46,10 +55,13 @@ pub struct User {
     pub id: String,
     /// Unique account name.
     pub name: String,
-    /// Instance role.
+    /// The account's local instance role, set by instance admins.
     pub role: Role,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// Whether an instance admin disabled it: its sessions and tokens fail until re-enabled.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// An organization.
@@ -480,6 +492,14 @@ pub struct Identity {
     /// Whether the stored token can be refreshed.
     #[serde(skip)]
     pub refreshable: bool,
+    /// The role its provider asserted at its latest sign-in; none when the provider has no role
+    /// mapping. It counts only for sessions made through this identity.
+    #[serde(default)]
+    pub asserted_role: Option<Role>,
+    /// The issuer or code-host base URL that vouches for `subject`; none for an identity linked
+    /// before issuers were recorded whose provider is no longer configured.
+    #[serde(skip)]
+    pub issuer: Option<String>,
 }
 
 /// What a provider told us about the person signing in, after every check passed.
@@ -487,6 +507,10 @@ pub struct Identity {
 pub struct VerifiedIdentity {
     /// The provider's id.
     pub provider: String,
+    /// Who vouches for `subject`: the OpenID issuer, or the code host's base URL. Identities are
+    /// keyed by (issuer, subject), so a provider id re-pointed at another issuer cannot reach
+    /// the accounts of the first one's users.
+    pub issuer: String,
     /// The account's stable id at the provider.
     pub subject: String,
     /// A name to show.

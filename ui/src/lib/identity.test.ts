@@ -16,6 +16,7 @@ function identity(patch: Partial<Identity>): Identity {
     last_login_at: null,
     status: 'connected',
     expires_at: null,
+    asserted_role: null,
     ...patch,
   };
 }

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{AuditEvent, Role, User};
 
 impl Authority {
-    fn instance_admin(&self, caller: &Caller) -> Result<()> {
+    pub(super) fn instance_admin(&self, caller: &Caller) -> Result<()> {
         match &caller.credential {
             Credential::Session { user, .. } if user.role == Role::Admin => Ok(()),
             Credential::Session { .. } => Err(Error::forbidden("only instance administrators may do this")),

@@ -59,13 +59,17 @@ impl Authority {
         Ok(run)
     }
 
-    /// The agents of the caller and of the caller's organizations. An agent not heard from for
-    /// [`AGENT_OFFLINE_AFTER`] is shown as offline.
+    /// The agents of the caller and of the caller's organizations; every agent for an instance
+    /// admin's session. An agent not heard from for [`AGENT_OFFLINE_AFTER`] is shown as offline.
     pub async fn list_agents(&self, caller: &Caller) -> Result<Vec<Agent>> {
         self.guard(caller, "agent.list", "", caller.require(Scope::Read)).await?;
-        let owners = self.visible_owners(caller).await?;
         let now = self.now();
-        let mut agents = self.store.agents_of(&owners).await?;
+        let mut agents = if self.is_instance_admin(caller) {
+            self.store.all_agents().await?
+        } else {
+            let owners = self.visible_owners(caller).await?;
+            self.store.agents_of(&owners).await?
+        };
         for a in &mut agents {
             if now - a.last_seen_at > AGENT_OFFLINE_AFTER {
                 a.status = AgentStatus::Offline;

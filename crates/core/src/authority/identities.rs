@@ -2,8 +2,9 @@
 //!
 //! The provider-facing half (code exchange, ID-token checks, code-host APIs, the keyring) lives in
 //! `tessera-auth`; it hands a [`VerifiedIdentity`] here, where the account rules are decided: one
-//! account, many identities; an identity belongs to one account only; the provider's claims set
-//! the role at every sign-in; a provider-made account keeps at least one identity.
+//! account, many identities; an identity belongs to one account only; the provider's claims are
+//! recorded on the identity at every sign-in and count for the sessions made through it, never
+//! for the account's local role; a provider-made account keeps at least one identity.
 
 use chrono::{DateTime, Utc};
 
@@ -17,7 +18,8 @@ use crate::scope::Scope;
 /// The outcome of a sign-in.
 #[derive(Debug)]
 pub struct SignedIn {
-    /// The account, with its role as the provider's claims now say.
+    /// The account, with the new session's role: the higher of its local role and what the
+    /// provider asserts now.
     pub user: User,
     /// The identity used.
     pub identity: Identity,
@@ -35,6 +37,11 @@ pub fn status_at(identity: &Identity, now: DateTime<Utc>) -> ScmStatus {
         }
         s => s,
     }
+}
+
+/// How the audit log names an asserted role.
+fn asserted(role: Option<Role>) -> &'static str {
+    role.map_or("no role", Role::as_str)
 }
 
 /// Turns a provider's user name into a valid, not too long account name.
@@ -56,13 +63,32 @@ fn account_name(preferred: &str) -> String {
 
 impl Authority {
     /// Signs in with an identity a provider vouched for: finds the account it is linked to or
-    /// makes one, applies the provider's role mapping, and issues a login session.
+    /// makes one, records the role the provider asserts now on that identity, and issues a login
+    /// session made through it. The account's local role is never changed here.
     pub async fn sign_in_with(&self, v: &VerifiedIdentity, ip: Option<&str>) -> Result<SignedIn> {
         let now = self.now();
-        let (mut user, identity, created) = match self.store.identity_by_subject(&v.provider, &v.subject).await? {
+        let (mut user, identity, created) = match self.store.identity_by_subject(&v.issuer, &v.subject).await? {
             Some(identity) => {
                 let user = self.store.user(&identity.user_id).await?.ok_or(Error::NotFound("user"))?;
-                self.store.touch_identity(&identity.id, &v.display_name, v.email.as_deref(), now).await?;
+                if user.disabled {
+                    let detail = format!("{}: account disabled", v.provider);
+                    self.audit(
+                        &format!("user:{}", user.id),
+                        "session.sign_in",
+                        &identity.id,
+                        Outcome::Denied,
+                        ip,
+                        &detail,
+                        now,
+                    )
+                    .await;
+                    return Err(Error::forbidden("this account is disabled; ask an instance administrator"));
+                }
+                self.store.touch_identity(&identity.id, &v.display_name, v.email.as_deref(), v.role, now).await?;
+                if identity.asserted_role != v.role {
+                    let detail = format!("provider {} now asserts {}", v.provider, asserted(v.role));
+                    self.audit("system", "identity.role", &identity.id, Outcome::Ok, ip, &detail, now).await;
+                }
                 (user, identity, false)
             }
             None => {
@@ -79,17 +105,10 @@ impl Authority {
                 (user, identity, true)
             }
         };
-        if let Some(role) = v.role {
-            if role != user.role {
-                self.store.set_role(&user.id, role).await?;
-                let detail = format!("role {} from provider {}", role.as_str(), v.provider);
-                self.audit("system", "user.role", &user.id, Outcome::Ok, ip, &detail, now).await;
-                user.role = role;
-            }
-        }
-        let session = self.issue_session_for(&user, now).await?;
-        self.audit(&format!("user:{}", user.id), "session.sign_in", &identity.id, Outcome::Ok, ip, &v.provider, now)
-            .await;
+        let session = self.issue_session_for(&user, Some(&identity.id), now).await?;
+        user.role = user.role.higher(v.role);
+        let detail = format!("{}, role {}", v.provider, user.role.as_str());
+        self.audit(&format!("user:{}", user.id), "session.sign_in", &identity.id, Outcome::Ok, ip, &detail, now).await;
         let identity = self.store.identity(&identity.id).await?.ok_or(Error::NotFound("identity"))?;
         Ok(SignedIn { user, identity, session, created })
     }
@@ -98,7 +117,9 @@ impl Authority {
         let base = account_name(&v.preferred_name);
         for n in 1..=50 {
             let name = if n == 1 { base.clone() } else { format!("{base}-{n}") };
-            let user = User { id: new_id("usr")?, name, role: v.role.unwrap_or(Role::Member), created_at: now };
+            // Whatever the provider asserts is the session's, not the account's: a provider-made
+            // account's local role starts as member.
+            let user = User { id: new_id("usr")?, name, role: Role::Member, created_at: now, disabled: false };
             match self.store.insert_user(&user, Origin::Provider).await {
                 Ok(()) => {
                     let detail = format!("signed in with {}", v.provider);
@@ -126,6 +147,8 @@ impl Authority {
             status: ScmStatus::Disconnected,
             expires_at: None,
             refreshable: false,
+            asserted_role: v.role,
+            issuer: Some(v.issuer.clone()),
         })
     }
 
@@ -134,7 +157,7 @@ impl Authority {
     pub async fn link_identity(&self, caller: &Caller, v: &VerifiedIdentity) -> Result<Identity> {
         let user = self.session_user(caller, "identity.link").await?;
         let now = self.now();
-        if let Some(existing) = self.store.identity_by_subject(&v.provider, &v.subject).await? {
+        if let Some(existing) = self.store.identity_by_subject(&v.issuer, &v.subject).await? {
             if existing.user_id != user.id {
                 let r = Err(Error::Conflict(format!(
                     "this {} account is already linked to another Tessera account; unlink it there first",
@@ -152,7 +175,7 @@ impl Authority {
                 .await;
                 return r;
             }
-            self.store.touch_identity(&existing.id, &v.display_name, v.email.as_deref(), now).await?;
+            self.store.touch_identity(&existing.id, &v.display_name, v.email.as_deref(), v.role, now).await?;
             return self.store.identity(&existing.id).await?.ok_or(Error::NotFound("identity"));
         }
         let identity = self.new_identity(&user.id, v, now)?;
@@ -167,7 +190,7 @@ impl Authority {
     pub async fn check_link(&self, caller: &Caller, v: Option<&VerifiedIdentity>) -> Result<()> {
         let user = self.session_user(caller, "identity.link").await?;
         if let Some(v) = v {
-            if let Some(existing) = self.store.identity_by_subject(&v.provider, &v.subject).await? {
+            if let Some(existing) = self.store.identity_by_subject(&v.issuer, &v.subject).await? {
                 if existing.user_id != user.id {
                     return Err(Error::Conflict(format!(
                         "this {} account is already linked to another Tessera account; unlink it there first",
@@ -244,11 +267,23 @@ impl Authority {
         self.guard(caller, action, "", r).await
     }
 
-    /// Issues a login session for a known user.
-    pub(super) async fn issue_session_for(&self, user: &User, now: DateTime<Utc>) -> Result<IssuedSession> {
+    /// Issues a login session for a known user, made through `identity` (none: a local session).
+    pub(super) async fn issue_session_for(
+        &self,
+        user: &User,
+        identity: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedSession> {
         let id = new_id("ses")?;
         let (token, expires_at) = self.keys.sign(&user.id, &id, now)?;
-        let record = crate::store::SessionRecord { id, user_id: user.id.clone(), expires_at, revoked_at: None };
+        let record = crate::store::SessionRecord {
+            id,
+            user_id: user.id.clone(),
+            expires_at,
+            revoked_at: None,
+            identity_id: identity.map(str::to_owned),
+            identity_role: None,
+        };
         self.store.insert_session(&record, now).await?;
         Ok(IssuedSession { token, expires_at })
     }

@@ -12,6 +12,7 @@ mod identities;
 mod orgs;
 mod projects;
 mod tokens;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use identities::SignedIn;
 pub use projects::{NewProject, ProjectPatch};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
+pub use users::{AdminActor, UserPatch};
 
 use crate::audit::{self, Outcome};
 use crate::clock::Clock;
@@ -40,7 +42,8 @@ use crate::token::{self, TokenKind};
 pub enum Credential {
     /// A login session of a user.
     Session {
-        /// The signed-in user, as stored now.
+        /// The signed-in user, as stored now, with the session's role: the higher of the
+        /// account's local role and what the session's identity's provider asserts now.
         user: User,
         /// The session id.
         session_id: String,
@@ -152,8 +155,11 @@ pub struct Me {
     pub id: String,
     /// Account name.
     pub name: String,
-    /// Instance role, as stored now.
+    /// The role this request acts with: for a login session the higher of the local role and
+    /// what the session's identity's provider asserts now; for a token the local role.
     pub role: Role,
+    /// The account's local role, set by instance admins.
+    pub local_role: Role,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
     /// The accounts at identity providers and code hosts linked to it.
@@ -184,6 +190,9 @@ impl std::fmt::Debug for Authority {
         f.debug_struct("Authority").finish_non_exhaustive()
     }
 }
+
+/// Why a disabled account's credentials are refused.
+const ACCOUNT_DISABLED: &str = "the account is disabled; ask an instance administrator";
 
 /// How long an agent may stay silent before it is shown as offline.
 pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
@@ -236,17 +245,21 @@ impl Authority {
         }
         let claims = self.keys.verify(bearer, now)?;
         let found = self.store.session_with_user(&claims.jti).await?;
-        let Some((session, user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
+        let Some((session, mut user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
             return Err(Error::Unauthenticated("the session is not valid"));
         };
         if session.revoked_at.is_some() {
             return Err(Error::Unauthenticated("the session was ended; sign in again"));
+        }
+        if user.disabled {
+            return Err(Error::Unauthenticated(ACCOUNT_DISABLED));
         }
         // The record, not the JWT, is the authority on how long a session lasts: a JWT signed
         // with a far `exp` (a stolen key's forgery, a clock that was wrong) dies with its record.
         if session.expires_at <= now {
             return Err(Error::Unauthenticated("the session has expired; sign in again"));
         }
+        user.role = user.role.higher(session.identity_role);
         Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
     }
 
@@ -256,8 +269,11 @@ impl Authority {
             Some((t, u)) => (Some(t), u),
             None => (None, None),
         };
+        // A user-owned token's owner, or the owner of a trigger token's personal project.
+        let owner_disabled = owner.as_ref().is_some_and(|u| u.disabled);
         let failure = match &found {
             None => Some(("the token is not known", "unknown token")),
+            Some(_) if owner_disabled => Some((ACCOUNT_DISABLED, "owner disabled")),
             Some(t) if t.revoked_at.is_some() => Some(("the token was revoked", "revoked token")),
             Some(t) if !t.is_active(now) => Some(("the token has expired", "expired token")),
             Some(t) if t.kind != kind => Some(("the token is not known", "token kind mismatch")),
@@ -272,7 +288,11 @@ impl Authority {
             return Err(Error::Unauthenticated("the token is not known"));
         };
         let user = match token.owner.kind {
-            OwnerKind::User => Some(owner.ok_or(Error::Unauthenticated("the token's owner no longer exists"))?),
+            OwnerKind::User => Some(
+                owner
+                    .filter(|u| u.id == token.owner.id)
+                    .ok_or(Error::Unauthenticated("the token's owner no longer exists"))?,
+            ),
             _ => None,
         };
         self.last_used.note(&token.id, now, ip.as_deref());
@@ -283,10 +303,15 @@ impl Authority {
     /// `GET /me`: the account behind a login session or a personal access token.
     pub async fn me(&self, caller: &Caller) -> Result<Me> {
         let user = caller.acting_user()?;
+        let local_role = match &caller.credential {
+            Credential::Session { .. } => self.store.user(&user.id).await?.map_or(Role::Member, |u| u.role),
+            Credential::Token { .. } => user.role,
+        };
         Ok(Me {
             id: user.id.clone(),
             name: user.name.clone(),
             role: user.role,
+            local_role,
             created_at: user.created_at,
             identities: {
                 let now = self.now();
@@ -303,7 +328,7 @@ impl Authority {
     /// Creates an account. For the command line's bootstrap and for local mode's first user.
     pub async fn create_user(&self, name: &str, role: Role) -> Result<User> {
         validate_name("account name", name, 64)?;
-        let user = User { id: new_id("usr")?, name: name.to_owned(), role, created_at: self.now() };
+        let user = User { id: new_id("usr")?, name: name.to_owned(), role, created_at: self.now(), disabled: false };
         self.store.insert_user(&user, Origin::Local).await?;
         self.audit(
             "system",
@@ -321,8 +346,11 @@ impl Authority {
     /// Signs a one-hour login session for the account named `name` (or with that id).
     pub async fn issue_session(&self, name_or_id: &str) -> Result<(User, IssuedSession)> {
         let user = self.find_user(name_or_id).await?;
+        if user.disabled {
+            return Err(Error::forbidden("the account is disabled; enable it first"));
+        }
         let now = self.now();
-        let session = self.issue_session_for(&user, now).await?;
+        let session = self.issue_session_for(&user, None, now).await?;
         self.audit(&format!("user:{}", user.id), "session.create", &user.id, Outcome::Ok, None, "", now).await;
         Ok((user, session))
     }

@@ -320,6 +320,7 @@ impl Authority {
 fn verified(provider: &str, subject: &str, role: Option<Role>) -> crate::model::VerifiedIdentity {
     crate::model::VerifiedIdentity {
         provider: provider.into(),
+        issuer: format!("https://{provider}.example"),
         subject: subject.into(),
         display_name: format!("{subject} at {provider}"),
         preferred_name: subject.into(),
@@ -363,20 +364,25 @@ async fn one_account_many_identities_and_the_last_one_stays() -> Result<()> {
 }
 
 #[tokio::test]
-async fn the_providers_claims_set_the_role_at_every_sign_in() -> Result<()> {
+async fn a_session_carries_what_its_provider_asserts_and_the_local_role_stays() -> Result<()> {
     let w = world().await?;
     let s = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Admin)), None).await?;
-    assert_eq!(s.user.role, Role::Admin);
+    assert_eq!(s.user.role, Role::Admin, "the session's role");
+    assert_eq!(w.auth.store().user(&s.user.id).await?.map(|u| u.role), Some(Role::Member), "the local role");
     let admin = w.auth.authenticate(s.session.token.expose(), None).await?;
     assert!(w.auth.audit_log(&admin, 5).await.is_ok());
     let s2 = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Member)), None).await?;
     assert_eq!(s2.user.role, Role::Member);
-    // The older session is refused at once: the role is looked up per request.
+    // The older session is demoted at once: what its identity asserts is read per request.
     let old = w.auth.authenticate(s.session.token.expose(), None).await?;
     assert!(is_forbidden(w.auth.audit_log(&old, 5).await));
-    // A provider without a role mapping leaves the role alone.
+    // A local admin stays admin through a provider without a role mapping, and only while the
+    // local role says so.
     w.auth.store().set_role(&s.user.id, Role::Admin).await?;
     let s3 = w.auth.sign_in_with(&verified("keycloak", "ops", None), None).await?;
     assert_eq!(s3.user.role, Role::Admin);
+    w.auth.store().set_role(&s.user.id, Role::Member).await?;
+    let s3 = w.auth.authenticate(s3.session.token.expose(), None).await?;
+    assert!(is_forbidden(w.auth.audit_log(&s3, 5).await));
     Ok(())
 }

@@ -41,6 +41,11 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
     /// When it was ended, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The linked identity it was made through; none for local and command-line sessions.
+    pub identity_id: Option<String>,
+    /// The role that identity's provider asserted at its latest sign-in, read with the record;
+    /// none when the provider has no role mapping or the identity is no longer linked.
+    pub identity_role: Option<Role>,
 }
 
 /// Everything the token authority keeps.
@@ -93,8 +98,9 @@ pub trait Store: Send + Sync {
     async fn insert_token(&self, token: &Token, hash: &[u8]) -> Result<()>;
     /// The token whose value hashes to `hash`.
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<Token>>;
-    /// The token whose value hashes to `hash`, with the user who owns it when a user does: the
-    /// verify path's one round trip.
+    /// The token whose value hashes to `hash`, with the user who owns it when a user does (for a
+    /// trigger token: the user who owns its project, when one does): the verify path's one round
+    /// trip.
     async fn credential_by_hash(&self, hash: &[u8]) -> Result<Option<(Token, Option<User>)>>;
     /// A token by id.
     async fn token(&self, id: &str) -> Result<Option<Token>>;
@@ -140,16 +146,27 @@ pub trait Store: Send + Sync {
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool>;
 
     // Linked identities and API-configured providers.
-    /// Links an identity; one already linked (same provider and subject) is a conflict.
+    /// Links an identity; one already linked (same issuer and subject) is a conflict.
     async fn insert_identity(&self, identity: &Identity) -> Result<()>;
     /// An identity by id.
     async fn identity(&self, id: &str) -> Result<Option<Identity>>;
-    /// The identity a provider's subject is linked as, if any.
-    async fn identity_by_subject(&self, provider: &str, subject: &str) -> Result<Option<Identity>>;
+    /// The identity an issuer's (or code host's) subject is linked as, if any.
+    async fn identity_by_subject(&self, issuer: &str, subject: &str) -> Result<Option<Identity>>;
+    /// Records `issuer` on the identities of provider `provider` linked before issuers were
+    /// recorded (none where that issuer's subject is linked already); returns how many.
+    async fn adopt_identity_issuer(&self, provider: &str, issuer: &str) -> Result<u64>;
     /// A user's identities, oldest first.
     async fn identities_of(&self, user_id: &str) -> Result<Vec<Identity>>;
-    /// Records a sign-in with an identity and what the provider now says about it.
-    async fn touch_identity(&self, id: &str, display_name: &str, email: Option<&str>, at: DateTime<Utc>) -> Result<()>;
+    /// Records a sign-in with an identity and what the provider now says about it, including the
+    /// role it asserts (none: the provider has no role mapping).
+    async fn touch_identity(
+        &self,
+        id: &str,
+        display_name: &str,
+        email: Option<&str>,
+        role: Option<Role>,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     /// Unlinks an identity; false when there was none.
     async fn delete_identity(&self, id: &str) -> Result<bool>;
     /// Records that a code-host token is stored for an identity (`None`: none is).
@@ -165,6 +182,23 @@ pub trait Store: Send + Sync {
     /// Removes a provider configured through the API; false when there was none.
     async fn delete_provider(&self, id: &str) -> Result<bool>;
 
+    // Accounts: de-provisioning.
+    /// Sets a user's local role and whether it is disabled (`at`: when, if it was not already),
+    /// in one transaction that refuses (conflict) to leave no enabled local admin. None: no such
+    /// user.
+    async fn update_user(&self, id: &str, role: Role, disabled: bool, at: DateTime<Utc>) -> Result<Option<User>>;
+    /// Deletes a user with its tokens, sessions, identities, memberships, agents and personal
+    /// projects (with their trigger tokens), in one transaction that refuses (conflict) to
+    /// delete the last enabled local admin. False: no such user.
+    async fn delete_user(&self, id: &str) -> Result<bool>;
+    /// Every agent, newest first.
+    async fn all_agents(&self) -> Result<Vec<Agent>>;
+    /// Deletes an agent; false when there was none.
+    async fn delete_agent(&self, id: &str) -> Result<bool>;
+    /// Deletes a project with its runs, pipelines, secrets and trigger tokens; false when there
+    /// was none.
+    async fn delete_project(&self, id: &str) -> Result<bool>;
+
     // Sealed secrets (team mode's secret store).
     /// The nonce and ciphertext stored under `name`.
     async fn sealed(&self, name: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
@@ -178,7 +212,7 @@ pub trait Store: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord, at: DateTime<Utc>) -> Result<()>;
     /// A login session by id.
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>>;
-    /// A login session by id with its user, in one round trip.
+    /// A login session by id with its user and the role its identity asserts, in one round trip.
     async fn session_with_user(&self, id: &str) -> Result<Option<(SessionRecord, User)>>;
     /// Ends a login session.
     async fn revoke_session(&self, id: &str, at: DateTime<Utc>) -> Result<()>;

@@ -62,7 +62,7 @@ pub fn is_postgres_url(db: &str) -> bool {
 const TOKEN_COLUMNS: &str = "id, kind, hint, label, description, scopes, owner_kind, owner_id, created_by, \
      created_at, expires_at, last_used_at, last_used_ip, revoked_at";
 const IDENTITY_COLUMNS: &str = "id, user_id, provider_id, subject, display_name, email, created_at, last_login_at, \
-     scm_stored, scm_expires_at, scm_refreshable, scm_failed";
+     scm_stored, scm_expires_at, scm_refreshable, scm_failed, asserted_role, issuer";
 const RUN_COLUMNS: &str = "id, project_id, status, created_at, triggered_by, agent_id";
 const AGENT_COLUMNS: &str = "id, name, owner_kind, owner_id, token_id, status, last_seen_at, created_at";
 
@@ -184,6 +184,44 @@ impl SqlStore {
             .ok_or_else(|| Error::Internal(format!("the signing key {name:?} vanished as it was stored")))
     }
 
+    /// Serializes changes that could take away the last enabled admin. PostgreSQL: every enabled
+    /// admin's row is locked in id order (so two such transactions queue instead of each seeing
+    /// the other's admin still there). SQLite: a first write takes the database's write lock.
+    async fn lock_admins(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str) -> Result<()> {
+        match self.backend {
+            Backend::Postgres => {
+                sqlx::query("SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE")
+                    .fetch_all(&mut **tx)
+                    .await?;
+            }
+            Backend::Sqlite => {
+                sqlx::query("UPDATE users SET role = role WHERE id = $1").bind(id).execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses unless an enabled local admin other than `id` remains.
+    async fn require_another_admin(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &str,
+        what: &str,
+    ) -> Result<()> {
+        let others: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("n")?;
+        if others == 0 {
+            return Err(Error::Conflict(format!(
+                "cannot {what} the last enabled instance administrator; make another account admin first"
+            )));
+        }
+        Ok(())
+    }
+
     fn require_shared_keys(&self) -> Result<()> {
         match self.backend {
             Backend::Postgres => Ok(()),
@@ -233,6 +271,14 @@ fn conflict_on_unique(e: sqlx::Error, what: &str) -> Error {
     }
 }
 
+fn role_opt(name: Option<String>) -> Option<Role> {
+    name.as_deref().map(Role::from_name)
+}
+
+fn role_name(role: Option<Role>) -> Option<&'static str> {
+    role.map(Role::as_str)
+}
+
 fn millis_opt(t: Option<DateTime<Utc>>) -> Option<i64> {
     t.map(to_millis)
 }
@@ -249,6 +295,7 @@ fn user_of(row: &AnyRow) -> Result<User> {
         name: row.try_get("name")?,
         role: Role::from_name(&row.try_get::<String, _>("role")?),
         created_at: from_millis(row.try_get("created_at")?),
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
     })
 }
 
@@ -305,6 +352,20 @@ fn identity_of(row: &AnyRow) -> Result<Identity> {
         },
         expires_at: row.try_get::<Option<i64>, _>("scm_expires_at")?.map(from_millis),
         refreshable: row.try_get::<i64, _>("scm_refreshable")? != 0,
+        asserted_role: role_opt(row.try_get("asserted_role")?),
+        issuer: row.try_get("issuer")?,
+    })
+}
+
+/// A session row joined with its identity: an unlinked identity asserts nothing.
+fn session_of(r: &AnyRow) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        expires_at: from_millis(r.try_get("expires_at")?),
+        revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+        identity_id: r.try_get("identity_id")?,
+        identity_role: role_opt(r.try_get("asserted_role")?),
     })
 }
 
@@ -395,7 +456,7 @@ impl Store for SqlStore {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT id, name, role, created_at, disabled_at FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -403,7 +464,7 @@ impl Store for SqlStore {
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, created_at, disabled_at FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -411,7 +472,7 @@ impl Store for SqlStore {
     }
 
     async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, name, role, created_at FROM users ORDER BY created_at, id")
+        let rows = sqlx::query("SELECT id, name, role, created_at, disabled_at FROM users ORDER BY created_at, id")
             .fetch_all(&self.pool)
             .await?;
         collect(rows, user_of)
@@ -605,8 +666,12 @@ impl Store for SqlStore {
         let row = sqlx::query(
             "SELECT t.id, t.kind, t.hint, t.label, t.description, t.scopes, t.owner_kind, t.owner_id, t.created_by, \
              t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, \
-             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at \
-             FROM tokens t LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id WHERE t.hash = $1",
+             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, \
+             u.disabled_at AS u_disabled_at FROM tokens t \
+             LEFT JOIN projects p ON t.owner_kind = 'project' AND p.id = t.owner_id \
+             LEFT JOIN users u ON u.id = CASE WHEN t.owner_kind = 'user' THEN t.owner_id \
+                 WHEN p.owner_kind = 'user' THEN p.owner_id END \
+             WHERE t.hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.pool)
@@ -618,6 +683,7 @@ impl Store for SqlStore {
                 name: row.try_get("u_name")?,
                 role: Role::from_name(&row.try_get::<String, _>("u_role")?),
                 created_at: from_millis(row.try_get("u_created_at")?),
+                disabled: row.try_get::<Option<i64>, _>("u_disabled_at")?.is_some(),
             }),
             None => None,
         };
@@ -876,8 +942,8 @@ impl Store for SqlStore {
 
     async fn insert_identity(&self, i: &Identity) -> Result<()> {
         sqlx::query(
-            "INSERT INTO identities (id, user_id, provider_id, subject, display_name, email, created_at, last_login_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO identities (id, user_id, provider_id, subject, display_name, email, created_at, last_login_at, \
+             asserted_role, issuer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&i.id)
         .bind(&i.user_id)
@@ -887,6 +953,8 @@ impl Store for SqlStore {
         .bind(i.email.as_deref())
         .bind(to_millis(i.created_at))
         .bind(millis_opt(i.last_login_at))
+        .bind(role_name(i.asserted_role))
+        .bind(i.issuer.as_deref())
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, "this account at the provider is already linked to a Tessera account"))?;
@@ -899,10 +967,22 @@ impl Store for SqlStore {
         row.as_ref().map(identity_of).transpose()
     }
 
-    async fn identity_by_subject(&self, provider: &str, subject: &str) -> Result<Option<Identity>> {
-        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE provider_id = $1 AND subject = $2");
-        let row = sqlx::query(&sql).bind(provider).bind(subject).fetch_optional(&self.pool).await?;
+    async fn identity_by_subject(&self, issuer: &str, subject: &str) -> Result<Option<Identity>> {
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE issuer = $1 AND subject = $2");
+        let row = sqlx::query(&sql).bind(issuer).bind(subject).fetch_optional(&self.pool).await?;
         row.as_ref().map(identity_of).transpose()
+    }
+
+    async fn adopt_identity_issuer(&self, provider: &str, issuer: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE identities SET issuer = $1 WHERE provider_id = $2 AND issuer IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM identities j WHERE j.issuer = $1 AND j.subject = identities.subject)",
+        )
+        .bind(issuer)
+        .bind(provider)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn identities_of(&self, user_id: &str) -> Result<Vec<Identity>> {
@@ -910,14 +990,24 @@ impl Store for SqlStore {
         collect(sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?, identity_of)
     }
 
-    async fn touch_identity(&self, id: &str, display_name: &str, email: Option<&str>, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE identities SET display_name = $1, email = $2, last_login_at = $3 WHERE id = $4")
-            .bind(display_name)
-            .bind(email)
-            .bind(to_millis(at))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+    async fn touch_identity(
+        &self,
+        id: &str,
+        display_name: &str,
+        email: Option<&str>,
+        role: Option<Role>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE identities SET display_name = $1, email = $2, last_login_at = $3, asserted_role = $4 WHERE id = $5",
+        )
+        .bind(display_name)
+        .bind(email)
+        .bind(to_millis(at))
+        .bind(role_name(role))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -982,6 +1072,83 @@ impl Store for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn update_user(&self, id: &str, role: Role, disabled: bool, at: DateTime<Utc>) -> Result<Option<User>> {
+        let mut tx = self.pool.begin().await?;
+        self.lock_admins(&mut tx, id).await?;
+        let row = sqlx::query("SELECT id, name, role, created_at, disabled_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(before) = row.as_ref().map(user_of).transpose()? else {
+            return Ok(None);
+        };
+        if before.role == Role::Admin && !before.disabled && (role != Role::Admin || disabled) {
+            self.require_another_admin(&mut tx, id, if disabled { "disable" } else { "demote" }).await?;
+        }
+        sqlx::query(
+            "UPDATE users SET role = $1, \
+             disabled_at = CASE WHEN $2 = 0 THEN NULL ELSE COALESCE(disabled_at, $3) END WHERE id = $4",
+        )
+        .bind(role.as_str())
+        .bind(i64::from(disabled))
+        .bind(to_millis(at))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(User { role, disabled, ..before }))
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        self.lock_admins(&mut tx, id).await?;
+        let row = sqlx::query("SELECT id, name, role, created_at, disabled_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(before) = row.as_ref().map(user_of).transpose()? else {
+            return Ok(false);
+        };
+        if before.role == Role::Admin && !before.disabled {
+            self.require_another_admin(&mut tx, id, "delete").await?;
+        }
+        // Agents go with the tokens they connected with; runs, pipelines and secrets with their
+        // projects; sessions, identities and memberships with the account. The audit log stays.
+        for sql in [
+            "DELETE FROM tokens WHERE owner_kind = 'project' AND owner_id IN \
+             (SELECT id FROM projects WHERE owner_kind = 'user' AND owner_id = $1)",
+            "DELETE FROM tokens WHERE owner_kind = 'user' AND owner_id = $1",
+            "DELETE FROM agents WHERE owner_kind = 'user' AND owner_id = $1",
+            "DELETE FROM projects WHERE owner_kind = 'user' AND owner_id = $1",
+            "DELETE FROM users WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn all_agents(&self) -> Result<Vec<Agent>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY created_at DESC, id");
+        collect(sqlx::query(&sql).fetch_all(&self.pool).await?, agent_of)
+    }
+
+    async fn delete_agent(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM agents WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_project(&self, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM tokens WHERE owner_kind = 'project' AND owner_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM projects WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn sealed(&self, name: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let row = sqlx::query("SELECT nonce, ciphertext FROM sealed_secrets WHERE name = $1")
             .bind(name)
@@ -1011,52 +1178,47 @@ impl Store for SqlStore {
     }
 
     async fn insert_session(&self, s: &SessionRecord, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(&s.id)
-            .bind(&s.user_id)
-            .bind(to_millis(at))
-            .bind(to_millis(s.expires_at))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, expires_at, identity_id) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&s.id)
+        .bind(&s.user_id)
+        .bind(to_millis(at))
+        .bind(to_millis(s.expires_at))
+        .bind(s.identity_id.as_deref())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query("SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(SessionRecord {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                expires_at: from_millis(r.try_get("expires_at")?),
-                revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
-            })
-        })
-        .transpose()
+        let row = sqlx::query(
+            "SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.identity_id, i.asserted_role FROM sessions s \
+             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_of).transpose()
     }
 
     async fn session_with_user(&self, id: &str) -> Result<Option<(SessionRecord, User)>> {
         let row = sqlx::query(
-            "SELECT s.id, s.user_id, s.expires_at, s.revoked_at, u.name, u.role, u.created_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+            "SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.identity_id, i.asserted_role, \
+             u.name, u.role, u.created_at, u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id WHERE s.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            let session = SessionRecord {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                expires_at: from_millis(r.try_get("expires_at")?),
-                revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
-            };
+            let session = session_of(&r)?;
             let user = User {
                 id: session.user_id.clone(),
                 name: r.try_get("name")?,
                 role: Role::from_name(&r.try_get::<String, _>("role")?),
                 created_at: from_millis(r.try_get("created_at")?),
+                disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
             };
             Ok((session, user))
         })

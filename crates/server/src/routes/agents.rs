@@ -79,10 +79,21 @@ pub async fn claim(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> ApiR
     Ok(axum::Json(Claimed { run: s.authority.claim(&c, &id).await? }))
 }
 
-/// The agents of the caller and the caller's organizations.
+/// The agents of the caller and the caller's organizations; every agent for an instance admin.
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
     responses((status = 200, body = Vec<Agent>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Vec<Agent>>> {
     Ok(axum::Json(s.authority.list_agents(&c).await?))
+}
+
+/// Disconnect an agent (its token stays): its owner, an admin of its organization, or an
+/// instance administrator.
+#[utoipa::path(delete, path = "/api/v1/agents/{id}", tag = "agents", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn disconnect(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> ApiResult<StatusCode> {
+    s.authority.disconnect_agent(&c, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -6,6 +6,7 @@ pub mod orgs;
 pub mod projects;
 pub mod signin;
 pub mod tokens;
+pub mod users;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -41,11 +42,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/revoke", post(account::revoke))
         .route("/api/v1/admin/audit", get(account::audit))
         .route("/api/v1/admin/users", get(account::users))
+        .route("/api/v1/admin/users/{id}", axum::routing::patch(users::update).delete(users::delete))
+        .route("/api/v1/agents/{id}", axum::routing::delete(agents::disconnect))
         .route("/api/v1/orgs", get(orgs::list).post(orgs::create))
         .route("/api/v1/orgs/{org}", get(orgs::get))
         .route("/api/v1/orgs/{org}/members", get(orgs::members).post(orgs::put_member).delete(orgs::remove_member))
         .route("/api/v1/projects", get(projects::list).post(projects::create))
-        .route("/api/v1/projects/{project}", get(projects::get).patch(projects::update))
+        .route("/api/v1/projects/{project}", get(projects::get).patch(projects::update).delete(projects::delete))
         .route("/api/v1/projects/{project}/runs", get(projects::runs).post(projects::trigger))
         .route("/api/v1/projects/{project}/pipelines/{name}", get(projects::get_pipeline).put(projects::put_pipeline))
         .route(

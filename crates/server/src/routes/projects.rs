@@ -71,6 +71,17 @@ pub async fn update(
     Ok(axum::Json(s.authority.update_project(&c, &p, patch).await?))
 }
 
+/// Delete a project with its runs, pipelines, secrets and trigger tokens: its owner, an admin
+/// of its organization, or an instance administrator.
+#[utoipa::path(delete, path = "/api/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(State(s): State<AppState>, Auth(c): Auth, Id(p): Id) -> ApiResult<StatusCode> {
+    s.authority.delete_project(&c, &p).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Trigger a run: a trigger token of this project, or a credential with the `trigger` scope.
 #[utoipa::path(post, path = "/api/v1/projects/{project}/runs", tag = "projects", params(("project" = String, Path)),
     responses((status = 202, body = Run), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -17,3 +17,4 @@ mod replicas;
 mod sessions;
 mod signin;
 mod tokens;
+mod users;

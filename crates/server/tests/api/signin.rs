@@ -135,7 +135,12 @@ async fn stats() -> Value {
 
 /// A browser with a cookie jar that trusts the test CA and does not follow redirects.
 fn browser() -> reqwest::Client {
-    let ca = std::fs::read(idp().ready["ca_file"].as_str().unwrap()).unwrap();
+    browser_for(idp())
+}
+
+/// A browser that trusts the test CA of `idp`.
+fn browser_for(idp: &Idp) -> reqwest::Client {
+    let ca = std::fs::read(idp.ready["ca_file"].as_str().unwrap()).unwrap();
     reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
         .cookie_store(true)
@@ -195,6 +200,11 @@ async fn drive(b: &reqwest::Client, url: &str, login: &str, callback: &str) -> S
 
 /// Runs the browser half of a sign-in: returns the grant the client would post.
 async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> Grant {
+    browser_sign_in_at(s, provider, login, idp()).await
+}
+
+/// [`browser_sign_in`] with a browser that trusts the CA of `at`.
+async fn browser_sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Grant {
     let info = provider_info(s, provider).await;
     let req = AuthRequest::new().unwrap();
     let lb = Loopback::bind().await.unwrap();
@@ -205,7 +215,7 @@ async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> Grant {
     }
     let state = req.state.clone();
     let waiting = tokio::spawn(lb.wait_owned(state));
-    let callback = drive(&browser(), &url, login, &redirect_uri).await;
+    let callback = drive(&browser_for(at), &url, login, &redirect_uri).await;
     let page = reqwest::get(&callback).await.unwrap();
     assert_eq!(page.status().as_u16(), 200, "the loopback listener thanks the browser");
     let code = waiting.await.unwrap().unwrap();
@@ -641,4 +651,81 @@ async fn team_mode_seals_code_host_tokens_in_the_database() {
     s.store.put_sealed(&name, &nonce, &damaged, Utc::now()).await.unwrap();
     s.get(&repos, &a).await.expect_error(503, "keyring_unavailable");
     assert_eq!(s.store.sealed(&name).await.unwrap().map(|v| v.1), Some(damaged));
+}
+
+#[tokio::test]
+async fn a_session_role_follows_its_providers_assertion_and_unlinking_drops_it() {
+    let (s, _, _) = start().await;
+    control("/groups", json!({"login": "lead", "groups": ["tessera-admins"]})).await;
+    let via_kc = sign_in(&s, "kc", "lead").await;
+    assert_eq!(via_kc["account"]["role"], "admin");
+    let first = token_of(&via_kc);
+    s.get("/api/v1/admin/users", &first).await.expect(200);
+    let me = s.get("/api/v1/me", &first).await.expect(200);
+    assert_eq!((me["role"].as_str(), me["local_role"].as_str()), (Some("admin"), Some("member")));
+
+    // A second provider without a role mapping: its sessions carry the local role only.
+    s.post("/api/v1/user/identities", &first, browser_sign_in(&s, "gh", "lead").await.body).await.expect(201);
+    let via_gh = sign_in(&s, "gh", "lead").await;
+    assert_eq!(via_gh["account"]["id"], via_kc["account"]["id"], "one account");
+    assert_eq!(via_gh["account"]["role"], "member");
+    let gh = token_of(&via_gh);
+    s.get("/api/v1/admin/users", &gh).await.expect_error(403, "forbidden");
+    s.get("/api/v1/admin/users", &first).await.expect(200);
+
+    // The provider stops asserting admin: its next session and the older one are members at once.
+    control("/groups", json!({"login": "lead", "groups": ["staff"]})).await;
+    assert_eq!(sign_in(&s, "kc", "lead").await["account"]["role"], "member");
+    s.get("/api/v1/admin/users", &first).await.expect_error(403, "forbidden");
+
+    // Asserted again, then unlinked: what the identity asserted is gone for all its sessions.
+    control("/groups", json!({"login": "lead", "groups": ["tessera-admins"]})).await;
+    let latest = token_of(&sign_in(&s, "kc", "lead").await);
+    s.get("/api/v1/admin/users", &latest).await.expect(200);
+    s.get("/api/v1/admin/users", &first).await.expect(200);
+    let ids = s.get("/api/v1/user/identities", &gh).await.expect(200);
+    let kc = ids.as_array().unwrap().iter().find(|i| i["provider"] == "kc").unwrap()["id"].as_str().unwrap().to_owned();
+    s.delete(&format!("/api/v1/user/identities/{kc}"), &gh).await.expect(204);
+    s.get("/api/v1/admin/users", &latest).await.expect_error(403, "forbidden");
+    s.get("/api/v1/admin/users", &first).await.expect_error(403, "forbidden");
+    assert_eq!(s.get("/api/v1/me", &latest).await.expect(200)["role"], "member");
+}
+
+#[tokio::test]
+async fn a_provider_id_re_pointed_at_another_issuer_reaches_none_of_the_first_ones_accounts() {
+    let (s, _, _) = start().await;
+    let other = private_idp();
+    let root = s.user("root", true).await;
+    let config = |at: &Idp| {
+        json!({"id": "sso", "kind": "oidc", "name": "SSO", "issuer": at.ready["oidc"]["issuer"],
+            "client_id": "tessera", "ca_file": at.ready["ca_file"], "scopes": ["openid", "profile", "email"]})
+    };
+    assert_ne!(idp().ready["oidc"]["issuer"], other.ready["oidc"]["issuer"]);
+    s.post("/api/v1/providers", &root, config(idp())).await.expect(201);
+    let grant = browser_sign_in_at(&s, "sso", "carol", idp()).await;
+    let victim = s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(grant.body)).await.expect(201);
+    let victim_token = token_of(&victim);
+    let pat = s.pat(&victim_token, &["read"]).await;
+
+    // The same provider id, now at another issuer, where someone has the same subject.
+    s.delete("/api/v1/providers/sso", &root).await.expect(204);
+    s.post("/api/v1/providers", &root, config(&other)).await.expect(201);
+    let grant = browser_sign_in_at(&s, "sso", "carol", &other).await;
+    let stranger = s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(grant.body)).await.expect(201);
+    assert_eq!(
+        stranger["account"]["identities"][0]["subject"], victim["account"]["identities"][0]["subject"],
+        "the same subject at both issuers"
+    );
+    assert_eq!(stranger["created"], true, "a new account, not the first issuer's");
+    assert_ne!(stranger["account"]["id"], victim["account"]["id"]);
+    let theirs = s.get("/api/v1/me", &token_of(&stranger)).await.expect(200);
+    assert_ne!(theirs["id"], victim["account"]["id"]);
+    assert_eq!(
+        s.get("/api/v1/user/tokens", &token_of(&stranger)).await.expect(200),
+        json!([]),
+        "none of the victim's tokens"
+    );
+    // The first account is untouched and still works.
+    assert_eq!(s.get("/api/v1/me", &victim_token).await.expect(200)["identities"].as_array().unwrap().len(), 1);
+    s.get("/api/v1/projects", &pat).await.expect(200);
 }

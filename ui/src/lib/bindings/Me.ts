@@ -16,9 +16,14 @@ id: string,
  */
 name: string, 
 /**
- * Instance role, as stored now.
+ * The role this request acts with: for a login session the higher of the local role and
+ * what the session's identity's provider asserts now; for a token the local role.
  */
 role: Role, 
+/**
+ * The account's local role, set by instance admins.
+ */
+local_role: Role, 
 /**
  * When the account was made.
  */

@@ -14,10 +14,14 @@ id: string,
  */
 name: string, 
 /**
- * Instance role.
+ * The account's local instance role, set by instance admins.
  */
 role: Role, 
 /**
  * When the account was made.
  */
-created_at: string, };
+created_at: string, 
+/**
+ * Whether an instance admin disabled it: its sessions and tokens fail until re-enabled.
+ */
+disabled: boolean, };

@@ -1,0 +1,93 @@
+//! `tessera admin user …`: accounts administered offline on the store, for recovery when no
+//! admin can sign in (the same rules as the API: the last enabled admin stays).
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::json;
+use tessera_auth::local::KeyPlace;
+use tessera_core::authority::{AdminActor, UserPatch};
+use tessera_core::model::{Role, User};
+
+use crate::output::Out;
+use crate::StoreArg;
+
+/// The account commands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List every account with its local role and whether it is disabled.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Set an account's local role.
+    SetRole {
+        #[command(flatten)]
+        store: StoreArg,
+        /// The account name or id.
+        name: String,
+        /// `admin` or `member`.
+        #[arg(value_parser = ["admin", "member"])]
+        role: String,
+    },
+    /// Disable an account: its sessions and tokens stop working at once; nothing is deleted.
+    Disable {
+        #[command(flatten)]
+        store: StoreArg,
+        /// The account name or id.
+        name: String,
+    },
+    /// Re-enable a disabled account.
+    Enable {
+        #[command(flatten)]
+        store: StoreArg,
+        /// The account name or id.
+        name: String,
+    },
+    /// Delete an account with its tokens, sessions, linked identities and personal projects.
+    Delete {
+        #[command(flatten)]
+        store: StoreArg,
+        /// The account name or id.
+        name: String,
+    },
+}
+
+fn line(u: &User) -> String {
+    format!("{}\t{}\t{}{}", u.name, u.id, u.role.as_str(), if u.disabled { "\tdisabled" } else { "" })
+}
+
+/// Runs one account command.
+pub async fn run(cmd: UserCommand, key: KeyPlace, out: &Out) -> Result<()> {
+    let (store, patch) = match cmd {
+        UserCommand::List { store } => {
+            let (auth, _) = crate::open(store.db.as_deref(), key).await?;
+            let users = auth.all_users().await?;
+            out.value(&users, || users.iter().map(line).collect::<Vec<_>>().join("\n"));
+            return Ok(());
+        }
+        UserCommand::Delete { store, name } => {
+            let (auth, sign_in) = crate::open(store.db.as_deref(), key).await?;
+            let found = auth.all_users().await?.into_iter().find(|u| u.id == name || u.name == name);
+            let identities = match &found {
+                Some(u) => auth.store().identities_of(&u.id).await?,
+                None => Vec::new(),
+            };
+            let user = auth.delete_user(AdminActor::CommandLine, &name).await?;
+            if let Some(si) = sign_in {
+                si.forget_tokens(&identities).await;
+            }
+            out.value(&json!({"deleted": user.id}), || format!("deleted {} ({})", user.name, user.id));
+            return Ok(());
+        }
+        UserCommand::SetRole { store, name, role } => {
+            (store, (name, UserPatch { role: Some(Role::from_name(&role)), disabled: None }))
+        }
+        UserCommand::Disable { store, name } => (store, (name, UserPatch { role: None, disabled: Some(true) })),
+        UserCommand::Enable { store, name } => (store, (name, UserPatch { role: None, disabled: Some(false) })),
+    };
+    let (name, patch) = patch;
+    let (auth, _) = crate::open(store.db.as_deref(), key).await?;
+    let user = auth.update_user(AdminActor::CommandLine, &name, &patch).await?;
+    out.value(&user, || line(&user));
+    Ok(())
+}
