@@ -108,6 +108,8 @@ describe('requests', () => {
     ['listAuditEvents', (a: ApiClient) => a.listAuditEvents(), 'GET', '/admin/audit', undefined],
     ['unlinkIdentity', (a: ApiClient) => a.unlinkIdentity('i1'), 'DELETE', '/user/identities/i1', undefined],
     ['endSession', (a: ApiClient) => a.endSession(), 'DELETE', '/sessions/current', undefined],
+    ['updateUser', (a: ApiClient) => a.updateUser('u 1', { disabled: true }), 'PATCH', '/admin/users/u%201', { disabled: true }],
+    ['deleteUser', (a: ApiClient) => a.deleteUser('u1'), 'DELETE', '/admin/users/u1', undefined],
   ])('%s uses the right method, path and body', async (_name, run, method, path, body) => {
     const { api, calls } = client(() =>
       method === 'DELETE' ? new Response(null, { status: 204 }) : json(200, {}),

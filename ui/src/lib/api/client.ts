@@ -23,6 +23,7 @@ import type {
   TokenPatch,
   TokenWithValue,
   User,
+  UserPatch,
 } from './types';
 
 /** Codes the client itself gives to failures that never reached a well-formed API answer. */
@@ -464,5 +465,15 @@ export class ApiClient {
   /** GET /api/v1/admin/users */
   listUsers(): Promise<User[]> {
     return this.#request('GET', '/admin/users');
+  }
+
+  /** PATCH /api/v1/admin/users/{id}: sets an account's local role, or disables / re-enables it. */
+  updateUser(id: string, body: UserPatch): Promise<User> {
+    return this.#request('PATCH', `/admin/users/${segment(id)}`, body);
+  }
+
+  /** DELETE /api/v1/admin/users/{id}: deletes an account and everything only it owns. */
+  deleteUser(id: string): Promise<void> {
+    return this.#request('DELETE', `/admin/users/${segment(id)}`);
   }
 }

@@ -77,6 +77,12 @@ export interface MemberRemoval {
   user: string;
 }
 
+/** The body of PATCH /admin/users/{id}: absent fields stay as they are. */
+export interface UserPatch {
+  role?: Role;
+  disabled?: boolean;
+}
+
 export interface NewProject {
   name: string;
   org?: string;
