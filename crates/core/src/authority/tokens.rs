@@ -8,7 +8,7 @@ use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
 use crate::model::{OrgRole, Owner, Token};
-use crate::scope::{Scope, Scopes};
+use crate::scope::{needed_to_mint, Scope, Scopes};
 use crate::secret::Secret;
 use crate::token::{self, TokenKind};
 
@@ -190,7 +190,7 @@ impl Authority {
             return Err(Error::invalid("expires_at must be in the future"));
         }
         let owner = self.guard(caller, "token.create", "", self.collection_owner(caller, coll).await).await?;
-        let within = self.within_caller_scopes(caller, req.scopes);
+        let within = self.within_ceiling(caller, coll, req.scopes);
         self.guard(caller, "token.create", "", within).await?;
 
         let value = token::generate(kind)?;
@@ -238,7 +238,7 @@ impl Authority {
     pub async fn rotate_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<(Token, Secret)> {
         let mut t = self.token_in(caller, coll, id, "token.rotate").await?;
         // Rotating hands out a value with the token's scopes: the same ceiling as creating one.
-        let within = self.within_caller_scopes(caller, t.scopes);
+        let within = self.within_ceiling(caller, coll, t.scopes);
         self.guard(caller, "token.rotate", id, within).await?;
         if t.revoked_at.is_some() {
             return Err(Error::Conflict("a revoked token cannot be rotated; create a new one".into()));
@@ -327,13 +327,27 @@ impl Authority {
         })
     }
 
-    fn within_caller_scopes(&self, caller: &Caller, wanted: Scopes) -> Result<()> {
-        let held = caller.scopes();
-        if wanted.is_subset_of(held) {
+    /// The minting ceiling ([`needed_to_mint`]): a token may mint or rotate only a token that
+    /// reaches nothing its own scopes do not.
+    fn within_ceiling(&self, caller: &Caller, coll: &Collection, scopes: Scopes) -> Result<()> {
+        let Credential::Token { .. } = &caller.credential else {
+            return Ok(());
+        };
+        let mut held = caller.scopes();
+        if matches!(coll, Collection::OrgTokens(_) | Collection::OrgAgentTokens(_)) && held.contains(Scope::OrgAdmin) {
+            held = held | Scope::TokenAdmin;
+        }
+        let kind = coll.kind();
+        let needed = needed_to_mint(kind, scopes);
+        let missing: Scopes = needed.iter().filter(|s| !held.contains(*s)).collect();
+        if missing.is_empty() {
             return Ok(());
         }
-        let missing: Scopes = wanted.iter().filter(|s| !held.contains(*s)).collect();
-        Err(Error::forbidden(format!("a token cannot hand out scopes it does not have; this one lacks {missing}")))
+        let word = if missing.iter().count() == 1 { "scope" } else { "scopes" };
+        Err(Error::forbidden(format!(
+            "a token may hand out {} token only if it holds {needed}; this one lacks the {missing} {word}",
+            article_kind(kind)
+        )))
     }
 }
 
@@ -342,5 +356,14 @@ fn caller_user_id(caller: &Caller) -> Option<String> {
         Credential::Session { user, .. } => Some(user.id.clone()),
         Credential::Token { user: Some(u), .. } => Some(u.id.clone()),
         Credential::Token { .. } => None,
+    }
+}
+
+fn article_kind(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Pat => "a personal access",
+        TokenKind::Org => "an organization",
+        TokenKind::Agent => "an agent",
+        TokenKind::Trigger => "a trigger",
     }
 }

@@ -7,6 +7,7 @@ mod harness;
 
 mod agents;
 mod at_rest;
+mod ceiling;
 mod concurrency;
 mod cors;
 mod malformed;

@@ -199,9 +199,11 @@ async fn tokens_cannot_mint_wider_tokens() {
     s.post("/api/v1/user/tokens", &admin, json!({"label": "x", "scopes": ["read", "trigger"]}))
         .await
         .expect_error(403, "forbidden");
-    // Agent tokens carry no scopes and a PAT with token:admin may make them.
-    s.post("/api/v1/user/agent-tokens", &admin, json!({"label": "runner"})).await.expect(201);
-    s.post("/api/v1/user/agent-tokens", &admin, json!({"label": "runner", "scopes": ["read"]}))
+    // Agent tokens carry no scopes; minting one needs what agents do (see the ceiling module).
+    let runner = s.pat(&alice, &["token:admin", "pipeline:write", "secret:write"]).await;
+    s.post("/api/v1/user/agent-tokens", &runner, json!({"label": "runner"})).await.expect(201);
+    s.post("/api/v1/user/agent-tokens", &admin, json!({"label": "runner"})).await.expect_error(403, "forbidden");
+    s.post("/api/v1/user/agent-tokens", &runner, json!({"label": "runner", "scopes": ["read"]}))
         .await
         .expect_error(400, "invalid_request");
 }
