@@ -10,6 +10,7 @@ use crate::id::new_id;
 use crate::model::{OrgRole, Owner, Token};
 use crate::scope::{needed_to_mint, Scope, Scopes};
 use crate::secret::Secret;
+use crate::store::Rotation;
 use crate::token::{self, TokenKind};
 
 /// The five places tokens live, one per group of endpoints.
@@ -148,15 +149,27 @@ impl Authority {
 
     /// The token `id` of `coll`, after checking the caller may manage `coll`.
     async fn token_in(&self, caller: &Caller, coll: &Collection, id: &str, action: &str) -> Result<Token> {
+        Ok(self.token_and_hash_in(caller, coll, id, action).await?.0)
+    }
+
+    /// Like [`Self::token_in`], with the hash of the value it has now: what a conditional
+    /// write (rotate, delete) is conditioned on.
+    async fn token_and_hash_in(
+        &self,
+        caller: &Caller,
+        coll: &Collection,
+        id: &str,
+        action: &str,
+    ) -> Result<(Token, Vec<u8>)> {
         let owner = self.guard(caller, action, id, self.collection_owner(caller, coll).await).await?;
-        let mut t = self
+        let (mut t, hash) = self
             .store
-            .token(id)
+            .token_with_hash(id)
             .await?
-            .filter(|t| t.kind == coll.kind() && t.owner == owner)
+            .filter(|(t, _)| t.kind == coll.kind() && t.owner == owner)
             .ok_or(Error::NotFound("token"))?;
         self.last_used.overlay(&mut t);
-        Ok(t)
+        Ok((t, hash))
     }
 
     /// Lists the tokens of `coll`, newest first.
@@ -235,8 +248,16 @@ impl Authority {
     }
 
     /// Gives a token a new value; the old value stops working at once.
+    ///
+    /// The new value is written in one conditional write: only if the token still has the value
+    /// read here, is not revoked, and was not rotated since this request started. Of racing
+    /// rotations, revocations and deletions exactly one wins and the others answer 409, so a
+    /// rotation that answers 200 hands out a live value. Requests are told apart by the
+    /// authority's clock: one that started no later than a rotation finished was racing it, even
+    /// if the store saw its read after that rotation's write.
     pub async fn rotate_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<(Token, Secret)> {
-        let mut t = self.token_in(caller, coll, id, "token.rotate").await?;
+        let since = self.now();
+        let (mut t, old_hash) = self.token_and_hash_in(caller, coll, id, "token.rotate").await?;
         // Rotating hands out a value with the token's scopes: the same ceiling as creating one.
         let within = self.within_ceiling(caller, coll, t.scopes);
         self.guard(caller, "token.rotate", id, within).await?;
@@ -246,18 +267,29 @@ impl Authority {
         let value = token::generate(t.kind)?;
         t.hint = token::hint(value.expose());
         t.created_by = caller_user_id(caller);
-        self.store
-            .replace_token_value(&t.id, &token::hash(value.expose()), &t.hint, t.created_by.as_deref().unwrap_or(""))
-            .await?;
+        let new_hash = token::hash(value.expose());
+        let rotation = Rotation {
+            id: &t.id,
+            old_hash: &old_hash,
+            new_hash: &new_hash,
+            hint: &t.hint,
+            by: t.created_by.as_deref().unwrap_or(""),
+            since,
+            at: self.now(),
+        };
+        if !self.store.rotate_token_value(&rotation).await? {
+            return Err(lost_race(&*self.store, &t.id).await);
+        }
         self.audit(&caller.actor(), "token.rotate", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
         Ok((t, value))
     }
 
     /// Deletes a token; it stops working at once.
     pub async fn delete_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<()> {
-        let t = self.token_in(caller, coll, id, "token.delete").await?;
-        if !self.store.delete_token(&t.id).await? {
-            return Err(Error::NotFound("token"));
+        let since = self.now();
+        let (t, hash) = self.token_and_hash_in(caller, coll, id, "token.delete").await?;
+        if !self.store.delete_token_with_hash(&t.id, &hash, since).await? {
+            return Err(lost_race(&*self.store, &t.id).await);
         }
         self.audit(&caller.actor(), "token.delete", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
         Ok(())
@@ -271,9 +303,11 @@ impl Authority {
             if token::parse(value).is_err() {
                 return Ok(());
             }
-            if let Some(t) = self.store.token_by_hash(&token::hash(value)).await? {
-                if t.revoked_at.is_none() {
-                    self.store.revoke_token(&t.id, now).await?;
+            let hash = token::hash(value);
+            if let Some(t) = self.store.token_by_hash(&hash).await? {
+                // Conditioned on the value: a revocation that loses a race with a rotation
+                // must not kill the value the rotation just handed out.
+                if t.revoked_at.is_none() && self.store.revoke_token_with_hash(&t.id, &hash, now).await? {
                     self.audit("anonymous", "token.revoke", &t.id, Outcome::Ok, ip, "revoked by value", now).await;
                 }
             }
@@ -365,5 +399,18 @@ fn article_kind(kind: TokenKind) -> &'static str {
         TokenKind::Org => "an organization",
         TokenKind::Agent => "an agent",
         TokenKind::Trigger => "a trigger",
+    }
+}
+
+/// The error for a conditional write that found the token changed since it was read.
+async fn lost_race(store: &dyn crate::store::Store, id: &str) -> Error {
+    match store.token(id).await {
+        Ok(None) => Error::Conflict("the token was deleted by another request at the same time".into()),
+        Ok(Some(t)) if t.revoked_at.is_some() => {
+            Error::Conflict("the token was revoked while this request ran; create a new one".into())
+        }
+        _ => Error::Conflict(
+            "the token was rotated or changed by another request at the same time; reload it and try again".into(),
+        ),
     }
 }
