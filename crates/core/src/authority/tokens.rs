@@ -7,7 +7,7 @@ use super::{validate_text, Access, Authority, Caller, Credential};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
-use crate::model::{OrgRole, Owner, Token};
+use crate::model::{OrgRole, Owner, OwnerKind, Role, Token};
 use crate::scope::{needed_to_mint, Scope, Scopes};
 use crate::secret::Secret;
 use crate::store::Rotation;
@@ -320,9 +320,21 @@ impl Authority {
         Ok(())
     }
 
-    /// RFC 7662: what `value` is, for an authenticated caller. Anything that is not a usable
-    /// credential now is `{"active": false}` and nothing more.
-    pub async fn introspect(&self, _caller: &Caller, value: &str) -> Result<Introspection> {
+    /// RFC 7662: what `value` is, for a caller that may ask. Only a login session, or a
+    /// personal access or organization token with `token:admin`, may introspect; trigger and
+    /// agent tokens never do. The answer is `active: true` only for a usable credential the caller
+    /// owns or administers (an instance admin's session: every one); anything else is
+    /// `{"active": false}` and nothing more, so a value's owner, scopes and id never leak.
+    pub async fn introspect(&self, caller: &Caller, value: &str) -> Result<Introspection> {
+        let may = match caller.token_kind() {
+            None => Ok(()),
+            Some(TokenKind::Pat | TokenKind::Org) => caller.require(Scope::TokenAdmin),
+            Some(k) => Err(Error::forbidden(format!(
+                "{} tokens cannot introspect; use a login session or a token with token:admin",
+                super::kind_name(k)
+            ))),
+        };
+        self.guard(caller, "token.introspect", "", may).await?;
         let now = self.now();
         if value.starts_with("tsr_") {
             if token::parse(value).is_err() {
@@ -331,6 +343,9 @@ impl Authority {
             let Some(t) = self.store.token_by_hash(&token::hash(value)).await?.filter(|t| t.is_active(now)) else {
                 return Ok(Introspection::default());
             };
+            if !self.administers(caller, &t.owner).await? {
+                return Ok(Introspection::default());
+            }
             return Ok(Introspection {
                 active: true,
                 scope: Some(t.scopes.to_space_separated()),
@@ -346,7 +361,7 @@ impl Authority {
             return Ok(Introspection::default());
         };
         let live = self.store.session(&claims.jti).await?.is_some_and(|s| s.revoked_at.is_none());
-        if !live {
+        if !live || !self.administers(caller, &Owner::user(&claims.sub)).await? {
             return Ok(Introspection::default());
         }
         Ok(Introspection {
@@ -358,6 +373,36 @@ impl Authority {
             sub: Some(claims.sub),
             iat: Some(claims.iat),
             exp: Some(claims.exp),
+        })
+    }
+
+    /// Whether the caller owns or administers what `owner` names: an instance admin's session
+    /// administers everything; an organization token its organization and the organization's
+    /// projects; a user (session or personal access token) itself, the organizations it is an
+    /// admin of, and the projects it owns or administers through its organization.
+    async fn administers(&self, caller: &Caller, owner: &Owner) -> Result<bool> {
+        if let Credential::Session { user, .. } = &caller.credential {
+            if user.role == Role::Admin {
+                return Ok(true);
+            }
+        }
+        let owner = match owner.kind {
+            OwnerKind::Project => match self.store.project(&owner.id).await? {
+                Some(p) => p.owner,
+                None => return Ok(false),
+            },
+            _ => owner.clone(),
+        };
+        if let Some(org) = caller.acting_org() {
+            return Ok(owner == Owner::org(org));
+        }
+        let Ok(user) = caller.acting_user() else {
+            return Ok(false);
+        };
+        Ok(match owner.kind {
+            OwnerKind::User => owner.id == user.id,
+            OwnerKind::Org => self.store.membership(&owner.id, &user.id).await? == Some(OrgRole::Admin),
+            OwnerKind::Project => false,
         })
     }
 

@@ -10,6 +10,7 @@ mod at_rest;
 mod ceiling;
 mod concurrency;
 mod cors;
+mod introspect;
 mod malformed;
 mod openapi;
 mod orgs;
