@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::token::TokenKind;
 
 /// One permission a personal access token or organization token can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -198,6 +199,30 @@ impl<'de> Deserialize<'de> for Scopes {
     }
 }
 
+/// The minting ceiling: the scopes a token must carry to mint, or rotate, a token of `kind`
+/// holding `requested` scopes. A login session is the person and has every right, so this
+/// only ever limits tokens.
+///
+/// | child kind          | the parent token needs                                        |
+/// |---------------------|---------------------------------------------------------------|
+/// | personal access     | `token:admin` and every scope of the child                     |
+/// | organization        | `token:admin` and every scope of the child                     |
+/// | trigger             | `token:admin` and `trigger`                                    |
+/// | agent               | `token:admin`, `pipeline:write` and `secret:write`             |
+///
+/// An agent token needs `pipeline:write` and `secret:write` because agents run pipelines with
+/// their secrets; a trigger token needs `trigger` because that is all it does. In an
+/// organization's collections `org:admin` stands in for `token:admin`, as it always has for
+/// managing them (see [`crate::authority::Collection`]).
+pub fn needed_to_mint(kind: TokenKind, requested: Scopes) -> Scopes {
+    let reach = match kind {
+        TokenKind::Pat | TokenKind::Org => requested,
+        TokenKind::Trigger => Scopes::from(Scope::Trigger),
+        TokenKind::Agent => Scopes::from(Scope::PipelineWrite) | Scope::SecretWrite,
+    };
+    reach | Scope::TokenAdmin
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +266,21 @@ mod tests {
         let back: Scopes = serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))?;
         assert_eq!(back, s);
         assert!(serde_json::from_str::<Scopes>(r#"["nope"]"#).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_minting_ceiling_table() -> Result<()> {
+        let admin = Scopes::from(Scope::TokenAdmin);
+        let read_trigger = Scopes::parse(&["read", "trigger"])?;
+        assert_eq!(needed_to_mint(TokenKind::Pat, read_trigger), read_trigger | Scope::TokenAdmin);
+        assert_eq!(needed_to_mint(TokenKind::Org, read_trigger), read_trigger | Scope::TokenAdmin);
+        assert_eq!(needed_to_mint(TokenKind::Pat, admin), admin);
+        assert_eq!(needed_to_mint(TokenKind::Trigger, Scopes::NONE), Scopes::parse(&["trigger", "token:admin"])?);
+        assert_eq!(
+            needed_to_mint(TokenKind::Agent, Scopes::NONE),
+            Scopes::parse(&["pipeline:write", "secret:write", "token:admin"])?
+        );
         Ok(())
     }
 }

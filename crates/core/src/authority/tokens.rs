@@ -7,9 +7,10 @@ use super::{validate_text, Access, Authority, Caller, Credential};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
-use crate::model::{OrgRole, Owner, Token};
-use crate::scope::{Scope, Scopes};
+use crate::model::{OrgRole, Owner, OwnerKind, Role, Token};
+use crate::scope::{needed_to_mint, Scope, Scopes};
 use crate::secret::Secret;
+use crate::store::Rotation;
 use crate::token::{self, TokenKind};
 
 /// The five places tokens live, one per group of endpoints.
@@ -148,15 +149,27 @@ impl Authority {
 
     /// The token `id` of `coll`, after checking the caller may manage `coll`.
     async fn token_in(&self, caller: &Caller, coll: &Collection, id: &str, action: &str) -> Result<Token> {
+        Ok(self.token_and_hash_in(caller, coll, id, action).await?.0)
+    }
+
+    /// Like [`Self::token_in`], with the hash of the value it has now: what a conditional
+    /// write (rotate, delete) is conditioned on.
+    async fn token_and_hash_in(
+        &self,
+        caller: &Caller,
+        coll: &Collection,
+        id: &str,
+        action: &str,
+    ) -> Result<(Token, Vec<u8>)> {
         let owner = self.guard(caller, action, id, self.collection_owner(caller, coll).await).await?;
-        let mut t = self
+        let (mut t, hash) = self
             .store
-            .token(id)
+            .token_with_hash(id)
             .await?
-            .filter(|t| t.kind == coll.kind() && t.owner == owner)
+            .filter(|(t, _)| t.kind == coll.kind() && t.owner == owner)
             .ok_or(Error::NotFound("token"))?;
         self.last_used.overlay(&mut t);
-        Ok(t)
+        Ok((t, hash))
     }
 
     /// Lists the tokens of `coll`, newest first.
@@ -190,7 +203,7 @@ impl Authority {
             return Err(Error::invalid("expires_at must be in the future"));
         }
         let owner = self.guard(caller, "token.create", "", self.collection_owner(caller, coll).await).await?;
-        let within = self.within_caller_scopes(caller, req.scopes);
+        let within = self.within_ceiling(caller, coll, req.scopes);
         self.guard(caller, "token.create", "", within).await?;
 
         let value = token::generate(kind)?;
@@ -235,10 +248,18 @@ impl Authority {
     }
 
     /// Gives a token a new value; the old value stops working at once.
+    ///
+    /// The new value is written in one conditional write: only if the token still has the value
+    /// read here, is not revoked, and was not rotated since this request started. Of racing
+    /// rotations, revocations and deletions exactly one wins and the others answer 409, so a
+    /// rotation that answers 200 hands out a live value. Requests are told apart by the
+    /// authority's clock: one that started no later than a rotation finished was racing it, even
+    /// if the store saw its read after that rotation's write.
     pub async fn rotate_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<(Token, Secret)> {
-        let mut t = self.token_in(caller, coll, id, "token.rotate").await?;
+        let since = self.now();
+        let (mut t, old_hash) = self.token_and_hash_in(caller, coll, id, "token.rotate").await?;
         // Rotating hands out a value with the token's scopes: the same ceiling as creating one.
-        let within = self.within_caller_scopes(caller, t.scopes);
+        let within = self.within_ceiling(caller, coll, t.scopes);
         self.guard(caller, "token.rotate", id, within).await?;
         if t.revoked_at.is_some() {
             return Err(Error::Conflict("a revoked token cannot be rotated; create a new one".into()));
@@ -246,18 +267,29 @@ impl Authority {
         let value = token::generate(t.kind)?;
         t.hint = token::hint(value.expose());
         t.created_by = caller_user_id(caller);
-        self.store
-            .replace_token_value(&t.id, &token::hash(value.expose()), &t.hint, t.created_by.as_deref().unwrap_or(""))
-            .await?;
+        let new_hash = token::hash(value.expose());
+        let rotation = Rotation {
+            id: &t.id,
+            old_hash: &old_hash,
+            new_hash: &new_hash,
+            hint: &t.hint,
+            by: t.created_by.as_deref().unwrap_or(""),
+            since,
+            at: self.now(),
+        };
+        if !self.store.rotate_token_value(&rotation).await? {
+            return Err(lost_race(&*self.store, &t.id).await);
+        }
         self.audit(&caller.actor(), "token.rotate", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
         Ok((t, value))
     }
 
     /// Deletes a token; it stops working at once.
     pub async fn delete_token(&self, caller: &Caller, coll: &Collection, id: &str) -> Result<()> {
-        let t = self.token_in(caller, coll, id, "token.delete").await?;
-        if !self.store.delete_token(&t.id).await? {
-            return Err(Error::NotFound("token"));
+        let since = self.now();
+        let (t, hash) = self.token_and_hash_in(caller, coll, id, "token.delete").await?;
+        if !self.store.delete_token_with_hash(&t.id, &hash, since).await? {
+            return Err(lost_race(&*self.store, &t.id).await);
         }
         self.audit(&caller.actor(), "token.delete", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
         Ok(())
@@ -271,9 +303,11 @@ impl Authority {
             if token::parse(value).is_err() {
                 return Ok(());
             }
-            if let Some(t) = self.store.token_by_hash(&token::hash(value)).await? {
-                if t.revoked_at.is_none() {
-                    self.store.revoke_token(&t.id, now).await?;
+            let hash = token::hash(value);
+            if let Some(t) = self.store.token_by_hash(&hash).await? {
+                // Conditioned on the value: a revocation that loses a race with a rotation
+                // must not kill the value the rotation just handed out.
+                if t.revoked_at.is_none() && self.store.revoke_token_with_hash(&t.id, &hash, now).await? {
                     self.audit("anonymous", "token.revoke", &t.id, Outcome::Ok, ip, "revoked by value", now).await;
                 }
             }
@@ -286,9 +320,21 @@ impl Authority {
         Ok(())
     }
 
-    /// RFC 7662: what `value` is, for an authenticated caller. Anything that is not a usable
-    /// credential now is `{"active": false}` and nothing more.
-    pub async fn introspect(&self, _caller: &Caller, value: &str) -> Result<Introspection> {
+    /// RFC 7662: what `value` is, for a caller that may ask. Only a login session, or a
+    /// personal access or organization token with `token:admin`, may introspect; trigger and
+    /// agent tokens never do. The answer is `active: true` only for a usable credential the caller
+    /// owns or administers (an instance admin's session: every one); anything else is
+    /// `{"active": false}` and nothing more, so a value's owner, scopes and id never leak.
+    pub async fn introspect(&self, caller: &Caller, value: &str) -> Result<Introspection> {
+        let may = match caller.token_kind() {
+            None => Ok(()),
+            Some(TokenKind::Pat | TokenKind::Org) => caller.require(Scope::TokenAdmin),
+            Some(k) => Err(Error::forbidden(format!(
+                "{} tokens cannot introspect; use a login session or a token with token:admin",
+                super::kind_name(k)
+            ))),
+        };
+        self.guard(caller, "token.introspect", "", may).await?;
         let now = self.now();
         if value.starts_with("tsr_") {
             if token::parse(value).is_err() {
@@ -297,6 +343,9 @@ impl Authority {
             let Some(t) = self.store.token_by_hash(&token::hash(value)).await?.filter(|t| t.is_active(now)) else {
                 return Ok(Introspection::default());
             };
+            if !self.administers(caller, &t.owner).await? {
+                return Ok(Introspection::default());
+            }
             return Ok(Introspection {
                 active: true,
                 scope: Some(t.scopes.to_space_separated()),
@@ -312,7 +361,7 @@ impl Authority {
             return Ok(Introspection::default());
         };
         let live = self.store.session(&claims.jti).await?.is_some_and(|s| s.revoked_at.is_none());
-        if !live {
+        if !live || !self.administers(caller, &Owner::user(&claims.sub)).await? {
             return Ok(Introspection::default());
         }
         Ok(Introspection {
@@ -327,13 +376,57 @@ impl Authority {
         })
     }
 
-    fn within_caller_scopes(&self, caller: &Caller, wanted: Scopes) -> Result<()> {
-        let held = caller.scopes();
-        if wanted.is_subset_of(held) {
+    /// Whether the caller owns or administers what `owner` names: an instance admin's session
+    /// administers everything; an organization token its organization and the organization's
+    /// projects; a user (session or personal access token) itself, the organizations it is an
+    /// admin of, and the projects it owns or administers through its organization.
+    async fn administers(&self, caller: &Caller, owner: &Owner) -> Result<bool> {
+        if let Credential::Session { user, .. } = &caller.credential {
+            if user.role == Role::Admin {
+                return Ok(true);
+            }
+        }
+        let owner = match owner.kind {
+            OwnerKind::Project => match self.store.project(&owner.id).await? {
+                Some(p) => p.owner,
+                None => return Ok(false),
+            },
+            _ => owner.clone(),
+        };
+        if let Some(org) = caller.acting_org() {
+            return Ok(owner == Owner::org(org));
+        }
+        let Ok(user) = caller.acting_user() else {
+            return Ok(false);
+        };
+        Ok(match owner.kind {
+            OwnerKind::User => owner.id == user.id,
+            OwnerKind::Org => self.store.membership(&owner.id, &user.id).await? == Some(OrgRole::Admin),
+            OwnerKind::Project => false,
+        })
+    }
+
+    /// The minting ceiling ([`needed_to_mint`]): a token may mint or rotate only a token that
+    /// reaches nothing its own scopes do not.
+    fn within_ceiling(&self, caller: &Caller, coll: &Collection, scopes: Scopes) -> Result<()> {
+        let Credential::Token { .. } = &caller.credential else {
+            return Ok(());
+        };
+        let mut held = caller.scopes();
+        if matches!(coll, Collection::OrgTokens(_) | Collection::OrgAgentTokens(_)) && held.contains(Scope::OrgAdmin) {
+            held = held | Scope::TokenAdmin;
+        }
+        let kind = coll.kind();
+        let needed = needed_to_mint(kind, scopes);
+        let missing: Scopes = needed.iter().filter(|s| !held.contains(*s)).collect();
+        if missing.is_empty() {
             return Ok(());
         }
-        let missing: Scopes = wanted.iter().filter(|s| !held.contains(*s)).collect();
-        Err(Error::forbidden(format!("a token cannot hand out scopes it does not have; this one lacks {missing}")))
+        let word = if missing.iter().count() == 1 { "scope" } else { "scopes" };
+        Err(Error::forbidden(format!(
+            "a token may hand out {} token only if it holds {needed}; this one lacks the {missing} {word}",
+            article_kind(kind)
+        )))
     }
 }
 
@@ -342,5 +435,27 @@ fn caller_user_id(caller: &Caller) -> Option<String> {
         Credential::Session { user, .. } => Some(user.id.clone()),
         Credential::Token { user: Some(u), .. } => Some(u.id.clone()),
         Credential::Token { .. } => None,
+    }
+}
+
+fn article_kind(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Pat => "a personal access",
+        TokenKind::Org => "an organization",
+        TokenKind::Agent => "an agent",
+        TokenKind::Trigger => "a trigger",
+    }
+}
+
+/// The error for a conditional write that found the token changed since it was read.
+async fn lost_race(store: &dyn crate::store::Store, id: &str) -> Error {
+    match store.token(id).await {
+        Ok(None) => Error::Conflict("the token was deleted by another request at the same time".into()),
+        Ok(Some(t)) if t.revoked_at.is_some() => {
+            Error::Conflict("the token was revoked while this request ran; create a new one".into())
+        }
+        _ => Error::Conflict(
+            "the token was rotated or changed by another request at the same time; reload it and try again".into(),
+        ),
     }
 }

@@ -30,6 +30,25 @@ pub struct Usage {
     pub ip: Option<String>,
 }
 
+/// A new value for a token, written only if nothing changed the token since it was read.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    /// The token.
+    pub id: &'a str,
+    /// The hash of the value it had when it was read.
+    pub old_hash: &'a [u8],
+    /// The hash of the new value.
+    pub new_hash: &'a [u8],
+    /// The new value's hint.
+    pub hint: &'a str,
+    /// The user rotating it, or empty.
+    pub by: &'a str,
+    /// When the request started: a rotation written at or after it was a racing request's.
+    pub since: DateTime<Utc>,
+    /// Now.
+    pub at: DateTime<Utc>,
+}
+
 /// A login session's record: what makes a signed session revocable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -108,8 +127,6 @@ pub trait Store: Send + Sync {
     async fn tokens_of(&self, kind: TokenKind, owner: &Owner) -> Result<Vec<Token>>;
     /// Changes a token's label and description.
     async fn update_token_text(&self, id: &str, label: &str, description: &str) -> Result<()>;
-    /// Replaces a token's value: the old hash stops matching the moment this returns.
-    async fn replace_token_value(&self, id: &str, hash: &[u8], hint: &str, by: &str) -> Result<()>;
     /// Deletes a token; false when there was none.
     async fn delete_token(&self, id: &str) -> Result<bool>;
     /// Marks a token revoked.
@@ -118,6 +135,20 @@ pub trait Store: Send + Sync {
     async fn record_usage(&self, usage: &[Usage]) -> Result<()>;
     /// The number of tokens stored.
     async fn token_count(&self) -> Result<i64>;
+
+    // Tokens: conditional writes. Each changes a token only while it still has the value the
+    // caller read, so two racing requests never both succeed on the same value.
+    /// A token by id, with the hash of its current value.
+    async fn token_with_hash(&self, id: &str) -> Result<Option<(Token, Vec<u8>)>>;
+    /// Gives a token a new value if its value still hashes to `old_hash`, it is not revoked and
+    /// it was not rotated at or after `since`; false otherwise.
+    async fn rotate_token_value(&self, rotation: &Rotation<'_>) -> Result<bool>;
+    /// Deletes a token if its value still hashes to `hash` and it was not rotated at or after
+    /// `since`; false otherwise.
+    async fn delete_token_with_hash(&self, id: &str, hash: &[u8], since: DateTime<Utc>) -> Result<bool>;
+    /// Marks a token revoked if its value still hashes to `hash` and it is not revoked yet;
+    /// false otherwise.
+    async fn revoke_token_with_hash(&self, id: &str, hash: &[u8], at: DateTime<Utc>) -> Result<bool>;
 
     // Runs, agents, pipelines, secrets.
     /// Queues a run.

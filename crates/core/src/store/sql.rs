@@ -19,7 +19,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 use zeroize::Zeroizing;
 
-use super::{SessionRecord, Store, Usage};
+use super::{Rotation, SessionRecord, Store, Usage};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -720,17 +720,6 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn replace_token_value(&self, id: &str, hash: &[u8], hint: &str, by: &str) -> Result<()> {
-        sqlx::query("UPDATE tokens SET hash = $1, hint = $2, created_by = $3 WHERE id = $4")
-            .bind(hash)
-            .bind(hint)
-            .bind(by)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn delete_token(&self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM tokens WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
@@ -771,6 +760,52 @@ impl Store for SqlStore {
 
     async fn token_count(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM tokens").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    async fn token_with_hash(&self, id: &str) -> Result<Option<(Token, Vec<u8>)>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS}, hash FROM tokens WHERE id = $1");
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        Ok(Some((token_of(&row)?, row.try_get("hash")?)))
+    }
+
+    async fn rotate_token_value(&self, r: &Rotation<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tokens SET hash = $1, hint = $2, created_by = $3, rotated_at = $4 \
+             WHERE id = $5 AND hash = $6 AND revoked_at IS NULL AND (rotated_at IS NULL OR rotated_at < $7)",
+        )
+        .bind(r.new_hash)
+        .bind(r.hint)
+        .bind(r.by)
+        .bind(to_millis(r.at))
+        .bind(r.id)
+        .bind(r.old_hash)
+        .bind(to_millis(r.since))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_token_with_hash(&self, id: &str, hash: &[u8], since: DateTime<Utc>) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM tokens WHERE id = $1 AND hash = $2 AND (rotated_at IS NULL OR rotated_at < $3)")
+                .bind(id)
+                .bind(hash)
+                .bind(to_millis(since))
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_token_with_hash(&self, id: &str, hash: &[u8], at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND hash = $3 AND revoked_at IS NULL")
+            .bind(to_millis(at))
+            .bind(id)
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_run(&self, r: &Run) -> Result<()> {

@@ -66,10 +66,12 @@ impl TokenParam {
     }
 }
 
-/// RFC 7662 introspection: what a value is and whether it works now. Needs a credential.
+/// RFC 7662 introspection: what a value is and whether it works now. Needs a login session or a
+/// token with `token:admin`; only values the caller owns or administers come back active.
 #[utoipa::path(post, path = "/api/v1/tokens/introspect", tag = "tokens",
     request_body(content = TokenParam, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = Introspection), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Introspection), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn introspect(
     State(s): State<AppState>,

@@ -7,8 +7,10 @@ mod harness;
 
 mod agents;
 mod at_rest;
+mod ceiling;
 mod concurrency;
 mod cors;
+mod introspect;
 mod malformed;
 mod openapi;
 mod orgs;
