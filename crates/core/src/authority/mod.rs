@@ -177,6 +177,7 @@ pub struct Authority {
     keys: SessionKeys,
     clock: Arc<dyn Clock>,
     last_used: LastUsed,
+    failures: audit::FailureTally,
 }
 
 impl std::fmt::Debug for Authority {
@@ -191,7 +192,7 @@ pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
 impl Authority {
     /// An authority over `store`, signing sessions with `keys`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, keys: SessionKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock, last_used: LastUsed::default() }
+        Self { store, keys, clock, last_used: LastUsed::default(), failures: audit::FailureTally::default() }
     }
 
     /// The current time by this authority's clock.
@@ -214,39 +215,79 @@ impl Authority {
         Ok(())
     }
 
-    /// Flushes `last_used` every `every` until the returned task is aborted.
+    /// Writes the failed authentications counted so far, adding to the entries of their address
+    /// and minute; on failure they stay counted.
+    pub async fn flush_failures(&self) -> Result<()> {
+        let batch = self.failures.drain();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.store.add_audit_counts(&batch).await {
+            self.failures.restore(batch);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Counts a failed authentication from `ip` in the audit log's entry for that address and
+    /// minute; `target` names the credential (an id or a hint, never a value) when known.
+    pub fn note_failed_authentication(&self, ip: Option<&str>, target: &str, why: &str) {
+        if let Err(e) = self.failures.note(self.now(), ip, target, why) {
+            tracing::error!(error = %e, "could not count a failed authentication");
+        }
+    }
+
+    /// Flushes `last_used` and counted failures every `every` until the returned task is aborted.
     pub fn spawn_usage_flusher(self: &Arc<Self>, every: StdDuration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         crate::clock::spawn_every(every, "recording token usage", move || {
             let me = Arc::clone(&me);
-            async move { me.flush_usage().await }
+            async move {
+                let usage = me.flush_usage().await;
+                me.flush_failures().await.and(usage)
+            }
         })
     }
 
     /// Finds out who presents `bearer`: a Tessera token or a login session.
     ///
     /// A token value with the wrong shape or checksum is refused before the store is touched.
+    /// Every failure is counted in the audit log's entry for the client address and minute.
     pub async fn authenticate(&self, bearer: &str, ip: Option<String>) -> Result<Caller> {
         let now = self.now();
         if bearer.starts_with("tsr_") {
             return self.authenticate_token(bearer, ip, now).await;
         }
+        let failed = |why: &'static str| {
+            self.note_failed_authentication(ip.as_deref(), "session", why);
+            Error::Unauthenticated(why)
+        };
         if bearer.len() > 4096 || bearer.split('.').count() != 3 {
-            return Err(Error::Unauthenticated("the credential is not a valid token or session"));
+            return Err(failed("the credential is not a valid token or session"));
         }
-        let claims = self.keys.verify(bearer, now)?;
+        let claims = match self.keys.verify(bearer, now) {
+            Ok(c) => c,
+            Err(Error::Unauthenticated(why)) => return Err(failed(why)),
+            Err(e) => return Err(e),
+        };
         let found = self.store.session_with_user(&claims.jti).await?;
         let Some((session, user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
-            return Err(Error::Unauthenticated("the session is not valid"));
+            return Err(failed("the session is not valid"));
         };
         if session.revoked_at.is_some() {
-            return Err(Error::Unauthenticated("the session was ended; sign in again"));
+            return Err(failed("the session was ended; sign in again"));
         }
         Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
     }
 
     async fn authenticate_token(&self, value: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
-        let kind = token::parse_credential(value)?;
+        let kind = match token::parse_credential(value) {
+            Ok(k) => k,
+            Err(e) => {
+                self.note_failed_authentication(ip.as_deref(), "", "malformed token");
+                return Err(e);
+            }
+        };
         let (found, owner) = match self.store.credential_by_hash(&token::hash(value)).await? {
             Some((t, u)) => (Some(t), u),
             None => (None, None),
@@ -260,7 +301,7 @@ impl Authority {
         };
         if let Some((public, detail)) = failure {
             let target = found.as_ref().map_or_else(|| token::hint(value), |t| t.id.clone());
-            self.audit("anonymous", "token.use", &target, Outcome::Failed, ip.as_deref(), detail, now).await;
+            self.note_failed_authentication(ip.as_deref(), &target, detail);
             return Err(Error::Unauthenticated(public));
         }
         let Some(mut token) = found else {

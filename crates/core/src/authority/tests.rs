@@ -85,7 +85,7 @@ async fn each_scope_allows_exactly_what_it_names() -> Result<()> {
             "{scope}: org tokens"
         );
         // No scope reaches instance administration.
-        assert!(is_forbidden(w.auth.audit_log(&t, 10).await), "{scope}: audit");
+        assert!(is_forbidden(w.auth.audit_log(&t, crate::audit::AuditQuery::default()).await), "{scope}: audit");
     }
     Ok(())
 }
@@ -227,14 +227,14 @@ async fn expired_revoked_and_deleted_tokens_fail_at_once() -> Result<()> {
 async fn instance_admin_needs_a_session_of_an_admin_now() -> Result<()> {
     let w = world().await?;
     let root = w.user("root", Role::Admin).await?;
-    assert!(w.auth.audit_log(&root, 10).await.is_ok());
+    assert!(w.auth.audit_log(&root, crate::audit::AuditQuery::default()).await.is_ok());
     let pat = w.pat(&root, &["read", "token:admin", "org:admin"]).await?;
-    assert!(is_forbidden(w.auth.audit_log(&pat, 10).await));
+    assert!(is_forbidden(w.auth.audit_log(&pat, crate::audit::AuditQuery::default()).await));
     assert!(is_forbidden(w.auth.list_users(&pat).await));
     // Demotion takes effect on the next request of the same session.
     w.auth.store().set_role(&root_id(&root), Role::Member).await?;
     let root = w.auth.authenticate_again(&root).await?;
-    assert!(is_forbidden(w.auth.audit_log(&root, 10).await));
+    assert!(is_forbidden(w.auth.audit_log(&root, crate::audit::AuditQuery::default()).await));
     Ok(())
 }
 
@@ -368,12 +368,12 @@ async fn the_providers_claims_set_the_role_at_every_sign_in() -> Result<()> {
     let s = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Admin)), None).await?;
     assert_eq!(s.user.role, Role::Admin);
     let admin = w.auth.authenticate(s.session.token.expose(), None).await?;
-    assert!(w.auth.audit_log(&admin, 5).await.is_ok());
+    assert!(w.auth.audit_log(&admin, crate::audit::AuditQuery::default()).await.is_ok());
     let s2 = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Member)), None).await?;
     assert_eq!(s2.user.role, Role::Member);
     // The older session is refused at once: the role is looked up per request.
     let old = w.auth.authenticate(s.session.token.expose(), None).await?;
-    assert!(is_forbidden(w.auth.audit_log(&old, 5).await));
+    assert!(is_forbidden(w.auth.audit_log(&old, crate::audit::AuditQuery::default()).await));
     // A provider without a role mapping leaves the role alone.
     w.auth.store().set_role(&s.user.id, Role::Admin).await?;
     let s3 = w.auth.sign_in_with(&verified("keycloak", "ops", None), None).await?;
