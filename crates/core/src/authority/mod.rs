@@ -477,15 +477,45 @@ fn validate_name(what: &str, name: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks a free text field's length.
-fn validate_text(what: &str, text: &str, max: usize) -> Result<()> {
+/// Checks a free text field (a label, a description) and returns it NFC-normalized, the form
+/// it is stored in, so that text which looks the same is the same.
+///
+/// Refused: control characters other than newline and tab; bidirectional overrides, embeddings,
+/// isolates and marks, which make text display in another order than it is stored (a label
+/// that reads as one thing and is another); and zero-width and other invisible characters,
+/// which make two different values look identical.
+fn validate_text(what: &str, text: &str, max: usize) -> Result<String> {
+    let text: String = unicode_normalization::UnicodeNormalization::nfc(text).collect();
     if text.chars().count() > max {
         return Err(Error::invalid(format!("the {what} may be at most {max} characters long")));
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::invalid(format!("the {what} may not contain control characters")));
     }
-    Ok(())
+    if text.chars().any(is_bidi_control) {
+        return Err(Error::invalid(format!(
+            "the {what} may not contain bidirectional control characters, which change the order text is shown in"
+        )));
+    }
+    if text.chars().any(is_invisible) {
+        return Err(Error::invalid(format!("the {what} may not contain zero-width or other invisible characters")));
+    }
+    Ok(text)
+}
+
+/// Bidirectional embeddings, overrides, isolates and marks (Unicode's Bidi_Control characters).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no space and show nothing: zero-width space, joiners, word joiner and
+/// its invisible operators, the byte-order mark, the Mongolian vowel separator and tag
+/// characters.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 #[cfg(test)]

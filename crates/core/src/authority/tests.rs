@@ -380,3 +380,16 @@ async fn the_providers_claims_set_the_role_at_every_sign_in() -> Result<()> {
     assert_eq!(s3.user.role, Role::Admin);
     Ok(())
 }
+
+#[test]
+fn free_text_is_nfc_and_refuses_invisible_and_reordering_characters() {
+    assert_eq!(validate_text("label", "Cafe\u{301}", 100).unwrap(), "Caf\u{e9}");
+    assert_eq!(validate_text("label", "line\nand\ttab", 100).unwrap(), "line\nand\ttab");
+    for bad in
+        ["a\u{202E}b", "a\u{2067}b", "a\u{200F}b", "a\u{200B}b", "a\u{2060}b", "\u{FEFF}a", "a\u{E0041}", "a\u{7}b"]
+    {
+        assert!(matches!(validate_text("label", bad, 100), Err(Error::InvalidRequest(_))), "{bad:?}");
+    }
+    // The limit counts the stored, composed characters.
+    assert!(validate_text("label", &"e\u{301}".repeat(100), 100).is_ok());
+}

@@ -1,5 +1,5 @@
 //! Abuse resistance: throttles, the aggregated audit log under a flood, stalled connections,
-//! host names and trusted proxies.
+//! host names, trusted proxies and label characters.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -491,4 +491,39 @@ async fn the_connection_limit_queues_clients_instead_of_failing() {
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(500) && waited < Duration::from_secs(5), "{waited:?}");
     drop(hogs);
+}
+
+#[tokio::test]
+async fn labels_refuse_invisible_and_reordering_characters_and_are_stored_nfc() {
+    let s = Server::start().await;
+    let alice = s.user("alice", false).await;
+    let coll = "/api/v1/user/tokens";
+    for (label, what) in [
+        ("invoice\u{202E}fdp.exe", "bidirectional"),
+        ("deploy\u{2066}x", "bidirectional"),
+        ("de\u{200B}ploy", "zero-width"),
+        ("\u{FEFF}deploy", "zero-width"),
+        ("deploy\u{0007}", "control"),
+    ] {
+        let r = s.post(coll, &alice, json!({"label": label, "scopes": ["read"]})).await;
+        let body = r.expect_error(400, "invalid_request");
+        assert!(body["error"]["message"].as_str().unwrap().contains(what), "{label:?}: {body}");
+    }
+    let r = s.post(coll, &alice, json!({"label": "ok", "description": "a\u{202D}b", "scopes": ["read"]})).await;
+    r.expect_error(400, "invalid_request");
+    // Decomposed "Café" is stored composed, in create and in edit.
+    let made = s
+        .post(coll, &alice, json!({"label": "Cafe\u{301}", "description": "Cafe\u{301} ok", "scopes": ["read"]}))
+        .await
+        .expect(201);
+    assert_eq!(made["label"], "Caf\u{e9}");
+    assert_eq!(made["description"], "Caf\u{e9} ok");
+    let id = made["id"].as_str().unwrap();
+    let edited = s.patch(&format!("{coll}/{id}"), &alice, json!({"label": "Re\u{301}sume\u{301}"})).await.expect(200);
+    assert_eq!(edited["label"], "R\u{e9}sum\u{e9}");
+    s.patch(&format!("{coll}/{id}"), &alice, json!({"label": "x\u{200D}y"})).await.expect_error(400, "invalid_request");
+    let listed = s.get(coll, &alice).await.expect(200);
+    assert_eq!(listed[0]["label"], "R\u{e9}sum\u{e9}");
+    // Ordinary text from any script is fine.
+    s.post(coll, &alice, json!({"label": "デプロイ 🚀 שלום", "scopes": ["read"]})).await.expect(201);
 }
