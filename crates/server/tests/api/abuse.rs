@@ -47,8 +47,8 @@ fn with_limits(f: impl FnOnce(&mut Limits)) -> ServeOptions {
 
 #[tokio::test]
 async fn failed_authentication_is_throttled_per_address_and_recovers() {
-    // One failure a second sustained, five at once.
-    let s = Server::start_with(with_limits(|l| l.failed_auth = Rate { per_minute: 60, burst: 5 }), "127.0.0.1:0").await;
+    // One failure every two seconds sustained, five at once.
+    let s = Server::start_with(with_limits(|l| l.failed_auth = Rate { per_minute: 30, burst: 5 }), "127.0.0.1:0").await;
     let alice = s.user("alice", false).await;
     let pat = s.pat(&alice, &["read"]).await;
     let here = client_from("127.0.0.1");
@@ -243,7 +243,7 @@ async fn old_audit_entries_are_pruned_by_the_retention_setting() {
 
 #[tokio::test]
 async fn trigger_tokens_are_throttled_per_token_under_concurrency() {
-    let s = Server::start_with(with_limits(|l| l.trigger = Rate { per_minute: 60, burst: 3 }), "127.0.0.1:0").await;
+    let s = Server::start_with(with_limits(|l| l.trigger = Rate { per_minute: 1, burst: 3 }), "127.0.0.1:0").await;
     let alice = s.user("alice", false).await;
     let p = s.id_of("/api/v1/projects", &alice, json!({"name": "app"})).await;
     let coll = format!("/api/v1/projects/{p}/trigger-tokens");
