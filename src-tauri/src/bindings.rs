@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 
 use tessera_core::authority::Me;
-use tessera_core::model::{Agent, AuditEvent, Member, Project, Run, Token, User};
+use tessera_core::model::{Agent, AuditEvent, AuditPage, Member, Project, Run, Token, User};
 
 use crate::preferences::Preferences;
 use crate::session::Session;
@@ -47,6 +47,7 @@ fn generate() -> BTreeMap<String, String> {
     Run::export_all(&cfg).unwrap();
     Agent::export_all(&cfg).unwrap();
     AuditEvent::export_all(&cfg).unwrap();
+    AuditPage::export_all(&cfg).unwrap();
     User::export_all(&cfg).unwrap();
     files(dir.path())
 }

@@ -24,7 +24,9 @@ use tessera_core::{Authority, DataDir, Scopes};
 use tessera_auth::local::{self, KeyPlace};
 use tessera_auth::sealed::{SealedStore, SealingKey};
 use tessera_auth::SignIn;
-use tessera_server::AppState;
+use tessera_server::limits::Rate;
+use tessera_server::proxy::TrustedProxies;
+use tessera_server::{AppState, ServeOptions};
 
 use crate::client::Client;
 use crate::output::Out;
@@ -52,6 +54,34 @@ enum Command {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
+        #[command(flatten)]
+        edge: EdgeArgs,
+    },
+    /// Read the audit log (instance administrators): JSON lines with --json, newest first.
+    Audit {
+        #[command(flatten)]
+        remote: Remote,
+        /// Entries at or after this instant (RFC 3339).
+        #[arg(long)]
+        since: Option<DateTime<Utc>>,
+        /// Entries before this instant (RFC 3339).
+        #[arg(long)]
+        until: Option<DateTime<Utc>>,
+        /// Only this actor: user:<id>, token:<id>, system or anonymous.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action, e.g. token.create.
+        #[arg(long)]
+        action: Option<String>,
+        /// Only this outcome: ok, denied or failed.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// Only this target, e.g. a token id.
+        #[arg(long)]
+        target: Option<String>,
+        /// Stop after this many entries (all when absent).
+        #[arg(long)]
+        max: Option<u64>,
     },
     /// Administer the local store directly (bootstrap and recovery).
     #[command(subcommand)]
@@ -101,6 +131,60 @@ enum AdminCommand {
         /// The account name or id.
         name: String,
     },
+}
+
+/// How `tessera serve` meets the network.
+#[derive(Debug, Args)]
+struct EdgeArgs {
+    /// The URL clients reach this server at (team mode); it then answers only to that host name
+    /// (and to loopback names when it listens on loopback).
+    #[arg(long, env = "TESSERA_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+    /// A reverse proxy (an address or a network such as 10.0.0.0/8) whose X-Forwarded-For is
+    /// believed; repeat, or separate with commas.
+    #[arg(long = "trusted-proxy", env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
+    /// Runs one trigger token may start a minute.
+    #[arg(long, env = "TESSERA_TRIGGER_RATE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    trigger_rate: u32,
+    /// Failed authentications one client address may make a minute before it gets 429.
+    #[arg(long, env = "TESSERA_FAILED_AUTH_RATE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    failed_auth_rate: u32,
+    /// Delete audit entries older than this many days (kept forever when absent).
+    #[arg(long, env = "TESSERA_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    audit_retention_days: Option<u32>,
+    /// How long a client has to send a request's headers (and how long an idle kept-alive
+    /// connection stays open), in seconds.
+    #[arg(long, env = "TESSERA_HEADER_TIMEOUT", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    header_timeout: u64,
+    /// Connections served at once.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+}
+
+impl EdgeArgs {
+    fn options(&self) -> Result<ServeOptions> {
+        let mut trusted = TrustedProxies::default();
+        for p in &self.trusted_proxies {
+            trusted.extend(p.parse().with_context(|| "--trusted-proxy")?);
+        }
+        if let Some(u) = &self.public_url {
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                bail!("--public-url must be an http:// or https:// URL with a host name");
+            }
+        }
+        let mut options = ServeOptions {
+            public_url: self.public_url.clone(),
+            trusted_proxies: trusted,
+            audit_retention: self.audit_retention_days.map(|d| Duration::days(i64::from(d))),
+            ..ServeOptions::default()
+        };
+        options.limits.trigger = Rate::per_minute(self.trigger_rate);
+        options.limits.failed_auth = Rate::per_minute(self.failed_auth_rate);
+        options.connections.header_read = std::time::Duration::from_secs(self.header_timeout);
+        options.connections.max_connections = usize::try_from(self.max_connections).unwrap_or(usize::MAX);
+        Ok(options)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -218,7 +302,11 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
     match command {
-        Command::Serve { store, listen } => serve(store.db, listen, key, out).await,
+        Command::Serve { store, listen, edge } => serve(store.db, listen, edge.options()?, key, out).await,
+        Command::Audit { remote, since, until, actor, action, outcome, target, max } => {
+            let filter = AuditFilterArgs { since, until, actor, action, outcome, target };
+            audit(&remote, &filter, max, out).await
+        }
         Command::Login { server, provider, device, no_browser } => {
             login::run(&server, &provider, device, no_browser, out).await
         }
@@ -285,7 +373,7 @@ pub(crate) async fn open(db: Option<&str>, key: KeyPlace) -> Result<(Arc<Authori
     }
 }
 
-async fn serve(db: Option<String>, listen: SocketAddr, key: KeyPlace, out: &Out) -> Result<()> {
+async fn serve(db: Option<String>, listen: SocketAddr, options: ServeOptions, key: KeyPlace, out: &Out) -> Result<()> {
     // PostgreSQL's notices (such as "relation already exists, skipping" on every start) are
     // not news to an operator.
     let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
@@ -295,8 +383,58 @@ async fn serve(db: Option<String>, listen: SocketAddr, key: KeyPlace, out: &Out)
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     out.value(&json!({"listening": format!("http://{addr}")}), || format!("listening on http://{addr}"));
-    tessera_server::serve_app(listener, AppState { authority, sign_in }, shutdown_signal()).await?;
+    tessera_server::serve_with(listener, AppState { authority, sign_in }, options, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The filters of `tessera audit`.
+struct AuditFilterArgs {
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    actor: Option<String>,
+    action: Option<String>,
+    outcome: Option<String>,
+    target: Option<String>,
+}
+
+/// Pages through the audit log, printing each entry as it arrives: one JSON object a line with
+/// `--json` (for export), else one readable line each.
+async fn audit(remote: &Remote, f: &AuditFilterArgs, max: Option<u64>, out: &Out) -> Result<()> {
+    let client = Client::new(&remote.server, remote.token.clone())?;
+    let mut params: Vec<(&str, String)> = Vec::new();
+    let text = [("actor", &f.actor), ("action", &f.action), ("outcome", &f.outcome), ("target", &f.target)];
+    for (k, v) in text {
+        if let Some(v) = v {
+            params.push((k, v.clone()));
+        }
+    }
+    for (k, v) in [("since", f.since), ("until", f.until)] {
+        if let Some(v) = v {
+            params.push((k, v.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+        }
+    }
+    let mut printed = 0u64;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = params.clone();
+        q.push(("limit", "1000".to_owned()));
+        if let Some(c) = &cursor {
+            q.push(("cursor", c.clone()));
+        }
+        let query = serde_urlencoded::to_string(&q).context("cannot build the query")?;
+        let page = client.get(&format!("/api/v1/admin/audit?{query}")).await?;
+        for e in page["items"].as_array().into_iter().flatten() {
+            if max.is_some_and(|m| printed >= m) {
+                return Ok(());
+            }
+            out.line(e, || output::audit_line(e));
+            printed += 1;
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) if !c.is_empty() => cursor = Some(c.to_owned()),
+            _ => return Ok(()),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -27,6 +27,18 @@ impl Out {
         }
     }
 
+    /// Prints `v` as one line of JSON (JSON lines, for streams), or the text `text` makes.
+    pub fn line<T: Serialize>(&self, v: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string(v) {
+                Ok(s) => println!("{s}"),
+                Err(e) => eprintln!("error: cannot print the result: {e}"),
+            }
+        } else {
+            println!("{}", text());
+        }
+    }
+
     /// Reports an error and gives the exit code.
     pub fn fail(&self, e: &anyhow::Error) -> ExitCode {
         if e.downcast_ref::<crate::Silent>().is_some() {
@@ -67,4 +79,22 @@ pub fn token_table(v: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// One audit entry as a line of text: when, outcome, action, actor, target, address, count.
+pub fn audit_line(e: &Value) -> String {
+    let s = |k: &str| e[k].as_str().unwrap_or("").to_owned();
+    let count = e["count"].as_i64().unwrap_or(1);
+    let times = if count > 1 { format!(" ×{count}") } else { String::new() };
+    format!(
+        "{}  {:<7} {:<20} {:<24} {}{}  {}  {}",
+        s("at"),
+        s("outcome"),
+        s("action"),
+        s("actor"),
+        s("target"),
+        times,
+        e["ip"].as_str().unwrap_or("-"),
+        s("detail")
+    )
 }

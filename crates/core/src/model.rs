@@ -430,6 +430,21 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     /// A sentence with more detail; never a secret.
     pub detail: String,
+    /// How many times it happened: 1, or more for failed authentications, which are counted in
+    /// one entry per client address and minute.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub count: i64,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditPage {
+    /// The entries.
+    pub items: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next, older page; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// Where an account came from: made locally (command line, "Use locally") or by signing in with

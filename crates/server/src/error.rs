@@ -19,7 +19,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-    /// `payload_too_large`, `method_not_allowed` or `internal`.
+    /// `payload_too_large`, `method_not_allowed`, `misdirected_request`, `rate_limited`,
+    /// `request_timeout` or `internal`.
     pub code: String,
     /// A sentence for a person.
     pub message: String,
@@ -31,12 +32,26 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// For 429: how long to wait, sent as `Retry-After`.
+    retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: scrub(&message.into()) }
+        Self { status, code, message: scrub(&message.into()), retry_after: None }
+    }
+
+    /// A 429 `rate_limited`, to be retried after `wait`.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let secs = crate::limits::retry_after_secs(wait);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many attempts from this address; try again in {secs} s"),
+        );
+        e.retry_after = Some(wait);
+        e
     }
 
     /// A 400 `invalid_request`.
@@ -102,6 +117,9 @@ impl IntoResponse for ApiError {
         let mut res = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\""));
+        }
+        if let Some(wait) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::limits::retry_after_secs(wait)));
         }
         res
     }

@@ -1,6 +1,7 @@
 //! Request extractors that turn every kind of bad input into a clear [`ApiError`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -8,12 +9,18 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use tessera_core::Caller;
+use tessera_core::{Caller, Error};
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{AppState, ClientAddr, Edge};
+
+/// The address throttles key requests by when the server does not know the client's.
+pub const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// The authenticated caller of a request.
+///
+/// A presented credential that fails counts against the client address's failed-authentication
+/// throttle; an address whose failures are spent gets 429 before its credential is looked at.
 pub struct Auth(pub Caller);
 
 impl FromRequestParts<AppState> for Auth {
@@ -25,20 +32,44 @@ impl FromRequestParts<AppState> for Auth {
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| unauthenticated("sign in or send a token: Authorization: Bearer <token>"))?;
-        let header = header.to_str().map_err(|_| unauthenticated("the Authorization header is not readable text"))?;
-        let bearer = header
+        let ip = client_ip(parts);
+        let edge = parts.extensions.get::<Arc<Edge>>().cloned();
+        let addr = parts.extensions.get::<ClientAddr>().map_or(UNKNOWN_CLIENT, |c| c.0);
+        if let Some(edge) = &edge {
+            if let Err(wait) = edge.throttles.check_failures(addr) {
+                state.authority.note_failed_authentication(ip.as_deref(), "", "throttled");
+                return Err(ApiError::rate_limited(wait));
+            }
+        }
+        let failed = |e: ApiError| match edge.as_ref().map(|edge| edge.throttles.note_failure(addr)) {
+            Some(Err(wait)) => ApiError::rate_limited(wait),
+            _ => e,
+        };
+        let Ok(header) = header.to_str() else {
+            return Err(failed(unauthenticated("the Authorization header is not readable text")));
+        };
+        let Some(bearer) = header
             .split_once(' ')
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer <token>"))?;
-        let caller = state.authority.authenticate(bearer, client_ip(parts)).await?;
-        Ok(Auth(caller))
+        else {
+            return Err(failed(unauthenticated("the Authorization header must be: Bearer <token>")));
+        };
+        match state.authority.authenticate(bearer, ip).await {
+            Ok(caller) => Ok(Auth(caller)),
+            Err(e @ Error::Unauthenticated(_)) => Err(failed(e.into())),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
-/// The client's address, when the server was started with connection info.
+/// The client's address: the one a trusted proxy named, else the connection's peer, when the
+/// server was started with connection info.
 pub fn client_ip(parts: &Parts) -> Option<String> {
+    if let Some(ClientAddr(ip)) = parts.extensions.get::<ClientAddr>() {
+        return Some(ip.to_string());
+    }
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string())
 }
 

@@ -4,9 +4,13 @@
 //! `{"error": {"code", "message"}}`; every rule lives in core. Bad input of any kind — bodies,
 //! headers, path parameters, oversized requests — becomes a 4xx with a sentence, never a 500.
 
+pub mod conn;
 pub mod error;
 pub mod extract;
+pub mod host;
+pub mod limits;
 pub mod openapi;
+pub mod proxy;
 pub mod routes;
 
 use std::future::Future;
@@ -14,8 +18,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Method};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tessera_auth::SignIn;
 use tessera_core::Authority;
@@ -49,13 +55,60 @@ impl AppState {
     }
 }
 
+/// How a server meets the network: its throttles, connection limits, the host names it answers
+/// to, the proxies it believes and how long it keeps audit entries.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Throttles on failed authentication, sign-in, device polling and trigger tokens.
+    pub limits: limits::Limits,
+    /// Header, request and idle deadlines and the connection cap.
+    pub connections: conn::ConnectionLimits,
+    /// The URL clients reach a team server at; its host name is the one the server answers to.
+    pub public_url: Option<url::Url>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: proxy::TrustedProxies,
+    /// Audit entries older than this are pruned; kept forever when `None`.
+    pub audit_retention: Option<chrono::Duration>,
+}
+
+/// What the request path needs from [`ServeOptions`] at run time, shared by every request as an
+/// extension.
+#[derive(Debug)]
+pub struct Edge {
+    /// The throttles' state.
+    pub throttles: limits::Throttles,
+    hosts: host::HostPolicy,
+    proxies: proxy::TrustedProxies,
+}
+
+impl Edge {
+    /// The run-time state of `options` for a server bound to `bound`.
+    pub fn new(options: &ServeOptions, bound: Option<SocketAddr>) -> Self {
+        Edge {
+            throttles: limits::Throttles::new(options.limits),
+            hosts: host::HostPolicy::new(bound, options.public_url.as_ref()),
+            proxies: options.trusted_proxies.clone(),
+        }
+    }
+}
+
+/// The client's address as the server believes it: the connection's peer, or the client named
+/// by a trusted proxy's `X-Forwarded-For`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// The API as an axum router, without sign-in.
 pub fn router(authority: Arc<Authority>) -> Router {
     app(AppState { authority, sign_in: None })
 }
 
-/// The API as an axum router.
+/// The API as an axum router with default limits, answering to any host name.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Arc::new(Edge::new(&ServeOptions::default(), None)), conn::ConnectionLimits::default())
+}
+
+/// The API as an axum router behind `edge`'s host check, client address and throttles.
+pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionLimits) -> Router {
     routes::routes()
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
@@ -65,8 +118,63 @@ pub fn app(state: AppState) -> Router {
                 "something went wrong on the server; the details are in its log",
             ))
         }))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&edge), throttle_sign_in))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(connections.request))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, connections.request))
+        .layer(axum::middleware::map_response(explain_timeout))
         .layer(cors())
+        .layer(axum::middleware::from_fn_with_state(edge, admit))
         .with_state(state)
+}
+
+/// Refuses requests addressed to host names this server does not answer to, then records who
+/// the client is for everything after it.
+async fn admit(State(edge): State<Arc<Edge>>, mut req: Request, next: Next) -> Response {
+    match edge.hosts.check(&req) {
+        Ok(()) => {}
+        Err(host::HostRefusal::Unreadable) => {
+            return error::ApiError::invalid("the request must name this server in its Host header").into_response();
+        }
+        Err(host::HostRefusal::Misdirected) => {
+            return error::ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected_request",
+                "this server does not answer to that host name; use the address it was configured with",
+            )
+            .into_response();
+        }
+    }
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let client = edge.proxies.client(peer.ip(), req.headers());
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    req.extensions_mut().insert(Arc::clone(&edge));
+    next.run(req).await
+}
+
+/// Throttles sign-in, identity links and the device flow per client address.
+async fn throttle_sign_in(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
+    if req.method() == Method::POST {
+        let ip = req.extensions().get::<ClientAddr>().map_or(extract::UNKNOWN_CLIENT, |c| c.0);
+        let checked = match req.uri().path().trim_end_matches('/') {
+            "/api/v1/sessions" | "/api/v1/user/identities" => edge.throttles.sign_in(ip),
+            "/api/v1/sessions/device" => edge.throttles.device(ip),
+            _ => Ok(()),
+        };
+        if let Err(wait) = checked {
+            return error::ApiError::rate_limited(wait).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// tower-http's timeout answers with an empty body; give it a sentence like every other error.
+async fn explain_timeout(res: Response) -> Response {
+    if res.status() == StatusCode::REQUEST_TIMEOUT && !res.headers().contains_key(header::CONTENT_TYPE) {
+        return error::ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request took too long")
+            .into_response();
+    }
+    res
 }
 
 /// Answers CORS preflights for the desktop app's webview, which calls the API from its own
@@ -91,25 +199,59 @@ pub async fn serve(
     serve_app(listener, AppState { authority, sign_in: None }, shutdown).await
 }
 
-/// Serves the API on `listener` until `shutdown` completes, flushing token usage every
-/// [`USAGE_FLUSH_EVERY`] (and once more on the way out) and refreshing code-host tokens every
-/// [`REFRESH_EVERY`].
+/// How often idle throttle state is swept and old audit entries are pruned.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Serves the API on `listener` with default [`ServeOptions`]; see [`serve_with`].
 pub async fn serve_app(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, ServeOptions::default(), shutdown).await
+}
+
+/// Serves the API on `listener` until `shutdown` completes, flushing token usage every
+/// [`USAGE_FLUSH_EVERY`] (and once more on the way out), refreshing code-host tokens every
+/// [`REFRESH_EVERY`], and sweeping throttles and pruning the audit log every [`SWEEP_EVERY`].
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let authority = Arc::clone(&state.authority);
+    let edge = Arc::new(Edge::new(&options, listener.local_addr().ok()));
+    if matches!(edge.hosts, host::HostPolicy::Any) {
+        tracing::warn!("this server answers to any host name; give it --public-url so it answers only to its own name");
+    }
     let flusher = authority.spawn_usage_flusher(USAGE_FLUSH_EVERY);
     let refresher = state.sign_in.as_ref().map(|s| s.spawn_refresher(REFRESH_EVERY));
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let sweeper = {
+        let (edge, authority, retention) = (Arc::clone(&edge), Arc::clone(&authority), options.audit_retention);
+        tessera_core::clock::spawn_every(SWEEP_EVERY, "pruning the audit log", move || {
+            edge.throttles.sweep();
+            let authority = Arc::clone(&authority);
+            async move {
+                match retention {
+                    Some(keep) => authority.prune_audit(keep).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            }
+        })
+    };
+    let app = app_with(state, edge, options.connections);
+    let served = conn::serve_connections(listener, app, options.connections, shutdown).await;
     flusher.abort();
+    sweeper.abort();
     if let Some(r) = refresher {
         r.abort();
     }
     if let Err(e) = authority.flush_usage().await {
         tracing::warn!(error = %e, "could not record the last token usage at shutdown");
+    }
+    if let Err(e) = authority.flush_failures().await {
+        tracing::warn!(error = %e, "could not record the last failed authentications at shutdown");
     }
     served
 }

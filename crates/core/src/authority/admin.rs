@@ -1,8 +1,9 @@
 //! Instance administration: only a login session of a user whose role is `admin` right now.
 
 use super::{Authority, Caller, Credential};
+use crate::audit::{AuditCursor, AuditQuery};
 use crate::error::{Error, Result};
-use crate::model::{AuditEvent, Role, User};
+use crate::model::{AuditPage, Role, User};
 
 impl Authority {
     pub(super) fn instance_admin(&self, caller: &Caller) -> Result<()> {
@@ -20,10 +21,36 @@ impl Authority {
         self.guard(caller, action, "", self.instance_admin(caller)).await
     }
 
-    /// The newest audit entries (at most `limit`, up to 1,000).
-    pub async fn audit_log(&self, caller: &Caller, limit: i64) -> Result<Vec<AuditEvent>> {
+    /// One page of the audit log, newest first, narrowed by `query`; failed authentications
+    /// counted on this replica are written first so the page includes them.
+    pub async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> Result<AuditPage> {
         self.guard(caller, "admin.audit", "", self.instance_admin(caller)).await?;
-        self.store.audit(limit.clamp(1, 1000)).await
+        let filter = query.filter()?;
+        if let Err(e) = self.flush_failures().await {
+            tracing::warn!(error = %e, "could not write counted failed authentications before reading the audit log");
+        }
+        let mut items = self.store.audit_page(&filter, filter.limit + 1).await?;
+        let next_cursor = if items.len() as i64 > filter.limit {
+            items.truncate(filter.limit as usize);
+            items.last().map(|e| AuditCursor { at: e.at, id: e.id.clone() }.encode())
+        } else {
+            None
+        };
+        Ok(AuditPage { items, next_cursor })
+    }
+
+    /// Deletes audit entries older than `keep` by this authority's clock; returns how many.
+    pub async fn prune_audit(&self, keep: chrono::Duration) -> Result<u64> {
+        self.prune_audit_at(self.now(), keep).await
+    }
+
+    /// Deletes audit entries older than `keep` before `now`; returns how many.
+    pub async fn prune_audit_at(&self, now: chrono::DateTime<chrono::Utc>, keep: chrono::Duration) -> Result<u64> {
+        let pruned = self.store.prune_audit(now - keep).await?;
+        if pruned > 0 {
+            tracing::info!(pruned, "pruned old audit entries");
+        }
+        Ok(pruned)
     }
 
     /// Every account.

@@ -183,6 +183,7 @@ pub struct Authority {
     keys: SessionKeys,
     clock: Arc<dyn Clock>,
     last_used: LastUsed,
+    failures: audit::FailureTally,
 }
 
 impl std::fmt::Debug for Authority {
@@ -200,7 +201,7 @@ pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
 impl Authority {
     /// An authority over `store`, signing sessions with `keys`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, keys: SessionKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock, last_used: LastUsed::default() }
+        Self { store, keys, clock, last_used: LastUsed::default(), failures: audit::FailureTally::default() }
     }
 
     /// The current time by this authority's clock.
@@ -223,33 +224,67 @@ impl Authority {
         Ok(())
     }
 
-    /// Flushes `last_used` every `every` until the returned task is aborted.
+    /// Writes the failed authentications counted so far, adding to the entries of their address
+    /// and minute; on failure they stay counted.
+    pub async fn flush_failures(&self) -> Result<()> {
+        let batch = self.failures.drain();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.store.add_audit_counts(&batch).await {
+            self.failures.restore(batch);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Counts a failed authentication from `ip` in the audit log's entry for that address and
+    /// minute; `target` names the credential (an id or a hint, never a value) when known.
+    pub fn note_failed_authentication(&self, ip: Option<&str>, target: &str, why: &str) {
+        if let Err(e) = self.failures.note(self.now(), ip, target, why) {
+            tracing::error!(error = %e, "could not count a failed authentication");
+        }
+    }
+
+    /// Flushes `last_used` and counted failures every `every` until the returned task is aborted.
     pub fn spawn_usage_flusher(self: &Arc<Self>, every: StdDuration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         crate::clock::spawn_every(every, "recording token usage", move || {
             let me = Arc::clone(&me);
-            async move { me.flush_usage().await }
+            async move {
+                let usage = me.flush_usage().await;
+                me.flush_failures().await.and(usage)
+            }
         })
     }
 
     /// Finds out who presents `bearer`: a Tessera token or a login session.
     ///
     /// A token value with the wrong shape or checksum is refused before the store is touched.
+    /// Every failure is counted in the audit log's entry for the client address and minute.
     pub async fn authenticate(&self, bearer: &str, ip: Option<String>) -> Result<Caller> {
         let now = self.now();
         if bearer.starts_with("tsr_") {
             return self.authenticate_token(bearer, ip, now).await;
         }
+        let failed = |why: &'static str| {
+            self.note_failed_authentication(ip.as_deref(), "session", why);
+            Error::Unauthenticated(why)
+        };
         if bearer.len() > 4096 || bearer.split('.').count() != 3 {
-            return Err(Error::Unauthenticated("the credential is not a valid token or session"));
+            return Err(failed("the credential is not a valid token or session"));
         }
-        let claims = self.keys.verify(bearer, now)?;
+        let claims = match self.keys.verify(bearer, now) {
+            Ok(c) => c,
+            Err(Error::Unauthenticated(why)) => return Err(failed(why)),
+            Err(e) => return Err(e),
+        };
         let found = self.store.session_with_user(&claims.jti).await?;
         let Some((session, mut user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
-            return Err(Error::Unauthenticated("the session is not valid"));
+            return Err(failed("the session is not valid"));
         };
         if session.revoked_at.is_some() {
-            return Err(Error::Unauthenticated("the session was ended; sign in again"));
+            return Err(failed("the session was ended; sign in again"));
         }
         if user.disabled {
             return Err(Error::Unauthenticated(ACCOUNT_DISABLED));
@@ -257,14 +292,20 @@ impl Authority {
         // The record, not the JWT, is the authority on how long a session lasts: a JWT signed
         // with a far `exp` (a stolen key's forgery, a clock that was wrong) dies with its record.
         if session.expires_at <= now {
-            return Err(Error::Unauthenticated("the session has expired; sign in again"));
+            return Err(failed("the session has expired; sign in again"));
         }
         user.role = user.role.higher(session.identity_role);
         Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
     }
 
     async fn authenticate_token(&self, value: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
-        let kind = token::parse_credential(value)?;
+        let kind = match token::parse_credential(value) {
+            Ok(k) => k,
+            Err(e) => {
+                self.note_failed_authentication(ip.as_deref(), "", "malformed token");
+                return Err(e);
+            }
+        };
         let (found, owner) = match self.store.credential_by_hash(&token::hash(value)).await? {
             Some((t, u)) => (Some(t), u),
             None => (None, None),
@@ -281,7 +322,7 @@ impl Authority {
         };
         if let Some((public, detail)) = failure {
             let target = found.as_ref().map_or_else(|| token::hint(value), |t| t.id.clone());
-            self.audit("anonymous", "token.use", &target, Outcome::Failed, ip.as_deref(), detail, now).await;
+            self.note_failed_authentication(ip.as_deref(), &target, detail);
             return Err(Error::Unauthenticated(public));
         }
         let Some(mut token) = found else {
@@ -469,15 +510,45 @@ fn validate_name(what: &str, name: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks a free text field's length.
-fn validate_text(what: &str, text: &str, max: usize) -> Result<()> {
+/// Checks a free text field (a label, a description) and returns it NFC-normalized, the form
+/// it is stored in, so that text which looks the same is the same.
+///
+/// Refused: control characters other than newline and tab; bidirectional overrides, embeddings,
+/// isolates and marks, which make text display in another order than it is stored (a label
+/// that reads as one thing and is another); and zero-width and other invisible characters,
+/// which make two different values look identical.
+fn validate_text(what: &str, text: &str, max: usize) -> Result<String> {
+    let text: String = unicode_normalization::UnicodeNormalization::nfc(text).collect();
     if text.chars().count() > max {
         return Err(Error::invalid(format!("the {what} may be at most {max} characters long")));
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::invalid(format!("the {what} may not contain control characters")));
     }
-    Ok(())
+    if text.chars().any(is_bidi_control) {
+        return Err(Error::invalid(format!(
+            "the {what} may not contain bidirectional control characters, which change the order text is shown in"
+        )));
+    }
+    if text.chars().any(is_invisible) {
+        return Err(Error::invalid(format!("the {what} may not contain zero-width or other invisible characters")));
+    }
+    Ok(text)
+}
+
+/// Bidirectional embeddings, overrides, isolates and marks (Unicode's Bidi_Control characters).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no space and show nothing: zero-width space, joiners, word joiner and
+/// its invisible operators, the byte-order mark, the Mongolian vowel separator and tag
+/// characters.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 #[cfg(test)]

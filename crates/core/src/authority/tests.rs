@@ -85,7 +85,7 @@ async fn each_scope_allows_exactly_what_it_names() -> Result<()> {
             "{scope}: org tokens"
         );
         // No scope reaches instance administration.
-        assert!(is_forbidden(w.auth.audit_log(&t, 10).await), "{scope}: audit");
+        assert!(is_forbidden(w.auth.audit_log(&t, crate::audit::AuditQuery::default()).await), "{scope}: audit");
     }
     Ok(())
 }
@@ -227,14 +227,14 @@ async fn expired_revoked_and_deleted_tokens_fail_at_once() -> Result<()> {
 async fn instance_admin_needs_a_session_of_an_admin_now() -> Result<()> {
     let w = world().await?;
     let root = w.user("root", Role::Admin).await?;
-    assert!(w.auth.audit_log(&root, 10).await.is_ok());
+    assert!(w.auth.audit_log(&root, crate::audit::AuditQuery::default()).await.is_ok());
     let pat = w.pat(&root, &["read", "token:admin", "org:admin"]).await?;
-    assert!(is_forbidden(w.auth.audit_log(&pat, 10).await));
+    assert!(is_forbidden(w.auth.audit_log(&pat, crate::audit::AuditQuery::default()).await));
     assert!(is_forbidden(w.auth.list_users(&pat).await));
     // Demotion takes effect on the next request of the same session.
     w.auth.store().set_role(&root_id(&root), Role::Member).await?;
     let root = w.auth.authenticate_again(&root).await?;
-    assert!(is_forbidden(w.auth.audit_log(&root, 10).await));
+    assert!(is_forbidden(w.auth.audit_log(&root, crate::audit::AuditQuery::default()).await));
     Ok(())
 }
 
@@ -370,12 +370,12 @@ async fn a_session_carries_what_its_provider_asserts_and_the_local_role_stays() 
     assert_eq!(s.user.role, Role::Admin, "the session's role");
     assert_eq!(w.auth.store().user(&s.user.id).await?.map(|u| u.role), Some(Role::Member), "the local role");
     let admin = w.auth.authenticate(s.session.token.expose(), None).await?;
-    assert!(w.auth.audit_log(&admin, 5).await.is_ok());
+    assert!(w.auth.audit_log(&admin, crate::audit::AuditQuery::default()).await.is_ok());
     let s2 = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Member)), None).await?;
     assert_eq!(s2.user.role, Role::Member);
     // The older session is demoted at once: what its identity asserts is read per request.
     let old = w.auth.authenticate(s.session.token.expose(), None).await?;
-    assert!(is_forbidden(w.auth.audit_log(&old, 5).await));
+    assert!(is_forbidden(w.auth.audit_log(&old, crate::audit::AuditQuery::default()).await));
     // A local admin stays admin through a provider without a role mapping, and only while the
     // local role says so.
     w.auth.store().set_role(&s.user.id, Role::Admin).await?;
@@ -383,6 +383,19 @@ async fn a_session_carries_what_its_provider_asserts_and_the_local_role_stays() 
     assert_eq!(s3.user.role, Role::Admin);
     w.auth.store().set_role(&s.user.id, Role::Member).await?;
     let s3 = w.auth.authenticate(s3.session.token.expose(), None).await?;
-    assert!(is_forbidden(w.auth.audit_log(&s3, 5).await));
+    assert!(is_forbidden(w.auth.audit_log(&s3, crate::audit::AuditQuery::default()).await));
     Ok(())
+}
+
+#[test]
+fn free_text_is_nfc_and_refuses_invisible_and_reordering_characters() {
+    assert_eq!(validate_text("label", "Cafe\u{301}", 100).unwrap(), "Caf\u{e9}");
+    assert_eq!(validate_text("label", "line\nand\ttab", 100).unwrap(), "line\nand\ttab");
+    for bad in
+        ["a\u{202E}b", "a\u{2067}b", "a\u{200F}b", "a\u{200B}b", "a\u{2060}b", "\u{FEFF}a", "a\u{E0041}", "a\u{7}b"]
+    {
+        assert!(matches!(validate_text("label", bad, 100), Err(Error::InvalidRequest(_))), "{bad:?}");
+    }
+    // The limit counts the stored, composed characters.
+    assert!(validate_text("label", &"e\u{301}".repeat(100), 100).is_ok());
 }

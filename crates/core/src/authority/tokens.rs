@@ -101,11 +101,12 @@ pub struct Introspection {
 const LABEL_MAX: usize = 100;
 const DESCRIPTION_MAX: usize = 1000;
 
-fn validate_label(label: &str) -> Result<()> {
+/// The label as stored: trimmed, checked and NFC-normalized.
+fn validate_label(label: &str) -> Result<String> {
     if label.trim().is_empty() {
         return Err(Error::invalid("a token needs a label"));
     }
-    validate_text("label", label, LABEL_MAX)
+    validate_text("label", label.trim(), LABEL_MAX)
 }
 
 impl Authority {
@@ -191,8 +192,8 @@ impl Authority {
     pub async fn create_token(&self, caller: &Caller, coll: &Collection, req: NewToken) -> Result<(Token, Secret)> {
         let now = self.now();
         let kind = coll.kind();
-        validate_label(&req.label)?;
-        validate_text("description", &req.description, DESCRIPTION_MAX)?;
+        let label = validate_label(&req.label)?;
+        let description = validate_text("description", &req.description, DESCRIPTION_MAX)?;
         if kind.has_scopes() && req.scopes.is_empty() {
             return Err(Error::invalid(format!("choose at least one scope: {}", Scopes::ALL)));
         }
@@ -210,8 +211,8 @@ impl Authority {
         let t = Token {
             id: new_id("tok")?,
             kind,
-            label: req.label.trim().to_owned(),
-            description: req.description,
+            label,
+            description,
             scopes: req.scopes,
             owner,
             created_at: now,
@@ -229,17 +230,14 @@ impl Authority {
 
     /// Changes a token's label or description.
     pub async fn update_token(&self, caller: &Caller, coll: &Collection, id: &str, patch: TokenPatch) -> Result<Token> {
-        if let Some(l) = &patch.label {
-            validate_label(l)?;
-        }
-        if let Some(d) = &patch.description {
-            validate_text("description", d, DESCRIPTION_MAX)?;
-        }
+        let label = patch.label.as_deref().map(validate_label).transpose()?;
+        let description =
+            patch.description.as_deref().map(|d| validate_text("description", d, DESCRIPTION_MAX)).transpose()?;
         let mut t = self.token_in(caller, coll, id, "token.update").await?;
-        if let Some(l) = patch.label {
-            t.label = l.trim().to_owned();
+        if let Some(l) = label {
+            t.label = l;
         }
-        if let Some(d) = patch.description {
+        if let Some(d) = description {
             t.description = d;
         }
         self.store.update_token_text(&t.id, &t.label, &t.description).await?;

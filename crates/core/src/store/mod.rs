@@ -251,4 +251,13 @@ pub trait Store: Send + Sync {
     async fn append_audit(&self, event: &AuditEvent) -> Result<()>;
     /// The newest audit entries, newest first.
     async fn audit(&self, limit: i64) -> Result<Vec<AuditEvent>>;
+
+    // Audit log: aggregation, pages, retention.
+    /// Adds counted entries, each under its aggregation key: a key already stored has its count
+    /// raised (from any replica), a new one is inserted.
+    async fn add_audit_counts(&self, entries: &[(String, AuditEvent)]) -> Result<()>;
+    /// Up to `limit` entries matching `filter`, newest first (by time, then id).
+    async fn audit_page(&self, filter: &crate::audit::AuditFilter, limit: i64) -> Result<Vec<AuditEvent>>;
+    /// Deletes entries older than `before`; returns how many.
+    async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64>;
 }

@@ -402,6 +402,7 @@ fn audit_of(row: &AnyRow) -> Result<AuditEvent> {
         outcome: row.try_get("outcome")?,
         ip: row.try_get("ip")?,
         detail: row.try_get("detail")?,
+        count: row.try_get("count")?,
     })
 }
 
@@ -1271,8 +1272,8 @@ impl Store for SqlStore {
 
     async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
         sqlx::query(
-            "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail, count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&e.id)
         .bind(to_millis(e.at))
@@ -1282,6 +1283,7 @@ impl Store for SqlStore {
         .bind(&e.outcome)
         .bind(e.ip.as_deref())
         .bind(&e.detail)
+        .bind(e.count)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -1289,11 +1291,94 @@ impl Store for SqlStore {
 
     async fn audit(&self, limit: i64) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, outcome, ip, detail FROM audit ORDER BY at DESC, id DESC LIMIT $1",
+            "SELECT id, at, actor, action, target, outcome, ip, detail, count FROM audit \
+             ORDER BY at DESC, id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         collect(rows, audit_of)
+    }
+
+    // Audit log: aggregation, pages, retention.
+    async fn add_audit_counts(&self, entries: &[(String, AuditEvent)]) -> Result<()> {
+        // One order across replicas, so two flushes never wait on each other's rows in turn.
+        let mut ordered: Vec<&(String, AuditEvent)> = entries.iter().collect();
+        ordered.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut tx = self.pool.begin().await?;
+        for (bucket, e) in ordered {
+            sqlx::query(
+                "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail, count, bucket) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (bucket) DO UPDATE SET count = audit.count + excluded.count",
+            )
+            .bind(&e.id)
+            .bind(to_millis(e.at))
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(&e.outcome)
+            .bind(e.ip.as_deref())
+            .bind(&e.detail)
+            .bind(e.count)
+            .bind(bucket)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_page(&self, filter: &crate::audit::AuditFilter, limit: i64) -> Result<Vec<AuditEvent>> {
+        // Each condition appends its SQL with the next placeholder number and its value, in
+        // the order they are bound.
+        enum Param<'a> {
+            Text(&'a str),
+            Millis(i64),
+        }
+        let mut sql =
+            String::from("SELECT id, at, actor, action, target, outcome, ip, detail, count FROM audit WHERE 1 = 1");
+        let mut params: Vec<Param<'_>> = Vec::new();
+        for (column, value) in [
+            ("actor", &filter.actor),
+            ("action", &filter.action),
+            ("outcome", &filter.outcome),
+            ("target", &filter.target),
+        ] {
+            if let Some(v) = value {
+                params.push(Param::Text(v));
+                sql.push_str(&format!(" AND {column} = ${}", params.len()));
+            }
+        }
+        if let Some(since) = filter.since {
+            params.push(Param::Millis(to_millis(since)));
+            sql.push_str(&format!(" AND at >= ${}", params.len()));
+        }
+        if let Some(until) = filter.until {
+            params.push(Param::Millis(to_millis(until)));
+            sql.push_str(&format!(" AND at < ${}", params.len()));
+        }
+        if let Some(c) = &filter.after {
+            let n = params.len();
+            params.push(Param::Millis(to_millis(c.at)));
+            params.push(Param::Millis(to_millis(c.at)));
+            params.push(Param::Text(&c.id));
+            sql.push_str(&format!(" AND (at < ${} OR (at = ${} AND id < ${}))", n + 1, n + 2, n + 3));
+        }
+        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ${}", params.len() + 1));
+        let mut q = sqlx::query(&sql);
+        for p in params {
+            q = match p {
+                Param::Text(t) => q.bind(t),
+                Param::Millis(m) => q.bind(m),
+            };
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        collect(rows, audit_of)
+    }
+
+    async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM audit WHERE at < $1").bind(to_millis(before)).execute(&self.pool).await?;
+        Ok(done.rows_affected())
     }
 }

@@ -3,8 +3,9 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use tessera_core::audit::AuditQuery;
 use tessera_core::authority::{Introspection, Me};
-use tessera_core::model::{AuditEvent, User};
+use tessera_core::model::{AuditPage, User};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, ClientIp, FormOrJson};
@@ -95,24 +96,20 @@ pub async fn revoke(
     Ok(StatusCode::OK)
 }
 
-/// Paging of the audit log.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct AuditQuery {
-    /// How many entries, newest first (1 to 1,000; 100 by default).
-    pub limit: Option<i64>,
-}
-
-/// The audit log. Instance administrators' login sessions only.
+/// One page of the audit log, newest first, filtered by exact actor, action, outcome and target
+/// and by time; pass `next_cursor` back as `cursor` for the next page. Instance administrators'
+/// login sessions only.
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
-    responses((status = 200, body = Vec<AuditEvent>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn audit(
     State(s): State<AppState>,
     Auth(c): Auth,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<axum::Json<Vec<AuditEvent>>> {
+) -> ApiResult<axum::Json<AuditPage>> {
     let Query(q) = q.map_err(|e| ApiError::invalid(format!("the query is not valid: {}", e.body_text())))?;
-    Ok(axum::Json(s.authority.audit_log(&c, q.limit.unwrap_or(100)).await?))
+    Ok(axum::Json(s.authority.audit_log(&c, q).await?))
 }
 
 /// Every account. Instance administrators' login sessions only.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tessera_core::authority::{NewProject, ProjectPatch};
 use tessera_core::model::{Pipeline, Project, Run, SecretInfo};
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, Id2, Json};
 use crate::AppState;
 
@@ -85,9 +85,17 @@ pub async fn delete(State(s): State<AppState>, Auth(c): Auth, Id(p): Id) -> ApiR
 /// Trigger a run: a trigger token of this project, or a credential with the `trigger` scope.
 #[utoipa::path(post, path = "/api/v1/projects/{project}/runs", tag = "projects", params(("project" = String, Path)),
     responses((status = 202, body = Run), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn trigger(State(s): State<AppState>, Auth(c): Auth, Id(p): Id) -> ApiResult<(StatusCode, axum::Json<Run>)> {
+pub async fn trigger(
+    State(s): State<AppState>,
+    axum::Extension(edge): axum::Extension<std::sync::Arc<crate::Edge>>,
+    Auth(c): Auth,
+    Id(p): Id,
+) -> ApiResult<(StatusCode, axum::Json<Run>)> {
+    if c.token_kind() == Some(tessera_core::TokenKind::Trigger) {
+        edge.throttles.trigger(&c.actor()).map_err(ApiError::rate_limited)?;
+    }
     Ok((StatusCode::ACCEPTED, axum::Json(s.authority.trigger_run(&c, &p).await?)))
 }
 

@@ -72,7 +72,13 @@ impl Server {
     }
 
     async fn start_on(backend: Backend, clock: Arc<ManualClock>) -> Server {
-        Server::start_full(backend, clock, None).await
+        Server::start_full(backend, clock, None, tessera_server::ServeOptions::default(), "127.0.0.1:0").await
+    }
+
+    /// A server over a fresh store with `options`, listening on `bind`.
+    pub async fn start_with(options: tessera_server::ServeOptions, bind: &str) -> Server {
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2031, 3, 1, 12, 0, 0).unwrap()));
+        Server::start_full(Backend::fresh().await, clock, None, options, bind).await
     }
 
     /// A server with sign-in: providers from `providers_toml`, code-host tokens in `secrets`, and
@@ -90,8 +96,9 @@ impl Server {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), providers_toml).unwrap();
-        let server =
-            Server::start_full(Backend::fresh().await, clock, Some((file.path().to_owned(), Box::new(secrets)))).await;
+        let sign_in = Some((file.path().to_owned(), Box::new(secrets) as SecretsFor));
+        let options = tessera_server::ServeOptions::default();
+        let server = Server::start_full(Backend::fresh().await, clock, sign_in, options, "127.0.0.1:0").await;
         let sign_in = server.sign_in.clone().unwrap();
         (server, sign_in)
     }
@@ -100,6 +107,8 @@ impl Server {
         backend: Backend,
         clock: Arc<ManualClock>,
         sign_in: Option<(std::path::PathBuf, SecretsFor)>,
+        options: tessera_server::ServeOptions,
+        bind: &str,
     ) -> Server {
         let (store, keys) = backend.open(clock.now()).await;
         let authority = Arc::new(Authority::new(Arc::new(store.clone()), keys, clock.clone()));
@@ -110,11 +119,12 @@ impl Server {
             }
             None => None,
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
         let state = tessera_server::AppState { authority: Arc::clone(&authority), sign_in: sign_in.clone() };
         let task = tokio::spawn(async move {
-            tessera_server::serve_app(listener, state, std::future::pending()).await.unwrap();
+            tessera_server::serve_with(listener, state, options, std::future::pending()).await.unwrap();
         });
         Server { base, clock, authority, store, backend, sign_in, http: reqwest::Client::new(), _task: task }
     }

@@ -5,6 +5,7 @@
 mod backend;
 mod harness;
 
+mod abuse;
 mod agents;
 mod at_rest;
 mod ceiling;

@@ -124,7 +124,8 @@ async fn random_bearer_strings_never_reach_a_500() {
         let v = random_string(&mut seed, i % 80);
         let Ok(header) = reqwest::header::HeaderValue::from_str(&format!("Bearer {v}")) else { continue };
         let res = s.http.get(format!("{}/api/v1/me", s.base)).header("authorization", header).send().await.unwrap();
-        assert_eq!(res.status().as_u16(), 401, "{v:?}");
+        // Past the failed-authentication budget of one address the answer is 429.
+        assert!(matches!(res.status().as_u16(), 401 | 429), "{v:?}: {}", res.status());
     }
     s.get("/api/v1/health", "x").await.expect(200);
 }

@@ -237,7 +237,7 @@ async fn the_audit_log_records_lifecycle_and_refusals_without_secrets() {
     s.get("/api/v1/user/tokens", &narrow).await.expect_error(403, "forbidden");
     s.delete(&format!("/api/v1/user/tokens/{id}"), &root).await.expect(204);
     let log = s.get("/api/v1/admin/audit?limit=100", &root).await.expect(200);
-    let entries: Vec<(String, String)> = log
+    let entries: Vec<(String, String)> = log["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -106,6 +106,7 @@ describe('requests', () => {
     ['deleteTriggerToken', (a: ApiClient) => a.deleteTriggerToken('p1', 't1'), 'DELETE', '/projects/p1/trigger-tokens/t1', undefined],
     ['triggerRun', (a: ApiClient) => a.triggerRun('p1'), 'POST', '/projects/p1/runs', undefined],
     ['listAuditEvents', (a: ApiClient) => a.listAuditEvents(), 'GET', '/admin/audit', undefined],
+    ['listAuditEvents', (a: ApiClient) => a.listAuditEvents({ action: 'token.use', outcome: 'failed', target: '', limit: 50, cursor: 'c1' }), 'GET', '/admin/audit?action=token.use&outcome=failed&limit=50&cursor=c1', undefined],
     ['unlinkIdentity', (a: ApiClient) => a.unlinkIdentity('i1'), 'DELETE', '/user/identities/i1', undefined],
     ['endSession', (a: ApiClient) => a.endSession(), 'DELETE', '/sessions/current', undefined],
     ['updateUser', (a: ApiClient) => a.updateUser('u 1', { disabled: true }), 'PATCH', '/admin/users/u%201', { disabled: true }],

@@ -4,7 +4,8 @@
 
 import type {
   Agent,
-  AuditEvent,
+  AuditPage,
+  AuditQuery,
   Identity,
   Me,
   Member,
@@ -457,9 +458,14 @@ export class ApiClient {
 
   // Instance administration (admin sessions only)
 
-  /** GET /api/v1/admin/audit */
-  listAuditEvents(): Promise<AuditEvent[]> {
-    return this.#request('GET', '/admin/audit');
+  /** GET /api/v1/admin/audit: one page, newest first; empty filters are left out. */
+  listAuditEvents(query: AuditQuery = {}): Promise<AuditPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(key, String(value));
+    }
+    const search = params.toString();
+    return this.#request('GET', search ? `/admin/audit?${search}` : '/admin/audit');
   }
 
   /** GET /api/v1/admin/users */

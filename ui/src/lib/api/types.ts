@@ -6,6 +6,7 @@
 export type { Agent } from '../bindings/Agent';
 export type { AgentStatus } from '../bindings/AgentStatus';
 export type { AuditEvent } from '../bindings/AuditEvent';
+export type { AuditPage } from '../bindings/AuditPage';
 export type { Identity } from '../bindings/Identity';
 export type { Me } from '../bindings/Me';
 export type { Member } from '../bindings/Member';
@@ -100,4 +101,19 @@ export interface ErrorBody {
     code: string;
     message: string;
   };
+}
+
+/** The filters and position of `GET /api/v1/admin/audit`; every field narrows. */
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  outcome?: 'ok' | 'denied' | 'failed';
+  target?: string;
+  /** RFC 3339: entries at or after. */
+  since?: string;
+  /** RFC 3339: entries before. */
+  until?: string;
+  limit?: number;
+  /** The previous page's `next_cursor`. */
+  cursor?: string;
 }

@@ -35,4 +35,9 @@ ip: string | null,
 /**
  * A sentence with more detail; never a secret.
  */
-detail: string, };
+detail: string, 
+/**
+ * How many times it happened: 1, or more for failed authentications, which are counted in
+ * one entry per client address and minute.
+ */
+count: number, };
