@@ -96,6 +96,23 @@ impl Server {
         (server, sign_in)
     }
 
+    /// Another replica of this server with sign-in: the same store and clock, its own providers
+    /// file and secret store, as `tessera serve` on another host would be.
+    pub async fn replica_with_sign_in(
+        &self,
+        providers_toml: &str,
+        secrets: impl FnOnce(Arc<dyn tessera_core::store::Store>) -> Arc<dyn SecretStore> + 'static,
+    ) -> Server {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), providers_toml).unwrap();
+        Server::start_full(
+            self.backend.clone(),
+            Arc::clone(&self.clock),
+            Some((file.path().to_owned(), Box::new(secrets))),
+        )
+        .await
+    }
+
     async fn start_full(
         backend: Backend,
         clock: Arc<ManualClock>,
