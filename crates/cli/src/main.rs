@@ -3,6 +3,7 @@
 
 mod client;
 mod login;
+mod org;
 mod output;
 
 use std::net::SocketAddr;
@@ -58,6 +59,9 @@ enum Command {
     /// Inspect and manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Organization membership: invitations.
+    #[command(subcommand)]
+    Org(org::OrgCommand),
     /// Sign in to a Tessera server with one of its identity providers and print the session.
     Login {
         /// The server's URL.
@@ -237,6 +241,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             Ok(())
         }
         Command::Token(t) => token(t, out).await,
+        Command::Org(o) => org::run(o, out).await,
     }
 }
 

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use identities::SignedIn;
+pub use orgs::{MemberChange, INVITATION_LIFETIME};
 pub use projects::{NewProject, ProjectPatch};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
 

@@ -186,6 +186,17 @@ impl Server {
         (body, value)
     }
 
+    /// Makes `name` a member of `org` with `role` the only way there is: an admin (`admin`)
+    /// invites them and they (`their_auth`) accept.
+    pub async fn add_member(&self, org: &str, admin: &str, name: &str, their_auth: &str, role: &str) {
+        let inv = self
+            .post(&format!("/api/v1/orgs/{org}/invitations"), admin, json!({"user": name, "role": role}))
+            .await
+            .expect(201);
+        let accept = format!("/api/v1/user/invitations/{}/accept", inv["id"].as_str().unwrap());
+        self.post(&accept, their_auth, json!({})).await.expect(200);
+    }
+
     pub async fn pat(&self, auth: &str, scopes: &[&str]) -> String {
         self.token("/api/v1/user/tokens", auth, scopes).await.1
     }

@@ -7,6 +7,7 @@ export type { Agent } from '../bindings/Agent';
 export type { AgentStatus } from '../bindings/AgentStatus';
 export type { AuditEvent } from '../bindings/AuditEvent';
 export type { Identity } from '../bindings/Identity';
+export type { Invitation } from '../bindings/Invitation';
 export type { Me } from '../bindings/Me';
 export type { Member } from '../bindings/Member';
 export type { OrgWithRole as Org } from '../bindings/OrgWithRole';
