@@ -178,6 +178,7 @@ pub struct Authority {
     keys: SessionKeys,
     clock: Arc<dyn Clock>,
     last_used: LastUsed,
+    sealer: Option<Arc<dyn crate::seal::Sealer>>,
 }
 
 impl std::fmt::Debug for Authority {
@@ -192,7 +193,14 @@ pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
 impl Authority {
     /// An authority over `store`, signing sessions with `keys`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, keys: SessionKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock, last_used: LastUsed::default() }
+        Self { store, keys, clock, last_used: LastUsed::default(), sealer: None }
+    }
+
+    /// This authority, sealing project secrets with `sealer` before they reach the store.
+    /// Without one it refuses to store secrets rather than keep them readable.
+    pub fn with_sealer(mut self, sealer: Arc<dyn crate::seal::Sealer>) -> Self {
+        self.sealer = Some(sealer);
+        self
     }
 
     /// The current time by this authority's clock.

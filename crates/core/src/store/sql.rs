@@ -184,6 +184,19 @@ impl SqlStore {
             .ok_or_else(|| Error::Internal(format!("the signing key {name:?} vanished as it was stored")))
     }
 
+    /// Replaces the key under `name` with `material` only while it still is `old`: of replicas
+    /// sealing a plain key at the same moment, one wins and the others' writes change nothing.
+    pub async fn replace_signing_key(&self, name: &str, old: &[u8], material: &[u8]) -> Result<()> {
+        self.require_shared_keys()?;
+        sqlx::query("UPDATE signing_keys SET material = $1 WHERE name = $2 AND material = $3")
+            .bind(material)
+            .bind(name)
+            .bind(old)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     fn require_shared_keys(&self) -> Result<()> {
         match self.backend {
             Backend::Postgres => Ok(()),

@@ -119,7 +119,10 @@ impl Server {
         sign_in: Option<(std::path::PathBuf, SecretsFor)>,
     ) -> Server {
         let (store, keys) = backend.open(clock.now()).await;
-        let authority = Arc::new(Authority::new(Arc::new(store.clone()), keys, clock.clone()));
+        let authority = Arc::new(
+            Authority::new(Arc::new(store.clone()), keys, clock.clone())
+                .with_sealer(crate::backend::sealing_key().sealer()),
+        );
         let sign_in = match sign_in {
             Some((file, secrets)) => {
                 let secrets = secrets(Arc::new(store.clone()));
