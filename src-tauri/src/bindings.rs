@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 
 use tessera_core::authority::Me;
-use tessera_core::model::{Agent, AuditEvent, AuditPage, Member, Project, Run, Token, User};
+use tessera_core::model::{Agent, AuditEvent, AuditPage, Invitation, Member, Project, Run, Token, User};
 
 use crate::preferences::Preferences;
 use crate::session::Session;
@@ -43,6 +43,7 @@ fn generate() -> BTreeMap<String, String> {
     Token::export_all(&cfg).unwrap();
     Me::export_all(&cfg).unwrap();
     Member::export_all(&cfg).unwrap();
+    Invitation::export_all(&cfg).unwrap();
     Project::export_all(&cfg).unwrap();
     Run::export_all(&cfg).unwrap();
     Agent::export_all(&cfg).unwrap();

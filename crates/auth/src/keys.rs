@@ -6,9 +6,24 @@ use tessera_core::session::SessionKeys;
 use tessera_core::Secret;
 
 use crate::error::{AuthError, Result};
+use crate::sealed::SealingKey;
 use crate::secret_store::SecretStore;
 
 const KEY: &str = "session-signing-key";
+/// Where local mode keeps the key that seals project secrets in the store.
+const SEALING_KEY: &str = "secret-sealing-key";
+
+/// Loads the key that seals project secrets in the local store from the secret store, making
+/// and storing one on first start. It never enters the data directory.
+pub async fn load_or_create_sealing_key(store: &dyn SecretStore) -> Result<SealingKey> {
+    if let Some(s) = store.get(SEALING_KEY).await? {
+        return SealingKey::from_base64(s.expose())
+            .map_err(|_| AuthError::KeyringUnavailable("the stored secret sealing key is unreadable".into()));
+    }
+    let key = SealingKey::generate()?;
+    store.set(SEALING_KEY, &key.to_base64()).await?;
+    Ok(key)
+}
 
 /// Loads the signing key from the secret store, making and storing one on first start.
 pub async fn load_or_create(store: &dyn SecretStore) -> Result<SessionKeys> {
@@ -58,6 +73,18 @@ mod tests {
         assert!(b.verify(jwt.expose(), now).is_ok());
         store.set_locked(true);
         assert!(matches!(load_or_create(&store).await, Err(AuthError::KeyringLocked)));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_sealing_key_is_made_once_and_kept_in_the_store() -> Result<()> {
+        let store = MemoryStore::default();
+        let a = load_or_create_sealing_key(&store).await?;
+        let b = load_or_create_sealing_key(&store).await?;
+        assert_eq!(a.to_base64().expose(), b.to_base64().expose());
+        assert_eq!(store.keys(), vec![SEALING_KEY.to_owned()]);
+        store.set_locked(true);
+        assert!(matches!(load_or_create_sealing_key(&store).await, Err(AuthError::KeyringLocked)));
         Ok(())
     }
 

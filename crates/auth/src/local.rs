@@ -1,6 +1,7 @@
-//! Local mode: the embedded store in the data directory, the session signing key and code-host
-//! tokens in the OS keyring, and providers from `providers.toml`. Shared by `tessera serve` and
-//! the desktop app so both open a data directory the same way.
+//! Local mode: the embedded store in the data directory; the session signing key, the key that
+//! seals project secrets and the code-host tokens in the OS keyring; providers from
+//! `providers.toml`. Shared by `tessera serve` and the desktop app so both open a data directory
+//! the same way.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use tessera_core::store::SqlStore;
 use tessera_core::{Authority, DataDir};
 
 use crate::error::{AuthError, Result};
+use crate::sealed::SealingKey;
 use crate::secret_store::{namespace_for, KeyringStore, SecretStore};
 use crate::sign_in::SignIn;
 
@@ -39,9 +41,15 @@ pub async fn open(dir: &DataDir, store: Option<&Path>, clock: Arc<dyn Clock>, ke
     dir.create()?;
     let sql = SqlStore::open_sqlite(store.unwrap_or(&dir.store())).await?;
     let keyring = KeyringStore::connect(&namespace_for(dir.path())).map(|k| Arc::new(k) as Arc<dyn SecretStore>);
-    let keys = match (key, &keyring) {
-        (KeyPlace::File, _) => SessionKeys::load_or_create(&dir.session_key())?,
-        (KeyPlace::Keyring, Ok(k)) => crate::keys::load_or_import(k.as_ref(), &dir.session_key()).await?,
+    // Both keys live where the user chose: the keyring, or owner-only files beside the store.
+    let (keys, sealing) = match (key, &keyring) {
+        (KeyPlace::File, _) => {
+            (SessionKeys::load_or_create(&dir.session_key())?, SealingKey::load_or_create_file(&dir.sealing_key())?)
+        }
+        (KeyPlace::Keyring, Ok(k)) => (
+            crate::keys::load_or_import(k.as_ref(), &dir.session_key()).await?,
+            crate::keys::load_or_create_sealing_key(k.as_ref()).await?,
+        ),
         (KeyPlace::Keyring, Err(e)) => {
             return Err(AuthError::KeyringUnavailable(format!(
                 "{e}; the session signing key lives in the keyring. Start a keyring (Secret Service), or opt in to a \
@@ -49,7 +57,7 @@ pub async fn open(dir: &DataDir, store: Option<&Path>, clock: Arc<dyn Clock>, ke
             )))
         }
     };
-    let authority = Arc::new(Authority::new(Arc::new(sql), keys, clock));
+    let authority = Arc::new(Authority::new(Arc::new(sql), keys, clock).with_sealer(sealing.sealer()));
     let (secrets, keyring_error) = match keyring {
         Ok(k) => (Some(k), None),
         Err(e) => (None, Some(e)),

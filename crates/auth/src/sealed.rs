@@ -14,6 +14,7 @@ use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use tessera_core::clock::Clock;
+use tessera_core::seal::Sealer;
 use tessera_core::store::Store;
 use tessera_core::Secret;
 use zeroize::Zeroizing;
@@ -74,6 +75,77 @@ impl SealingKey {
             Ok(v) if !v.is_empty() => Self::from_base64(&Zeroizing::new(v)).map(Some),
             _ => Ok(None),
         }
+    }
+}
+
+impl SealingKey {
+    /// The sealer the token authority uses with this key (project secrets, the shared session
+    /// signing key).
+    pub fn sealer(&self) -> Arc<dyn Sealer> {
+        Arc::new(KeySealer(XChaCha20Poly1305::new(Key::from_slice(self.0.as_slice()))))
+    }
+
+    /// The key in `path` (base64), made there readable by its owner only on first start: for
+    /// local mode without a keyring, when the user opted in to key files.
+    pub fn load_or_create_file(path: &std::path::Path) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_base64(&Zeroizing::new(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate()?;
+                write_private(path, key.to_base64().expose().as_bytes())
+                    .map_err(|e| AuthError::Config(format!("cannot write the secret key {}: {e}", path.display())))?;
+                Ok(key)
+            }
+            Err(e) => Err(AuthError::Config(format!("cannot read the secret key {}: {e}", path.display()))),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// XChaCha20-Poly1305 for the token authority: a sealed value is the 24-byte nonce followed by
+/// the ciphertext, bound to its entry's name as associated data.
+struct KeySealer(XChaCha20Poly1305);
+
+impl Sealer for KeySealer {
+    fn seal(&self, name: &str, plain: &[u8]) -> tessera_core::Result<Vec<u8>> {
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| tessera_core::Error::Internal(format!("the OS random source failed: {e}")))?;
+        let ciphertext = self
+            .0
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: name.as_bytes() })
+            .map_err(|_| tessera_core::Error::Internal("sealing failed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ciphertext);
+        Ok(out)
+    }
+
+    fn open(&self, name: &str, sealed: &[u8]) -> tessera_core::Result<Zeroizing<Vec<u8>>> {
+        let fail = || tessera_core::Error::Internal(format!("the sealed entry {name:?} does not open with this key"));
+        if sealed.len() < 24 {
+            return Err(fail());
+        }
+        let (nonce, ciphertext) = sealed.split_at(24);
+        self.0
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: name.as_bytes() })
+            .map(Zeroizing::new)
+            .map_err(|_| fail())
     }
 }
 
@@ -172,6 +244,37 @@ mod tests {
         sealed.delete("scm/gh/1").await?;
         assert_eq!(sealed.get("scm/gh/1").await?, None);
         assert!(!format!("{key:?}{sealed:?}").contains(key.to_base64().expose()));
+        Ok(())
+    }
+
+    #[test]
+    fn the_authoritys_sealer_opens_only_its_own_entries() -> tessera_core::Result<()> {
+        let key = SealingKey::generate().map_err(|e| tessera_core::Error::Internal(e.to_string()))?;
+        let sealer = key.sealer();
+        let sealed = sealer.seal("secret:prj_1/DB", b"hunter2-value")?;
+        assert!(!sealed.windows(13).any(|w| w == b"hunter2-value"));
+        assert_eq!(sealer.open("secret:prj_1/DB", &sealed)?.as_slice(), b"hunter2-value");
+        assert!(sealer.open("secret:prj_2/DB", &sealed).is_err(), "another entry's name does not open it");
+        let other = SealingKey::generate().map_err(|e| tessera_core::Error::Internal(e.to_string()))?.sealer();
+        assert!(other.open("secret:prj_1/DB", &sealed).is_err(), "another key does not open it");
+        assert!(sealer.open("secret:prj_1/DB", &sealed[..10]).is_err());
+        assert_ne!(sealer.seal("secret:prj_1/DB", b"hunter2-value")?, sealed, "a fresh nonce every time");
+        Ok(())
+    }
+
+    #[test]
+    fn a_key_file_is_made_once_and_private() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| AuthError::Config(e.to_string()))?;
+        let path = dir.path().join("secret-sealing-key");
+        let a = SealingKey::load_or_create_file(&path)?;
+        let b = SealingKey::load_or_create_file(&path)?;
+        assert_eq!(a.to_base64().expose(), b.to_base64().expose());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map_err(|e| AuthError::Config(e.to_string()))?.permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -59,7 +59,6 @@ pub struct RefreshReport {
 pub struct SignIn {
     authority: Arc<Authority>,
     file_providers: Vec<Provider>,
-    api_providers: RwLock<Vec<Provider>>,
     secrets: Arc<dyn SecretStore>,
     oidc: OidcCache,
     clients: Mutex<HashMap<String, reqwest::Client>>,
@@ -114,15 +113,7 @@ impl SignIn {
     /// code-host tokens in `secrets`.
     pub async fn new(authority: Arc<Authority>, providers_file: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self> {
         let file_providers = provider::load_file(providers_file)?;
-        let me = Self {
-            authority,
-            file_providers,
-            api_providers: RwLock::new(Vec::new()),
-            secrets,
-            oidc: OidcCache::default(),
-            clients: Mutex::new(HashMap::new()),
-        };
-        me.reload_api_providers().await?;
+        let me = Self { authority, file_providers, secrets, oidc: OidcCache::default(), clients: Mutex::new(HashMap::new()) };
         me.adopt_issuers().await?;
         Ok(me)
     }
@@ -130,7 +121,7 @@ impl SignIn {
     /// Gives identities linked before issuers were recorded the issuer of the provider they were
     /// made with, as it is configured now.
     async fn adopt_issuers(&self) -> Result<()> {
-        for p in self.all_providers() {
+        for p in self.all_providers().await? {
             let n = self.authority.store().adopt_identity_issuer(p.id(), &p.identity_issuer()).await?;
             if n > 0 {
                 tracing::info!(provider = %p.id(), identities = n, "recorded the issuer of identities linked before");
@@ -144,7 +135,10 @@ impl SignIn {
         &self.authority
     }
 
-    async fn reload_api_providers(&self) -> Result<()> {
+    /// Providers configured through the API, read from the store on every call so that every
+    /// replica sees an admin's change at once (one small query; no per-process cache to go
+    /// stale). Client secrets are left out: [`SignIn::provider`] reads the one it needs.
+    async fn api_providers(&self) -> Result<Vec<Provider>> {
         let mut list = Vec::new();
         for (id, json) in self.authority.store().providers().await? {
             let config: ProviderConfig = match serde_json::from_str(&json) {
@@ -154,28 +148,36 @@ impl SignIn {
                     continue;
                 }
             };
-            let mut p = config.into_provider(Source::Api)?;
+            match config.into_provider(Source::Api) {
+                Ok(p) => list.push(p),
+                Err(e) => {
+                    tracing::warn!(provider = %id, error = %e, "skipping a stored provider that is no longer valid")
+                }
+            }
+        }
+        Ok(list)
+    }
+
+    async fn all_providers(&self) -> Result<Vec<Provider>> {
+        let mut all = self.file_providers.clone();
+        let api = self.api_providers().await?;
+        all.extend(api.into_iter().filter(|p| !self.file_providers.iter().any(|f| f.id() == p.id())));
+        Ok(all)
+    }
+
+    async fn provider(&self, id: &str) -> Result<Provider> {
+        let mut p = self
+            .all_providers()
+            .await?
+            .into_iter()
+            .find(|p| p.id() == id)
+            .ok_or_else(|| AuthError::UnknownProvider(id.to_owned()))?;
+        if p.source == Source::Api {
             // The secret lives in the secret store; a locked keyring leaves the provider usable
             // for public clients and reports itself at the code exchange.
-            p.client_secret = self.secrets.get(&client_secret_key(&id)).await.ok().flatten();
-            list.push(p);
+            p.client_secret = self.secrets.get(&client_secret_key(id)).await.ok().flatten();
         }
-        if let Ok(mut w) = self.api_providers.write() {
-            *w = list;
-        }
-        Ok(())
-    }
-
-    fn all_providers(&self) -> Vec<Provider> {
-        let mut all = self.file_providers.clone();
-        if let Ok(r) = self.api_providers.read() {
-            all.extend(r.iter().filter(|p| !self.file_providers.iter().any(|f| f.id() == p.id())).cloned());
-        }
-        all
-    }
-
-    fn provider(&self, id: &str) -> Result<Provider> {
-        self.all_providers().into_iter().find(|p| p.id() == id).ok_or_else(|| AuthError::UnknownProvider(id.to_owned()))
+        Ok(p)
     }
 
     /// An HTTP client for a provider: bounded time, no redirects followed, the provider's extra
@@ -216,7 +218,14 @@ impl SignIn {
     /// What clients need to start a sign-in with each provider.
     pub async fn providers(&self) -> Vec<ProviderInfo> {
         let mut out = Vec::new();
-        for p in self.all_providers() {
+        let all = match self.all_providers().await {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the providers configured through the API");
+                self.file_providers.clone()
+            }
+        };
+        for p in all {
             let base = p.base_url();
             let (auth, device, error) = match p.kind() {
                 ProviderKind::Oidc => {
@@ -254,7 +263,7 @@ impl SignIn {
     /// Exchanges a code and finds out, with every check, who signed in.
     async fn redeem(&self, req: &CodeLogin, now: DateTime<Utc>) -> Result<(Provider, VerifiedIdentity, TokenSet)> {
         check_login(req)?;
-        let p = self.provider(&req.provider)?;
+        let p = self.provider(&req.provider).await?;
         if p.kind() == ProviderKind::Oidc && req.nonce.as_deref().is_none_or(str::is_empty) {
             return Err(AuthError::InvalidRequest("an OpenID sign-in needs the request's nonce".into()));
         }
@@ -328,7 +337,7 @@ impl SignIn {
         let mut done = self.authority.sign_in_with(who, ip).await?;
         self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
         done.identity =
-            self.with_kind(self.authority.store().identity(&done.identity.id).await?.unwrap_or(done.identity));
+            self.with_kind(self.authority.store().identity(&done.identity.id).await?.unwrap_or(done.identity)).await;
         Ok(done)
     }
 
@@ -341,20 +350,31 @@ impl SignIn {
         let info = self.keep_tokens(&who.provider, &who.subject, &tokens).await?;
         let identity = self.authority.link_identity(caller, &who).await?;
         self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
-        Ok(self.with_kind(self.authority.identity_for(caller, &identity.id).await?))
+        Ok(self.with_kind(self.authority.identity_for(caller, &identity.id).await?).await)
     }
 
     /// Fills in the provider kind of an identity read from the store.
-    pub fn with_kind(&self, mut i: Identity) -> Identity {
-        if let Ok(p) = self.provider(&i.provider) {
+    pub async fn with_kind(&self, mut i: Identity) -> Identity {
+        if let Ok(Some(p)) = self.all_providers().await.map(|all| all.into_iter().find(|p| p.id() == i.provider)) {
             i.provider_kind = p.kind().as_str().to_owned();
         }
         i
     }
 
+    /// Fills in the provider kind of identities read from the store, reading the providers once.
+    pub async fn with_kinds(&self, mut list: Vec<Identity>) -> Vec<Identity> {
+        let all = self.all_providers().await.unwrap_or_else(|_| self.file_providers.clone());
+        for i in &mut list {
+            if let Some(p) = all.iter().find(|p| p.id() == i.provider) {
+                i.provider_kind = p.kind().as_str().to_owned();
+            }
+        }
+        list
+    }
+
     /// `GET /user/identities`.
     pub async fn identities(&self, caller: &Caller) -> Result<Vec<Identity>> {
-        Ok(self.authority.identities(caller).await?.into_iter().map(|i| self.with_kind(i)).collect())
+        Ok(self.with_kinds(self.authority.identities(caller).await?).await)
     }
 
     /// `DELETE /user/identities/{id}`: revokes the tokens at the provider where it offers
@@ -364,7 +384,7 @@ impl SignIn {
         let key = scm_key(&identity.provider, &identity.subject);
         // Reading first also proves the keyring is usable before anything changes.
         if let Some(stored) = self.secrets.get(&key).await? {
-            if let (Ok(p), Ok(tokens)) = (self.provider(&identity.provider), TokenSet::from_secret(&stored)) {
+            if let (Ok(p), Ok(tokens)) = (self.provider(&identity.provider).await, TokenSet::from_secret(&stored)) {
                 if let Err(e) = self.revoke_at_provider(&p, &tokens).await {
                     tracing::warn!(provider = %p.id(), error = %e, "could not revoke the tokens at the provider");
                 }
@@ -442,7 +462,7 @@ impl SignIn {
     /// `GET /user/scm/{identity}/repos`.
     pub async fn repositories(&self, caller: &Caller, identity_id: &str) -> Result<Vec<Repository>> {
         let identity = self.authority.identity_for(caller, identity_id).await?;
-        let p = self.provider(&identity.provider)?;
+        let p = self.provider(&identity.provider).await?;
         if p.kind() == ProviderKind::Oidc {
             return Err(AuthError::InvalidRequest("this linked account is not a code host".into()));
         }
@@ -500,7 +520,7 @@ impl SignIn {
         let now = self.authority.now();
         let mut report = RefreshReport::default();
         for identity in self.authority.store().identities_due(now + REFRESH_AHEAD).await? {
-            let Ok(p) = self.provider(&identity.provider) else {
+            let Ok(p) = self.provider(&identity.provider).await else {
                 report.deferred += 1;
                 continue;
             };
@@ -546,7 +566,7 @@ impl SignIn {
 
     /// `POST /sessions/device` without a device code: starts a device sign-in.
     pub async fn device_start(&self, provider_id: &str) -> Result<DeviceAuthorization> {
-        let p = self.provider(provider_id)?;
+        let p = self.provider(provider_id).await?;
         let endpoint = match p.kind() {
             ProviderKind::Oidc => {
                 self.oidc
@@ -566,7 +586,7 @@ impl SignIn {
         if device_code.is_empty() || device_code.len() > 2048 {
             return Err(AuthError::InvalidRequest("device_code is missing".into()));
         }
-        let p = self.provider(provider_id)?;
+        let p = self.provider(provider_id).await?;
         let now = self.authority.now();
         let endpoint = self.token_endpoint(&p).await?;
         let form = vec![
@@ -595,7 +615,6 @@ impl SignIn {
         }
         let json = serde_json::to_string(&p.config).map_err(|e| AuthError::Config(e.to_string()))?;
         self.authority.store().insert_provider(p.id(), &json, self.authority.now()).await?;
-        self.reload_api_providers().await?;
         self.providers()
             .await
             .into_iter()
@@ -620,7 +639,7 @@ impl SignIn {
         if let Ok(mut m) = self.clients.lock() {
             m.remove(id);
         }
-        self.reload_api_providers().await
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod client;
 mod login;
+mod org;
 mod output;
 mod users;
 
@@ -89,6 +90,9 @@ enum Command {
     /// Inspect and manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Organization membership: invitations.
+    #[command(subcommand)]
+    Org(org::OrgCommand),
     /// Sign in to a Tessera server with one of its identity providers and print the session.
     Login {
         /// The server's URL.
@@ -118,8 +122,9 @@ enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
-    /// Print a new random key for sealing code-host tokens in a team database (base64); keep it
-    /// in a file named by TESSERA_SECRET_KEY_FILE on every replica.
+    /// Print a new random key for sealing secrets in a team database (the session signing key,
+    /// project secrets, code-host tokens; base64); keep it in a file named by
+    /// TESSERA_SECRET_KEY_FILE on every replica.
     SecretKey,
     /// Accounts: list, set-role, disable, enable, delete.
     #[command(subcommand)]
@@ -330,38 +335,36 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             Ok(())
         }
         Command::Token(t) => token(t, out).await,
+        Command::Org(o) => org::run(o, out).await,
     }
 }
 
 /// Opens the authority over `db`: the data directory's SQLite store when `None`, another SQLite
 /// file, or a PostgreSQL database (team mode); with the sign-in service where it can run.
 ///
-/// In local mode the session signing key and code-host tokens live in the OS keyring (the key in
-/// a file only with `--key-file`); in team mode the key lives in the database, so every replica
-/// signs and verifies with the same key.
+/// In local mode the session signing key, the key sealing project secrets and code-host tokens
+/// live in the OS keyring (the keys in files only with `--key-file`). In team mode the session
+/// key lives in the database, so every replica signs and verifies with the same key, sealed
+/// like everything secret there with the key from `TESSERA_SECRET_KEY_FILE`, which never enters
+/// the database.
 pub(crate) async fn open(db: Option<&str>, key: KeyPlace) -> Result<(Arc<Authority>, Option<Arc<SignIn>>)> {
     let clock = Arc::new(SystemClock);
     match db {
         Some(url) if is_postgres_url(url) => {
-            let store = SqlStore::open_postgres(url).await?;
-            let keys = SessionKeys::load_or_create_shared(&store, clock.now()).await?;
-            let store: Arc<dyn tessera_core::store::Store> = Arc::new(store);
-            let authority = Arc::new(Authority::new(Arc::clone(&store), keys, clock.clone()));
-            // Team mode seals code-host tokens in the shared database with a key kept outside it.
-            let sign_in = match SealingKey::from_env()? {
-                Some(key) => {
-                    let secrets = Arc::new(SealedStore::new(store, &key, clock));
-                    let file = DataDir::from_env()?.providers();
-                    Some(Arc::new(SignIn::new(Arc::clone(&authority), &file, secrets).await?))
-                }
-                None => {
-                    tracing::warn!(
-                        "sign-in with providers is off: set TESSERA_SECRET_KEY_FILE (or TESSERA_SECRET_KEY) to a key \
-                         from `tessera admin secret-key` so code-host tokens can be sealed in the database"
-                    );
-                    None
-                }
+            let Some(key) = SealingKey::from_env()? else {
+                bail!(
+                    "team mode needs the secret key that seals the session signing key, project secrets and code-host \
+                     tokens in the database: make one with `tessera admin secret-key` and name its file in \
+                     TESSERA_SECRET_KEY_FILE (or put it in TESSERA_SECRET_KEY) on every replica"
+                );
             };
+            let store = SqlStore::open_postgres(url).await?;
+            let keys = SessionKeys::load_or_create_shared_sealed(&store, key.sealer().as_ref(), clock.now()).await?;
+            let store: Arc<dyn tessera_core::store::Store> = Arc::new(store);
+            let authority = Arc::new(Authority::new(Arc::clone(&store), keys, clock.clone()).with_sealer(key.sealer()));
+            let secrets = Arc::new(SealedStore::new(store, &key, clock));
+            let file = DataDir::from_env()?.providers();
+            let sign_in = Some(Arc::new(SignIn::new(Arc::clone(&authority), &file, secrets).await?));
             Ok((authority, sign_in))
         }
         _ => {

@@ -43,7 +43,10 @@ async fn fresh_db(data: &Path) -> String {
 /// there: tests never reach the OS keyring.
 fn command(data: &Path) -> Command {
     let mut c = Command::new(TESSERA);
-    c.env("TESSERA_DATA_DIR", data).env("TESSERA_KEY_FILE", "1");
+    // Team mode seals its secrets with a key from the environment; local mode ignores it.
+    c.env("TESSERA_DATA_DIR", data)
+        .env("TESSERA_KEY_FILE", "1")
+        .env("TESSERA_SECRET_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
     c
 }
 

@@ -52,6 +52,11 @@ impl DataDir {
         self.0.join("session-signing-key.der")
     }
 
+    /// The key sealing project secrets, only when the user opted in to key files (no keyring).
+    pub fn sealing_key(&self) -> PathBuf {
+        self.0.join("secret-sealing-key")
+    }
+
     /// The identity providers' configuration.
     pub fn providers(&self) -> PathBuf {
         self.0.join("providers.toml")

@@ -14,6 +14,7 @@ pub mod id;
 pub mod last_used;
 pub mod model;
 pub mod scope;
+pub mod seal;
 pub mod secret;
 pub mod session;
 pub mod store;

@@ -145,6 +145,29 @@ pub struct Member {
     pub role: OrgRole,
 }
 
+/// An invitation to join an organization, waiting for the invitee to accept or decline it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Invitation {
+    /// Invitation id.
+    pub id: String,
+    /// The organization.
+    pub org_id: String,
+    /// The organization's name.
+    pub org_name: String,
+    /// The account name (or id) as the inviting admin typed it.
+    pub invitee: String,
+    /// The role the invitee gets on accepting.
+    pub role: OrgRole,
+    /// The name of the admin who sent it.
+    pub invited_by: String,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+    /// When it lapses unanswered.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Who owns a token or a project.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

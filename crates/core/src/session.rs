@@ -90,14 +90,37 @@ impl SessionKeys {
     ///
     /// Team mode's replicas must verify each other's sessions, so the key lives in the
     /// database; replicas starting together race to insert one and all read back the winner.
-    pub async fn load_or_create_shared(store: &SqlStore, now: DateTime<Utc>) -> Result<Self> {
-        if let Some(der) = store.signing_key(SHARED_KEY_NAME).await? {
+    /// It is sealed by `sealer`, so the database alone cannot sign sessions; a key an older
+    /// version left unsealed is sealed in place on first start.
+    pub async fn load_or_create_shared_sealed(
+        store: &SqlStore,
+        sealer: &dyn crate::seal::Sealer,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        use crate::seal::SESSION_KEY_ENTRY;
+        let stored = match store.signing_key(SHARED_KEY_NAME).await? {
+            Some(s) => s,
+            None => {
+                let (_, der) = Self::generate()?;
+                let der = Zeroizing::new(der);
+                let sealed = sealer.seal(SESSION_KEY_ENTRY, &der)?;
+                store.put_signing_key_if_absent(SHARED_KEY_NAME, &sealed, now).await?
+            }
+        };
+        if let Ok(der) = sealer.open(SESSION_KEY_ENTRY, &stored) {
             return Self::from_pkcs8(&der);
         }
-        let (_, der) = Self::generate()?;
-        let der = Zeroizing::new(der);
-        let stored = store.put_signing_key_if_absent(SHARED_KEY_NAME, &der, now).await?;
-        Self::from_pkcs8(&stored)
+        // Not sealed with this key: a plain key from before sealing is sealed now (only if no
+        // other replica sealed it meanwhile); anything else is another key's, or damage.
+        let Ok(keys) = Self::from_pkcs8(&stored) else {
+            return Err(Error::Internal(
+                "the shared session signing key does not open with this server's secret key (another key, or damaged)"
+                    .into(),
+            ));
+        };
+        let sealed = sealer.seal(SESSION_KEY_ENTRY, &stored)?;
+        store.replace_signing_key(SHARED_KEY_NAME, &stored, &sealed).await?;
+        Ok(keys)
     }
 
     /// Signs a session for `user_id` with id `jti`, valid from `now` for [`SESSION_LIFETIME`].

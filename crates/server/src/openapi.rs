@@ -23,6 +23,8 @@ use crate::routes::{account, agents, orgs, projects, signin, tokens, users, TOKE
         account::audit, account::users,
         tokens::list, tokens::create, tokens::get, tokens::update, tokens::rotate, tokens::delete,
         orgs::list, orgs::create, orgs::get, orgs::members, orgs::put_member, orgs::remove_member,
+        orgs::invitations, orgs::invite, orgs::withdraw_invitation, orgs::my_invitations, orgs::accept_invitation,
+        orgs::decline_invitation,
         projects::list, projects::create, projects::get, projects::update, projects::trigger, projects::runs,
         projects::put_pipeline, projects::get_pipeline, projects::get_secret, projects::put_secret,
         projects::delete_secret,

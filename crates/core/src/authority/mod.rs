@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use identities::SignedIn;
+pub use orgs::{MemberChange, INVITATION_LIFETIME};
 pub use projects::{NewProject, ProjectPatch};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
 pub use users::{AdminActor, UserPatch};
@@ -184,6 +185,7 @@ pub struct Authority {
     clock: Arc<dyn Clock>,
     last_used: LastUsed,
     failures: audit::FailureTally,
+    sealer: Option<Arc<dyn crate::seal::Sealer>>,
 }
 
 impl std::fmt::Debug for Authority {
@@ -201,7 +203,21 @@ pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
 impl Authority {
     /// An authority over `store`, signing sessions with `keys`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, keys: SessionKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock, last_used: LastUsed::default(), failures: audit::FailureTally::default() }
+        Self {
+            store,
+            keys,
+            clock,
+            last_used: LastUsed::default(),
+            failures: audit::FailureTally::default(),
+            sealer: None,
+        }
+    }
+
+    /// This authority, sealing project secrets with `sealer` before they reach the store.
+    /// Without one it refuses to store secrets rather than keep them readable.
+    pub fn with_sealer(mut self, sealer: Arc<dyn crate::seal::Sealer>) -> Self {
+        self.sealer = Some(sealer);
+        self
     }
 
     /// The current time by this authority's clock.

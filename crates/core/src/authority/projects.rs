@@ -186,7 +186,15 @@ impl Authority {
         let r = self.project_access(caller, project, Access::Work).await;
         let p = self.guard(caller, "secret.write", project, r).await?;
         let now = self.now();
-        self.store.put_secret(&p.id, name, value.as_bytes(), now).await?;
+        // Sealed under its own name, so a value copied to another project or name does not open.
+        let sealer = self.sealer.as_ref().ok_or_else(|| {
+            Error::Conflict(
+                "this server keeps no project secrets: it has no sealing key (team mode: set TESSERA_SECRET_KEY_FILE)"
+                    .into(),
+            )
+        })?;
+        let sealed = sealer.seal(&crate::seal::secret_entry(&p.id, name), value.as_bytes())?;
+        self.store.put_secret(&p.id, name, &sealed, now).await?;
         self.audit(
             &caller.actor(),
             "secret.write",

@@ -114,7 +114,14 @@ async fn org_rights_follow_membership_at_once() -> Result<()> {
     let alice = w.user("alice", Role::Member).await?;
     let bob = w.user("bob", Role::Member).await?;
     let org = w.auth.create_org(&alice, "acme").await?;
-    w.auth.put_member(&alice, &org.id, "bob", OrgRole::Admin).await?;
+    // Adding bob invites him; he is a member only once he accepts.
+    let crate::authority::MemberChange::Invited(inv) =
+        w.auth.put_member(&alice, &org.id, "bob", OrgRole::Admin).await?
+    else {
+        panic!("a non-member is invited, not added");
+    };
+    assert!(matches!(w.auth.get_org(&bob, &org.id).await, Err(Error::NotFound(_))));
+    w.auth.accept_invitation(&bob, &inv.id).await?;
     let bob_pat = w.pat(&bob, &["org:admin", "read"]).await?;
     assert!(w.auth.list_tokens(&bob_pat, &Collection::OrgTokens(org.id.clone())).await.is_ok());
 

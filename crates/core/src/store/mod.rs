@@ -14,8 +14,8 @@ pub use sql::{is_postgres_url, Backend, SqlStore, POSTGRES_POOL_SIZE};
 
 use crate::error::Result;
 use crate::model::{
-    Agent, AgentStatus, AuditEvent, Identity, Member, Org, OrgRole, OrgWithRole, Origin, Owner, Pipeline, Project,
-    Role, Run, ScmTokenInfo, SecretInfo, Token, User,
+    Agent, AgentStatus, AuditEvent, Identity, Invitation, Member, Org, OrgRole, OrgWithRole, Origin, Owner, Pipeline,
+    Project, Role, Run, ScmTokenInfo, SecretInfo, Token, User,
 };
 use crate::token::TokenKind;
 
@@ -101,6 +101,23 @@ pub trait Store: Send + Sync {
     async fn put_member(&self, org_id: &str, user_id: &str, role: OrgRole) -> Result<()>;
     /// Removes a member; false when they were not one.
     async fn remove_member(&self, org_id: &str, user_id: &str) -> Result<bool>;
+
+    // Invitations.
+    /// Stores an invitation for `user_id` (none: the invitee names no account), replacing a
+    /// pending one for the same organization and invitee.
+    async fn insert_invitation(&self, invitation: &Invitation, user_id: Option<&str>) -> Result<()>;
+    /// An organization's invitations that have not lapsed at `now`, newest first.
+    async fn invitations_of_org(&self, org_id: &str, now: DateTime<Utc>) -> Result<Vec<Invitation>>;
+    /// The invitations waiting for a user at `now`, newest first.
+    async fn invitations_of_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<Invitation>>;
+    /// Accepts a user's pending invitation in one transaction: it is deleted and the user joins
+    /// with its role (a member already keeps their role). None when there was no such pending
+    /// invitation, so of two accepts at once exactly one wins.
+    async fn accept_invitation(&self, id: &str, user_id: &str, now: DateTime<Utc>) -> Result<Option<Invitation>>;
+    /// Deletes an invitation addressed to `user_id` (declined); false when there was none.
+    async fn delete_invitation_of_user(&self, id: &str, user_id: &str) -> Result<bool>;
+    /// Deletes an invitation of `org_id` (withdrawn); false when there was none.
+    async fn delete_invitation_of_org(&self, id: &str, org_id: &str) -> Result<bool>;
 
     // Projects.
     /// Adds a project; a name taken by the same owner is a conflict.

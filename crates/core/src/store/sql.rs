@@ -23,8 +23,8 @@ use super::{Rotation, SessionRecord, Store, Usage};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{
-    Agent, AgentStatus, AuditEvent, Identity, Member, Org, OrgRole, OrgWithRole, Origin, Owner, OwnerKind, Pipeline,
-    Project, Role, Run, RunStatus, ScmStatus, ScmTokenInfo, SecretInfo, Token, User, UserRef,
+    Agent, AgentStatus, AuditEvent, Identity, Invitation, Member, Org, OrgRole, OrgWithRole, Origin, Owner, OwnerKind,
+    Pipeline, Project, Role, Run, RunStatus, ScmStatus, ScmTokenInfo, SecretInfo, Token, User, UserRef,
 };
 use crate::scope::Scopes;
 use crate::token::TokenKind;
@@ -222,6 +222,19 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Replaces the key under `name` with `material` only while it still is `old`: of replicas
+    /// sealing a plain key at the same moment, one wins and the others' writes change nothing.
+    pub async fn replace_signing_key(&self, name: &str, old: &[u8], material: &[u8]) -> Result<()> {
+        self.require_shared_keys()?;
+        sqlx::query("UPDATE signing_keys SET material = $1 WHERE name = $2 AND material = $3")
+            .bind(material)
+            .bind(name)
+            .bind(old)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     fn require_shared_keys(&self) -> Result<()> {
         match self.backend {
             Backend::Postgres => Ok(()),
@@ -301,6 +314,22 @@ fn user_of(row: &AnyRow) -> Result<User> {
 
 fn org_of(row: &AnyRow) -> Result<Org> {
     Ok(Org { id: row.try_get("id")?, name: row.try_get("name")?, created_at: from_millis(row.try_get("created_at")?) })
+}
+
+const INVITATION_COLUMNS: &str = "i.id, i.org_id, o.name AS org_name, i.invitee, i.role, i.invited_by, \
+     i.created_at, i.expires_at FROM invitations i JOIN orgs o ON o.id = i.org_id";
+
+fn invitation_of(row: &AnyRow) -> Result<Invitation> {
+    Ok(Invitation {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        org_name: row.try_get("org_name")?,
+        invitee: row.try_get("invitee")?,
+        role: OrgRole::from_name(&row.try_get::<String, _>("role")?),
+        invited_by: row.try_get("invited_by")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        expires_at: from_millis(row.try_get("expires_at")?),
+    })
 }
 
 fn project_of(row: &AnyRow) -> Result<Project> {
@@ -579,6 +608,107 @@ impl Store for SqlStore {
         let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org_id)
             .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // Invitations.
+    async fn insert_invitation(&self, inv: &Invitation, user_id: Option<&str>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND invitee = $2")
+            .bind(&inv.org_id)
+            .bind(&inv.invitee)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO invitations (id, org_id, invitee, user_id, role, invited_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&inv.id)
+        .bind(&inv.org_id)
+        .bind(&inv.invitee)
+        .bind(user_id)
+        .bind(inv.role.as_str())
+        .bind(&inv.invited_by)
+        .bind(to_millis(inv.created_at))
+        .bind(to_millis(inv.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, "another invitation for this name was sent at the same moment"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn invitations_of_org(&self, org_id: &str, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} WHERE i.org_id = $1 AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id"
+        );
+        let rows = sqlx::query(&sql).bind(org_id).bind(to_millis(now)).fetch_all(&self.pool).await?;
+        collect(rows, invitation_of)
+    }
+
+    async fn invitations_of_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} WHERE i.user_id = $1 AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id"
+        );
+        let rows = sqlx::query(&sql).bind(user_id).bind(to_millis(now)).fetch_all(&self.pool).await?;
+        collect(rows, invitation_of)
+    }
+
+    async fn accept_invitation(&self, id: &str, user_id: &str, now: DateTime<Utc>) -> Result<Option<Invitation>> {
+        let mut tx = self.pool.begin().await?;
+        // Writing first takes SQLite's write lock at once, and the delete decides between
+        // accepts racing on one invitation: only one removes the row.
+        let row = sqlx::query(
+            "DELETE FROM invitations WHERE id = $1 AND user_id = $2 AND expires_at > $3 \
+             RETURNING id, org_id, invitee, role, invited_by, created_at, expires_at",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(to_millis(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let org_id: String = row.try_get("org_id")?;
+        let role = OrgRole::from_name(&row.try_get::<String, _>("role")?);
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id, user_id) DO NOTHING",
+        )
+        .bind(&org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let org_name: String =
+            sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1").bind(&org_id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(Invitation {
+            id: row.try_get("id")?,
+            org_id,
+            org_name,
+            invitee: row.try_get("invitee")?,
+            role,
+            invited_by: row.try_get("invited_by")?,
+            created_at: from_millis(row.try_get("created_at")?),
+            expires_at: from_millis(row.try_get("expires_at")?),
+        }))
+    }
+
+    async fn delete_invitation_of_user(&self, id: &str, user_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM invitations WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_invitation_of_org(&self, id: &str, org_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM invitations WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)

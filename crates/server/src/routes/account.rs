@@ -33,7 +33,7 @@ pub async fn health() -> axum::Json<Health> {
 pub async fn me(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Me>> {
     let mut me = s.authority.me(&c).await?;
     if let Some(si) = &s.sign_in {
-        me.identities = me.identities.into_iter().map(|i| si.with_kind(i)).collect();
+        me.identities = si.with_kinds(me.identities).await;
     }
     Ok(axum::Json(me))
 }

@@ -47,6 +47,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs", get(orgs::list).post(orgs::create))
         .route("/api/v1/orgs/{org}", get(orgs::get))
         .route("/api/v1/orgs/{org}/members", get(orgs::members).post(orgs::put_member).delete(orgs::remove_member))
+        // Invitations.
+        .route("/api/v1/orgs/{org}/invitations", get(orgs::invitations).post(orgs::invite))
+        .route("/api/v1/orgs/{org}/invitations/{id}", axum::routing::delete(orgs::withdraw_invitation))
+        .route("/api/v1/user/invitations", get(orgs::my_invitations))
+        .route("/api/v1/user/invitations/{id}/accept", post(orgs::accept_invitation))
+        .route("/api/v1/user/invitations/{id}/decline", post(orgs::decline_invitation))
         .route("/api/v1/projects", get(projects::list).post(projects::create))
         .route("/api/v1/projects/{project}", get(projects::get).patch(projects::update).delete(projects::delete))
         .route("/api/v1/projects/{project}/runs", get(projects::runs).post(projects::trigger))

@@ -2,11 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tessera_core::model::{Member, OrgRole, OrgWithRole};
+use tessera_core::authority::MemberChange;
+use tessera_core::model::{Invitation, Member, OrgRole, OrgWithRole};
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Auth, Id, Json};
+use crate::extract::{Auth, Id, Id2, Json};
 use crate::AppState;
 
 /// The body of `POST /orgs`.
@@ -74,19 +76,100 @@ pub async fn members(State(s): State<AppState>, Auth(c): Auth, Id(org): Id) -> A
     Ok(axum::Json(s.authority.list_members(&c, &org).await?))
 }
 
-/// Add a member or change a member's role; answers with the members.
+/// Change a member's role (200, the members), or invite someone who is not a member (202, the
+/// invitation): membership needs the invitee's consent. A name no account has is answered exactly
+/// like one that exists.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "orgs", params(("org" = String, Path)),
     request_body = MemberRequest,
-    responses((status = 200, body = Vec<Member>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Vec<Member>), (status = 202, body = Invitation), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_member(
     State(s): State<AppState>,
     Auth(c): Auth,
     Id(org): Id,
     Json(req): Json<MemberRequest>,
-) -> ApiResult<axum::Json<Vec<Member>>> {
-    Ok(axum::Json(s.authority.put_member(&c, &org, &req.user, req.role).await?))
+) -> ApiResult<Response> {
+    Ok(match s.authority.put_member(&c, &org, &req.user, req.role).await? {
+        MemberChange::Updated(members) => axum::Json(members).into_response(),
+        MemberChange::Invited(inv) => (StatusCode::ACCEPTED, axum::Json(inv)).into_response(),
+    })
+}
+
+/// An organization's pending invitations (its admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "orgs", params(("org" = String, Path)),
+    responses((status = 200, body = Vec<Invitation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn invitations(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id(org): Id,
+) -> ApiResult<axum::Json<Vec<Invitation>>> {
+    Ok(axum::Json(s.authority.org_invitations(&c, &org).await?))
+}
+
+/// Invite someone to an organization. A name no account has is answered exactly like one that
+/// exists (its invitation can never be accepted); inviting a member is a conflict.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "orgs", params(("org" = String, Path)),
+    request_body = MemberRequest,
+    responses((status = 201, body = Invitation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn invite(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id(org): Id,
+    Json(req): Json<MemberRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Invitation>)> {
+    Ok((StatusCode::CREATED, axum::Json(s.authority.invite(&c, &org, &req.user, req.role).await?)))
+}
+
+/// Withdraw an invitation (the organization's admins).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/invitations/{id}", tag = "orgs",
+    params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn withdraw_invitation(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id2((org, id)): Id2,
+) -> ApiResult<StatusCode> {
+    s.authority.withdraw_invitation(&c, &org, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The invitations waiting for the caller.
+#[utoipa::path(get, path = "/api/v1/user/invitations", tag = "orgs",
+    responses((status = 200, body = Vec<Invitation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn my_invitations(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Vec<Invitation>>> {
+    Ok(axum::Json(s.authority.my_invitations(&c).await?))
+}
+
+/// Accept an invitation: the caller joins the organization. Answers with it and the caller's role.
+#[utoipa::path(post, path = "/api/v1/user/invitations/{id}/accept", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 200, body = OrgWithRole), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn accept_invitation(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id(id): Id,
+) -> ApiResult<axum::Json<OrgWithRole>> {
+    Ok(axum::Json(s.authority.accept_invitation(&c, &id).await?))
+}
+
+/// Decline an invitation.
+#[utoipa::path(post, path = "/api/v1/user/invitations/{id}/decline", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn decline_invitation(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> ApiResult<StatusCode> {
+    s.authority.decline_invitation(&c, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Remove a member. The last admin cannot be removed.

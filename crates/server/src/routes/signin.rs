@@ -32,7 +32,7 @@ async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Js
     let caller = s.authority.authenticate(&token, None).await?;
     let mut account = s.authority.me(&caller).await?;
     if let Some(si) = &s.sign_in {
-        account.identities = account.identities.into_iter().map(|i| si.with_kind(i)).collect();
+        account.identities = si.with_kinds(account.identities).await;
     }
     let body = SessionIssued { token, expires_at: done.session.expires_at, account, created: done.created };
     Ok((StatusCode::CREATED, axum::Json(body)))

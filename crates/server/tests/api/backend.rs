@@ -13,6 +13,13 @@ use sqlx::Connection;
 use tessera_core::session::SessionKeys;
 use tessera_core::store::SqlStore;
 
+/// The key every test server seals with (team mode's `TESSERA_SECRET_KEY_FILE`): one for the
+/// whole suite, so replicas of one server share it as real replicas do.
+pub fn sealing_key() -> &'static tessera_auth::sealed::SealingKey {
+    static KEY: std::sync::OnceLock<tessera_auth::sealed::SealingKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| tessera_auth::sealed::SealingKey::generate().unwrap())
+}
+
 /// The environment variable naming the PostgreSQL database the suite runs against.
 pub const PG_URL_ENV: &str = "TESSERA_TEST_PG_URL";
 
@@ -44,7 +51,9 @@ impl Backend {
             }
             Backend::Postgres(url) => {
                 let store = SqlStore::open_postgres(url).await.unwrap();
-                let keys = SessionKeys::load_or_create_shared(&store, now).await.unwrap();
+                let keys = SessionKeys::load_or_create_shared_sealed(&store, sealing_key().sealer().as_ref(), now)
+                    .await
+                    .unwrap();
                 (store, keys)
             }
         }

@@ -103,6 +103,25 @@ impl Server {
         (server, sign_in)
     }
 
+    /// Another replica of this server with sign-in: the same store and clock, its own providers
+    /// file and secret store, as `tessera serve` on another host would be.
+    pub async fn replica_with_sign_in(
+        &self,
+        providers_toml: &str,
+        secrets: impl FnOnce(Arc<dyn tessera_core::store::Store>) -> Arc<dyn SecretStore> + 'static,
+    ) -> Server {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), providers_toml).unwrap();
+        Server::start_full(
+            self.backend.clone(),
+            Arc::clone(&self.clock),
+            Some((file.path().to_owned(), Box::new(secrets))),
+            tessera_server::ServeOptions::default(),
+            "127.0.0.1:0",
+        )
+        .await
+    }
+
     async fn start_full(
         backend: Backend,
         clock: Arc<ManualClock>,
@@ -111,7 +130,10 @@ impl Server {
         bind: &str,
     ) -> Server {
         let (store, keys) = backend.open(clock.now()).await;
-        let authority = Arc::new(Authority::new(Arc::new(store.clone()), keys, clock.clone()));
+        let authority = Arc::new(
+            Authority::new(Arc::new(store.clone()), keys, clock.clone())
+                .with_sealer(crate::backend::sealing_key().sealer()),
+        );
         let sign_in = match sign_in {
             Some((file, secrets)) => {
                 let secrets = secrets(Arc::new(store.clone()));
@@ -177,6 +199,17 @@ impl Server {
         let body = self.post(collection, auth, json!({"label": "test", "scopes": scopes})).await.expect(201);
         let value = body["token"].as_str().unwrap().to_owned();
         (body, value)
+    }
+
+    /// Makes `name` a member of `org` with `role` the only way there is: an admin (`admin`)
+    /// invites them and they (`their_auth`) accept.
+    pub async fn add_member(&self, org: &str, admin: &str, name: &str, their_auth: &str, role: &str) {
+        let inv = self
+            .post(&format!("/api/v1/orgs/{org}/invitations"), admin, json!({"user": name, "role": role}))
+            .await
+            .expect(201);
+        let accept = format!("/api/v1/user/invitations/{}/accept", inv["id"].as_str().unwrap());
+        self.post(&accept, their_auth, json!({})).await.expect(200);
     }
 
     pub async fn pat(&self, auth: &str, scopes: &[&str]) -> String {

@@ -90,7 +90,7 @@ async fn org_members_work_on_projects_and_only_admins_change_settings() {
     let alice = s.user("alice", false).await;
     let bob = s.user("bob", false).await;
     let org = s.id_of("/api/v1/orgs", &alice, json!({"name": "acme"})).await;
-    s.post(&format!("/api/v1/orgs/{org}/members"), &alice, json!({"user": "bob", "role": "member"})).await.expect(200);
+    s.add_member(&org, &alice, "bob", &bob, "member").await;
     let p = s.id_of("/api/v1/projects", &alice, json!({"name": "app", "org": org})).await;
     s.post("/api/v1/projects", &bob, json!({"name": "b", "org": org})).await.expect_error(403, "forbidden");
     s.post(&format!("/api/v1/projects/{p}/runs"), &bob, json!({})).await.expect(202);

@@ -233,3 +233,51 @@ async fn connections_the_database_dropped_are_replaced_without_failing_requests(
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(burst(&s).await, vec![200; 16]);
 }
+
+/// Team mode's secret store over a replica's database, sealing with the key `key` (base64).
+fn sealed(key: String) -> impl FnOnce(Arc<dyn Store>) -> Arc<dyn tessera_auth::SecretStore> {
+    use tessera_auth::sealed::{SealedStore, SealingKey};
+    move |store| {
+        let key = SealingKey::from_base64(&key).unwrap();
+        Arc::new(SealedStore::new(store, &key, Arc::new(tessera_core::clock::SystemClock)))
+    }
+}
+
+#[tokio::test]
+async fn a_provider_added_or_deleted_on_one_replica_is_known_to_the_others_at_once() {
+    use crate::signin::{browser_sign_in, idp, providers_toml, sign_in, token_of};
+    let key = tessera_auth::sealed::SealingKey::generate().unwrap().to_base64().expose().to_owned();
+    let (a, _) = Server::start_with_sign_in_over(&providers_toml(), sealed(key.clone())).await;
+    let b = a.replica_with_sign_in(&providers_toml(), sealed(key)).await;
+    let root = a.user("root", true).await;
+    let listed = |s: &Server| {
+        let s = s.http.get(format!("{}/api/v1/providers", s.base));
+        async move {
+            let list: Vec<serde_json::Value> = s.send().await.unwrap().json().await.unwrap();
+            list.iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert!(!listed(&b).await.contains(&"gl2".to_owned()));
+
+    // Added through A: B lists it and signs in with it (its client secret included) at once.
+    let r = &idp().ready;
+    let new = json!({"id": "gl2", "kind": "gitlab", "name": "GitLab (staging)", "base_url": r["gitlab"]["base_url"],
+        "client_id": r["gitlab"]["client_id"], "client_secret": r["gitlab"]["client_secret"]});
+    a.post("/api/v1/providers", &root, new).await.expect(201);
+    assert!(listed(&b).await.contains(&"gl2".to_owned()), "B lists the provider A added");
+    let erin = token_of(&sign_in(&b, "gl2", "erin").await);
+    let ids = b.get("/api/v1/user/identities", &erin).await.expect(200);
+    assert_eq!(ids[0]["provider"], "gl2");
+    assert_eq!(ids[0]["provider_kind"], "gitlab", "B knows the provider's kind");
+
+    // Deleted through A, while a sign-in with it is half-way: B refuses it at once.
+    let grant = browser_sign_in(&b, "gl2", "frank").await;
+    a.delete("/api/v1/providers/gl2", &root).await.expect(204);
+    assert!(!listed(&b).await.contains(&"gl2".to_owned()), "B no longer lists it");
+    let refused = b.call(Method::POST, "/api/v1/sessions", None, Some(grant.body)).await;
+    assert!(refused.status.is_client_error(), "B refuses the deleted provider: {}", refused.body);
+    assert_eq!((refused.status.as_u16(), refused.code()), (404, "not_found"), "{}", refused.body);
+    b.call(Method::POST, "/api/v1/sessions/device", None, Some(json!({"provider": "gl2"})))
+        .await
+        .expect_error(refused.status.as_u16(), "not_found");
+}

@@ -19,8 +19,8 @@ use tessera_core::store::Store;
 use crate::at_rest::store_holds;
 use crate::harness::Server;
 
-struct Idp {
-    ready: Value,
+pub(crate) struct Idp {
+    pub(crate) ready: Value,
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<std::process::Child>,
     _dir: tempfile::TempDir,
@@ -28,7 +28,7 @@ struct Idp {
 
 /// The local identity providers shared by the suite, started once; they exit when this process
 /// does (their stdin closes). Tests that change a provider for everyone use [`private_idp`].
-fn idp() -> &'static Idp {
+pub(crate) fn idp() -> &'static Idp {
     static IDP: OnceLock<Idp> = OnceLock::new();
     IDP.get_or_init(private_idp)
 }
@@ -58,7 +58,7 @@ fn private_idp() -> Idp {
     }
 }
 
-fn providers_toml() -> String {
+pub(crate) fn providers_toml() -> String {
     providers_toml_for(idp())
 }
 
@@ -150,8 +150,8 @@ fn browser_for(idp: &Idp) -> reqwest::Client {
 }
 
 /// A code grant as the desktop app or `tessera login` sends it.
-struct Grant {
-    body: Value,
+pub(crate) struct Grant {
+    pub(crate) body: Value,
 }
 
 async fn provider_info(s: &Server, id: &str) -> ProviderInfo {
@@ -199,7 +199,7 @@ async fn drive(b: &reqwest::Client, url: &str, login: &str, callback: &str) -> S
 }
 
 /// Runs the browser half of a sign-in: returns the grant the client would post.
-async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> Grant {
+pub(crate) async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> Grant {
     browser_sign_in_at(s, provider, login, idp()).await
 }
 
@@ -230,12 +230,12 @@ async fn browser_sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -
     }
 }
 
-async fn sign_in(s: &Server, provider: &str, login: &str) -> Value {
+pub(crate) async fn sign_in(s: &Server, provider: &str, login: &str) -> Value {
     let g = browser_sign_in(s, provider, login).await;
     s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(g.body)).await.expect(201)
 }
 
-fn token_of(session: &Value) -> String {
+pub(crate) fn token_of(session: &Value) -> String {
     session["token"].as_str().unwrap().to_owned()
 }
 

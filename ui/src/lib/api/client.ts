@@ -7,6 +7,7 @@ import type {
   AuditPage,
   AuditQuery,
   Identity,
+  Invitation,
   Me,
   Member,
   MemberRemoval,
@@ -317,9 +318,39 @@ export class ApiClient {
     return this.#request('GET', `/orgs/${segment(org)}/members`);
   }
 
-  /** POST /api/v1/orgs/{org}/members: adds a member, or sets the role of one. */
+  /** POST /api/v1/orgs/{org}/members: sets the role of a member; answers with the members. */
   addMember(org: string, body: NewMember): Promise<Member[]> {
     return this.#request('POST', `/orgs/${segment(org)}/members`, body);
+  }
+
+  /** POST /api/v1/orgs/{org}/invitations: invites someone; they join once they accept. */
+  inviteMember(org: string, body: NewMember): Promise<Invitation> {
+    return this.#request('POST', `/orgs/${segment(org)}/invitations`, body);
+  }
+
+  /** GET /api/v1/orgs/{org}/invitations (the organization's admins) */
+  listOrgInvitations(org: string): Promise<Invitation[]> {
+    return this.#request('GET', `/orgs/${segment(org)}/invitations`);
+  }
+
+  /** DELETE /api/v1/orgs/{org}/invitations/{id} (answers 204) */
+  withdrawInvitation(org: string, id: string): Promise<void> {
+    return this.#request('DELETE', `/orgs/${segment(org)}/invitations/${segment(id)}`);
+  }
+
+  /** GET /api/v1/user/invitations: the invitations waiting for the signed-in user. */
+  listInvitations(): Promise<Invitation[]> {
+    return this.#request('GET', '/user/invitations');
+  }
+
+  /** POST /api/v1/user/invitations/{id}/accept: joins the organization. */
+  acceptInvitation(id: string): Promise<Org> {
+    return this.#request('POST', `/user/invitations/${segment(id)}/accept`);
+  }
+
+  /** POST /api/v1/user/invitations/{id}/decline (answers 204) */
+  declineInvitation(id: string): Promise<void> {
+    return this.#request('POST', `/user/invitations/${segment(id)}/decline`);
   }
 
   /** DELETE /api/v1/orgs/{org}/members (answers 204) */

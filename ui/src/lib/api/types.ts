@@ -8,6 +8,7 @@ export type { AgentStatus } from '../bindings/AgentStatus';
 export type { AuditEvent } from '../bindings/AuditEvent';
 export type { AuditPage } from '../bindings/AuditPage';
 export type { Identity } from '../bindings/Identity';
+export type { Invitation } from '../bindings/Invitation';
 export type { Me } from '../bindings/Me';
 export type { Member } from '../bindings/Member';
 export type { OrgWithRole as Org } from '../bindings/OrgWithRole';
