@@ -10,6 +10,7 @@ mod admin;
 mod agents;
 mod identities;
 mod orgs;
+mod policy;
 mod projects;
 mod tokens;
 
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use identities::SignedIn;
+pub use policy::{OrgPolicy, TokenPolicy};
 pub use projects::{NewProject, ProjectPatch};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
 

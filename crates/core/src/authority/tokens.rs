@@ -206,6 +206,9 @@ impl Authority {
         let within = self.within_ceiling(caller, coll, req.scopes);
         self.guard(caller, "token.create", "", within).await?;
         let expires_at = child_expiry(caller, req.expires_at)?;
+        if let Some((policy, whose)) = self.policy_in_force(coll).await? {
+            policy.check(expires_at, now, whose)?;
+        }
 
         let value = token::generate(kind)?;
         let t = Token {
@@ -263,6 +266,14 @@ impl Authority {
         let within = self.within_ceiling(caller, coll, t.scopes);
         self.guard(caller, "token.rotate", id, within).await?;
         self.guard(caller, "token.rotate", id, outlived_by(caller, t.expires_at)).await?;
+        if let Some((policy, whose)) = self.policy_in_force(coll).await? {
+            policy.check(t.expires_at, self.now(), whose).map_err(|e| match e {
+                Error::InvalidRequest(why) => {
+                    Error::InvalidRequest(format!("{why}; this token cannot be rotated, create a new one instead"))
+                }
+                other => other,
+            })?;
+        }
         if t.revoked_at.is_some() {
             return Err(Error::Conflict("a revoked token cannot be rotated; create a new one".into()));
         }
