@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use tessera_core::authority::Me;
+use tessera_core::authority::{Me, OrgPolicy, TokenPolicy};
 use tessera_core::model::{Agent, AuditEvent, Member, Project, Run, Token, User};
 
 use crate::preferences::Preferences;
@@ -48,6 +48,8 @@ fn generate() -> BTreeMap<String, String> {
     Agent::export_all(&cfg).unwrap();
     AuditEvent::export_all(&cfg).unwrap();
     User::export_all(&cfg).unwrap();
+    TokenPolicy::export_all(&cfg).unwrap();
+    OrgPolicy::export_all(&cfg).unwrap();
     files(dir.path())
 }
 
