@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use tessera_core::authority::Me;
+use tessera_core::authority::{Me, OrgPolicy, TokenPolicy};
 use tessera_core::model::{Agent, AuditEvent, AuditPage, Invitation, Member, Project, Run, Token, User};
 
 use crate::preferences::Preferences;
@@ -50,6 +50,8 @@ fn generate() -> BTreeMap<String, String> {
     AuditEvent::export_all(&cfg).unwrap();
     AuditPage::export_all(&cfg).unwrap();
     User::export_all(&cfg).unwrap();
+    TokenPolicy::export_all(&cfg).unwrap();
+    OrgPolicy::export_all(&cfg).unwrap();
     files(dir.path())
 }
 

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, agents, orgs, projects, signin, tokens, users, TOKEN_COLLECTIONS};
+use crate::routes::{account, agents, orgs, policy, projects, signin, tokens, users, TOKEN_COLLECTIONS};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,7 @@ use crate::routes::{account, agents, orgs, projects, signin, tokens, users, TOKE
         signin::providers, signin::add_provider, signin::delete_provider, signin::sign_in, signin::device,
         signin::identities, signin::link, signin::unlink, signin::repositories,
         users::update, users::delete, agents::disconnect, projects::delete,
+        policy::get_instance, policy::put_instance, policy::get_user, policy::get_org, policy::put_org,
     ),
     modifiers(&Bearer, &OperationIds, &TokenCollections),
 )]

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { choiceFromForm, expiresAt, rfc3339 } from './expiry';
+import {
+  allowedPresets,
+  choiceFromForm,
+  expiresAt,
+  expiresAtUnder,
+  lastAllowedDay,
+  policySentence,
+  rfc3339,
+} from './expiry';
 
 const NOW = new Date('2025-06-15T12:34:56.789Z');
 
@@ -43,5 +51,44 @@ describe('expiresAt', () => {
     expect(choiceFromForm('none', '')).toEqual({ kind: 'none' });
     expect(choiceFromForm('30', '')).toEqual({ kind: 'days', days: 30 });
     expect(choiceFromForm('date', '2026-01-01')).toEqual({ kind: 'date', date: '2026-01-01' });
+  });
+});
+
+describe('token policies', () => {
+  const thirty = { max_lifetime_seconds: 30 * 86_400, require_expiry: false };
+  const required = { max_lifetime_seconds: null, require_expiry: true };
+
+  it('leaves out "No expiry" and the presets past the cap', () => {
+    expect(allowedPresets(null)).toEqual(['none', '7', '30', '90', 'date']);
+    expect(allowedPresets(thirty)).toEqual(['7', '30', 'date']);
+    expect(allowedPresets(required)).toEqual(['7', '30', '90', 'date']);
+  });
+
+  it('says what the policy is', () => {
+    expect(policySentence(null)).toBeNull();
+    expect(policySentence({ max_lifetime_seconds: null, require_expiry: false })).toBeNull();
+    expect(policySentence(thirty)).toBe('Your administrators allow these tokens to live at most 30 days.');
+    expect(policySentence(required)).toBe('Your administrators require these tokens to have an expiry.');
+  });
+
+  it('refuses no expiry and an expiry past the cap, with the policy as the reason', () => {
+    expect(expiresAtUnder({ kind: 'none' }, NOW, required)).toEqual({
+      ok: false,
+      message: 'Your administrators require these tokens to have an expiry.',
+    });
+    expect(expiresAtUnder({ kind: 'days', days: 30 }, NOW, thirty).ok).toBe(true);
+    expect(expiresAtUnder({ kind: 'days', days: 90 }, NOW, thirty).ok).toBe(false);
+    expect(expiresAtUnder({ kind: 'none' }, NOW, null)).toEqual({ ok: true, expiresAt: null });
+  });
+
+  it('limits a custom date to the last whole day the cap allows', () => {
+    expect(lastAllowedDay(null, NOW)).toBeNull();
+    const last = lastAllowedDay(thirty, NOW);
+    expect(last).not.toBeNull();
+    expect(expiresAtUnder({ kind: 'date', date: last ?? '' }, NOW, thirty).ok).toBe(true);
+    const [y, m, d] = (last ?? '').split('-').map(Number);
+    const next = new Date(y, m - 1, d + 1);
+    const nextValue = `${next.getFullYear()}-${String(next.getMonth() + 1).padStart(2, '0')}-${String(next.getDate()).padStart(2, '0')}`;
+    expect(expiresAtUnder({ kind: 'date', date: nextValue }, NOW, thirty).ok).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
 // The expiry choice of the create forms and the `expires_at` it sends.
 
+import type { TokenPolicy } from './api/types';
+
 export type ExpiryChoice =
   | { kind: 'none' }
   | { kind: 'days'; days: 7 | 30 | 90 }
@@ -72,4 +74,73 @@ export function expiresAt(choice: ExpiryChoice, now: Date): ExpiryResult {
 export function dateInputValue(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** Whether a policy leaves "No expiry" out: it requires one, or caps the lifetime. */
+export function policyNeedsExpiry(policy: TokenPolicy | null): boolean {
+  return policy !== null && (policy.require_expiry || policy.max_lifetime_seconds !== null);
+}
+
+/** The presets a policy allows: no "No expiry" when one is needed, no preset past the cap. */
+export function allowedPresets(policy: TokenPolicy | null): ExpiryPreset[] {
+  const max = policy?.max_lifetime_seconds ?? null;
+  return EXPIRY_PRESETS.map((p) => p.value).filter((value) => {
+    if (value === 'none') return !policyNeedsExpiry(policy);
+    if (value === 'date') return true;
+    return max === null || Number(value) * 86_400 <= max;
+  });
+}
+
+/** The policy as a sentence for the form; null when there is none. */
+export function policySentence(policy: TokenPolicy | null): string | null {
+  if (policy === null) return null;
+  const max = policy.max_lifetime_seconds;
+  if (max !== null) {
+    const days = max / 86_400;
+    const span = Number.isInteger(days) ? `${days} day${days === 1 ? '' : 's'}` : `${max} seconds`;
+    return `Your administrators allow these tokens to live at most ${span}.`;
+  }
+  if (policy.require_expiry) return 'Your administrators require these tokens to have an expiry.';
+  return null;
+}
+
+/** The latest expiry a policy allows for a token made at `now`, or null for no limit. */
+export function latestExpiry(policy: TokenPolicy | null, now: Date): Date | null {
+  const max = policy?.max_lifetime_seconds ?? null;
+  return max === null ? null : new Date(now.getTime() + max * 1000);
+}
+
+/**
+ * The last day a custom date may name under a policy (a custom date lasts to the end of its
+ * local day), as an `<input type="date">` value; null for no limit.
+ */
+export function lastAllowedDay(policy: TokenPolicy | null, now: Date): string | null {
+  const latest = latestExpiry(policy, now);
+  if (latest === null) return null;
+  const day = new Date(latest.getFullYear(), latest.getMonth(), latest.getDate(), 23, 59, 59);
+  if (day.getTime() > latest.getTime()) day.setDate(day.getDate() - 1);
+  return dateInputValue(day);
+}
+
+/** `expiresAt`, then the policy: a missing or too late expiry becomes a sentence. */
+export function expiresAtUnder(
+  choice: ExpiryChoice,
+  now: Date,
+  policy: TokenPolicy | null,
+): ExpiryResult {
+  const result = expiresAt(choice, now);
+  if (!result.ok) return result;
+  if (result.expiresAt === null) {
+    return policyNeedsExpiry(policy)
+      ? { ok: false, message: policySentence(policy) ?? 'Choose an expiry.' }
+      : result;
+  }
+  const latest = latestExpiry(policy, now);
+  if (latest !== null && new Date(result.expiresAt).getTime() > latest.getTime()) {
+    return {
+      ok: false,
+      message: `${policySentence(policy) ?? ''} Choose an earlier expiry.`.trim(),
+    };
+  }
+  return result;
 }

@@ -1,7 +1,7 @@
 // The five token collections as one shape, so a single list component can manage any of them.
 
 import type { ApiClient } from './api/client';
-import type { Scope, Token, TokenPatch, TokenWithValue } from './api/types';
+import type { Scope, Token, TokenPatch, TokenPolicy, TokenWithValue } from './api/types';
 
 export interface NewToken {
   label: string;
@@ -22,6 +22,8 @@ export interface TokenCollection {
   update(id: string, patch: TokenPatch): Promise<Token>;
   rotate(id: string): Promise<TokenWithValue>;
   remove(id: string): Promise<void>;
+  /** The lifetime policy new tokens of this collection obey; absent where none applies. */
+  policy?(): Promise<TokenPolicy>;
 }
 
 function unscoped(body: NewToken) {
@@ -39,6 +41,7 @@ export function personalTokens(client: ApiClient): TokenCollection {
     update: (id, patch) => client.updatePersonalToken(id, patch),
     rotate: (id) => client.rotatePersonalToken(id),
     remove: (id) => client.deletePersonalToken(id),
+    policy: () => client.getUserPolicy(),
   };
 }
 
@@ -65,6 +68,7 @@ export function orgTokens(client: ApiClient, org: string): TokenCollection {
     update: (id, patch) => client.updateOrgToken(org, id, patch),
     rotate: (id) => client.rotateOrgToken(org, id),
     remove: (id) => client.deleteOrgToken(org, id),
+    policy: async () => (await client.getOrgPolicy(org)).in_force,
   };
 }
 
@@ -78,6 +82,7 @@ export function orgAgentTokens(client: ApiClient, org: string): TokenCollection 
     update: (id, patch) => client.updateOrgAgentToken(org, id, patch),
     rotate: (id) => client.rotateOrgAgentToken(org, id),
     remove: (id) => client.deleteOrgAgentToken(org, id),
+    policy: async () => (await client.getOrgPolicy(org)).in_force,
   };
 }
 

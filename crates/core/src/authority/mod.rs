@@ -10,6 +10,7 @@ mod admin;
 mod agents;
 mod identities;
 mod orgs;
+mod policy;
 mod projects;
 mod tokens;
 mod users;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use identities::SignedIn;
 pub use orgs::{MemberChange, INVITATION_LIFETIME};
+pub use policy::{OrgPolicy, TokenPolicy};
 pub use projects::{NewProject, ProjectPatch};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
 pub use users::{AdminActor, UserPatch};

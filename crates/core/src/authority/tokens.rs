@@ -206,6 +206,10 @@ impl Authority {
         let owner = self.guard(caller, "token.create", "", self.collection_owner(caller, coll).await).await?;
         let within = self.within_ceiling(caller, coll, req.scopes);
         self.guard(caller, "token.create", "", within).await?;
+        let expires_at = child_expiry(caller, req.expires_at)?;
+        if let Some((policy, whose)) = self.policy_in_force(coll).await? {
+            policy.check(expires_at, now, whose)?;
+        }
 
         let value = token::generate(kind)?;
         let t = Token {
@@ -216,7 +220,7 @@ impl Authority {
             scopes: req.scopes,
             owner,
             created_at: now,
-            expires_at: req.expires_at,
+            expires_at,
             last_used_at: None,
             last_used_ip: None,
             revoked_at: None,
@@ -259,6 +263,15 @@ impl Authority {
         // Rotating hands out a value with the token's scopes: the same ceiling as creating one.
         let within = self.within_ceiling(caller, coll, t.scopes);
         self.guard(caller, "token.rotate", id, within).await?;
+        self.guard(caller, "token.rotate", id, outlived_by(caller, t.expires_at)).await?;
+        if let Some((policy, whose)) = self.policy_in_force(coll).await? {
+            policy.check(t.expires_at, self.now(), whose).map_err(|e| match e {
+                Error::InvalidRequest(why) => {
+                    Error::InvalidRequest(format!("{why}; this token cannot be rotated, create a new one instead"))
+                }
+                other => other,
+            })?;
+        }
         if t.revoked_at.is_some() {
             return Err(Error::Conflict("a revoked token cannot be rotated; create a new one".into()));
         }
@@ -455,5 +468,42 @@ async fn lost_race(store: &dyn crate::store::Store, id: &str) -> Error {
         _ => Error::Conflict(
             "the token was rotated or changed by another request at the same time; reload it and try again".into(),
         ),
+    }
+}
+
+/// The expiry of a token minted by `caller`: a token never mints one that outlives it. Asked
+/// for none, the child gets the parent's expiry; asked for a later one, the request is refused.
+fn child_expiry(caller: &Caller, wanted: Option<DateTime<Utc>>) -> Result<Option<DateTime<Utc>>> {
+    let Credential::Token { token: parent, .. } = &caller.credential else {
+        return Ok(wanted);
+    };
+    match (parent.expires_at, wanted) {
+        (Some(limit), None) => Ok(Some(limit)),
+        (Some(limit), Some(e)) if e > limit => Err(Error::invalid(format!(
+            "a token cannot mint a token that outlives it: this one expires at {}; choose an expiry no later \
+             than that, or none to get that one",
+            limit.to_rfc3339()
+        ))),
+        (_, e) => Ok(e),
+    }
+}
+
+/// Refuses when a token would rotate a token that outlives it: the new value would last longer
+/// than the credential that asked for it.
+fn outlived_by(caller: &Caller, target: Option<DateTime<Utc>>) -> Result<()> {
+    let Credential::Token { token: parent, .. } = &caller.credential else {
+        return Ok(());
+    };
+    match (parent.expires_at, target) {
+        (Some(limit), None) => Err(Error::forbidden(format!(
+            "a token cannot rotate a token that outlives it: this one expires at {} and that one never does",
+            limit.to_rfc3339()
+        ))),
+        (Some(limit), Some(e)) if e > limit => Err(Error::forbidden(format!(
+            "a token cannot rotate a token that outlives it: this one expires at {}, that one at {}",
+            limit.to_rfc3339(),
+            e.to_rfc3339()
+        ))),
+        _ => Ok(()),
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 pub use sql::{is_postgres_url, Backend, SqlStore, POSTGRES_POOL_SIZE};
 
+use crate::authority::TokenPolicy;
 use crate::error::Result;
 use crate::model::{
     Agent, AgentStatus, AuditEvent, Identity, Invitation, Member, Org, OrgRole, OrgWithRole, Origin, Owner, Pipeline,
@@ -166,6 +167,12 @@ pub trait Store: Send + Sync {
     /// Marks a token revoked if its value still hashes to `hash` and it is not revoked yet;
     /// false otherwise.
     async fn revoke_token_with_hash(&self, id: &str, hash: &[u8], at: DateTime<Utc>) -> Result<bool>;
+
+    // Token policies.
+    /// The token policy stored under `key` (`instance`, or an organization's id), if any.
+    async fn token_policy(&self, key: &str) -> Result<Option<TokenPolicy>>;
+    /// Stores (or replaces) the token policy under `key`.
+    async fn put_token_policy(&self, key: &str, policy: &TokenPolicy, at: DateTime<Utc>) -> Result<()>;
 
     // Runs, agents, pipelines, secrets.
     /// Queues a run.

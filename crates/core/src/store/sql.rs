@@ -20,6 +20,7 @@ use sqlx::{AnyPool, Connection, Executor, Row};
 use zeroize::Zeroizing;
 
 use super::{Rotation, SessionRecord, Store, Usage};
+use crate::authority::TokenPolicy;
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -927,6 +928,34 @@ impl Store for SqlStore {
                 .execute(&self.pool)
                 .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn token_policy(&self, key: &str) -> Result<Option<TokenPolicy>> {
+        let row = sqlx::query("SELECT max_lifetime_seconds, require_expiry FROM token_policies WHERE scope = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TokenPolicy {
+            max_lifetime_seconds: row.try_get("max_lifetime_seconds")?,
+            require_expiry: row.try_get::<i64, _>("require_expiry")? != 0,
+        }))
+    }
+
+    async fn put_token_policy(&self, key: &str, policy: &TokenPolicy, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO token_policies (scope, max_lifetime_seconds, require_expiry, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (scope) DO UPDATE SET \
+             max_lifetime_seconds = excluded.max_lifetime_seconds, require_expiry = excluded.require_expiry, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(policy.max_lifetime_seconds)
+        .bind(i64::from(policy.require_expiry))
+        .bind(to_millis(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn revoke_token_with_hash(&self, id: &str, hash: &[u8], at: DateTime<Utc>) -> Result<bool> {

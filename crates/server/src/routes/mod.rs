@@ -3,6 +3,7 @@
 pub mod account;
 pub mod agents;
 pub mod orgs;
+pub mod policy;
 pub mod projects;
 pub mod signin;
 pub mod tokens;
@@ -44,6 +45,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/users", get(account::users))
         .route("/api/v1/admin/users/{id}", axum::routing::patch(users::update).delete(users::delete))
         .route("/api/v1/agents/{id}", axum::routing::delete(agents::disconnect))
+        .route("/api/v1/admin/policy", get(policy::get_instance).put(policy::put_instance))
+        .route("/api/v1/user/policy", get(policy::get_user))
+        .route("/api/v1/orgs/{org}/policy", get(policy::get_org).put(policy::put_org))
         .route("/api/v1/orgs", get(orgs::list).post(orgs::create))
         .route("/api/v1/orgs/{org}", get(orgs::get))
         .route("/api/v1/orgs/{org}/members", get(orgs::members).post(orgs::put_member).delete(orgs::remove_member))

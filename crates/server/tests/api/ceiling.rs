@@ -187,3 +187,78 @@ async fn token_admin_alone_no_longer_reaches_runs() {
     let entries = log.get("items").unwrap_or(&log);
     assert!(entries.as_array().unwrap().iter().any(|e| e["action"] == "token.create" && e["outcome"] == "denied"));
 }
+
+/// A child never outlives its parent: minted by a token that expires, a token gets at most that
+/// expiry (by default exactly it); a later one is refused, and so is rotating a longer-lived one.
+#[tokio::test]
+async fn a_child_never_outlives_the_token_that_mints_it() {
+    let w = World::new().await;
+    let s = &w.s;
+    let now = s.authority.now();
+    let at = |d: chrono::Duration| (now + d).to_rfc3339();
+    let hour = chrono::Duration::hours(1);
+    let parent = s
+        .post(
+            "/api/v1/user/tokens",
+            &w.alice,
+            json!({"label": "1h", "scopes": ["token:admin", "read", "trigger"], "expires_at": at(hour)}),
+        )
+        .await
+        .expect(201);
+    let limit = parent["expires_at"].clone();
+    let parent = parent["token"].as_str().unwrap().to_owned();
+
+    // No expiry asked for: the child gets the parent's, and the response shows it.
+    for (coll, scopes) in [(w.collection(Child::Pat), json!(["read"])), (w.collection(Child::UserTrigger), json!([]))] {
+        let child = s.post(&coll, &parent, json!({"label": "c", "scopes": scopes})).await.expect(201);
+        assert_eq!(child["expires_at"], limit, "{coll}");
+    }
+    // An earlier one is kept; a later one, or the same instant plus a second, is refused.
+    let early = s
+        .post(&w.collection(Child::Pat), &parent, json!({"label": "c", "scopes": ["read"], "expires_at": at(hour / 2)}))
+        .await
+        .expect(201);
+    let early_value = early["token"].as_str().unwrap().to_owned();
+    for later in [at(hour + chrono::Duration::seconds(1)), at(chrono::Duration::days(365))] {
+        let body = s
+            .post(&w.collection(Child::Pat), &parent, json!({"label": "c", "scopes": ["read"], "expires_at": later}))
+            .await
+            .expect_error(400, "invalid_request");
+        assert!(body["error"]["message"].as_str().unwrap().contains("outlives"), "{body}");
+    }
+    // A session is the person: its tokens may live as long as it likes.
+    let forever =
+        s.post(&w.collection(Child::Pat), &w.alice, json!({"label": "f", "scopes": ["read"]})).await.expect(201);
+    assert!(forever["expires_at"].is_null());
+    // A never-expiring token mints never-expiring children.
+    let immortal = s.pat(&w.alice, &["token:admin", "read"]).await;
+    let child =
+        s.post(&w.collection(Child::Pat), &immortal, json!({"label": "c", "scopes": ["read"]})).await.expect(201);
+    assert!(child["expires_at"].is_null());
+
+    // Rotation by the 1-hour token: refused for tokens that outlive it, allowed for the rest.
+    let year = s
+        .post(
+            &w.collection(Child::Pat),
+            &w.alice,
+            json!({"label": "y", "scopes": ["read"], "expires_at": at(chrono::Duration::days(365))}),
+        )
+        .await
+        .expect(201);
+    for target in [&forever, &year] {
+        let path = format!("{}/{}/rotate", w.collection(Child::Pat), target["id"].as_str().unwrap());
+        let body = s.post(&path, &parent, json!({})).await.expect_error(403, "forbidden");
+        assert!(body["error"]["message"].as_str().unwrap().contains("outlives"), "{body}");
+    }
+    let path = format!("{}/{}/rotate", w.collection(Child::Pat), early["id"].as_str().unwrap());
+    let rotated = s.post(&path, &parent, json!({})).await.expect(200);
+    assert_ne!(rotated["token"].as_str().unwrap(), early_value);
+
+    // Children made by default die with the parent.
+    let child = s.post(&w.collection(Child::Pat), &parent, json!({"label": "c", "scopes": ["read"]})).await.expect(201);
+    let child = child["token"].as_str().unwrap();
+    s.get("/api/v1/me", child).await.expect(200);
+    s.clock.advance(hour);
+    s.get("/api/v1/me", child).await.expect_error(401, "unauthenticated");
+    s.get("/api/v1/me", &parent).await.expect_error(401, "unauthenticated");
+}

@@ -17,12 +17,14 @@ import type {
   NewScopedToken,
   NewUnscopedToken,
   Org,
+  OrgPolicy,
   Project,
   ProjectPatch,
   Provider,
   Run,
   Token,
   TokenPatch,
+  TokenPolicy,
   TokenWithValue,
   User,
   UserPatch,
@@ -225,6 +227,18 @@ export class ApiClient {
   /** DELETE /api/v1/user/identities/{id} */
   unlinkIdentity(id: string): Promise<void> {
     return this.#request('DELETE', `/user/identities/${segment(id)}`);
+  }
+
+  // Token policies
+
+  /** GET /api/v1/user/policy: the policy personal access tokens obey. */
+  getUserPolicy(): Promise<TokenPolicy> {
+    return this.#request('GET', '/user/policy');
+  }
+
+  /** GET /api/v1/orgs/{org}/policy: the org's policy, the instance's and the one in force. */
+  getOrgPolicy(org: string): Promise<OrgPolicy> {
+    return this.#request('GET', `/orgs/${segment(org)}/policy`);
   }
 
   // Personal access tokens

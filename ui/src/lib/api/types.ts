@@ -21,6 +21,8 @@ export type { RunStatus } from '../bindings/RunStatus';
 export type { ScmStatus as IdentityStatus } from '../bindings/ScmStatus';
 export type { Scope } from '../bindings/Scope';
 export type { Token } from '../bindings/Token';
+export type { TokenPolicy } from '../bindings/TokenPolicy';
+export type { OrgPolicy } from '../bindings/OrgPolicy';
 export type { TokenKind } from '../bindings/TokenKind';
 export type { User } from '../bindings/User';
 export type { UserRef } from '../bindings/UserRef';

@@ -127,6 +127,27 @@ describe('TokenList', () => {
     expect(c.create).not.toHaveBeenCalled();
   });
 
+  it('shows the lifetime policy in force and offers only the expiries it allows', async () => {
+    const c = {
+      ...collection([]),
+      policy: vi.fn(async () => ({ max_lifetime_seconds: 30 * 86_400, require_expiry: false })),
+    };
+    renderList(c);
+    await fireEvent.click(await screen.findByTestId('token-create-empty'));
+    expect((await screen.findByTestId('expiry-policy')).textContent).toBe(
+      'Your administrators allow these tokens to live at most 30 days.',
+    );
+    const choice = screen.getByTestId('expiry-choice') as HTMLSelectElement;
+    expect([...choice.options].map((o) => o.value)).toEqual(['7', '30', 'date']);
+    await fireEvent.input(screen.getByTestId('token-label'), { target: { value: 'CI' } });
+    await fireEvent.click(screen.getByTestId('scope-read'));
+    await fireEvent.click(screen.getByTestId('token-create-submit'));
+    await screen.findByTestId('reveal-dialog');
+    expect(c.create).toHaveBeenCalledWith(
+      expect.objectContaining({ expires_at: expect.stringMatching(/^\d{4}-/) }),
+    );
+  });
+
   it('creates a token, reveals the value once, and forgets it on Done', async () => {
     const c = collection([token({})]);
     const { clipboard: cb } = renderList(c);
