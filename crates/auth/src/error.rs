@@ -61,6 +61,7 @@ impl AuthError {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn provider(e: impl std::fmt::Display) -> Self {
         AuthError::ProviderUnavailable(e.to_string())
     }

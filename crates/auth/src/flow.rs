@@ -54,7 +54,10 @@ pub fn authorization_url(info: &ProviderInfo, redirect_uri: &str, req: &AuthRequ
     let endpoint = info.authorization_endpoint.as_deref().ok_or_else(|| {
         AuthError::ProviderUnavailable(info.error.clone().unwrap_or_else(|| "no authorization endpoint".into()))
     })?;
-    let mut url = url::Url::parse(endpoint).map_err(AuthError::provider)?;
+    // The browser goes wherever this says: whatever the server or a discovery document claims,
+    // only https (or http to this computer) is opened, never a URL carrying credentials.
+    let mut url = crate::urls::web_url("the provider's authorization endpoint", endpoint)
+        .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("response_type", "code")
@@ -215,6 +218,40 @@ mod tests {
         assert!(matches!(read_callback(&u("code=c&state=other")?, "s"), Err(AuthError::InvalidRequest(_))));
         assert!(matches!(read_callback(&u("state=s")?, "s"), Err(AuthError::InvalidRequest(_))));
         assert_eq!(read_callback(&u("code=abc&state=s")?, "s")?.expose(), "abc");
+        Ok(())
+    }
+
+    #[test]
+    fn only_https_or_loopback_authorization_urls_are_opened() -> Result<()> {
+        let info = |endpoint: &str| ProviderInfo {
+            id: "p".into(),
+            kind: crate::ProviderKind::Oidc,
+            name: "P".into(),
+            logo: None,
+            client_id: "c".into(),
+            authorization_endpoint: Some(endpoint.into()),
+            scopes: vec!["openid".into()],
+            code_challenge_method: "S256".into(),
+            nonce: true,
+            device: false,
+            error: None,
+            source: crate::provider::Source::File,
+        };
+        let req = AuthRequest::new()?;
+        let cb = "http://127.0.0.1:9/callback";
+        for good in ["https://idp.example/authorize", "http://127.0.0.1:8080/auth", "http://localhost:1/a?x=1"] {
+            assert!(authorization_url(&info(good), cb, &req).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://idp.example/authorize",
+            "http://127.0.0.1:80@evil.example/authorize",
+            "https://ada:pw@idp.example/authorize",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+        ] {
+            assert!(matches!(authorization_url(&info(bad), cb, &req), Err(AuthError::ProviderUnavailable(_))), "{bad}");
+        }
         Ok(())
     }
 

@@ -16,6 +16,7 @@ pub mod scm;
 pub mod sealed;
 pub mod secret_store;
 pub mod sign_in;
+pub mod urls;
 
 pub use error::{AuthError, Result};
 pub use provider::{ProviderConfig, ProviderInfo, ProviderKind};

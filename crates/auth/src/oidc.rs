@@ -33,6 +33,27 @@ pub struct Discovery {
     pub revocation_endpoint: Option<String>,
 }
 
+impl Discovery {
+    /// Every endpoint the document names follows the rule of [`crate::urls`]: a document that
+    /// sends browsers or codes over plain http to another host is refused as a whole.
+    fn check_endpoints(&self) -> Result<()> {
+        let named = [
+            ("authorization_endpoint", Some(&self.authorization_endpoint)),
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("jwks_uri", Some(&self.jwks_uri)),
+            ("device_authorization_endpoint", self.device_authorization_endpoint.as_ref()),
+            ("revocation_endpoint", self.revocation_endpoint.as_ref()),
+        ];
+        for (what, url) in named {
+            if let Some(url) = url {
+                crate::urls::web_url(&format!("the discovery document's {what}"), url)
+                    .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 const CACHE_FOR: StdDuration = StdDuration::from_secs(15 * 60);
 const CLOCK_SKEW: i64 = 60;
 
@@ -75,6 +96,7 @@ impl OidcCache {
                 d.issuer
             )));
         }
+        d.check_endpoints()?;
         if let Ok(mut m) = self.discovery.lock() {
             m.insert(issuer.to_owned(), (d.clone(), Instant::now()));
         }

@@ -167,19 +167,8 @@ struct ProvidersFile {
     provider: Vec<ProviderConfig>,
 }
 
-fn is_loopback_http(url: &str) -> bool {
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| {
-        url.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
-    })
-}
-
 fn check_url(what: &str, url: &str) -> Result<()> {
-    let parsed = url::Url::parse(url).map_err(|e| AuthError::Config(format!("{what} {url:?} is not a URL: {e}")))?;
-    if parsed.scheme() == "https" || is_loopback_http(url) {
-        Ok(())
-    } else {
-        Err(AuthError::Config(format!("{what} must use https (plain http only on 127.0.0.1 for testing)")))
-    }
+    crate::urls::base_url(what, url).map(|_| ()).map_err(|e| AuthError::Config(e.to_string()))
 }
 
 impl ProviderConfig {
@@ -348,6 +337,7 @@ mod tests {
             "[[provider]]\nid = \"Bad Id\"\nkind = \"github\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"http://idp.example\"",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nbase_url = \"http://127.0.0.1:80@example.invalid\"",
             "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"\"",
             "[[provider]]\nid = \"k\"\nkind = \"saml\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nrole_claim = \"groups\"",

@@ -81,14 +81,7 @@ fn client_secret_key(provider: &str) -> String {
 
 /// Refuses anything but a loopback redirect URI (RFC 8252 section 7.3).
 fn check_redirect(uri: &str) -> Result<()> {
-    let ok = url::Url::parse(uri).is_ok_and(|u| {
-        u.scheme() == "http"
-            && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-            && u.port().is_some()
-            && u.query().is_none()
-            && u.fragment().is_none()
-    });
-    if ok {
+    if crate::urls::is_loopback_redirect(uri) {
         Ok(())
     } else {
         Err(AuthError::InvalidRequest("redirect_uri must be http://127.0.0.1:<port>/<path>".into()))
@@ -607,6 +600,8 @@ mod tests {
             "https://evil.example/callback",
             "http://127.0.0.1/callback",
             "http://127.0.0.1.evil.example:80/callback",
+            "http://127.0.0.1:80@evil.example:8080/callback",
+            "http://ada@127.0.0.1:8080/callback",
             "http://127.0.0.1:80/callback?x=1",
             "javascript:alert(1)",
             "",

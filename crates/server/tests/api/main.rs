@@ -16,4 +16,5 @@ mod projects;
 mod replicas;
 mod sessions;
 mod signin;
+mod signin_trust;
 mod tokens;
