@@ -6,6 +6,7 @@
 //! the server half. Account rules stay in `tessera-core`.
 
 pub mod error;
+pub mod fetch;
 pub mod flow;
 pub mod keys;
 pub mod local;

@@ -41,6 +41,9 @@ pub struct CodeLogin {
     pub nonce: Option<String>,
 }
 
+/// What anonymous callers see of why a provider cannot be used.
+pub const UNAVAILABLE: &str = "unavailable: the provider cannot be reached right now";
+
 /// How far ahead of expiry code-host tokens are refreshed.
 pub const REFRESH_AHEAD: Duration = Duration::minutes(5);
 
@@ -193,7 +196,21 @@ impl SignIn {
         })
     }
 
-    /// What clients need to start a sign-in with each provider.
+    /// What anyone may see of the providers: [`SignIn::providers`] with the reason a provider
+    /// cannot be used replaced by [`UNAVAILABLE`] (the reason names internal addresses and
+    /// answers; instance admins see it).
+    pub async fn public_providers(&self) -> Vec<ProviderInfo> {
+        let mut list = self.providers().await;
+        for p in &mut list {
+            if p.error.is_some() {
+                p.error = Some(UNAVAILABLE.to_owned());
+            }
+        }
+        list
+    }
+
+    /// What clients need to start a sign-in with each provider, with the reason a provider
+    /// cannot be used right now (for instance admins).
     pub async fn providers(&self) -> Vec<ProviderInfo> {
         let mut out = Vec::new();
         for p in self.all_providers() {

@@ -20,6 +20,12 @@ impl Authority {
         self.guard(caller, action, "", self.instance_admin(caller)).await
     }
 
+    /// Whether the caller is an instance admin (a login session of an admin), without writing
+    /// an audit entry: for answers that only show admins more.
+    pub fn is_instance_admin(&self, caller: &Caller) -> bool {
+        self.instance_admin(caller).is_ok()
+    }
+
     /// The newest audit entries (at most `limit`, up to 1,000).
     pub async fn audit_log(&self, caller: &Caller, limit: i64) -> Result<Vec<AuditEvent>> {
         self.guard(caller, "admin.audit", "", self.instance_admin(caller)).await?;

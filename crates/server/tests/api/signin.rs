@@ -306,6 +306,12 @@ async fn id_tokens_failing_any_check_are_refused() {
     assert!(refused(cache.verify_id_token(&b, &d, "tessera", id_token, Some("other"), now).await), "nonce");
     let later = now + chrono::Duration::hours(3);
     assert!(refused(cache.verify_id_token(&b, &d, "tessera", id_token, Some(nonce), later).await), "expiry");
+    // A server whose clock is ten minutes behind sees a token issued in its future.
+    let earlier = now - chrono::Duration::minutes(10);
+    let e = cache.verify_id_token(&b, &d, "tessera", id_token, Some(nonce), earlier).await;
+    assert!(matches!(&e, Err(AuthError::IdToken(m)) if m.contains("issued in the future")), "iat: {e:?}");
+    let slightly = now - chrono::Duration::seconds(30);
+    assert!(cache.verify_id_token(&b, &d, "tessera", id_token, Some(nonce), slightly).await.is_ok(), "leeway");
     let mut parts: Vec<String> = id_token.split('.').map(str::to_owned).collect();
     let sig = parts[2].clone();
     parts[2] = format!("{}{}", if sig.starts_with('A') { "B" } else { "A" }, &sig[1..]);

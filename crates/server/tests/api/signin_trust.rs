@@ -1,10 +1,12 @@
 //! Sign-in hardening: URLs decided on their parsed form, provider discovery cached (failures
 //! too), provider answers bounded, and per-provider sign-up policy.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tessera_auth::MemoryStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::Server;
 
@@ -48,4 +50,78 @@ async fn provider_urls_are_parsed_not_prefix_matched() {
     )
     .await
     .expect(201);
+}
+
+/// A local "issuer" that answers every request with HTTP 500 and counts them.
+async fn failing_issuer() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                if conn.read(&mut head).await.unwrap_or(0) > 0 {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                let body = "internal detail: db01.corp failed";
+                let reply = format!(
+                    "HTTP/1.1 500 Internal Server Error\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (base, hits)
+}
+
+#[tokio::test]
+async fn a_failing_issuer_is_asked_once_per_backoff_and_its_reason_is_for_admins() {
+    let (issuer, hits) = failing_issuer().await;
+    let toml = format!("[[provider]]\nid = \"sso\"\nkind = \"oidc\"\nissuer = \"{issuer}\"\nclient_id = \"tessera\"\n");
+    let (s, _) = Server::start_with_sign_in(&toml, Arc::new(MemoryStore::default())).await;
+    let port = issuer.rsplit(':').next().unwrap().to_owned();
+
+    // 24 anonymous listings at once: one outbound request, the rest wait for it or use the
+    // remembered failure.
+    let url = format!("{}/api/v1/providers", s.base);
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let (http, url) = (s.http.clone(), url.clone());
+        all.spawn(async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
+    }
+    let replies = all.join_all().await;
+    assert_eq!(replies.len(), 24);
+    for (status, text) in replies {
+        assert_eq!(status, 200);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v[0]["id"], "sso");
+        assert_eq!(v[0]["error"], tessera_auth::sign_in::UNAVAILABLE, "{text}");
+        assert!(v[0]["authorization_endpoint"].is_null());
+        for leak in [port.as_str(), "127.0.0.1", "500", "openid-configuration"] {
+            assert!(!text.contains(leak), "the anonymous listing shows {leak:?}: {text}");
+        }
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "one outbound fetch for 24 listings");
+    // And sequential ones within the backoff window reach out no more.
+    for _ in 0..8 {
+        s.http.get(&url).send().await.unwrap();
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+    // An instance admin sees why; a member sees what anyone sees.
+    let root = s.user("root", true).await;
+    let admin_view = s.get("/api/v1/providers", &root).await.expect(200);
+    let why = admin_view[0]["error"].as_str().unwrap();
+    assert!(why.contains("HTTP 500") && why.contains(&port), "{why}");
+    assert!(!why.contains("db01.corp"), "the issuer's body is never echoed: {why}");
+    let member = s.user("member", false).await;
+    assert_eq!(s.get("/api/v1/providers", &member).await.expect(200)[0]["error"], tessera_auth::sign_in::UNAVAILABLE);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
