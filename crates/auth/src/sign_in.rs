@@ -91,6 +91,11 @@ fn check_redirect(uri: &str) -> Result<()> {
     }
 }
 
+/// A sign-in the provider's policy does not admit.
+fn refused(p: &Provider, subject: Option<&str>, reason: String) -> AuthError {
+    AuthError::SignInRefused { provider: p.id().to_owned(), subject: subject.unwrap_or("").to_owned(), reason }
+}
+
 fn check_login(req: &CodeLogin) -> Result<()> {
     check_redirect(&req.redirect_uri)?;
     if req.code.is_empty() || req.code.len() > 4096 {
@@ -281,6 +286,7 @@ impl SignIn {
             let d = self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?;
             let claims =
                 self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
+            p.admits(&claims).map_err(|reason| refused(p, claims.get("sub").and_then(Value::as_str), reason))?;
             let s = |k: &str| claims.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
             let subject = s("sub").ok_or_else(|| AuthError::IdToken("no subject".into()))?;
             let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| subject.clone());
@@ -294,6 +300,7 @@ impl SignIn {
             });
         }
         let user = scm::user(&http, p, tokens.access_token.expose()).await?;
+        p.admits(&user.raw).map_err(|reason| refused(p, Some(&user.subject), reason))?;
         Ok(VerifiedIdentity {
             provider: p.id().to_owned(),
             subject: user.subject,
@@ -313,11 +320,17 @@ impl SignIn {
     /// `POST /sessions`: signs in with a code from the browser flow.
     pub async fn sign_in(&self, req: &CodeLogin, ip: Option<&str>) -> Result<SignedIn> {
         let now = self.authority.now();
-        let (_, who, tokens) = self.redeem(req, now).await?;
+        let (_, who, tokens) = match self.redeem(req, now).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.audited(e, ip).await),
+        };
         self.finish_sign_in(&who, &tokens, ip).await
     }
 
     async fn finish_sign_in(&self, who: &VerifiedIdentity, tokens: &TokenSet, ip: Option<&str>) -> Result<SignedIn> {
+        // Before anything is written: a provider that does not allow sign-up makes no account.
+        let allow_signup = self.provider(&who.provider)?.config.allow_signup;
+        self.authority.check_sign_up(who, allow_signup, ip).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, tokens).await?;
         let mut done = self.authority.sign_in_with(who, ip).await?;
         self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
@@ -326,11 +339,24 @@ impl SignIn {
         Ok(done)
     }
 
+    /// Writes the audit entry of a sign-in the provider's policy refused; other errors pass.
+    async fn audited(&self, e: AuthError, ip: Option<&str>) -> AuthError {
+        match e {
+            AuthError::SignInRefused { provider, subject, reason } => {
+                self.authority.refuse_sign_in(&provider, &subject, &reason, ip).await.into()
+            }
+            e => e,
+        }
+    }
+
     /// `POST /user/identities`: links another account to the signed-in user.
     pub async fn link(&self, caller: &Caller, req: &CodeLogin) -> Result<Identity> {
         self.authority.check_link(caller, None).await?;
         let now = self.authority.now();
-        let (_, who, tokens) = self.redeem(req, now).await?;
+        let (_, who, tokens) = match self.redeem(req, now).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.audited(e, caller.ip.as_deref()).await),
+        };
         self.authority.check_link(caller, Some(&who)).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, &tokens).await?;
         let identity = self.authority.link_identity(caller, &who).await?;
@@ -558,7 +584,10 @@ impl SignIn {
             ("device_code", device_code.to_owned()),
         ];
         let tokens = oauth::token_request(&self.http(&p)?, &endpoint, &p, form, now).await?;
-        let who = self.identify(&p, &tokens, None, now).await?;
+        let who = match self.identify(&p, &tokens, None, now).await {
+            Ok(who) => who,
+            Err(e) => return Err(self.audited(e, ip).await),
+        };
         self.finish_sign_in(&who, &tokens, ip).await
     }
 

@@ -11,6 +11,7 @@ mod agents;
 mod identities;
 mod orgs;
 mod projects;
+mod signup;
 mod tokens;
 
 use std::sync::Arc;

@@ -19,8 +19,8 @@ use tessera_core::store::Store;
 use crate::at_rest::store_holds;
 use crate::harness::Server;
 
-struct Idp {
-    ready: Value,
+pub(crate) struct Idp {
+    pub(crate) ready: Value,
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<std::process::Child>,
     _dir: tempfile::TempDir,
@@ -28,7 +28,7 @@ struct Idp {
 
 /// The local identity providers shared by the suite, started once; they exit when this process
 /// does (their stdin closes). Tests that change a provider for everyone use [`private_idp`].
-fn idp() -> &'static Idp {
+pub(crate) fn idp() -> &'static Idp {
     static IDP: OnceLock<Idp> = OnceLock::new();
     IDP.get_or_init(private_idp)
 }
@@ -119,7 +119,7 @@ async fn start() -> (Server, Arc<tessera_auth::SignIn>, Arc<KeyringStore>) {
     (s, si, kr)
 }
 
-async fn control(path: &str, body: Value) -> Value {
+pub(crate) async fn control(path: &str, body: Value) -> Value {
     control_of(idp(), path, body).await
 }
 
@@ -145,8 +145,8 @@ fn browser() -> reqwest::Client {
 }
 
 /// A code grant as the desktop app or `tessera login` sends it.
-struct Grant {
-    body: Value,
+pub(crate) struct Grant {
+    pub(crate) body: Value,
 }
 
 async fn provider_info(s: &Server, id: &str) -> ProviderInfo {
@@ -194,7 +194,7 @@ async fn drive(b: &reqwest::Client, url: &str, login: &str, callback: &str) -> S
 }
 
 /// Runs the browser half of a sign-in: returns the grant the client would post.
-async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> Grant {
+pub(crate) async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> Grant {
     let info = provider_info(s, provider).await;
     let req = AuthRequest::new().unwrap();
     let lb = Loopback::bind().await.unwrap();

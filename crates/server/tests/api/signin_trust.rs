@@ -9,6 +9,7 @@ use tessera_auth::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::Server;
+use crate::signin::{browser_sign_in, control, idp};
 
 #[tokio::test]
 async fn provider_urls_are_parsed_not_prefix_matched() {
@@ -124,4 +125,116 @@ async fn a_failing_issuer_is_asked_once_per_backoff_and_its_reason_is_for_admins
     let member = s.user("member", false).await;
     assert_eq!(s.get("/api/v1/providers", &member).await.expect(200)[0]["error"], tessera_auth::sign_in::UNAVAILABLE);
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// An OpenID provider entry for the local identity provider, with `extra` lines of policy.
+fn sso(id: &str, extra: &str) -> String {
+    let r = &idp().ready;
+    format!(
+        "[[provider]]\nid = \"{id}\"\nkind = \"oidc\"\nissuer = \"{}\"\nclient_id = \"tessera\"\nca_file = \"{}\"\n\
+         scopes = [\"openid\", \"profile\", \"email\", \"groups\"]\n{extra}\n",
+        r["oidc"]["issuer"].as_str().unwrap(),
+        r["ca_file"].as_str().unwrap()
+    )
+}
+
+async fn try_sign_in(s: &Server, provider: &str, login: &str) -> crate::harness::Reply {
+    let g = browser_sign_in(s, provider, login).await;
+    s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(g.body)).await
+}
+
+/// The audit entries of refused sign-ins.
+async fn refusals(s: &Server, admin: &str) -> Vec<Value> {
+    let log = s.get("/api/v1/admin/audit?limit=1000", admin).await.expect(200);
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "session.sign_in" && e["outcome"] == "denied")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn sign_up_policy_limits_domains_and_groups_with_a_sentence_and_an_audit_entry() {
+    let toml = [
+        sso("corp", "allowed_domains = [\"corp.example\", \"Example.TEST\"]"),
+        sso("elsewhere", "allowed_domains = [\"corp.example\"]"),
+        sso("staff", "allowed_groups = [\"staff\", \"ops\"]"),
+        sso("nested", "allowed_groups = [\"tessera\"]\ngroups_claim = \"groups\""),
+    ]
+    .concat();
+    let (s, _) = Server::start_with_sign_in(&toml, Arc::new(MemoryStore::default())).await;
+    let root = s.user("root", true).await;
+
+    // Domains: a verified address in an allowed domain (compared without case) signs in.
+    try_sign_in(&s, "corp", "dora").await.expect(201);
+    let e = try_sign_in(&s, "elsewhere", "eli").await.expect_error(403, "forbidden");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("certain domains") && msg.contains("example.test"), "{msg}");
+    assert!(!msg.contains("corp.example"), "the allowed list is not shown: {msg}");
+    // An unverified address is refused even in an allowed domain.
+    let e = try_sign_in(&s, "corp", "unverified-uma").await.expect_error(403, "forbidden");
+    assert!(e["error"]["message"].as_str().unwrap().contains("verified e-mail"), "{e}");
+
+    // Groups.
+    control("/groups", json!({"login": "gus", "groups": ["dev", "ops"]})).await;
+    control("/groups", json!({"login": "gia", "groups": ["dev"]})).await;
+    try_sign_in(&s, "staff", "gus").await.expect(201);
+    let e = try_sign_in(&s, "staff", "gia").await.expect_error(403, "forbidden");
+    assert!(e["error"]["message"].as_str().unwrap().contains("members of certain groups"), "{e}");
+    try_sign_in(&s, "nested", "nobody-in-groups").await.expect_error(403, "forbidden");
+
+    // Nobody refused got an account, and each refusal is in the audit log with its reason.
+    let users = s.get("/api/v1/admin/users", &root).await.expect(200).to_string();
+    for refused in ["eli", "unverified-uma", "gia", "nobody-in-groups"] {
+        assert!(!users.contains(&format!("\"{refused}\"")), "{refused} got an account: {users}");
+    }
+    assert!(users.contains("\"dora\"") && users.contains("\"gus\""));
+    let denied = refusals(&s, &root).await;
+    let targets: Vec<&str> = denied.iter().map(|e| e["target"].as_str().unwrap()).collect();
+    for t in ["elsewhere:eli", "corp:unverified-uma", "staff:gia", "nested:nobody-in-groups"] {
+        assert!(targets.contains(&t), "no audit entry for {t}: {targets:?}");
+    }
+    assert!(denied.iter().all(|e| !e["detail"].as_str().unwrap().is_empty()), "{denied:?}");
+
+    // A group removed at the provider shuts out an existing account at its next sign-in.
+    control("/groups", json!({"login": "gus", "groups": ["dev"]})).await;
+    try_sign_in(&s, "staff", "gus").await.expect_error(403, "forbidden");
+}
+
+#[tokio::test]
+async fn without_sign_up_only_linked_accounts_sign_in_from_the_file_and_the_api() {
+    let (s, _) =
+        Server::start_with_sign_in(&sso("closed", "allow_signup = false"), Arc::new(MemoryStore::default())).await;
+    let root = s.user("root", true).await;
+
+    // providers.toml: a stranger is refused with a sentence, and no account is made.
+    let e = try_sign_in(&s, "closed", "stranger").await.expect_error(403, "forbidden");
+    assert!(e["error"]["message"].as_str().unwrap().contains("does not create new accounts"), "{e}");
+    assert!(!s.get("/api/v1/admin/users", &root).await.expect(200).to_string().contains("\"stranger\""));
+    assert!(refusals(&s, &root).await.iter().any(|e| e["target"] == "closed:stranger"));
+
+    // An API-configured provider: open at first, so "olga" signs up; closed again, she still
+    // signs in to the same account while a newcomer is refused.
+    let r = &idp().ready;
+    let mut config = json!({"id": "api-sso", "kind": "oidc", "issuer": r["oidc"]["issuer"], "client_id": "tessera",
+        "ca_file": r["ca_file"], "scopes": ["openid", "profile", "email"]});
+    s.post("/api/v1/providers", &root, config.clone()).await.expect(201);
+    let first = try_sign_in(&s, "api-sso", "olga").await.expect(201);
+    assert_eq!(first["created"], true);
+    s.delete("/api/v1/providers/api-sso", &root).await.expect(204);
+    config["allow_signup"] = json!(false);
+    s.post("/api/v1/providers", &root, config).await.expect(201);
+    let again = try_sign_in(&s, "api-sso", "olga").await.expect(201);
+    assert_eq!(again["created"], false);
+    assert_eq!(again["account"]["id"], first["account"]["id"]);
+    try_sign_in(&s, "api-sso", "newcomer").await.expect_error(403, "forbidden");
+    assert!(refusals(&s, &root).await.iter().any(|e| e["target"] == "api-sso:newcomer"));
+
+    // Policies that cannot work are refused when configured.
+    let gh = json!({"id": "gh2", "kind": "github", "client_id": "c", "allowed_domains": ["corp.example"]});
+    let e = s.post("/api/v1/providers", &root, gh).await.expect_error(400, "invalid_request");
+    assert!(e["error"]["message"].as_str().unwrap().contains("verified"), "{e}");
+    let bad = json!({"id": "x", "kind": "oidc", "issuer": "https://idp.example", "client_id": "c", "allowed_domains": ["not a domain"]});
+    s.post("/api/v1/providers", &root, bad).await.expect_error(400, "invalid_request");
 }
