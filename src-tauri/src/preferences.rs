@@ -88,10 +88,6 @@ impl Preferences {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// An absolute http(s) address without a trailing slash: https anywhere, plain http only to this
 /// computer (tokens travel in every request).
 pub fn team_url(input: &str) -> Result<String> {
@@ -106,7 +102,7 @@ pub fn team_url(input: &str) -> Result<String> {
     let host = url.host_str().unwrap_or_default();
     match url.scheme() {
         "https" if !host.is_empty() => {}
-        "http" if is_loopback(host) => {}
+        "http" if tessera_auth::urls::is_loopback_http(&url) => {}
         _ => return invalid("The team server address must start with https://."),
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -158,6 +154,9 @@ mod tests {
             "https://example.com/?x=1",
             "https://example.com/#x",
             "http://127.evil.example",
+            "http://127.0.0.1:80@evil.example",
+            "http://localhost@evil.example",
+            "http://ada@127.0.0.1:7878",
         ] {
             let e = team_url(bad).unwrap_err();
             assert_eq!(e.code(), "invalid_preferences", "{bad}");

@@ -472,6 +472,14 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn stray_requests_to_the_loopback_listener_do_not_end_the_sign_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shell, _) = shell_with_provider(&dir, sign_in::fake::Person::ApprovesAfterStrangers).await;
+        let session = shell.sign_in("idp").await.unwrap();
+        assert_eq!(session.token.expose(), "jwt.from.idp");
+    }
+
+    #[tokio::test]
     async fn a_declined_sign_in_says_so_and_an_unknown_provider_is_not_found() {
         let dir = tempfile::tempdir().unwrap();
         let (shell, _) = shell_with_provider(&dir, sign_in::fake::Person::Declines).await;

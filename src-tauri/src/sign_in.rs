@@ -249,6 +249,8 @@ pub(crate) mod fake {
     #[derive(Clone, Copy)]
     pub enum Person {
         Approves,
+        /// Approves, but strangers on the computer reach the loopback listener first.
+        ApprovesAfterStrangers,
         Declines,
         WalksAway,
     }
@@ -265,6 +267,19 @@ pub(crate) mod fake {
             let (redirect, state) = (query(url, "redirect_uri"), query(url, "state"));
             let answer = match self.person {
                 Person::Approves => format!("{redirect}?code=the-code&state={state}"),
+                Person::ApprovesAfterStrangers => {
+                    let strays = ["error=access_denied&state=guessed", "error=access_denied", "code=forged&state=x"]
+                        .map(|q| format!("{redirect}?{q}"));
+                    let real = format!("{redirect}?code=the-code&state={state}");
+                    tokio::spawn(async move {
+                        for stray in strays {
+                            let res = reqwest::get(stray).await.unwrap();
+                            assert_eq!(res.status().as_u16(), 400);
+                        }
+                        reqwest::get(real).await
+                    });
+                    return Ok(());
+                }
                 Person::Declines => format!("{redirect}?error=access_denied&state={state}"),
                 Person::WalksAway => return Ok(()),
             };

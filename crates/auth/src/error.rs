@@ -35,6 +35,17 @@ pub enum AuthError {
     /// A stored code-host token is gone or expired: sign in with the provider again.
     #[error("the linked account needs a new sign-in: {0}")]
     Reconnect(String),
+    /// The provider's sign-in policy (allowed domains or groups) does not admit this person.
+    /// Callers write the audit entry and answer with the reason.
+    #[error("{reason}")]
+    SignInRefused {
+        /// Provider id.
+        provider: String,
+        /// The provider's account id.
+        subject: String,
+        /// A sentence for the person.
+        reason: String,
+    },
     /// The provider configuration is not valid.
     #[error("provider configuration: {0}")]
     Config(String),
@@ -57,10 +68,12 @@ impl AuthError {
             AuthError::KeyringLocked => "keyring_locked",
             AuthError::KeyringUnavailable(_) => "keyring_unavailable",
             AuthError::Reconnect(_) => "reconnect_required",
+            AuthError::SignInRefused { .. } => "forbidden",
             AuthError::Core(e) => e.code(),
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn provider(e: impl std::fmt::Display) -> Self {
         AuthError::ProviderUnavailable(e.to_string())
     }

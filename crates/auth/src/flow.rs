@@ -54,7 +54,10 @@ pub fn authorization_url(info: &ProviderInfo, redirect_uri: &str, req: &AuthRequ
     let endpoint = info.authorization_endpoint.as_deref().ok_or_else(|| {
         AuthError::ProviderUnavailable(info.error.clone().unwrap_or_else(|| "no authorization endpoint".into()))
     })?;
-    let mut url = url::Url::parse(endpoint).map_err(AuthError::provider)?;
+    // The browser goes wherever this says: whatever the server or a discovery document claims,
+    // only https (or http to this computer) is opened, never a URL carrying credentials.
+    let mut url = crate::urls::web_url("the provider's authorization endpoint", endpoint)
+        .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("response_type", "code")
@@ -107,8 +110,14 @@ impl Loopback {
         &self.redirect_uri
     }
 
-    /// Waits (at most `timeout`) for the redirect and returns the code, after checking `state`.
-    /// Requests for anything but `/callback` (a browser's favicon) are answered 404 and ignored.
+    /// Waits (at most `timeout`) for the provider's redirect and returns its code.
+    ///
+    /// Anyone on this computer can send requests to the port, so the first request does not end
+    /// the wait: a request whose `state` is not this sign-in's (a stray or forged redirect, with
+    /// or without `error=`) is answered with a short page and ignored, as are requests for
+    /// anything but `/callback` (a browser's favicon). Only the redirect carrying the right
+    /// `state` ends it, with its code or its error. Connections are served side by side, so one
+    /// that sends nothing cannot hold up the real redirect.
     pub async fn wait(self, expected_state: &str, timeout: Duration) -> Result<Secret> {
         tokio::time::timeout(timeout, self.accept_callback(expected_state))
             .await
@@ -121,56 +130,98 @@ impl Loopback {
     }
 
     async fn accept_callback(&self, expected_state: &str) -> Result<Secret> {
+        let mut conns = tokio::task::JoinSet::new();
         loop {
-            let Ok((mut conn, _)) = self.listener.accept().await else { continue };
-            let mut buf = vec![0u8; 8192];
-            let mut len = 0;
-            while len < buf.len() {
-                match tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf[len..])).await {
-                    Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
-                    Ok(Ok(n)) => {
-                        len += n;
-                        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                            break;
-                        }
+            tokio::select! {
+                accepted = self.listener.accept(), if conns.len() < MAX_CONNECTIONS => match accepted {
+                    Ok((conn, _)) => {
+                        conns.spawn(serve_one(conn, expected_state.to_owned()));
+                    }
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                },
+                Some(done) = conns.join_next() => {
+                    if let Ok(Some(outcome)) = done {
+                        return outcome;
                     }
                 }
             }
-            let head = String::from_utf8_lossy(&buf[..len]);
-            let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
-            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-                respond(&mut conn, 400, "That was not a sign-in redirect.").await;
-                continue;
-            };
-            if url.path() != "/callback" {
-                respond(&mut conn, 404, "Not found.").await;
-                continue;
-            }
-            let outcome = read_callback(&url, expected_state);
-            let page = match &outcome {
-                Ok(_) => "Signed in. You can close this window and return to Tessera.",
-                Err(_) => "The sign-in did not complete. Return to Tessera to see why.",
-            };
-            respond(&mut conn, if outcome.is_ok() { 200 } else { 400 }, page).await;
-            return outcome;
         }
     }
 }
 
-/// Reads the provider's redirect: `error`, then `state`, then `code`.
+/// How many connections the listener serves at once; more wait in the OS backlog.
+const MAX_CONNECTIONS: usize = 16;
+
+/// How long one connection may take to send its request line and headers.
+const READ_WITHIN: Duration = Duration::from_secs(5);
+
+/// Serves one connection: `None` when it was not this sign-in's redirect (keep waiting), else the
+/// redirect's outcome.
+async fn serve_one(mut conn: tokio::net::TcpStream, expected_state: String) -> Option<Result<Secret>> {
+    let mut buf = vec![0u8; 8192];
+    let mut len = 0;
+    let read_head = async {
+        while len < buf.len() {
+            match conn.read(&mut buf[len..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    len += n;
+                    if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    if tokio::time::timeout(READ_WITHIN, read_head).await.is_err() {
+        respond(&mut conn, 400, "That was not a sign-in redirect.").await;
+        return None;
+    }
+    let head = String::from_utf8_lossy(&buf[..len]);
+    let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+    let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+        respond(&mut conn, 400, "That was not a sign-in redirect.").await;
+        return None;
+    };
+    if url.path() != "/callback" {
+        respond(&mut conn, 404, "Not found.").await;
+        return None;
+    }
+    let state = url.query_pairs().find(|(n, _)| n == "state").map(|(_, v)| v.into_owned());
+    if !state.is_some_and(|s| same_secret(&s, &expected_state)) {
+        respond(&mut conn, 400, "This is not the sign-in Tessera is waiting for. Return to Tessera to continue.").await;
+        return None;
+    }
+    let outcome = read_callback(&url, &expected_state);
+    let page = match &outcome {
+        Ok(_) => "Signed in. You can close this window and return to Tessera.",
+        Err(_) => "The sign-in did not complete. Return to Tessera to see why.",
+    };
+    respond(&mut conn, if outcome.is_ok() { 200 } else { 400 }, page).await;
+    Some(outcome)
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads the provider's redirect: `state` first (a redirect for another sign-in says nothing
+/// about this one, not even an error), then `error`, then `code`.
 pub fn read_callback(url: &url::Url, expected_state: &str) -> Result<Secret> {
     let get = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+    if !get("state").is_some_and(|s| same_secret(&s, expected_state)) {
+        return Err(AuthError::InvalidRequest(
+            "the redirect's state does not match this sign-in; it may be forged or from an older attempt".into(),
+        ));
+    }
     if let Some(error) = get("error") {
         let why = match error.as_str() {
             "access_denied" => "the sign-in was declined at the provider".to_owned(),
             other => format!("the provider answered {:?}", other.chars().take(64).collect::<String>()),
         };
         return Err(AuthError::ProviderDenied(why));
-    }
-    if get("state").as_deref() != Some(expected_state) {
-        return Err(AuthError::InvalidRequest(
-            "the redirect's state does not match this sign-in; it may be forged or from an older attempt".into(),
-        ));
     }
     let code = get("code").filter(|c| !c.is_empty() && c.len() <= 4096);
     code.map(Secret::new).ok_or_else(|| AuthError::InvalidRequest("the redirect carries no code".into()))
@@ -212,9 +263,45 @@ mod tests {
     fn callbacks_are_checked_in_order() -> Result<()> {
         let u = |q: &str| url::Url::parse(&format!("http://127.0.0.1:1/callback?{q}")).map_err(AuthError::provider);
         assert!(matches!(read_callback(&u("error=access_denied&state=s")?, "s"), Err(AuthError::ProviderDenied(_))));
+        assert!(matches!(read_callback(&u("error=access_denied&state=x")?, "s"), Err(AuthError::InvalidRequest(_))));
+        assert!(matches!(read_callback(&u("error=access_denied")?, "s"), Err(AuthError::InvalidRequest(_))));
         assert!(matches!(read_callback(&u("code=c&state=other")?, "s"), Err(AuthError::InvalidRequest(_))));
         assert!(matches!(read_callback(&u("state=s")?, "s"), Err(AuthError::InvalidRequest(_))));
         assert_eq!(read_callback(&u("code=abc&state=s")?, "s")?.expose(), "abc");
+        Ok(())
+    }
+
+    #[test]
+    fn only_https_or_loopback_authorization_urls_are_opened() -> Result<()> {
+        let info = |endpoint: &str| ProviderInfo {
+            id: "p".into(),
+            kind: crate::ProviderKind::Oidc,
+            name: "P".into(),
+            logo: None,
+            client_id: "c".into(),
+            authorization_endpoint: Some(endpoint.into()),
+            scopes: vec!["openid".into()],
+            code_challenge_method: "S256".into(),
+            nonce: true,
+            device: false,
+            error: None,
+            source: crate::provider::Source::File,
+        };
+        let req = AuthRequest::new()?;
+        let cb = "http://127.0.0.1:9/callback";
+        for good in ["https://idp.example/authorize", "http://127.0.0.1:8080/auth", "http://localhost:1/a?x=1"] {
+            assert!(authorization_url(&info(good), cb, &req).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://idp.example/authorize",
+            "http://127.0.0.1:80@evil.example/authorize",
+            "https://ada:pw@idp.example/authorize",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+        ] {
+            assert!(matches!(authorization_url(&info(bad), cb, &req), Err(AuthError::ProviderUnavailable(_))), "{bad}");
+        }
         Ok(())
     }
 
@@ -230,6 +317,49 @@ mod tests {
         assert_eq!(res.status().as_u16(), 200);
         let code = waiter.await.map_err(AuthError::provider)??;
         assert_eq!(code.expose(), "the-code");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn stray_requests_do_not_end_the_wait() -> Result<()> {
+        let lb = Loopback::bind().await?;
+        let uri = lb.redirect_uri().to_owned();
+        let waiter = tokio::spawn(lb.wait("the-state", Duration::from_secs(20)));
+        // A connection that sends nothing does not hold up the others.
+        let addr = uri.trim_start_matches("http://").trim_end_matches("/callback").to_owned();
+        let _silent = tokio::net::TcpStream::connect(&addr).await.map_err(AuthError::provider)?;
+        let client = reqwest::Client::new();
+        for stray in [
+            "error=access_denied&state=guessed",
+            "error=access_denied",
+            "error=server_error&state=the-stat",
+            "code=forged&state=other",
+            "code=forged",
+            "state=the-state-but-longer&code=x",
+        ] {
+            let res = client.get(format!("{uri}?{stray}")).send().await.map_err(AuthError::provider)?;
+            assert_eq!(res.status().as_u16(), 400, "{stray}");
+            let page = res.text().await.map_err(AuthError::provider)?;
+            assert!(page.contains("not the sign-in Tessera is waiting for"), "{stray}: {page}");
+            assert!(!waiter.is_finished(), "a stray request ended the wait: {stray}");
+        }
+        let res =
+            client.get(format!("{uri}?code=the-code&state=the-state")).send().await.map_err(AuthError::provider)?;
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(waiter.await.map_err(AuthError::provider)??.expose(), "the-code");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_real_redirect_still_ends_the_wait_with_its_error() -> Result<()> {
+        let lb = Loopback::bind().await?;
+        let uri = lb.redirect_uri().to_owned();
+        let waiter = tokio::spawn(lb.wait("s", Duration::from_secs(20)));
+        let client = reqwest::Client::new();
+        client.get(format!("{uri}?code=x&state=t")).send().await.map_err(AuthError::provider)?;
+        let res = client.get(format!("{uri}?error=access_denied&state=s")).send().await.map_err(AuthError::provider)?;
+        assert_eq!(res.status().as_u16(), 400);
+        assert!(matches!(waiter.await.map_err(AuthError::provider)?, Err(AuthError::ProviderDenied(_))));
         Ok(())
     }
 }

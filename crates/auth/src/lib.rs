@@ -6,6 +6,7 @@
 //! the server half. Account rules stay in `tessera-core`.
 
 pub mod error;
+pub mod fetch;
 pub mod flow;
 pub mod keys;
 pub mod local;
@@ -16,6 +17,7 @@ pub mod scm;
 pub mod sealed;
 pub mod secret_store;
 pub mod sign_in;
+pub mod urls;
 
 pub use error::{AuthError, Result};
 pub use provider::{ProviderConfig, ProviderInfo, ProviderKind};

@@ -130,10 +130,7 @@ async fn read_body(res: reqwest::Response) -> Result<Value> {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let bytes = res.bytes().await.map_err(|e| AuthError::ProviderUnavailable(e.without_url().to_string()))?;
-    if bytes.len() > 1024 * 1024 {
-        return Err(AuthError::ProviderUnavailable("the provider's answer is too large".into()));
-    }
+    let bytes = crate::fetch::read_limited(res, crate::fetch::ANSWER_LIMIT).await?;
     if form {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| AuthError::ProviderUnavailable("the provider's answer is not readable".into()))?;

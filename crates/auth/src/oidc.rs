@@ -3,7 +3,7 @@
 //! expiry against the caller's clock, and the nonce of the request.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{AuthError, Result};
+use crate::fetch::{read_json, ANSWER_LIMIT};
 
 /// The parts of a discovery document Tessera uses.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,13 +34,54 @@ pub struct Discovery {
     pub revocation_endpoint: Option<String>,
 }
 
+impl Discovery {
+    /// Every endpoint the document names follows the rule of [`crate::urls`]: a document that
+    /// sends browsers or codes over plain http to another host is refused as a whole.
+    fn check_endpoints(&self) -> Result<()> {
+        let named = [
+            ("authorization_endpoint", Some(&self.authorization_endpoint)),
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("jwks_uri", Some(&self.jwks_uri)),
+            ("device_authorization_endpoint", self.device_authorization_endpoint.as_ref()),
+            ("revocation_endpoint", self.revocation_endpoint.as_ref()),
+        ];
+        for (what, url) in named {
+            if let Some(url) = url {
+                crate::urls::web_url(&format!("the discovery document's {what}"), url)
+                    .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 const CACHE_FOR: StdDuration = StdDuration::from_secs(15 * 60);
 const CLOCK_SKEW: i64 = 60;
 
-/// Discovery documents and key sets, cached per issuer.
+/// How long a failed discovery is remembered before the issuer is asked again: doubling from
+/// this with each failure in a row, up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: StdDuration = StdDuration::from_secs(30);
+/// The longest a failed discovery is remembered.
+pub const MAX_BACKOFF: StdDuration = StdDuration::from_secs(10 * 60);
+
+/// What is known about one issuer's discovery document.
+#[derive(Debug, Clone)]
+enum Known {
+    /// The document, and when it was fetched.
+    Found { doc: Discovery, at: Instant },
+    /// The last attempt failed: why, when, how long to wait, and how many failed in a row.
+    Failed { why: String, at: Instant, wait: StdDuration, failures: u32 },
+}
+
+/// One issuer's entry; its lock is held while the document is fetched, so concurrent requests
+/// for the same issuer wait for one fetch instead of making their own.
+type Slot = Arc<tokio::sync::Mutex<Option<Known>>>;
+
+/// Discovery documents and key sets, cached per issuer. Failures are cached too, with backoff,
+/// so requests for a failing issuer (anyone may list providers) do not each reach out to it.
 #[derive(Debug, Default)]
 pub struct OidcCache {
-    discovery: Mutex<HashMap<String, (Discovery, Instant)>>,
+    discovery: Mutex<HashMap<String, Slot>>,
     keys: Mutex<HashMap<String, (JwkSet, Instant)>>,
 }
 
@@ -53,32 +95,95 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value> {
     if !res.status().is_success() {
         return Err(AuthError::ProviderUnavailable(format!("{url} answered HTTP {}", res.status())));
     }
-    res.json().await.map_err(|_| AuthError::ProviderUnavailable(format!("{url} did not answer JSON")))
+    read_json(res, ANSWER_LIMIT, url).await
+}
+
+/// How long to wait after `failures` failed discoveries in a row.
+fn backoff(failures: u32) -> StdDuration {
+    FIRST_BACKOFF.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(MAX_BACKOFF)
+}
+
+/// A NumericDate claim (RFC 7519 section 2): seconds, possibly with a fraction.
+fn seconds(claims: &Value, name: &str) -> Option<i64> {
+    let v = claims.get(name)?;
+    #[allow(clippy::cast_possible_truncation)]
+    v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+}
+
+/// The ID token's times against the caller's clock, each with [`CLOCK_SKEW`] of leeway: it has
+/// not expired (`exp`), was not issued in the future (`iat`, which OpenID Connect requires) and
+/// is already valid (`nbf`, when present).
+fn check_times(claims: &Value, now: DateTime<Utc>) -> Result<()> {
+    let now = now.timestamp();
+    let refuse = |why: &str| Err(AuthError::IdToken(why.into()));
+    let Some(exp) = seconds(claims, "exp") else { return refuse("no expiry") };
+    if now >= exp.saturating_add(CLOCK_SKEW) {
+        return refuse("it has expired");
+    }
+    let Some(iat) = seconds(claims, "iat") else { return refuse("it carries no issue time (iat)") };
+    if iat > now.saturating_add(CLOCK_SKEW) {
+        return refuse("it was issued in the future; check the clocks of the server and the provider");
+    }
+    match (claims.get("nbf"), seconds(claims, "nbf")) {
+        (None, _) => {}
+        (Some(_), None) => return refuse("its not-before time (nbf) is not a time"),
+        (Some(_), Some(nbf)) if nbf > now.saturating_add(CLOCK_SKEW) => return refuse("it is not valid yet (nbf)"),
+        (Some(_), Some(_)) => {}
+    }
+    Ok(())
+}
+
+/// Fetches and checks an issuer's discovery document.
+async fn fetch_discovery(http: &reqwest::Client, issuer: &str) -> Result<Discovery> {
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    let d: Discovery = serde_json::from_value(get_json(http, &url).await?)
+        .map_err(|_| AuthError::ProviderUnavailable("the discovery document is incomplete".into()))?;
+    // A document naming another issuer would let one provider speak for another.
+    if d.issuer.trim_end_matches('/') != issuer {
+        return Err(AuthError::ProviderUnavailable(format!(
+            "the discovery document names issuer {:?}, not {issuer:?}",
+            d.issuer
+        )));
+    }
+    d.check_endpoints()?;
+    Ok(d)
 }
 
 impl OidcCache {
-    /// The issuer's discovery document.
+    fn slot(&self, issuer: &str) -> Slot {
+        let mut map = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(map.entry(issuer.to_owned()).or_default())
+    }
+
+    /// The issuer's discovery document: from the cache while it is fresh; a failure is
+    /// answered from the cache until its backoff has passed.
     pub async fn discovery(&self, http: &reqwest::Client, issuer: &str) -> Result<Discovery> {
         let issuer = issuer.trim_end_matches('/');
-        if let Some((d, at)) = self.discovery.lock().ok().and_then(|m| m.get(issuer).cloned()) {
-            if at.elapsed() < CACHE_FOR {
-                return Ok(d);
+        let slot = self.slot(issuer);
+        let mut known = slot.lock().await;
+        let failures = match &*known {
+            Some(Known::Found { doc, at }) if at.elapsed() < CACHE_FOR => return Ok(doc.clone()),
+            Some(Known::Failed { why, at, wait, .. }) if at.elapsed() < *wait => {
+                return Err(AuthError::ProviderUnavailable(why.clone()));
+            }
+            Some(Known::Failed { failures, .. }) => *failures,
+            _ => 0,
+        };
+        match fetch_discovery(http, issuer).await {
+            Ok(doc) => {
+                *known = Some(Known::Found { doc: doc.clone(), at: Instant::now() });
+                Ok(doc)
+            }
+            Err(e) => {
+                let why = match &e {
+                    AuthError::ProviderUnavailable(why) => why.clone(),
+                    other => other.to_string(),
+                };
+                let failures = failures.saturating_add(1);
+                *known = Some(Known::Failed { why, at: Instant::now(), wait: backoff(failures), failures });
+                Err(e)
             }
         }
-        let url = format!("{issuer}/.well-known/openid-configuration");
-        let d: Discovery = serde_json::from_value(get_json(http, &url).await?)
-            .map_err(|_| AuthError::ProviderUnavailable("the discovery document is incomplete".into()))?;
-        // A document naming another issuer would let one provider speak for another.
-        if d.issuer.trim_end_matches('/') != issuer {
-            return Err(AuthError::ProviderUnavailable(format!(
-                "the discovery document names issuer {:?}, not {issuer:?}",
-                d.issuer
-            )));
-        }
-        if let Ok(mut m) = self.discovery.lock() {
-            m.insert(issuer.to_owned(), (d.clone(), Instant::now()));
-        }
-        Ok(d)
     }
 
     async fn key_set(&self, http: &reqwest::Client, jwks_uri: &str, refresh: bool) -> Result<JwkSet> {
@@ -160,10 +265,7 @@ impl OidcCache {
             )
         })?;
         let claims = data.claims;
-        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| AuthError::IdToken("no expiry".into()))?;
-        if now.timestamp() >= exp + CLOCK_SKEW {
-            return Err(AuthError::IdToken("it has expired".into()));
-        }
+        check_times(&claims, now)?;
         if let Some(aud) = claims.get("aud").and_then(Value::as_array) {
             if aud.len() > 1 && claims.get("azp").and_then(Value::as_str) != Some(client_id) {
                 return Err(AuthError::IdToken("it names several audiences but not Tessera as the party".into()));
@@ -175,5 +277,30 @@ impl OidcCache {
             }
         }
         Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn times_are_checked_with_a_minute_of_leeway() {
+        let now = Utc::now();
+        let t = now.timestamp();
+        let ok = |c: Value| check_times(&c, now).is_ok();
+        assert!(ok(json!({"exp": t + 300, "iat": t})));
+        assert!(ok(json!({"exp": t + 300, "iat": t + 59, "nbf": t + 59})), "within the leeway");
+        assert!(ok(json!({"exp": t - 59, "iat": t - 400})), "expired less than a minute ago");
+        assert!(ok(json!({"exp": t as f64 + 300.5, "iat": t as f64 - 0.25})), "fractional seconds");
+        assert!(!ok(json!({"exp": t - 61, "iat": t - 400})), "expired");
+        assert!(!ok(json!({"exp": t + 300})), "no iat");
+        assert!(!ok(json!({"iat": t})), "no exp");
+        assert!(!ok(json!({"exp": t + 7200, "iat": t + 3600})), "issued an hour from now");
+        assert!(!ok(json!({"exp": t + 7200, "iat": t, "nbf": t + 120})), "not valid for two minutes");
+        assert!(!ok(json!({"exp": t + 300, "iat": t, "nbf": "soon"})), "nbf is not a time");
+        assert!(!ok(json!({"exp": "later", "iat": t})), "exp is not a time");
     }
 }

@@ -107,6 +107,25 @@ pub struct ProviderConfig {
     /// An extra certificate authority (PEM) to trust for this provider, for private CAs.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Whether a first sign-in makes a new account (the default). When false, only people whose
+    /// identity is already linked to an account sign in.
+    #[serde(default = "yes")]
+    pub allow_signup: bool,
+    /// When set, only people whose *verified* e-mail address is in one of these domains sign in
+    /// (`oidc` only: code hosts do not say whether an address is verified).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_domains: Vec<String>,
+    /// When set, only people in one of these groups sign in, read from `groups_claim`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_groups: Vec<String>,
+    /// The claim `allowed_groups` is read from, like `role_claim`: `groups` when not set, or a
+    /// path such as `realm_access.roles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_claim: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where a provider's configuration lives.
@@ -167,19 +186,8 @@ struct ProvidersFile {
     provider: Vec<ProviderConfig>,
 }
 
-fn is_loopback_http(url: &str) -> bool {
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| {
-        url.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
-    })
-}
-
 fn check_url(what: &str, url: &str) -> Result<()> {
-    let parsed = url::Url::parse(url).map_err(|e| AuthError::Config(format!("{what} {url:?} is not a URL: {e}")))?;
-    if parsed.scheme() == "https" || is_loopback_http(url) {
-        Ok(())
-    } else {
-        Err(AuthError::Config(format!("{what} must use https (plain http only on 127.0.0.1 for testing)")))
-    }
+    crate::urls::base_url(what, url).map(|_| ()).map_err(|e| AuthError::Config(e.to_string()))
 }
 
 impl ProviderConfig {
@@ -220,8 +228,52 @@ impl ProviderConfig {
         if self.role_claim.is_some() != self.admin_value.is_some() {
             return Err(AuthError::Config(format!("provider {}: role_claim and admin_value go together", self.id)));
         }
+        self.check_policy()?;
         let client_secret = self.client_secret.take().filter(|s| !s.is_empty()).map(Secret::new);
         Ok(Provider { config: self, client_secret, source })
+    }
+}
+
+impl ProviderConfig {
+    /// Checks the sign-up policy and writes its domains in lower case.
+    fn check_policy(&mut self) -> Result<()> {
+        let id = &self.id;
+        if !self.allowed_domains.is_empty() && self.kind != ProviderKind::Oidc {
+            return Err(AuthError::Config(format!(
+                "provider {id}: allowed_domains needs an oidc provider (code hosts do not say whether an e-mail \
+                 address is verified)"
+            )));
+        }
+        if self.allowed_domains.len() > 100 || self.allowed_groups.len() > 100 {
+            return Err(AuthError::Config(format!(
+                "provider {id}: at most 100 allowed domains and 100 allowed groups"
+            )));
+        }
+        for d in &mut self.allowed_domains {
+            *d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+            let ok = !d.is_empty()
+                && d.len() <= 253
+                && d.contains('.')
+                && d.split('.')
+                    .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            if !ok {
+                return Err(AuthError::Config(format!(
+                    "provider {id}: allowed_domains must be domain names like example.com, not {d:?}"
+                )));
+            }
+        }
+        if self.allowed_groups.iter().any(|g| g.is_empty() || g.len() > 256) {
+            return Err(AuthError::Config(format!("provider {id}: allowed_groups must be 1 to 256 characters each")));
+        }
+        if self.groups_claim.is_some() && self.allowed_groups.is_empty() {
+            return Err(AuthError::Config(format!("provider {id}: groups_claim goes with allowed_groups")));
+        }
+        if self.groups_claim.as_deref().is_some_and(|c| c.is_empty() || c.split('.').any(str::is_empty)) {
+            return Err(AuthError::Config(format!(
+                "provider {id}: groups_claim must be a claim name or path like a.b"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -294,6 +346,50 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// Whether the provider's sign-in policy admits the person these claims (ID-token claims or
+    /// the code host's user object) describe: `Err` carries the sentence to refuse with.
+    pub fn admits(&self, claims: &Value) -> std::result::Result<(), String> {
+        let c = &self.config;
+        let name = self.name();
+        if !c.allowed_domains.is_empty() {
+            let verified = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+                || matches!(claims.get("email_verified"), Some(Value::String(s)) if s == "true");
+            let domain = claims
+                .get("email")
+                .and_then(Value::as_str)
+                .and_then(|e| e.rsplit_once('@'))
+                .map(|(_, d)| d.to_ascii_lowercase());
+            let Some(domain) = domain.filter(|_| verified) else {
+                return Err(format!(
+                    "signing in with {name} needs a verified e-mail address, and the provider gave none"
+                ));
+            };
+            if !c.allowed_domains.contains(&domain) {
+                return Err(format!(
+                    "signing in with {name} is open only to e-mail addresses of certain domains, and {domain} is not one of them"
+                ));
+            }
+        }
+        if !c.allowed_groups.is_empty() {
+            let claim = c.groups_claim.as_deref().unwrap_or("groups");
+            let value = claim.split('.').try_fold(claims, |v, part| v.get(part));
+            let member = |v: &Value| c.allowed_groups.iter().any(|g| claim_equals(v, g));
+            let admitted = match value {
+                Some(Value::Array(items)) => items.iter().any(member),
+                Some(v) => member(v),
+                None => false,
+            };
+            if !admitted {
+                return Err(format!(
+                    "signing in with {name} is open only to members of certain groups, and your account there is not in one"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn claim_equals(v: &Value, expected: &str) -> bool {
     match v {
         Value::String(s) => s == expected,
@@ -357,6 +453,7 @@ mod tests {
             "[[provider]]\nid = \"Bad Id\"\nkind = \"github\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"http://idp.example\"",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nbase_url = \"http://127.0.0.1:80@example.invalid\"",
             "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"\"",
             "[[provider]]\nid = \"k\"\nkind = \"saml\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nrole_claim = \"groups\"",
@@ -367,6 +464,53 @@ mod tests {
             assert!(parse_file(bad).is_err(), "{bad}");
         }
         assert!(parse_file("").is_ok_and(|p| p.is_empty()));
+    }
+
+    #[test]
+    fn sign_up_policies_read_verified_domains_and_group_paths() -> Result<()> {
+        let base = "[[provider]]\nid = \"kc\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://idp.example\"\n";
+        let open = provider(base)?;
+        assert!(open.config.allow_signup, "sign-up is allowed unless a provider says otherwise");
+        assert_eq!(open.admits(&json!({})), Ok(()));
+
+        let p = provider(&format!("{base}allowed_domains = [\" @Corp.Example \"]"))?;
+        assert_eq!(p.config.allowed_domains, vec!["corp.example"]);
+        assert!(p.admits(&json!({"email": "a@CORP.example", "email_verified": true})).is_ok());
+        assert!(p.admits(&json!({"email": "a@corp.example", "email_verified": "true"})).is_ok());
+        for refused in [
+            json!({"email": "a@corp.example"}),
+            json!({"email": "a@corp.example", "email_verified": false}),
+            json!({"email": "a@corp.example.evil", "email_verified": true}),
+            json!({"email": "a@sub.corp.example", "email_verified": true}),
+            json!({"email": "corp.example", "email_verified": true}),
+            json!({"email_verified": true}),
+        ] {
+            assert!(p.admits(&refused).is_err(), "{refused}");
+        }
+
+        let g = provider(&format!("{base}allowed_groups = [\"staff\", \"7\"]\ngroups_claim = \"realm_access.roles\""))?;
+        assert!(g.admits(&json!({"realm_access": {"roles": ["x", "staff"]}})).is_ok());
+        assert!(g.admits(&json!({"realm_access": {"roles": "staff"}})).is_ok());
+        assert!(g.admits(&json!({"realm_access": {"roles": [7]}})).is_ok());
+        assert!(g.admits(&json!({"realm_access": {"roles": ["staffer"]}})).is_err());
+        assert!(g.admits(&json!({"groups": ["staff"]})).is_err(), "only the configured claim counts");
+        let why = g.admits(&json!({})).err().unwrap_or_default();
+        assert!(why.contains("members of certain groups"), "{why}");
+
+        for bad in [
+            "[[provider]]\nid = \"gh\"\nkind = \"github\"\nclient_id = \"c\"\nallowed_domains = [\"corp.example\"]"
+                .to_owned(),
+            format!("{base}allowed_domains = [\"not a domain\"]"),
+            format!("{base}allowed_domains = [\"\"]"),
+            format!("{base}allowed_groups = [\"\"]"),
+            format!("{base}groups_claim = \"groups\""),
+            format!("{base}allowed_groups = [\"a\"]\ngroups_claim = \"a..b\""),
+        ] {
+            assert!(parse_file(&bad).is_err(), "{bad}");
+        }
+        let closed = provider(&format!("{base}allow_signup = false"))?;
+        assert!(!closed.config.allow_signup);
+        Ok(())
     }
 
     #[test]

@@ -49,9 +49,7 @@ async fn api_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Value
         .await
         .map_err(|e| AuthError::ProviderUnavailable(format!("the code host did not answer: {}", e.without_url())))?;
     match res.status().as_u16() {
-        200..=299 => {
-            res.json().await.map_err(|_| AuthError::ProviderUnavailable("the code host did not answer JSON".into()))
-        }
+        200..=299 => crate::fetch::read_json(res, crate::fetch::API_PAGE_LIMIT, "the code host").await,
         401 => Err(AuthError::Reconnect("the code host no longer accepts the stored token".into())),
         403 | 404 => Err(AuthError::ProviderDenied(format!("the code host refused (HTTP {})", res.status().as_u16()))),
         s => Err(AuthError::ProviderUnavailable(format!("the code host answered HTTP {s}"))),

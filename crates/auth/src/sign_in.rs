@@ -41,6 +41,9 @@ pub struct CodeLogin {
     pub nonce: Option<String>,
 }
 
+/// What anonymous callers see of why a provider cannot be used.
+pub const UNAVAILABLE: &str = "unavailable: the provider cannot be reached right now";
+
 /// How far ahead of expiry code-host tokens are refreshed.
 pub const REFRESH_AHEAD: Duration = Duration::minutes(5);
 
@@ -80,18 +83,16 @@ fn client_secret_key(provider: &str) -> String {
 
 /// Refuses anything but a loopback redirect URI (RFC 8252 section 7.3).
 fn check_redirect(uri: &str) -> Result<()> {
-    let ok = url::Url::parse(uri).is_ok_and(|u| {
-        u.scheme() == "http"
-            && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-            && u.port().is_some()
-            && u.query().is_none()
-            && u.fragment().is_none()
-    });
-    if ok {
+    if crate::urls::is_loopback_redirect(uri) {
         Ok(())
     } else {
         Err(AuthError::InvalidRequest("redirect_uri must be http://127.0.0.1:<port>/<path>".into()))
     }
+}
+
+/// A sign-in the provider's policy does not admit.
+fn refused(p: &Provider, subject: Option<&str>, reason: String) -> AuthError {
+    AuthError::SignInRefused { provider: p.id().to_owned(), subject: subject.unwrap_or("").to_owned(), reason }
 }
 
 fn check_login(req: &CodeLogin) -> Result<()> {
@@ -215,7 +216,21 @@ impl SignIn {
         })
     }
 
-    /// What clients need to start a sign-in with each provider.
+    /// What anyone may see of the providers: [`SignIn::providers`] with the reason a provider
+    /// cannot be used replaced by [`UNAVAILABLE`] (the reason names internal addresses and
+    /// answers; instance admins see it).
+    pub async fn public_providers(&self) -> Vec<ProviderInfo> {
+        let mut list = self.providers().await;
+        for p in &mut list {
+            if p.error.is_some() {
+                p.error = Some(UNAVAILABLE.to_owned());
+            }
+        }
+        list
+    }
+
+    /// What clients need to start a sign-in with each provider, with the reason a provider
+    /// cannot be used right now (for instance admins).
     pub async fn providers(&self) -> Vec<ProviderInfo> {
         let mut out = Vec::new();
         let all = match self.all_providers().await {
@@ -293,6 +308,7 @@ impl SignIn {
             let d = self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?;
             let claims =
                 self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
+            p.admits(&claims).map_err(|reason| refused(p, claims.get("sub").and_then(Value::as_str), reason))?;
             let s = |k: &str| claims.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
             let subject = s("sub").ok_or_else(|| AuthError::IdToken("no subject".into()))?;
             let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| subject.clone());
@@ -308,6 +324,7 @@ impl SignIn {
             });
         }
         let user = scm::user(&http, p, tokens.access_token.expose()).await?;
+        p.admits(&user.raw).map_err(|reason| refused(p, Some(&user.subject), reason))?;
         Ok(VerifiedIdentity {
             provider: p.id().to_owned(),
             issuer: p.identity_issuer(),
@@ -328,11 +345,17 @@ impl SignIn {
     /// `POST /sessions`: signs in with a code from the browser flow.
     pub async fn sign_in(&self, req: &CodeLogin, ip: Option<&str>) -> Result<SignedIn> {
         let now = self.authority.now();
-        let (_, who, tokens) = self.redeem(req, now).await?;
+        let (_, who, tokens) = match self.redeem(req, now).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.audited(e, ip).await),
+        };
         self.finish_sign_in(&who, &tokens, ip).await
     }
 
     async fn finish_sign_in(&self, who: &VerifiedIdentity, tokens: &TokenSet, ip: Option<&str>) -> Result<SignedIn> {
+        // Before anything is written: a provider that does not allow sign-up makes no account.
+        let allow_signup = self.provider(&who.provider)?.config.allow_signup;
+        self.authority.check_sign_up(who, allow_signup, ip).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, tokens).await?;
         let mut done = self.authority.sign_in_with(who, ip).await?;
         self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
@@ -341,11 +364,24 @@ impl SignIn {
         Ok(done)
     }
 
+    /// Writes the audit entry of a sign-in the provider's policy refused; other errors pass.
+    async fn audited(&self, e: AuthError, ip: Option<&str>) -> AuthError {
+        match e {
+            AuthError::SignInRefused { provider, subject, reason } => {
+                self.authority.refuse_sign_in(&provider, &subject, &reason, ip).await.into()
+            }
+            e => e,
+        }
+    }
+
     /// `POST /user/identities`: links another account to the signed-in user.
     pub async fn link(&self, caller: &Caller, req: &CodeLogin) -> Result<Identity> {
         self.authority.check_link(caller, None).await?;
         let now = self.authority.now();
-        let (_, who, tokens) = self.redeem(req, now).await?;
+        let (_, who, tokens) = match self.redeem(req, now).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.audited(e, caller.ip.as_deref()).await),
+        };
         self.authority.check_link(caller, Some(&who)).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, &tokens).await?;
         let identity = self.authority.link_identity(caller, &who).await?;
@@ -594,7 +630,10 @@ impl SignIn {
             ("device_code", device_code.to_owned()),
         ];
         let tokens = oauth::token_request(&self.http(&p)?, &endpoint, &p, form, now).await?;
-        let who = self.identify(&p, &tokens, None, now).await?;
+        let who = match self.identify(&p, &tokens, None, now).await {
+            Ok(who) => who,
+            Err(e) => return Err(self.audited(e, ip).await),
+        };
         self.finish_sign_in(&who, &tokens, ip).await
     }
 
@@ -656,6 +695,8 @@ mod tests {
             "https://evil.example/callback",
             "http://127.0.0.1/callback",
             "http://127.0.0.1.evil.example:80/callback",
+            "http://127.0.0.1:80@evil.example:8080/callback",
+            "http://ada@127.0.0.1:8080/callback",
             "http://127.0.0.1:80/callback?x=1",
             "javascript:alert(1)",
             "",

@@ -28,10 +28,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(server: &str, token: Option<String>) -> Result<Self> {
-        let base = server.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            anyhow::bail!("the server URL must start with http:// or https://");
-        }
+        let base = server_url(server)?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()
@@ -70,6 +67,12 @@ impl Client {
     }
 }
 
+/// The server's base URL, parsed: https anywhere, plain http only to this computer (tokens and
+/// sessions travel in every request), no user name or password in it.
+pub fn server_url(server: &str) -> Result<String> {
+    Ok(tessera_auth::urls::base_url("the server URL (--server)", server)?)
+}
+
 pub async fn read(res: Response) -> Result<Value> {
     let status = res.status();
     let text = res.text().await.context("the server's answer could not be read")?;
@@ -86,4 +89,21 @@ pub async fn read(res: Response) -> Result<Value> {
         message: v["error"]["message"].as_str().unwrap_or("the server refused the request").to_owned(),
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_goes_only_to_this_computer() {
+        assert_eq!(server_url("https://t.example/").ok().as_deref(), Some("https://t.example"));
+        assert_eq!(server_url("http://127.0.0.1:8080").ok().as_deref(), Some("http://127.0.0.1:8080"));
+        for bad in ["http://t.example", "http://127.0.0.1:80@t.example", "https://ada:pw@t.example", "t.example"] {
+            let e = server_url(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.starts_with("the server URL (--server) "), "{bad}: {e}");
+        }
+        let e = server_url("http://t.example").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("must use https"), "{e}");
+    }
 }

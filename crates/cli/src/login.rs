@@ -8,14 +8,14 @@ use serde_json::{json, Value};
 use tessera_auth::flow::{authorization_url, AuthRequest, CodeGrant, Loopback};
 use tessera_auth::ProviderInfo;
 
-use crate::client::{read, ApiFailure};
+use crate::client::{read, server_url, ApiFailure};
 use crate::output::Out;
 
 /// How long the browser flow waits for the redirect.
 const WAIT: Duration = Duration::from_secs(300);
 
 pub async fn run(server: &str, provider: &str, device: bool, no_browser: bool, out: &Out) -> Result<()> {
-    let base = server.trim_end_matches('/');
+    let base = &server_url(server)?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
     let unreachable = || format!("cannot reach the Tessera server at {base}");
     let providers: Vec<ProviderInfo> = serde_json::from_value(

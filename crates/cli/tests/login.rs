@@ -119,6 +119,13 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
     let session = login(&url, &[], |line| {
         if line.starts_with("http") {
             assert!(line.contains("code_challenge_method=S256") && line.contains("state="), "{line}");
+            // Strangers on this computer reach the loopback listener first: a forged code, and a
+            // forged `error=` with a guessed state. Neither ends the command.
+            let url = reqwest::Url::parse(line).unwrap();
+            let redirect = url.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+            for stray in ["error=access_denied&state=guessed", "code=forged&state=guessed", "error=access_denied"] {
+                assert_eq!(reqwest::blocking_visit(format!("{redirect}?{stray}")), 400, "{stray}");
+            }
             assert_eq!(reqwest::blocking_visit(format!("{line}&login=heidi")), 200);
         }
     });

@@ -106,6 +106,7 @@ impl From<tessera_auth::AuthError> for ApiError {
             A::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             A::KeyringLocked | A::KeyringUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             A::Reconnect(_) => StatusCode::CONFLICT,
+            A::SignInRefused { .. } => StatusCode::FORBIDDEN,
         };
         Self::new(status, e.code(), e.to_string())
     }

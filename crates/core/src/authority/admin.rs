@@ -21,6 +21,12 @@ impl Authority {
         self.guard(caller, action, "", self.instance_admin(caller)).await
     }
 
+    /// Whether the caller is an instance admin (a login session of an admin), without writing
+    /// an audit entry: for answers that only show admins more.
+    pub fn is_instance_admin(&self, caller: &Caller) -> bool {
+        self.instance_admin(caller).is_ok()
+    }
+
     /// One page of the audit log, newest first, narrowed by `query`; failed authentications
     /// counted on this replica are written first so the page includes them.
     pub async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> Result<AuditPage> {

@@ -12,6 +12,7 @@ mod identities;
 mod orgs;
 mod policy;
 mod projects;
+mod signup;
 mod tokens;
 mod users;
 

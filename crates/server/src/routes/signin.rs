@@ -1,7 +1,8 @@
 //! Providers, signing in (browser and device flows), linked accounts and code-host repositories.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tessera_auth::oauth::DeviceAuthorization;
@@ -67,13 +68,24 @@ pub struct DeviceBody {
 }
 
 /// The providers a client can sign in with, and what it needs to start. Never a secret.
+/// `error` says only "unavailable" unless the caller is an instance admin.
 #[utoipa::path(get, path = "/api/v1/providers", tag = "sign-in",
     responses((status = 200, body = Vec<serde_json::Value>, description = "id, kind, name, logo, client_id, authorization_endpoint, scopes, code_challenge_method, nonce, device, error, source")))]
-pub async fn providers(State(s): State<AppState>) -> axum::Json<Vec<ProviderInfo>> {
-    match &s.sign_in {
-        Some(si) => axum::Json(si.providers().await),
-        None => axum::Json(Vec::new()),
-    }
+pub async fn providers(State(s): State<AppState>, headers: HeaderMap) -> axum::Json<Vec<ProviderInfo>> {
+    let Some(si) = &s.sign_in else { return axum::Json(Vec::new()) };
+    // Anyone may list providers; only instance admins see why one cannot be used. A missing or
+    // bad credential is simply the anonymous view.
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, v)| v.trim());
+    let admin = match bearer {
+        Some(token) => s.authority.authenticate(token, None).await.is_ok_and(|c| s.authority.is_instance_admin(&c)),
+        None => false,
+    };
+    axum::Json(if admin { si.providers().await } else { si.public_providers().await })
 }
 
 /// Instance admins: configure a provider. Its client secret goes to the secret store.

@@ -20,5 +20,6 @@ mod projects;
 mod replicas;
 mod sessions;
 mod signin;
+mod signin_trust;
 mod tokens;
 mod users;

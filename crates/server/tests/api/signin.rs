@@ -119,7 +119,7 @@ async fn start() -> (Server, Arc<tessera_auth::SignIn>, Arc<KeyringStore>) {
     (s, si, kr)
 }
 
-async fn control(path: &str, body: Value) -> Value {
+pub(crate) async fn control(path: &str, body: Value) -> Value {
     control_of(idp(), path, body).await
 }
 
@@ -316,6 +316,12 @@ async fn id_tokens_failing_any_check_are_refused() {
     assert!(refused(cache.verify_id_token(&b, &d, "tessera", id_token, Some("other"), now).await), "nonce");
     let later = now + chrono::Duration::hours(3);
     assert!(refused(cache.verify_id_token(&b, &d, "tessera", id_token, Some(nonce), later).await), "expiry");
+    // A server whose clock is ten minutes behind sees a token issued in its future.
+    let earlier = now - chrono::Duration::minutes(10);
+    let e = cache.verify_id_token(&b, &d, "tessera", id_token, Some(nonce), earlier).await;
+    assert!(matches!(&e, Err(AuthError::IdToken(m)) if m.contains("issued in the future")), "iat: {e:?}");
+    let slightly = now - chrono::Duration::seconds(30);
+    assert!(cache.verify_id_token(&b, &d, "tessera", id_token, Some(nonce), slightly).await.is_ok(), "leeway");
     let mut parts: Vec<String> = id_token.split('.').map(str::to_owned).collect();
     let sig = parts[2].clone();
     parts[2] = format!("{}{}", if sig.starts_with('A') { "B" } else { "A" }, &sig[1..]);
@@ -551,13 +557,14 @@ async fn bad_callbacks_and_requests_get_clear_errors() {
     assert_eq!(reqwest::get(&back).await.unwrap().status().as_u16(), 400);
     assert!(matches!(waiting.await.unwrap(), Err(AuthError::ProviderDenied(_))));
 
-    for query in ["code=abc&state=forged", "state=STATE"] {
-        let lb = Loopback::bind().await.unwrap();
-        let uri = lb.redirect_uri().to_owned();
-        let waiting = tokio::spawn(lb.wait_owned("STATE".to_owned()));
-        reqwest::get(format!("{uri}?{query}")).await.unwrap();
-        assert!(matches!(waiting.await.unwrap(), Err(AuthError::InvalidRequest(_))), "{query}");
-    }
+    // A forged state is answered and ignored; the real redirect without a code ends the wait.
+    let lb = Loopback::bind().await.unwrap();
+    let uri = lb.redirect_uri().to_owned();
+    let waiting = tokio::spawn(lb.wait_owned("STATE".to_owned()));
+    assert_eq!(reqwest::get(format!("{uri}?code=abc&state=forged")).await.unwrap().status().as_u16(), 400);
+    assert!(!waiting.is_finished());
+    reqwest::get(format!("{uri}?state=STATE")).await.unwrap();
+    assert!(matches!(waiting.await.unwrap(), Err(AuthError::InvalidRequest(_))));
 }
 
 #[tokio::test]
