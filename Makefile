@@ -19,7 +19,8 @@ export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk openssl \
 	dbus dbus-user-session gnome-keyring libsecret-tools \
 	libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-	xvfb xauth x11-utils webkit2gtk-driver
+	xvfb xauth x11-utils webkit2gtk-driver \
+	python3-venv
 # The workspace's rust-version.
 RUST_MIN := 1.85
 
@@ -35,12 +36,13 @@ DESKTOP := target/release/tessera-desktop
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
-.PHONY: help setup ui desktop check-display run serve test bench
+.PHONY: help setup ui desktop check-display run serve test bench schemathesis
 
 help:
 	@echo "make run     build the UI and the desktop app, and launch it on the embedded local server"
 	@echo "make serve   build and serve the API on $(LISTEN) over the local SQLite store"
 	@echo "make test    formatting, lints and every test of the workspace"
+	@echo "make schemathesis  property-based tests of the REST API against its OpenAPI document"
 	@echo "make bench   token verification in process ($(BENCH_TOKENS) tokens), the API under load, the desktop app's launch and memory"
 	@echo "make setup   install what the others need (Debian packages; checks the Rust toolchain)"
 
@@ -136,8 +138,14 @@ test: setup ui
 	pg_env=$$(tests/pg/start.sh "$$pg"); eval "$$pg_env"; \
 	echo "make test: the API suite and the kill test again, on PostgreSQL"; \
 	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve
+	@# The REST API against its own OpenAPI document, with a session and with a token.
+	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
 	tests/e2e/run.sh
+
+# The REST API against its OpenAPI document (tests/schemathesis/run.sh): no 5xx for any input.
+schemathesis: setup
+	CARGO="$(CARGO)" tests/schemathesis/run.sh
 
 bench: setup
 	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify

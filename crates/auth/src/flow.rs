@@ -136,9 +136,7 @@ impl Loopback {
                     }
                 }
             }
-            let head = String::from_utf8_lossy(&buf[..len]);
-            let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
-            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+            let Some(url) = parse_callback(&buf[..len]) else {
                 respond(&mut conn, 400, "That was not a sign-in redirect.").await;
                 continue;
             };
@@ -196,6 +194,14 @@ async fn respond(conn: &mut tokio::net::TcpStream, status: u16, text: &str) {
     let _ = conn.shutdown().await;
 }
 
+/// The target of the request line at the start of `head` (the bytes a browser sent to the
+/// loopback listener), as a URL on the listener; `None` when it cannot be one.
+pub fn parse_callback(head: &[u8]) -> Option<url::Url> {
+    let head = String::from_utf8_lossy(head);
+    let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+    url::Url::parse(&format!("http://127.0.0.1{target}")).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +236,19 @@ mod tests {
         assert_eq!(res.status().as_u16(), 200);
         let code = waiter.await.map_err(AuthError::provider)??;
         assert_eq!(code.expose(), "the-code");
+        Ok(())
+    }
+
+    #[test]
+    fn the_request_line_gives_the_callback_url() -> Result<()> {
+        let url = parse_callback(b"GET /callback?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .ok_or_else(|| AuthError::InvalidRequest("no URL".into()))?;
+        assert_eq!((url.path(), url.query()), ("/callback", Some("code=c&state=s")));
+        assert_eq!(read_callback(&url, "s")?.expose(), "c");
+        // Anything that is not a request for /callback is not read as a redirect.
+        for head in [&b""[..], b"\xff\xfe\r\n", b"GET / HTTP/1.1\r\n", b"GET /favicon.ico HTTP/1.1\r\n"] {
+            assert!(parse_callback(head).is_none_or(|u| u.path() != "/callback"), "{head:?}");
+        }
         Ok(())
     }
 }
