@@ -22,9 +22,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(!code.expose().is_empty() && code.expose().len() <= 4096, "{url}");
         }
         Err(e) => {
-            // The sentence stays short whatever the redirect carried, and never holds the code.
+            // The sentence is bounded whatever the redirect carried (at most 64 characters of
+            // it, escaped: up to 10 each), shows no control character, and never holds the code.
             let text = e.to_string();
-            assert!(text.chars().count() <= 200, "{text:?}");
+            assert!(text.chars().count() <= 64 * 10 + 100, "{text:?}");
+            assert!(!text.chars().any(char::is_control), "{text:?}");
             if let Some(code) = first("code").filter(|c| c.len() >= 8) {
                 assert!(!text.contains(&code), "the error {text:?} shows the code");
             }

@@ -240,6 +240,21 @@ mod tests {
     }
 
     #[test]
+    fn a_provider_error_is_shown_short_and_escaped() -> Result<()> {
+        // Found by the callback_query fuzz target: control characters in `error` come back
+        // escaped (up to 10 characters each), so the sentence is longer than its input but
+        // bounded, and carries no control character to a terminal.
+        let query = format!("error=%F5aG{}cce&state=s", "%19".repeat(300));
+        let url = url::Url::parse(&format!("http://127.0.0.1:1/callback?{query}")).map_err(AuthError::provider)?;
+        let Err(AuthError::ProviderDenied(why)) = read_callback(&url, "s") else {
+            return Err(AuthError::InvalidRequest("an error redirect was not refused".into()));
+        };
+        assert!(!why.chars().any(char::is_control), "{why:?}");
+        assert!(why.chars().count() <= 64 * 10 + 100, "{why:?}");
+        Ok(())
+    }
+
+    #[test]
     fn the_request_line_gives_the_callback_url() -> Result<()> {
         let url = parse_callback(b"GET /callback?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             .ok_or_else(|| AuthError::InvalidRequest("no URL".into()))?;
