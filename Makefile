@@ -19,13 +19,16 @@ export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk openssl \
 	dbus dbus-user-session gnome-keyring libsecret-tools \
 	libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-	xvfb xauth x11-utils webkit2gtk-driver
+	xvfb xauth x11-utils webkit2gtk-driver \
+	python3-venv
 # The workspace's rust-version.
 RUST_MIN := 1.85
 
 # `make run`: the local account made an instance admin, and where the API listens.
 ADMIN ?= admin
 LISTEN ?= 127.0.0.1:7878
+# `make fuzz`: seconds per fuzz target.
+FUZZ_SECONDS ?= 60
 # `make bench`: the store sizes the in-process verify benchmark fills.
 BENCH_TOKENS ?= 1000,1000000
 
@@ -35,12 +38,14 @@ DESKTOP := target/release/tessera-desktop
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
-.PHONY: help setup ui desktop check-display run serve test bench
+.PHONY: help setup ui desktop check-display run serve test bench fuzz schemathesis
 
 help:
 	@echo "make run     build the UI and the desktop app, and launch it on the embedded local server"
 	@echo "make serve   build and serve the API on $(LISTEN) over the local SQLite store"
 	@echo "make test    formatting, lints and every test of the workspace"
+	@echo "make fuzz    run each cargo-fuzz target for FUZZ_SECONDS ($(FUZZ_SECONDS)) seconds; fails on a crash"
+	@echo "make schemathesis  property-based tests of the REST API against its OpenAPI document"
 	@echo "make bench   token verification in process ($(BENCH_TOKENS) tokens), the API under load, the desktop app's launch and memory"
 	@echo "make setup   install what the others need (Debian packages; checks the Rust toolchain)"
 
@@ -136,8 +141,19 @@ test: setup ui
 	pg_env=$$(tests/pg/start.sh "$$pg"); eval "$$pg_env"; \
 	echo "make test: the API suite and the kill test again, on PostgreSQL"; \
 	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve
+	@# The REST API against its own OpenAPI document, with a session and with a token.
+	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
 	tests/e2e/run.sh
+
+# The token parser, the session check, providers.toml, the sign-in redirect and the form bodies
+# under libFuzzer (nightly toolchain); a crash stops the run with its input in fuzz/artifacts/.
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
+# The REST API against its OpenAPI document (tests/schemathesis/run.sh): no 5xx for any input.
+schemathesis: setup
+	CARGO="$(CARGO)" tests/schemathesis/run.sh
 
 bench: setup
 	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify

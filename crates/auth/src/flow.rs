@@ -178,9 +178,7 @@ async fn serve_one(mut conn: tokio::net::TcpStream, expected_state: String) -> O
         respond(&mut conn, 400, "That was not a sign-in redirect.").await;
         return None;
     }
-    let head = String::from_utf8_lossy(&buf[..len]);
-    let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
-    let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+    let Some(url) = parse_callback(&buf[..len]) else {
         respond(&mut conn, 400, "That was not a sign-in redirect.").await;
         return None;
     };
@@ -245,6 +243,14 @@ async fn respond(conn: &mut tokio::net::TcpStream, status: u16, text: &str) {
     let _ = conn.write_all(head.as_bytes()).await;
     let _ = conn.write_all(body.as_bytes()).await;
     let _ = conn.shutdown().await;
+}
+
+/// The target of the request line at the start of `head` (the bytes a browser sent to the
+/// loopback listener), as a URL on the listener; `None` when it cannot be one.
+pub fn parse_callback(head: &[u8]) -> Option<url::Url> {
+    let head = String::from_utf8_lossy(head);
+    let target = head.lines().next().and_then(|l| l.split(' ').nth(1)).unwrap_or("");
+    url::Url::parse(&format!("http://127.0.0.1{target}")).ok()
 }
 
 #[cfg(test)]
@@ -360,6 +366,34 @@ mod tests {
         let res = client.get(format!("{uri}?error=access_denied&state=s")).send().await.map_err(AuthError::provider)?;
         assert_eq!(res.status().as_u16(), 400);
         assert!(matches!(waiter.await.map_err(AuthError::provider)?, Err(AuthError::ProviderDenied(_))));
+        Ok(())
+    }
+
+    #[test]
+    fn a_provider_error_is_shown_short_and_escaped() -> Result<()> {
+        // Found by the callback_query fuzz target: control characters in `error` come back
+        // escaped (up to 10 characters each), so the sentence is longer than its input but
+        // bounded, and carries no control character to a terminal.
+        let query = format!("error=%F5aG{}cce&state=s", "%19".repeat(300));
+        let url = url::Url::parse(&format!("http://127.0.0.1:1/callback?{query}")).map_err(AuthError::provider)?;
+        let Err(AuthError::ProviderDenied(why)) = read_callback(&url, "s") else {
+            return Err(AuthError::InvalidRequest("an error redirect was not refused".into()));
+        };
+        assert!(!why.chars().any(char::is_control), "{why:?}");
+        assert!(why.chars().count() <= 64 * 10 + 100, "{why:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_request_line_gives_the_callback_url() -> Result<()> {
+        let url = parse_callback(b"GET /callback?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .ok_or_else(|| AuthError::InvalidRequest("no URL".into()))?;
+        assert_eq!((url.path(), url.query()), ("/callback", Some("code=c&state=s")));
+        assert_eq!(read_callback(&url, "s")?.expose(), "c");
+        // Anything that is not a request for /callback is not read as a redirect.
+        for head in [&b""[..], b"\xff\xfe\r\n", b"GET / HTTP/1.1\r\n", b"GET /favicon.ico HTTP/1.1\r\n"] {
+            assert!(parse_callback(head).is_none_or(|u| u.path() != "/callback"), "{head:?}");
+        }
         Ok(())
     }
 }

@@ -114,7 +114,13 @@ impl SignIn {
     /// code-host tokens in `secrets`.
     pub async fn new(authority: Arc<Authority>, providers_file: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self> {
         let file_providers = provider::load_file(providers_file)?;
-        let me = Self { authority, file_providers, secrets, oidc: OidcCache::default(), clients: Mutex::new(HashMap::new()) };
+        let me = Self {
+            authority,
+            file_providers,
+            secrets,
+            oidc: OidcCache::default(),
+            clients: Mutex::new(HashMap::new()),
+        };
         me.adopt_issuers().await?;
         Ok(me)
     }
@@ -354,7 +360,7 @@ impl SignIn {
 
     async fn finish_sign_in(&self, who: &VerifiedIdentity, tokens: &TokenSet, ip: Option<&str>) -> Result<SignedIn> {
         // Before anything is written: a provider that does not allow sign-up makes no account.
-        let allow_signup = self.provider(&who.provider)?.config.allow_signup;
+        let allow_signup = self.provider(&who.provider).await?.config.allow_signup;
         self.authority.check_sign_up(who, allow_signup, ip).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, tokens).await?;
         let mut done = self.authority.sign_in_with(who, ip).await?;

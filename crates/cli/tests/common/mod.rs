@@ -1,4 +1,6 @@
 //! What the command line's integration tests share.
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
 
 use std::process::Child;
 

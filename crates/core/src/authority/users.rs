@@ -121,11 +121,6 @@ impl Authority {
         self.store.users().await
     }
 
-    /// Whether the caller is an instance admin's login session.
-    pub(super) fn is_instance_admin(&self, caller: &Caller) -> bool {
-        self.instance_admin(caller).is_ok()
-    }
-
     /// `DELETE /agents/{id}`: disconnects an agent (its token stays). Its owner (a session, or a
     /// token with `token:admin`), an admin of its organization, or an instance admin.
     pub async fn disconnect_agent(&self, caller: &Caller, id: &str) -> Result<()> {
