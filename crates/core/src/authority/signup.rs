@@ -24,7 +24,7 @@ impl Authority {
     /// linked to an account may sign in; anyone else is refused (and audited) before any
     /// account is made.
     pub async fn check_sign_up(&self, v: &VerifiedIdentity, allow_signup: bool, ip: Option<&str>) -> Result<()> {
-        if allow_signup || self.store.identity_by_subject(&v.provider, &v.subject).await?.is_some() {
+        if allow_signup || self.store.identity_by_subject(&v.issuer, &v.subject).await?.is_some() {
             return Ok(());
         }
         let why = format!(

@@ -145,8 +145,9 @@ async fn try_sign_in(s: &Server, provider: &str, login: &str) -> crate::harness:
 
 /// The audit entries of refused sign-ins.
 async fn refusals(s: &Server, admin: &str) -> Vec<Value> {
-    let log = s.get("/api/v1/admin/audit?limit=1000", admin).await.expect(200);
-    log.as_array()
+    let log = s.get("/api/v1/admin/audit?action=session.sign_in&outcome=denied&limit=1000", admin).await.expect(200);
+    log["items"]
+        .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["action"] == "session.sign_in" && e["outcome"] == "denied")
