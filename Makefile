@@ -38,11 +38,12 @@ DESKTOP := target/release/tessera-desktop
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
-.PHONY: help setup ui desktop check-display run serve test bench fuzz schemathesis
+.PHONY: help setup ui desktop check-display run serve check test bench fuzz schemathesis
 
 help:
 	@echo "make run     build the UI and the desktop app, and launch it on the embedded local server"
 	@echo "make serve   build and serve the API on $(LISTEN) over the local SQLite store"
+	@echo "make check   the edit loop: formatting, lints and unit tests of the crates without the desktop shell"
 	@echo "make test    formatting, lints and every test of the workspace"
 	@echo "make fuzz    run each cargo-fuzz target for FUZZ_SECONDS ($(FUZZ_SECONDS)) seconds; fails on a crash"
 	@echo "make schemathesis  property-based tests of the REST API against its OpenAPI document"
@@ -120,6 +121,12 @@ serve: setup
 	echo "    TESSERA_TOKEN=<that session> $(TESSERA) token create --label laptop --scope read"; \
 	echo; \
 	exec $(KEY_ENV) $(TESSERA) serve --listen "$(LISTEN)"
+
+# The edit loop: no UI build, no desktop shell (Tauri), no keyring, PostgreSQL or browser.
+check:
+	"$(CARGO)" fmt --all -- --check
+	"$(CARGO)" clippy -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
+	"$(CARGO)" test -p tessera-core -p tessera-auth --lib
 
 test: setup ui
 	"$(CARGO)" fmt --all -- --check
