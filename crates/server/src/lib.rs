@@ -157,7 +157,12 @@ async fn throttle_sign_in(State(edge): State<Arc<Edge>>, req: Request, next: Nex
     if req.method() == Method::POST {
         let ip = req.extensions().get::<ClientAddr>().map_or(extract::UNKNOWN_CLIENT, |c| c.0);
         let checked = match req.uri().path().trim_end_matches('/') {
-            "/api/v1/sessions" | "/api/v1/user/identities" => edge.throttles.sign_in(ip),
+            "/api/v1/sessions" => edge.throttles.sign_in(ip),
+            // Linking needs a login session: without a credential it is refused (401) before any
+            // provider is asked, so only attempts that present one spend the budget.
+            "/api/v1/user/identities" if req.headers().contains_key(header::AUTHORIZATION) => {
+                edge.throttles.sign_in(ip)
+            }
             "/api/v1/sessions/device" => edge.throttles.device(ip),
             _ => Ok(()),
         };

@@ -295,7 +295,19 @@ async fn sign_in_and_device_polls_are_throttled_per_address() {
     let (status, retry, body) = post(here.clone(), "/api/v1/sessions").await;
     assert_eq!(status, 429, "{body}");
     assert!(retry.is_some());
-    assert_eq!(post(here.clone(), "/api/v1/user/identities").await.0, 429, "linking shares the sign-in budget");
+    let session = s.user("linker", false).await;
+    let link = |auth: Option<&str>| {
+        let mut req = here.post(format!("{}/api/v1/user/identities", s.base));
+        if let Some(a) = auth {
+            req = req.bearer_auth(a);
+        }
+        async move {
+            status_of(req.json(&json!({"provider": "p", "code": "c", "code_verifier": "v"})).send().await.unwrap())
+                .await
+        }
+    };
+    assert_eq!(link(Some(&session)).await.0, 429, "linking shares the sign-in budget");
+    assert_eq!(link(None).await.0, 401, "linking without a credential is refused as such, not throttled");
     assert_ne!(post(client_from("127.0.0.3"), "/api/v1/sessions").await.0, 429, "another address");
     for _ in 0..2 {
         assert_ne!(post(here.clone(), "/api/v1/sessions/device").await.0, 429);
