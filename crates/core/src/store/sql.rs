@@ -1541,3 +1541,61 @@ impl Store for SqlStore {
         Ok(done.rows_affected())
     }
 }
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+
+    /// A store made by the previous schema, with a provider-made admin, a local admin, and a local
+    /// account a provider raised to admin, upgraded by opening it now.
+    #[tokio::test]
+    async fn the_upgrade_keeps_local_roles_and_identities_and_drops_provider_made_roles() -> Result<()> {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+        let path = dir.path().join("tessera.db");
+        create_private_file(&path)?;
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&format!("sqlite://{}", path.display())).await?;
+        let mut before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                SQLITE_MIGRATIONS.migrations.iter().filter(|m| m.version < 5).cloned().collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.set_ignore_missing(true);
+        before.run(&pool).await?;
+        for sql in [
+            "INSERT INTO users (id, name, role, created_at, origin) VALUES \
+             ('usr_p', 'p', 'admin', 1, 'provider'), ('usr_l', 'l', 'admin', 2, 'local'), \
+             ('usr_r', 'r', 'admin', 3, 'local'), ('usr_m', 'm', 'member', 4, 'local')",
+            "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail) VALUES \
+             ('a1', 5, 'system', 'user.role', 'usr_r', 'ok', NULL, 'role admin from provider kc')",
+            "INSERT INTO identities (id, user_id, provider_id, subject, display_name, created_at) VALUES \
+             ('idn_1', 'usr_p', 'kc', 'sub-1', 'P', 1), ('idn_2', 'usr_r', 'kc', 'sub-2', 'R', 3)",
+            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('ses_1', 'usr_p', 1, 99999999999999)",
+        ] {
+            sqlx::query(sql).execute(&pool).await?;
+        }
+        pool.close().await;
+
+        let store = SqlStore::open_sqlite(&path).await?;
+        let role = |id: &'static str| {
+            let store = store.clone();
+            async move { store.user(id).await.map(|u| u.map(|u| u.role)) }
+        };
+        assert_eq!(role("usr_p").await?, Some(Role::Member), "a provider-made account's role was the provider's");
+        assert_eq!(role("usr_r").await?, Some(Role::Member), "a role a provider set last is not a local one");
+        assert_eq!(role("usr_l").await?, Some(Role::Admin), "a local admin stays admin");
+        assert_eq!(role("usr_m").await?, Some(Role::Member));
+        let ids = store.identities_of("usr_p").await?;
+        assert_eq!((ids.len(), ids[0].issuer.clone(), ids[0].asserted_role), (1, None, None));
+        assert!(store.identity_by_subject("https://idp.example", "sub-1").await?.is_none(), "no issuer, no match");
+        assert_eq!(store.adopt_identity_issuer("kc", "https://idp.example").await?, 2);
+        assert_eq!(
+            store.identity_by_subject("https://idp.example", "sub-1").await?.map(|i| i.id),
+            Some("idn_1".into())
+        );
+        let (session, _) = store.session_with_user("ses_1").await?.ok_or(Error::NotFound("session"))?;
+        assert_eq!((session.identity_id, session.identity_role), (None, None), "old sessions carry the local role");
+        Ok(())
+    }
+}
