@@ -273,8 +273,6 @@ pub trait Store: Send + Sync {
     async fn revoke_session(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
     /// Appends to the audit log.
     async fn append_audit(&self, event: &AuditEvent) -> Result<()>;
-    /// The newest audit entries, newest first.
-    async fn audit(&self, limit: i64) -> Result<Vec<AuditEvent>>;
 
     // Audit log: aggregation, pages, retention.
     /// Adds counted entries, each under its aggregation key: a key already stored has its count

@@ -1448,17 +1448,6 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn audit(&self, limit: i64) -> Result<Vec<AuditEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, outcome, ip, detail, count FROM audit \
-             ORDER BY at DESC, id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        collect(rows, audit_of)
-    }
-
     // Audit log: aggregation, pages, retention.
     async fn add_audit_counts(&self, entries: &[(String, AuditEvent)]) -> Result<()> {
         // One order across replicas, so two flushes never wait on each other's rows in turn.

@@ -2,6 +2,7 @@
 //! and disconnect every agent and delete any project; the last enabled admin always stays.
 
 use serde_json::{json, Value};
+use tessera_core::audit::AuditFilter;
 use tessera_core::store::Store;
 
 use crate::harness::Server;
@@ -48,8 +49,9 @@ async fn statuses(s: &Server, h: &Holdings) -> [u16; 5] {
 }
 
 async fn audit_actions(s: &Server, target: &str) -> Vec<(String, String)> {
-    let log = s.store.audit(1000).await.unwrap();
-    log.into_iter().filter(|e| e.target == target).map(|e| (e.action, e.outcome)).collect()
+    let filter = AuditFilter { target: Some(target.to_owned()), limit: 1000, ..AuditFilter::default() };
+    let log = s.store.audit_page(&filter, filter.limit).await.unwrap();
+    log.into_iter().map(|e| (e.action, e.outcome)).collect()
 }
 
 #[tokio::test]
