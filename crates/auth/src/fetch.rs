@@ -94,19 +94,26 @@ mod tests {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn a_declared_length_over_the_limit_is_refused_before_reading() -> Result<()> {
+    /// A server on 127.0.0.1 that answers its first request with `answer` as written, then keeps
+    /// the connection open for `hold_secs`; returns its base URL.
+    async fn answer_once(answer: &'static [u8], hold_secs: u64) -> Result<String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(AuthError::provider)?;
         let base = format!("http://{}", listener.local_addr().map_err(AuthError::provider)?);
         tokio::spawn(async move {
             if let Ok((mut conn, _)) = listener.accept().await {
                 let mut head = [0u8; 4096];
                 let _ = conn.read(&mut head).await;
-                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 99999999\r\n\r\n{}").await;
-                // Hold the connection open: a reader that waited for the whole body would hang.
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                let _ = conn.write_all(answer).await;
+                tokio::time::sleep(std::time::Duration::from_secs(hold_secs)).await;
             }
         });
+        Ok(base)
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_before_reading() -> Result<()> {
+        // Held open: a reader that waited for the whole body would hang.
+        let base = answer_once(b"HTTP/1.1 200 OK\r\ncontent-length: 99999999\r\n\r\n{}", 30).await?;
         let res = reqwest::get(base).await.map_err(AuthError::provider)?;
         let e = tokio::time::timeout(std::time::Duration::from_secs(5), read_limited(res, ANSWER_LIMIT))
             .await
@@ -117,15 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_within_the_limit_are_read_whole() -> Result<()> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(AuthError::provider)?;
-        let base = format!("http://{}", listener.local_addr().map_err(AuthError::provider)?);
-        tokio::spawn(async move {
-            if let Ok((mut conn, _)) = listener.accept().await {
-                let mut head = [0u8; 4096];
-                let _ = conn.read(&mut head).await;
-                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{\"a\": 1}").await;
-            }
-        });
+        let base = answer_once(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{\"a\": 1}", 0).await?;
         let res = reqwest::get(base).await.map_err(AuthError::provider)?;
         assert_eq!(read_json(res, 16, "x").await?, serde_json::json!({"a": 1}));
         Ok(())
