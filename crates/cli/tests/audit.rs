@@ -2,31 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
 mod common;
 
-use common::{Running, TESSERA};
-
-fn command(data: &Path) -> Command {
-    let mut c = Command::new(TESSERA);
-    c.env("TESSERA_DATA_DIR", data).env("TESSERA_KEY_FILE", "1");
-    c
-}
-
-fn tessera(data: &Path, args: &[&str]) -> String {
-    let out = command(data).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "tessera {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use common::{command, tessera, Running};
 
 #[test]
 fn audit_exports_filtered_json_lines() {

@@ -4,20 +4,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{json, Value};
 
 mod common;
 
-use common::{Running, TESSERA};
-
-/// `tessera` on the data directory `data`, with its keys in files there: no keyring needed.
-fn command(data: &Path) -> Command {
-    let mut c = Command::new(TESSERA);
-    c.env("TESSERA_DATA_DIR", data).env("TESSERA_KEY_FILE", "1").env_remove("TESSERA_TOKEN");
-    c
-}
+use common::{command, Running};
 
 /// Runs `tessera ARGS --json` and returns its answer; `ok` says whether it must succeed.
 fn tessera(data: &Path, args: &[&str], ok: bool) -> Value {

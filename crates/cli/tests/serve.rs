@@ -8,58 +8,17 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use sqlx::{Connection, Row};
+use sqlx::Row;
 use tessera_core::store::SqlStore;
 
 mod common;
 
-use common::{Running, TESSERA};
-
-/// The `--db` argument for a fresh store, as the test suite's harness makes one.
-async fn fresh_db(data: &Path) -> String {
-    match std::env::var("TESSERA_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => {
-            static SEQ: AtomicU64 = AtomicU64::new(0);
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-            let schema =
-                format!("c_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, SEQ.fetch_add(1, Ordering::Relaxed));
-            let mut conn = sqlx::PgConnection::connect(&url).await.expect("TESSERA_TEST_PG_URL is reachable");
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
-            conn.close().await.unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}options=-c%20search_path%3D{schema}")
-        }
-        _ => data.join("tessera.db").to_string_lossy().into_owned(),
-    }
-}
-
-/// `tessera` with its data directory in `data` and, in local mode, the session key in a file
-/// there: tests never reach the OS keyring.
-fn command(data: &Path) -> Command {
-    let mut c = Command::new(TESSERA);
-    // Team mode seals its secrets with a key from the environment; local mode ignores it.
-    c.env("TESSERA_DATA_DIR", data)
-        .env("TESSERA_KEY_FILE", "1")
-        .env("TESSERA_SECRET_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
-    c
-}
-
-fn tessera(data: &Path, args: &[&str]) -> String {
-    let out = command(data).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "tessera {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use common::{command, fresh_db, tessera, Running};
 
 /// Starts `tessera serve` on a free port and returns it with its base URL.
 fn serve(data: &Path, db: &str) -> (Running, String) {

@@ -6,41 +6,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::Output;
 
 use serde_json::Value;
-use sqlx::Connection;
 
 mod common;
 
-use common::TESSERA;
-
-async fn fresh_db(data: &Path) -> String {
-    match std::env::var("TESSERA_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => {
-            static SEQ: AtomicU64 = AtomicU64::new(0);
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-            let schema =
-                format!("u_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, SEQ.fetch_add(1, Ordering::Relaxed));
-            let mut conn = sqlx::PgConnection::connect(&url).await.expect("TESSERA_TEST_PG_URL is reachable");
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
-            conn.close().await.unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}options=-c%20search_path%3D{schema}")
-        }
-        _ => data.join("tessera.db").to_string_lossy().into_owned(),
-    }
-}
+use common::{command, fresh_db};
 
 fn run(data: &Path, db: &str, args: &[&str]) -> Output {
-    Command::new(TESSERA)
-        .env("TESSERA_DATA_DIR", data)
-        .env("TESSERA_KEY_FILE", "1")
-        .env("TESSERA_DB", db)
-        .args(args)
-        .output()
-        .unwrap()
+    command(data).env("TESSERA_DB", db).args(args).output().unwrap()
 }
 
 #[track_caller]
