@@ -147,7 +147,7 @@ test: setup ui
 	TESSERA_DATA_DIR="$$data" TESSERA_TEST_NO_BUS=1 env -u DBUS_SESSION_BUS_ADDRESS "$(CARGO)" test -p tessera-auth --test keyring; \
 	pg_env=$$(tests/pg/start.sh "$$pg"); eval "$$pg_env"; \
 	echo "make test: the API suite and the kill test again, on PostgreSQL"; \
-	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve
+	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve --test users
 	@# The REST API against its own OpenAPI document, with a session and with a token.
 	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
