@@ -57,6 +57,7 @@ impl TokenSet {
 
 /// A device authorization (RFC 8628 section 3.2), as clients see it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceAuthorization {
     /// The code the client polls with.
     pub device_code: String,

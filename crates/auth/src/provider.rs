@@ -15,6 +15,7 @@ use crate::error::{AuthError, Result};
 
 /// The kinds of provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// Any OpenID Connect provider, found by discovery (Keycloak, Authentik, Entra ID…).
@@ -69,6 +70,7 @@ impl ProviderKind {
 /// A provider's configuration, as written in `providers.toml` (`[[provider]]` tables) or sent by
 /// an instance admin.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// A short id: lower-case letters, digits, `-` and `_`.
@@ -106,6 +108,7 @@ pub struct ProviderConfig {
     pub admin_value: Option<String>,
     /// An extra certificate authority (PEM) to trust for this provider, for private CAs.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub ca_file: Option<PathBuf>,
     /// Whether a first sign-in makes a new account (the default). When false, only people whose
     /// identity is already linked to an account sign in.
@@ -130,6 +133,7 @@ fn yes() -> bool {
 
 /// Where a provider's configuration lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// `providers.toml`; change it in the file.
@@ -151,6 +155,7 @@ pub struct Provider {
 
 /// What a client needs to start a sign-in: never a secret.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderInfo {
     /// Provider id.
     pub id: String,

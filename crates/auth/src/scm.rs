@@ -24,6 +24,7 @@ pub struct ScmUser {
 
 /// A repository the user can reach.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Repository {
     /// Short name.
     pub name: String,

@@ -26,6 +26,7 @@ use crate::secret_store::SecretStore;
 
 /// What a client sends after the browser came back with a code.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeLogin {
     /// Provider id.

@@ -109,7 +109,10 @@ pub fn app(state: AppState) -> Router {
 
 /// The API as an axum router behind `edge`'s host check, client address and throttles.
 pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionLimits) -> Router {
-    routes::routes()
+    let api: Router<AppState> = routes::api().into();
+    api.route("/api/v1/openapi.json", axum::routing::get(openapi::serve))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::new(

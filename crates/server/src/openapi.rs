@@ -1,116 +1,108 @@
-//! The OpenAPI document at `/api/v1/openapi.json`, generated from the handlers' annotations.
+//! The OpenAPI document at `/api/v1/openapi.json`, made from the router itself
+//! ([`crate::routes::api`]): every route the server answers is in it, from the same
+//! `#[utoipa::path]` annotations that sit on the handlers.
 //!
-//! The token handlers are described once, under `/api/v1/user/tokens`; the other four token
-//! collections share those handlers, so their paths are copies with the collection's own path
-//! parameter added and unique operation ids.
+//! What the handlers share is added here once, from what their extractors enforce: every path
+//! parameter is an id or a name (the `Id` extractors answer 404 for anything else), every
+//! operation with a credential can be refused (401, 403) or throttled (429), and every body can be
+//! malformed (400) or too large (413).
 
 use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use utoipa::openapi::path::{Operation, Parameter, ParameterIn, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ObjectBuilder, Required, Type};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::Ref;
+use utoipa::openapi::{ContentBuilder, InfoBuilder, ObjectBuilder, RefOr, Response, ResponseBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 
-use crate::routes::{account, agents, orgs, policy, projects, signin, tokens, users, TOKEN_COLLECTIONS};
+use crate::error::ErrorBody;
+use crate::AppState;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Tessera API", description = "Tessera's token authority: tokens, organizations, projects, runs and agents."),
-    paths(
-        account::health, account::me, account::end_session, account::introspect, account::revoke,
-        account::audit, account::users,
-        tokens::list, tokens::create, tokens::get, tokens::update, tokens::rotate, tokens::delete,
-        orgs::list, orgs::create, orgs::get, orgs::members, orgs::put_member, orgs::remove_member,
-        orgs::invitations, orgs::invite, orgs::withdraw_invitation, orgs::my_invitations, orgs::accept_invitation,
-        orgs::decline_invitation,
-        projects::list, projects::create, projects::get, projects::update, projects::trigger, projects::runs,
-        projects::put_pipeline, projects::get_pipeline, projects::get_secret, projects::put_secret,
-        projects::delete_secret,
-        agents::connect, agents::heartbeat, agents::claim, agents::list,
-        signin::providers, signin::add_provider, signin::delete_provider, signin::sign_in, signin::device,
-        signin::identities, signin::link, signin::unlink, signin::repositories,
-        users::update, users::delete, agents::disconnect, projects::delete,
-        policy::get_instance, policy::put_instance, policy::get_user, policy::get_org, policy::put_org,
-    ),
-    modifiers(&Bearer, &OperationIds, &TokenCollections),
-)]
-struct Doc;
+/// The pattern every id and name in a path matches (see `tessera_core::id::plausible`).
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$";
 
-struct Bearer;
-
-impl Modify for Bearer {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let scheme = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .description(Some("A login session (JWT) or a Tessera token (tsr_pat_…, tsr_org_…, tsr_agt_…, tsr_trg_…)"))
-            .build();
-        doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    }
+/// The schema of an id or a name in a path.
+pub fn id_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(100)).pattern(Some(ID_PATTERN))
 }
 
-/// Handlers in different modules share names (`list`, `get`…): operation ids become
-/// `<tag>_<handler>` so that they are unique and generated clients can tell them apart.
-struct OperationIds;
-
-impl Modify for OperationIds {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        for item in doc.paths.paths.values_mut() {
-            for op in operations(item) {
-                let tag = op.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
-                op.operation_id = op.operation_id.take().map(|id| format!("{tag}_{id}"));
-            }
-        }
-    }
-}
-
-struct TokenCollections;
-
-impl Modify for TokenCollections {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let [template_base, others @ ..] = TOKEN_COLLECTIONS;
-        let templates: Vec<(String, PathItem)> = doc
-            .paths
-            .paths
-            .iter()
-            .filter(|(p, _)| p.starts_with(template_base))
-            .map(|(p, item)| (p[template_base.len()..].to_owned(), item.clone()))
-            .collect();
-        for base in others {
-            let param = base.split('{').nth(1).and_then(|s| s.split('}').next()).unwrap_or_default();
-            let suffix = base.trim_start_matches("/api/v1/").replace(['{', '}'], "").replace(['/', '-'], "_");
-            for (rest, item) in &templates {
-                let mut item = item.clone();
-                for op in operations(&mut item) {
-                    op.operation_id = op.operation_id.take().map(|id| format!("{id}_{suffix}"));
-                    let mut params = vec![path_param(param)];
-                    params.extend(op.parameters.take().unwrap_or_default());
-                    op.parameters = Some(params);
-                }
-                doc.paths.paths.insert(format!("{base}{rest}"), item);
-            }
-        }
-    }
-}
-
-fn path_param(name: &str) -> Parameter {
-    Parameter::builder()
-        .name(name)
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build()
-}
-
-fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+/// The operations of a path.
+pub fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+}
+
+/// Names a module's operations `<prefix>_<handler>`: handlers in different modules share names
+/// (`list`, `get`…), and generated clients need ids that are unique.
+pub fn name_operations(mut r: OpenApiRouter<AppState>, prefix: &str) -> OpenApiRouter<AppState> {
+    for item in r.get_openapi_mut().paths.paths.values_mut() {
+        for op in operations(item) {
+            op.operation_id = op.operation_id.take().map(|id| format!("{prefix}_{id}"));
+        }
+    }
+    r
+}
+
+/// The document for `api`, with what every handler shares added.
+pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    doc.info = InfoBuilder::new()
+        .title("Tessera API")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some("Tessera's token authority: tokens, organizations, projects, runs and agents."))
+        .build();
+    let scheme = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .description(Some("A login session (JWT) or a Tessera token (tsr_pat_…, tsr_org_…, tsr_agt_…, tsr_trg_…)"))
+        .build();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    let mut schemas = vec![("ErrorBody".to_owned(), ErrorBody::schema())];
+    ErrorBody::schemas(&mut schemas);
+    components.schemas.extend(schemas);
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            let mut codes: Vec<(&str, &str)> = Vec::new();
+            let mut has_path_params = false;
+            for p in op.parameters.iter_mut().flatten() {
+                if p.parameter_in == ParameterIn::Path {
+                    p.schema = Some(RefOr::T(Schema::Object(id_schema().build())));
+                    has_path_params = true;
+                }
+            }
+            if has_path_params {
+                codes.push(("404", "No such object, or the caller may not know it exists."));
+            }
+            if op.security.is_some() {
+                codes.push(("401", "No usable credential."));
+                codes.push(("403", "The credential may not do this."));
+                codes.push(("429", "Too many failed attempts from this address; see Retry-After."));
+            }
+            if op.request_body.is_some() || op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Query)
+            {
+                codes.push(("400", "The request is malformed or breaks a rule."));
+            }
+            if op.request_body.is_some() {
+                codes.push(("413", "The body is too large."));
+            }
+            for (code, description) in codes {
+                op.responses.responses.entry(code.to_owned()).or_insert_with(|| error_response(description));
+            }
+        }
+    }
+    doc
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
 }
 
 /// The document.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(Doc::openapi)
+    DOC.get_or_init(|| finish(crate::routes::api().into_openapi()))
 }
 
 /// `GET /api/v1/openapi.json`.

@@ -10,6 +10,21 @@ use tessera_core::model::{AuditPage, User};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, ClientIp, FormOrJson};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `account_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(me))
+        .routes(routes!(end_session))
+        .routes(routes!(introspect))
+        .routes(routes!(revoke))
+        .routes(routes!(audit))
+        .routes(routes!(users));
+    crate::openapi::name_operations(r, "account")
+}
 
 /// The answer of `/health`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -8,6 +8,19 @@ use tessera_core::model::{Agent, AgentStatus, Run};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, Json};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `agents_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(connect))
+        .routes(routes!(heartbeat))
+        .routes(routes!(claim))
+        .routes(routes!(list))
+        .routes(routes!(disconnect));
+    crate::openapi::name_operations(r, "agents")
+}
 
 /// The body of `POST /agents/connect`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

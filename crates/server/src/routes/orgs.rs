@@ -10,6 +10,22 @@ use tessera_core::model::{Invitation, Member, OrgRole, OrgWithRole};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, Id2, Json};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `orgs_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get))
+        .routes(routes!(members, put_member, remove_member))
+        .routes(routes!(invitations, invite))
+        .routes(routes!(withdraw_invitation))
+        .routes(routes!(my_invitations))
+        .routes(routes!(accept_invitation))
+        .routes(routes!(decline_invitation));
+    crate::openapi::name_operations(r, "orgs")
+}
 
 /// The body of `POST /orgs`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -6,6 +6,17 @@ use tessera_core::authority::{OrgPolicy, TokenPolicy};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, Json};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `policy_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(get_instance, put_instance))
+        .routes(routes!(get_user))
+        .routes(routes!(get_org, put_org));
+    crate::openapi::name_operations(r, "policy")
+}
 
 /// The instance's token policy. Instance administrators' login sessions only.
 #[utoipa::path(get, path = "/api/v1/admin/policy", tag = "admin",

@@ -9,6 +9,19 @@ use tessera_core::model::{Pipeline, Project, Run, SecretInfo};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, Id2, Json};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `projects_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(trigger, runs))
+        .routes(routes!(put_pipeline, get_pipeline))
+        .routes(routes!(get_secret, put_secret, delete_secret));
+    crate::openapi::name_operations(r, "projects")
+}
 
 /// The body of `PUT …/pipelines/{name}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -14,6 +14,21 @@ use tessera_core::model::Identity;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, ClientIp, Id, Json};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `signin_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(providers, add_provider))
+        .routes(routes!(delete_provider))
+        .routes(routes!(sign_in))
+        .routes(routes!(device))
+        .routes(routes!(identities, link))
+        .routes(routes!(unlink))
+        .routes(routes!(repositories));
+    crate::openapi::name_operations(r, "signin")
+}
 
 /// A new login session.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,22 +54,6 @@ async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Js
     Ok((StatusCode::CREATED, axum::Json(body)))
 }
 
-/// The body of `POST /sessions` and `POST /user/identities`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct CodeLoginBody {
-    /// Provider id.
-    provider: String,
-    /// The authorization code from the redirect.
-    code: String,
-    /// The PKCE verifier of the request.
-    code_verifier: String,
-    /// The loopback redirect URI the code was sent to.
-    redirect_uri: String,
-    /// The request's nonce (OpenID providers).
-    nonce: Option<String>,
-}
-
 /// The body of `POST /sessions/device`: without `device_code` it starts a device sign-in, with
 /// it it polls once.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -70,7 +69,7 @@ pub struct DeviceBody {
 /// The providers a client can sign in with, and what it needs to start. Never a secret.
 /// `error` says only "unavailable" unless the caller is an instance admin.
 #[utoipa::path(get, path = "/api/v1/providers", tag = "sign-in",
-    responses((status = 200, body = Vec<serde_json::Value>, description = "id, kind, name, logo, client_id, authorization_endpoint, scopes, code_challenge_method, nonce, device, error, source")))]
+    responses((status = 200, body = Vec<ProviderInfo>)))]
 pub async fn providers(State(s): State<AppState>, headers: HeaderMap) -> axum::Json<Vec<ProviderInfo>> {
     let Some(si) = &s.sign_in else { return axum::Json(Vec::new()) };
     // Anyone may list providers; only instance admins see why one cannot be used. A missing or
@@ -90,8 +89,8 @@ pub async fn providers(State(s): State<AppState>, headers: HeaderMap) -> axum::J
 
 /// Instance admins: configure a provider. Its client secret goes to the secret store.
 #[utoipa::path(post, path = "/api/v1/providers", tag = "sign-in",
-    request_body(content = serde_json::Value, description = "id, kind, name?, issuer?, base_url?, api_url?, client_id, client_secret?, scopes?, logo?, role_claim?, admin_value?"),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body = ProviderConfig,
+    responses((status = 201, body = ProviderInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_provider(
@@ -113,9 +112,10 @@ pub async fn delete_provider(State(s): State<AppState>, Auth(c): Auth, Id(id): I
 }
 
 /// Sign in with a code from the browser flow (RFC 8252 with PKCE).
-#[utoipa::path(post, path = "/api/v1/sessions", tag = "sign-in", request_body = CodeLoginBody,
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sign-in", request_body = CodeLogin,
     responses((status = 201, body = SessionIssued), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn sign_in(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -128,9 +128,9 @@ pub async fn sign_in(
 /// Start (no `device_code`) or poll (with it) a device sign-in (RFC 8628). While the person has
 /// not approved yet, polling answers 400 `authorization_pending` (or `slow_down`).
 #[utoipa::path(post, path = "/api/v1/sessions/device", tag = "sign-in", request_body = DeviceBody,
-    responses((status = 200, body = serde_json::Value, description = "device_code, user_code, verification_uri, expires_in, interval"),
+    responses((status = 200, body = DeviceAuthorization, description = "A device sign-in started: show `user_code` and `verification_uri`, then poll with `device_code`."),
         (status = 201, body = SessionIssued), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn device(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -162,7 +162,7 @@ pub async fn identities(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<a
 }
 
 /// Link another provider account to the signed-in account (a login session only).
-#[utoipa::path(post, path = "/api/v1/user/identities", tag = "sign-in", request_body = CodeLoginBody,
+#[utoipa::path(post, path = "/api/v1/user/identities", tag = "sign-in", request_body = CodeLogin,
     responses((status = 201, body = Identity), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -186,7 +186,7 @@ pub async fn unlink(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> Api
 
 /// Repositories at a linked code host, through the stored token (a session or `read`).
 #[utoipa::path(get, path = "/api/v1/user/scm/{identity}/repos", tag = "sign-in", params(("identity" = String, Path)),
-    responses((status = 200, body = Vec<serde_json::Value>, description = "name, full_name, web_url, clone_url, private, description"),
+    responses((status = 200, body = Vec<Repository>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]

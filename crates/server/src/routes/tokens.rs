@@ -1,18 +1,20 @@
 //! One set of handlers for the five token collections: personal access tokens, personal agent
-//! tokens, organization tokens, organization agent tokens and trigger tokens. The collection is
-//! read from the matched route, so the rules for each live in one place in core.
-//!
-//! The OpenAPI document describes these handlers once, under `/api/v1/user/tokens`, and
-//! [`crate::openapi`] repeats the description for the other four collections.
+//! tokens, organization tokens, organization agent tokens and trigger tokens. [`router`] is
+//! nested once per collection with its [`CollectionKind`], so the rules for each live in one
+//! place in core and the document describes every collection from the same annotations.
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, MatchedPath, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::Serialize;
 use tessera_core::authority::{Collection, NewToken, TokenPatch};
 use tessera_core::model::Token;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::Required;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Json};
@@ -29,6 +31,104 @@ pub struct IssuedToken {
     pub value: String,
 }
 
+/// Which of the five token collections a router serves; each is the same handlers nested under
+/// its own path, with the kind passed to them as a request extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionKind {
+    /// `/user/tokens`: the caller's personal access tokens.
+    Pats,
+    /// `/user/agent-tokens`: the caller's personal agent tokens.
+    UserAgentTokens,
+    /// `/orgs/{org}/tokens`.
+    OrgTokens,
+    /// `/orgs/{org}/agent-tokens`.
+    OrgAgentTokens,
+    /// `/projects/{project}/trigger-tokens`.
+    TriggerTokens,
+}
+
+impl CollectionKind {
+    /// Every collection.
+    pub const ALL: [CollectionKind; 5] = [
+        CollectionKind::Pats,
+        CollectionKind::UserAgentTokens,
+        CollectionKind::OrgTokens,
+        CollectionKind::OrgAgentTokens,
+        CollectionKind::TriggerTokens,
+    ];
+
+    /// Where the collection is mounted.
+    pub fn path(self) -> &'static str {
+        match self {
+            CollectionKind::Pats => "/api/v1/user/tokens",
+            CollectionKind::UserAgentTokens => "/api/v1/user/agent-tokens",
+            CollectionKind::OrgTokens => "/api/v1/orgs/{org}/tokens",
+            CollectionKind::OrgAgentTokens => "/api/v1/orgs/{org}/agent-tokens",
+            CollectionKind::TriggerTokens => "/api/v1/projects/{project}/trigger-tokens",
+        }
+    }
+
+    /// The path parameter naming the collection's parent, if it has one.
+    fn parent(self) -> Option<&'static str> {
+        match self {
+            CollectionKind::Pats | CollectionKind::UserAgentTokens => None,
+            CollectionKind::OrgTokens | CollectionKind::OrgAgentTokens => Some("org"),
+            CollectionKind::TriggerTokens => Some("project"),
+        }
+    }
+
+    /// What the collection's operations are called in the document: `tokens_list_<name>`.
+    fn name(self) -> &'static str {
+        match self {
+            CollectionKind::Pats => "pats",
+            CollectionKind::UserAgentTokens => "user_agent_tokens",
+            CollectionKind::OrgTokens => "org_tokens",
+            CollectionKind::OrgAgentTokens => "org_agent_tokens",
+            CollectionKind::TriggerTokens => "trigger_tokens",
+        }
+    }
+
+    /// What the collection is called in the documents' summaries.
+    fn title(self) -> &'static str {
+        match self {
+            CollectionKind::Pats => "personal access tokens",
+            CollectionKind::UserAgentTokens => "personal agent tokens",
+            CollectionKind::OrgTokens => "organization tokens",
+            CollectionKind::OrgAgentTokens => "organization agent tokens",
+            CollectionKind::TriggerTokens => "trigger tokens",
+        }
+    }
+}
+
+/// The token handlers for one collection, to be nested at [`CollectionKind::path`]. The
+/// document's operations get the collection's parent parameter and ids of their own.
+pub fn router(kind: CollectionKind) -> OpenApiRouter<AppState> {
+    let mut r = OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(rotate))
+        .layer(axum::Extension(kind));
+    let parent = kind.parent().map(|name| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some(format!("The {name}'s id.")))
+            .schema(Some(crate::openapi::id_schema()))
+            .build()
+    });
+    for item in r.get_openapi_mut().paths.paths.values_mut() {
+        for op in crate::openapi::operations(item) {
+            op.operation_id = op.operation_id.take().map(|id| format!("tokens_{id}_{}", kind.name()));
+            op.tags = Some(vec![kind.title().to_owned()]);
+            if let Some(p) = &parent {
+                op.parameters.get_or_insert_with(Vec::new).insert(0, p.clone());
+            }
+        }
+    }
+    r
+}
+
 /// The collection a request is about, and the token id in its path if any.
 pub struct Coll {
     coll: Collection,
@@ -39,33 +139,33 @@ impl FromRequestParts<AppState> for Coll {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+        let kind = parts
+            .extensions
+            .get::<CollectionKind>()
+            .copied()
+            .ok_or_else(|| ApiError::not_found("no such token collection"))?;
         let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::invalid(format!("the path is not valid: {}", e.body_text())))?;
-        let mut param = |name: &str| -> Result<String, ApiError> {
-            let v = params.remove(name).unwrap_or_default();
-            if tessera_core::id::plausible(&v) {
-                Ok(v)
-            } else {
-                Err(ApiError::not_found(format!("{name} not found")))
+        let mut param = |name: &str| -> Result<Option<String>, ApiError> {
+            match params.remove(name) {
+                Some(v) if tessera_core::id::plausible(&v) => Ok(Some(v)),
+                Some(_) => Err(ApiError::not_found(format!("{name} not found"))),
+                None => Ok(None),
             }
         };
-        let coll = if route.starts_with("/api/v1/user/tokens") {
-            Collection::Pats
-        } else if route.starts_with("/api/v1/user/agent-tokens") {
-            Collection::UserAgentTokens
-        } else if route.starts_with("/api/v1/orgs/{org}/tokens") {
-            Collection::OrgTokens(param("org")?)
-        } else if route.starts_with("/api/v1/orgs/{org}/agent-tokens") {
-            Collection::OrgAgentTokens(param("org")?)
-        } else if route.starts_with("/api/v1/projects/{project}/trigger-tokens") {
-            Collection::TriggerTokens(param("project")?)
-        } else {
-            return Err(ApiError::not_found("no such token collection"));
+        let parent = match kind.parent() {
+            Some(name) => param(name)?.ok_or_else(|| ApiError::not_found(format!("{name} not found")))?,
+            None => String::new(),
         };
-        let id = if route.contains("{id}") { Some(param("id")?) } else { None };
-        Ok(Coll { coll, id })
+        let coll = match kind {
+            CollectionKind::Pats => Collection::Pats,
+            CollectionKind::UserAgentTokens => Collection::UserAgentTokens,
+            CollectionKind::OrgTokens => Collection::OrgTokens(parent),
+            CollectionKind::OrgAgentTokens => Collection::OrgAgentTokens(parent),
+            CollectionKind::TriggerTokens => Collection::TriggerTokens(parent),
+        };
+        Ok(Coll { coll, id: param("id")? })
     }
 }
 
@@ -76,7 +176,7 @@ impl Coll {
 }
 
 /// List tokens, newest first.
-#[utoipa::path(get, path = "/api/v1/user/tokens", tag = "tokens",
+#[utoipa::path(get, path = "/", tag = "tokens",
     responses((status = 200, body = Vec<Token>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(State(s): State<AppState>, Auth(c): Auth, coll: Coll) -> ApiResult<axum::Json<Vec<Token>>> {
@@ -84,7 +184,7 @@ pub async fn list(State(s): State<AppState>, Auth(c): Auth, coll: Coll) -> ApiRe
 }
 
 /// Create a token. The response holds its value, once.
-#[utoipa::path(post, path = "/api/v1/user/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, path = "/", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = IssuedToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -99,7 +199,7 @@ pub async fn create(
 }
 
 /// One token.
-#[utoipa::path(get, path = "/api/v1/user/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -108,7 +208,7 @@ pub async fn get(State(s): State<AppState>, Auth(c): Auth, coll: Coll) -> ApiRes
 }
 
 /// Change a token's label or description.
-#[utoipa::path(patch, path = "/api/v1/user/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/{id}", tag = "tokens", params(("id" = String, Path)),
     request_body = TokenPatch,
     responses((status = 200, body = Token), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -123,7 +223,7 @@ pub async fn update(
 }
 
 /// Give a token a new value; the old value stops working at once.
-#[utoipa::path(post, path = "/api/v1/user/tokens/{id}/rotate", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/{id}/rotate", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = IssuedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -133,7 +233,7 @@ pub async fn rotate(State(s): State<AppState>, Auth(c): Auth, coll: Coll) -> Api
 }
 
 /// Delete a token.
-#[utoipa::path(delete, path = "/api/v1/user/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]

@@ -8,6 +8,14 @@ use tessera_core::model::User;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, Json};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes, their operations named `users_<handler>`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new().routes(routes!(update, delete));
+    crate::openapi::name_operations(r, "users")
+}
 
 /// Change an account's local role or disable / re-enable it. Instance administrators' login
 /// sessions only; the last enabled admin cannot be demoted or disabled.
