@@ -74,6 +74,7 @@ impl ProviderKind {
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// A short id: lower-case letters, digits, `-` and `_`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9_-]{1,40}$"))]
     pub id: String,
     /// What it is.
     pub kind: ProviderKind,
@@ -90,6 +91,7 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub api_url: Option<String>,
     /// The OAuth client id.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 512))]
     pub client_id: String,
     /// The OAuth client secret, where the host demands one. Never shown to clients.
     #[serde(default, skip_serializing)]

@@ -30,12 +30,22 @@ use crate::secret_store::SecretStore;
 #[serde(deny_unknown_fields)]
 pub struct CodeLogin {
     /// Provider id.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9_-]{1,40}$"))]
     pub provider: String,
     /// The authorization code.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4096))]
     pub code: String,
-    /// The PKCE verifier.
+    /// The PKCE verifier (RFC 7636: 43 to 128 unreserved characters).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._~-]{43,128}$"))]
     pub code_verifier: String,
-    /// The loopback redirect URI the code was sent to.
+    /// The loopback redirect URI the code was sent to (RFC 8252 section 7.3).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = "^http://(127[.](25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])[.](25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])[.](25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|localhost|\\[::1\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])(/[A-Za-z0-9._~/-]*)?$"
+        )
+    )]
     pub redirect_uri: String,
     /// The request's nonce (OpenID providers).
     #[serde(default)]

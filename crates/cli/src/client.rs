@@ -54,7 +54,7 @@ impl Client {
     pub async fn revoke(&self, value: &str) -> Result<()> {
         let res = self
             .http
-            .post(format!("{}/api/v1/tokens/revoke", self.base))
+            .post(format!("{}{}", self.base, crate::api_path("account_revoke", &[])?))
             .form(&[("token", value)])
             .send()
             .await

@@ -19,7 +19,13 @@ pub async fn run(server: &str, provider: &str, device: bool, no_browser: bool, o
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
     let unreachable = || format!("cannot reach the Tessera server at {base}");
     let providers: Vec<ProviderInfo> = serde_json::from_value(
-        read(http.get(format!("{base}/api/v1/providers")).send().await.with_context(unreachable)?).await?,
+        read(
+            http.get(format!("{base}{}", crate::api_path("signin_providers", &[])?))
+                .send()
+                .await
+                .with_context(unreachable)?,
+        )
+        .await?,
     )
     .context("the server's provider list is not readable")?;
     let Some(info) = providers.into_iter().find(|p| p.id == provider) else {
@@ -51,7 +57,7 @@ async fn browser_flow(http: &reqwest::Client, base: &str, info: &ProviderInfo, n
         redirect_uri: &redirect_uri,
         nonce: &req.nonce,
     };
-    let res = http.post(format!("{base}/api/v1/sessions")).json(&grant).send().await?;
+    let res = http.post(format!("{base}{}", crate::api_path("signin_sign_in", &[])?)).json(&grant).send().await?;
     read(res).await
 }
 
@@ -59,7 +65,7 @@ async fn device_flow(http: &reqwest::Client, base: &str, info: &ProviderInfo) ->
     if !info.device {
         bail!("{} does not offer the device flow; sign in with the browser instead", info.name);
     }
-    let endpoint = format!("{base}/api/v1/sessions/device");
+    let endpoint = format!("{base}{}", crate::api_path("signin_device", &[])?);
     let start = read(http.post(&endpoint).json(&json!({"provider": info.id})).send().await?).await?;
     let device_code = start["device_code"].as_str().context("the server did not start a device sign-in")?.to_owned();
     let uri = start["verification_uri_complete"].as_str().or(start["verification_uri"].as_str()).unwrap_or_default();

@@ -224,15 +224,25 @@ struct Target {
 }
 
 impl Target {
-    fn path(&self) -> String {
-        match (&self.org, &self.project, self.agent) {
-            (Some(org), _, false) => format!("/api/v1/orgs/{org}/tokens"),
-            (Some(org), _, true) => format!("/api/v1/orgs/{org}/agent-tokens"),
-            (None, Some(p), _) => format!("/api/v1/projects/{p}/trigger-tokens"),
-            (None, None, true) => "/api/v1/user/agent-tokens".to_owned(),
-            (None, None, false) => "/api/v1/user/tokens".to_owned(),
-        }
+    /// The path of `operation` (`list`, `create`, `rotate`…) on this collection, from the
+    /// API's own routes.
+    fn path(&self, operation: &str, id: Option<&str>) -> Result<String> {
+        let (collection, mut params) = match (&self.org, &self.project, self.agent) {
+            (Some(org), _, false) => ("org_tokens", vec![("org", org.as_str())]),
+            (Some(org), _, true) => ("org_agent_tokens", vec![("org", org.as_str())]),
+            (None, Some(p), _) => ("trigger_tokens", vec![("project", p.as_str())]),
+            (None, None, true) => ("user_agent_tokens", vec![]),
+            (None, None, false) => ("pats", vec![]),
+        };
+        params.extend(id.map(|id| ("id", id)));
+        api_path(&format!("tokens_{operation}_{collection}"), &params)
     }
+}
+
+/// The path of one of the API's operations, by its id in the OpenAPI document: the command line
+/// keeps no copy of the server's paths.
+pub(crate) fn api_path(operation: &str, params: &[(&str, &str)]) -> Result<String> {
+    tessera_server::openapi::path(operation, params).map_err(anyhow::Error::msg)
 }
 
 #[derive(Debug, Subcommand)]
@@ -425,7 +435,7 @@ async fn audit(remote: &Remote, f: &AuditFilterArgs, max: Option<u64>, out: &Out
             q.push(("cursor", c.clone()));
         }
         let query = serde_urlencoded::to_string(&q).context("cannot build the query")?;
-        let page = client.get(&format!("/api/v1/admin/audit?{query}")).await?;
+        let page = client.get(&format!("{}?{query}", api_path("account_audit", &[])?)).await?;
         for e in page["items"].as_array().into_iter().flatten() {
             if max.is_some_and(|m| printed >= m) {
                 return Ok(());
@@ -486,7 +496,7 @@ async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
                 (None, at) => at,
             };
             let body = json!({"label": label, "description": description, "scopes": scopes, "expires_at": expires_at});
-            let v = Client::new(&remote.server, remote.token)?.post(&target.path(), &body).await?;
+            let v = Client::new(&remote.server, remote.token)?.post(&target.path("create", None)?, &body).await?;
             out.value(&v, || {
                 format!(
                     "{}\n\nThis is the only time the value is shown: store it now.\n{} {} ({})",
@@ -499,14 +509,13 @@ async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
             Ok(())
         }
         TokenCommand::List { remote, target } => {
-            let v = Client::new(&remote.server, remote.token)?.get(&target.path()).await?;
+            let v = Client::new(&remote.server, remote.token)?.get(&target.path("list", None)?).await?;
             out.value(&v, || output::token_table(&v));
             Ok(())
         }
         TokenCommand::Rotate { remote, target, id } => {
-            let v = Client::new(&remote.server, remote.token)?
-                .post(&format!("{}/{id}/rotate", target.path()), &json!({}))
-                .await?;
+            let v =
+                Client::new(&remote.server, remote.token)?.post(&target.path("rotate", Some(&id))?, &json!({})).await?;
             out.value(&v, || {
                 format!(
                     "{}\n\nThe old value no longer works. This is the only time the new value is shown.",

@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
+use crate::api_path;
 use crate::client::Client;
 use crate::output::Out;
 use crate::Remote;
@@ -52,7 +53,7 @@ pub async fn run(cmd: OrgCommand, out: &Out) -> Result<()> {
     match cmd {
         OrgCommand::Invite { remote, org, name, role } => {
             let v = Client::new(&remote.server, remote.token)?
-                .post(&format!("/api/v1/orgs/{org}/invitations"), &json!({"user": name, "role": role}))
+                .post(&api_path("orgs_invite", &[("org", &org)])?, &json!({"user": name, "role": role}))
                 .await?;
             out.value(&v, || {
                 format!(
@@ -67,8 +68,8 @@ pub async fn run(cmd: OrgCommand, out: &Out) -> Result<()> {
         }
         OrgCommand::Invitations { remote, org } => {
             let path = match &org {
-                Some(org) => format!("/api/v1/orgs/{org}/invitations"),
-                None => "/api/v1/user/invitations".to_owned(),
+                Some(org) => api_path("orgs_invitations", &[("org", &org)])?,
+                None => api_path("orgs_my_invitations", &[])?,
             };
             let v = Client::new(&remote.server, remote.token)?.get(&path).await?;
             out.value(&v, || table(&v, org.is_some()));
@@ -76,14 +77,14 @@ pub async fn run(cmd: OrgCommand, out: &Out) -> Result<()> {
         }
         OrgCommand::Accept { remote, id } => {
             let v = Client::new(&remote.server, remote.token)?
-                .post(&format!("/api/v1/user/invitations/{id}/accept"), &json!({}))
+                .post(&api_path("orgs_accept_invitation", &[("id", &id)])?, &json!({}))
                 .await?;
             out.value(&v, || format!("you are now a {} of {} ({})", s(&v, "role"), s(&v, "name"), s(&v, "id")));
             Ok(())
         }
         OrgCommand::Decline { remote, id } => {
             Client::new(&remote.server, remote.token)?
-                .post(&format!("/api/v1/user/invitations/{id}/decline"), &json!({}))
+                .post(&api_path("orgs_decline_invitation", &[("id", &id)])?, &json!({}))
                 .await?;
             out.value(&json!({"declined": id}), || "declined".to_owned());
             Ok(())

@@ -7,6 +7,7 @@ use serde_json::json;
 use tessera_auth::local::KeyPlace;
 use tessera_core::authority::{AdminActor, UserPatch};
 use tessera_core::model::{Role, User};
+use tessera_core::patch::Patch;
 
 use crate::output::Out;
 use crate::StoreArg;
@@ -80,10 +81,14 @@ pub async fn run(cmd: UserCommand, key: KeyPlace, out: &Out) -> Result<()> {
             return Ok(());
         }
         UserCommand::SetRole { store, name, role } => {
-            (store, (name, UserPatch { role: Some(Role::from_name(&role)), disabled: None }))
+            (store, (name, UserPatch { role: Patch::Set(Role::from_name(&role)), disabled: Patch::Keep }))
         }
-        UserCommand::Disable { store, name } => (store, (name, UserPatch { role: None, disabled: Some(true) })),
-        UserCommand::Enable { store, name } => (store, (name, UserPatch { role: None, disabled: Some(false) })),
+        UserCommand::Disable { store, name } => {
+            (store, (name, UserPatch { role: Patch::Keep, disabled: Patch::Set(true) }))
+        }
+        UserCommand::Enable { store, name } => {
+            (store, (name, UserPatch { role: Patch::Keep, disabled: Patch::Set(false) }))
+        }
     };
     let (name, patch) = patch;
     let (auth, _) = crate::open(store.db.as_deref(), key).await?;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod id;
 pub mod last_used;
 pub mod model;
+pub mod patch;
 pub mod scope;
 pub mod seal;
 pub mod secret;

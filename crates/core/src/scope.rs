@@ -192,6 +192,19 @@ impl Serialize for Scopes {
     }
 }
 
+/// In the OpenAPI document: a list of scope names.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Scopes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let scope = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(Scope::ALL.map(Scope::as_str)));
+        ArrayBuilder::new().items(scope).into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Scopes {}
+
 impl<'de> Deserialize<'de> for Scopes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let names = Vec::<String>::deserialize(d)?;

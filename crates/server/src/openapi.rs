@@ -22,7 +22,7 @@ use crate::error::ErrorBody;
 use crate::AppState;
 
 /// The pattern every id and name in a path matches (see `tessera_core::id::plausible`).
-pub const ID_PATTERN: &str = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$";
+pub const ID_PATTERN: &str = tessera_core::authority::NAME_PATTERN;
 
 /// The schema of an id or a name in a path.
 pub fn id_schema() -> ObjectBuilder {
@@ -58,7 +58,12 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .build();
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    let mut schemas = vec![("ErrorBody".to_owned(), ErrorBody::schema())];
+    // The error body, and the schemas query parameters refer to (routes! collects only those
+    // of bodies and answers).
+    let mut schemas = vec![
+        ("ErrorBody".to_owned(), ErrorBody::schema()),
+        ("Outcome".to_owned(), tessera_core::audit::Outcome::schema()),
+    ];
     ErrorBody::schemas(&mut schemas);
     components.schemas.extend(schemas);
     for item in doc.paths.paths.values_mut() {
@@ -105,8 +110,75 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
     DOC.get_or_init(|| finish(crate::routes::api().into_openapi()))
 }
 
+/// The path of the operation `operation_id` with `params` filled in (each percent-encoded as a
+/// path segment), so that clients in this workspace (the command line) name endpoints the way the
+/// router does instead of keeping their own copies of the paths.
+///
+/// # Errors
+/// When no operation has that id, or a parameter of its path is not given.
+pub fn path(operation_id: &str, params: &[(&str, &str)]) -> Result<String, String> {
+    let template = document()
+        .paths
+        .paths
+        .iter()
+        .find(|(_, item)| {
+            [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+                .any(|op| op.operation_id.as_deref() == Some(operation_id))
+        })
+        .map(|(path, _)| path.clone())
+        .ok_or_else(|| format!("the API has no operation {operation_id:?}"))?;
+    let mut out = String::with_capacity(template.len());
+    for segment in template.split('/').skip(1) {
+        out.push('/');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                let (_, value) = params
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .ok_or_else(|| format!("{operation_id} needs the path parameter {name}"))?;
+                out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()).map(|s| s.replace('+', "%20")));
+            }
+            None => out.push_str(segment),
+        }
+    }
+    Ok(out)
+}
+
 /// `GET /api/v1/openapi.json`.
 pub async fn serve() -> impl IntoResponse {
     let json = document().to_json().unwrap_or_else(|_| "{}".to_owned());
     ([(header::CONTENT_TYPE, "application/json")], json)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_are_found_by_operation_and_filled_in() {
+        assert_eq!(super::path("account_me", &[]).unwrap(), "/api/v1/me");
+        assert_eq!(
+            super::path("tokens_rotate_org_tokens", &[("org", "org_1"), ("id", "tok 2/x")]).unwrap(),
+            "/api/v1/orgs/org_1/tokens/tok%202%2Fx/rotate"
+        );
+        assert!(super::path("tokens_rotate_org_tokens", &[("id", "t")]).unwrap_err().contains("org"));
+        assert!(super::path("no_such_operation", &[]).is_err());
+    }
+
+    /// The UI's generated client is made from a committed copy of the document
+    /// (`ui/src/lib/api/openapi.json`); this fails when the copy is stale, and rewrites it when
+    /// run with `TESSERA_UPDATE_OPENAPI=1` (`make api-client` does, then regenerates the types).
+    #[test]
+    fn the_committed_document_is_this_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/api/openapi.json");
+        let json = super::document().to_pretty_json().expect("the document serializes") + "\n";
+        if std::env::var_os("TESSERA_UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &json).expect("write the document");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == json,
+            "ui/src/lib/api/openapi.json is not the server's document; run `make api-client` and commit the result"
+        );
+    }
 }

@@ -418,7 +418,7 @@ impl Authority {
     /// `DELETE /sessions/current`: ends the caller's login session.
     pub async fn end_session(&self, caller: &Caller) -> Result<()> {
         let Credential::Session { session_id, .. } = &caller.credential else {
-            return Err(Error::invalid(
+            return Err(Error::forbidden(
                 "only a login session can be ended here; revoke tokens at /api/v1/tokens/revoke",
             ));
         };
@@ -515,6 +515,22 @@ impl Authority {
         Ok(owners)
     }
 }
+
+/// What [`validate_name`] accepts, as the OpenAPI document's `pattern` (the schemas repeat the
+/// literal; a test holds them to this constant).
+pub const NAME_PATTERN: &str = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$";
+
+/// What [`validate_text`] accepts, as a `pattern`: no control characters but newline and tab, no
+/// bidirectional controls, no zero-width or invisible characters. (Tag characters, U+E0000 to
+/// U+E007F, are refused too, but lie beyond what one pattern names alike in JavaScript and Python.)
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*$";
+
+/// A label as a `pattern`: text as [`TEXT_PATTERN`] with at least one character that is not
+/// white space.
+pub const LABEL_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*$";
+
+/// A repository URL as a `pattern` (see `validate_repository_url`).
+pub const REPOSITORY_URL_PATTERN: &str = "^(https?://|ssh://|git@)[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s]*$";
 
 /// Checks a name: 1 to `max` characters of letters, digits, `.`, `_` and `-`.
 fn validate_name(what: &str, name: &str, max: usize) -> Result<()> {

@@ -38,8 +38,9 @@ const INSTANCE: &str = "instance";
 #[serde(deny_unknown_fields)]
 pub struct TokenPolicy {
     /// The longest a new or rotated token may live, in seconds (86400 a day); absent for no limit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral_seconds")]
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 3162240000_i64))]
     pub max_lifetime_seconds: Option<i64>,
     /// Whether every token must have an expiry.
     #[serde(default)]
@@ -57,6 +58,19 @@ pub struct OrgPolicy {
     pub instance: TokenPolicy,
     /// The stricter of the two: what creating and rotating the organization's tokens obeys.
     pub in_force: TokenPolicy,
+}
+
+/// Reads a whole number of seconds written either way JSON allows (`86400` or `86400.0`: JSON
+/// Schema's `integer` is any number without a fraction); a fraction is refused.
+fn integral_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom(format!("max_lifetime_seconds must be a whole number of seconds, not {n}"))),
+    }
 }
 
 impl TokenPolicy {
@@ -240,6 +254,17 @@ mod tests {
 
     fn p(max: Option<i64>, require: bool) -> TokenPolicy {
         TokenPolicy { max_lifetime_seconds: max, require_expiry: require }
+    }
+
+    #[test]
+    fn seconds_are_whole_numbers_written_either_way() {
+        let read = |s: &str| serde_json::from_str::<TokenPolicy>(s);
+        assert_eq!(read(r#"{"max_lifetime_seconds":365}"#).unwrap(), p(Some(365), false));
+        assert_eq!(read(r#"{"max_lifetime_seconds":365.0}"#).unwrap(), p(Some(365), false));
+        assert_eq!(read(r#"{"max_lifetime_seconds":null}"#).unwrap(), p(None, false));
+        assert_eq!(read(r#"{}"#).unwrap(), p(None, false));
+        assert!(read(r#"{"max_lifetime_seconds":365.5}"#).is_err());
+        assert!(read(r#"{"max_lifetime_seconds":"365"}"#).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
 use crate::model::{Owner, Pipeline, Project, Run, RunStatus, SecretInfo};
+use crate::patch::Patch;
 use crate::scope::Scope;
 use crate::token::TokenKind;
 
@@ -15,13 +16,28 @@ use crate::token::TokenKind;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
-    /// Name, unique per owner.
+    /// Name, unique per owner: letters, digits, `.`, `_` and `-`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+    )]
     pub name: String,
-    /// The owning organization's id; absent for a personal project.
+    /// The owning organization's id; absent or `null` for a personal project.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+    )]
     pub org: Option<String>,
-    /// Where the repository lives.
+    /// Where the repository lives: an `https://`, `http://`, `ssh://` or `git@` address.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = "^(https?://|ssh://|git@)[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s]*$"
+        )
+    )]
     pub repository_url: Option<String>,
 }
 
@@ -30,10 +46,14 @@ pub struct NewProject {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProjectPatch {
-    /// A new name.
-    pub name: Option<String>,
-    /// A new repository URL; `null` keeps the current one.
-    pub repository_url: Option<String>,
+    /// A new name; it cannot be removed.
+    #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$"))]
+    pub name: Patch<String>,
+    /// A new repository URL; `null` removes it.
+    #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 2048, pattern = "^(https?://|ssh://|git@)[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s]*$"))]
+    pub repository_url: Patch<String>,
 }
 
 const PIPELINE_MAX: usize = 256 * 1024;
@@ -93,21 +113,20 @@ impl Authority {
 
     /// Changes a project's settings.
     pub async fn update_project(&self, caller: &Caller, id: &str, patch: ProjectPatch) -> Result<Project> {
-        if let Some(n) = &patch.name {
+        let name = patch.name.required("project name")?;
+        if let Some(n) = &name {
             validate_name("project name", n, 100)?;
         }
-        if let Some(u) = &patch.repository_url {
+        if let Patch::Set(u) = &patch.repository_url {
             validate_repository_url(u)?;
         }
         self.guard(caller, "project.update", id, caller.require(Scope::RepoWrite)).await?;
         let r = self.project_access(caller, id, Access::Admin).await;
         let mut p = self.guard(caller, "project.update", id, r).await?;
-        if let Some(n) = patch.name {
+        if let Some(n) = name {
             p.name = n;
         }
-        if let Some(u) = patch.repository_url {
-            p.repository_url = Some(u);
-        }
+        p.repository_url = patch.repository_url.apply(p.repository_url.take());
         self.store.update_project(&p).await?;
         self.audit(&caller.actor(), "project.update", &p.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
         Ok(p)

@@ -8,6 +8,7 @@ use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
 use crate::model::{OrgRole, Owner, OwnerKind, Role, Token};
+use crate::patch::Patch;
 use crate::scope::{needed_to_mint, Scope, Scopes};
 use crate::secret::Secret;
 use crate::store::Rotation;
@@ -44,14 +45,29 @@ impl Collection {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// A short name, 1 to 100 characters.
+    /// A short name, 1 to 100 characters, not only white space.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*$"
+        )
+    )]
     pub label: String,
     /// A longer note, up to 1,000 characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 1000,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*$"
+        )
+    )]
     pub description: String,
     /// Scopes, for personal access tokens and organization tokens only (at least one).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["read", "trigger"])))]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["read", "trigger"])))]
     pub scopes: Scopes,
     /// When it stops working; in the future, or absent for never.
     #[serde(default)]
@@ -63,10 +79,14 @@ pub struct NewToken {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenPatch {
-    /// A new label.
-    pub label: Option<String>,
-    /// A new description.
-    pub description: Option<String>,
+    /// A new label; it cannot be removed.
+    #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*$"))]
+    pub label: Patch<String>,
+    /// A new description; `null` removes it.
+    #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]*$"))]
+    pub description: Patch<String>,
 }
 
 /// An RFC 7662 introspection answer.
@@ -103,6 +123,9 @@ const DESCRIPTION_MAX: usize = 1000;
 
 /// The label as stored: trimmed, checked and NFC-normalized.
 fn validate_label(label: &str) -> Result<String> {
+    if label.chars().count() > LABEL_MAX {
+        return Err(Error::invalid(format!("the label may be at most {LABEL_MAX} characters long")));
+    }
     if label.trim().is_empty() {
         return Err(Error::invalid("a token needs a label"));
     }
@@ -234,16 +257,13 @@ impl Authority {
 
     /// Changes a token's label or description.
     pub async fn update_token(&self, caller: &Caller, coll: &Collection, id: &str, patch: TokenPatch) -> Result<Token> {
-        let label = patch.label.as_deref().map(validate_label).transpose()?;
-        let description =
-            patch.description.as_deref().map(|d| validate_text("description", d, DESCRIPTION_MAX)).transpose()?;
+        let label = patch.label.required("label")?.as_deref().map(validate_label).transpose()?;
+        let description = patch.description.try_map(|d| validate_text("description", &d, DESCRIPTION_MAX))?;
         let mut t = self.token_in(caller, coll, id, "token.update").await?;
         if let Some(l) = label {
             t.label = l;
         }
-        if let Some(d) = description {
-            t.description = d;
-        }
+        t.description = description.apply(Some(std::mem::take(&mut t.description))).unwrap_or_default();
         self.store.update_token_text(&t.id, &t.label, &t.description).await?;
         self.audit(&caller.actor(), "token.update", &t.id, Outcome::Ok, caller.ip.as_deref(), "", self.now()).await;
         Ok(t)
@@ -264,10 +284,12 @@ impl Authority {
         let within = self.within_ceiling(caller, coll, t.scopes);
         self.guard(caller, "token.rotate", id, within).await?;
         self.guard(caller, "token.rotate", id, outlived_by(caller, t.expires_at)).await?;
+        // A token the policy no longer allows conflicts with the policy as it now stands: nothing
+        // in the request can change that, so it is a 409 like rotating a revoked token.
         if let Some((policy, whose)) = self.policy_in_force(coll).await? {
             policy.check(t.expires_at, self.now(), whose).map_err(|e| match e {
                 Error::InvalidRequest(why) => {
-                    Error::InvalidRequest(format!("{why}; this token cannot be rotated, create a new one instead"))
+                    Error::Conflict(format!("{why}; this token cannot be rotated, create a new one instead"))
                 }
                 other => other,
             })?;

@@ -16,6 +16,7 @@ use super::{Authority, Caller};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::model::{Agent, OrgRole, OwnerKind, Role, User};
+use crate::patch::Patch;
 use crate::scope::Scope;
 
 /// The body of `PATCH /admin/users/{id}`: what to change; absent fields stay as they are.
@@ -23,12 +24,14 @@ use crate::scope::Scope;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    /// The account's new local role.
+    /// The account's new local role; it cannot be removed.
     #[serde(default)]
-    pub role: Option<Role>,
-    /// Disable (true) or re-enable (false) the account.
+    #[cfg_attr(feature = "openapi", schema(value_type = Role))]
+    pub role: Patch<Role>,
+    /// Disable (true) or re-enable (false) the account; it cannot be removed.
     #[serde(default)]
-    pub disabled: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(value_type = bool))]
+    pub disabled: Patch<bool>,
 }
 
 /// Who makes an administrative change: an admin's login session, or the command line on the
@@ -69,11 +72,13 @@ impl Authority {
     /// account's local role and whether it is disabled. The last enabled admin cannot be
     /// demoted or disabled (409).
     pub async fn update_user(&self, by: AdminActor<'_>, name_or_id: &str, patch: &UserPatch) -> Result<User> {
+        let (role, disabled) =
+            (patch.role.clone().required("role")?, patch.disabled.clone().required("disabled flag")?);
         let by = self.admin_actor(by, "user.update", name_or_id).await?;
         let user = self.find_user(name_or_id).await?;
         let now = self.now();
-        let role = patch.role.unwrap_or(user.role);
-        let disabled = patch.disabled.unwrap_or(user.disabled);
+        let role = role.unwrap_or(user.role);
+        let disabled = disabled.unwrap_or(user.disabled);
         let changed = match self.store.update_user(&user.id, role, disabled, now).await {
             Ok(Some(u)) => u,
             Ok(None) => return Err(Error::NotFound("user")),
@@ -209,7 +214,7 @@ mod tests {
     #[test]
     fn a_patch_takes_only_role_and_disabled() {
         let p: UserPatch = serde_json::from_str(r#"{"role":"admin","disabled":true}"#).unwrap_or_default();
-        assert_eq!(p, UserPatch { role: Some(Role::Admin), disabled: Some(true) });
+        assert_eq!(p, UserPatch { role: Patch::Set(Role::Admin), disabled: Patch::Set(true) });
         assert!(serde_json::from_str::<UserPatch>(r#"{"name":"x"}"#).is_err());
         assert!(serde_json::from_str::<UserPatch>(r#"{"role":"root"}"#).is_err());
     }

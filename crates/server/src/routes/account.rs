@@ -66,6 +66,7 @@ pub async fn end_session(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenParam {
     /// The token or session value.
+    #[schema(min_length = 1, max_length = 8192, pattern = "\\S")]
     pub token: String,
     /// Ignored: Tessera knows every value's type from its shape.
     #[serde(default)]

@@ -26,7 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectBody {
-    /// The agent's name.
+    /// The agent's name: letters, digits, `.`, `_`, `-`.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
     pub name: String,
 }
 

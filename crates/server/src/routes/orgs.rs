@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     /// Unique name: letters, digits, `.`, `_`, `-`.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
     pub name: String,
 }
 
@@ -40,6 +41,7 @@ pub struct NewOrg {
 #[serde(deny_unknown_fields)]
 pub struct MemberRequest {
     /// The account's id or name.
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub user: String,
     /// Their role.
     pub role: OrgRole,
@@ -50,6 +52,7 @@ pub struct MemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct MemberRef {
     /// The account's id or name.
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub user: String,
 }
 

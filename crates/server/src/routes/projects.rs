@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct PipelineBody {
     /// The file's content (up to 256 KiB).
+    #[schema(max_length = 262144)]
     pub content: String,
 }
 
@@ -36,6 +37,7 @@ pub struct PipelineBody {
 #[serde(deny_unknown_fields)]
 pub struct SecretBody {
     /// The value (up to 64 KiB); it can never be read back.
+    #[schema(max_length = 65536)]
     pub value: String,
 }
 

@@ -60,9 +60,11 @@ async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Js
 #[serde(deny_unknown_fields)]
 pub struct DeviceBody {
     /// Provider id.
+    #[schema(pattern = "^[a-z0-9_-]{1,40}$")]
     pub provider: String,
     /// The device code from the start answer, when polling.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 2048)]
     pub device_code: Option<String>,
 }
 
@@ -164,7 +166,8 @@ pub async fn identities(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<a
 /// Link another provider account to the signed-in account (a login session only).
 #[utoipa::path(post, path = "/api/v1/user/identities", tag = "sign-in", request_body = CodeLogin,
     responses((status = 201, body = Identity), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn link(
     State(s): State<AppState>,

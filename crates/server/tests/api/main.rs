@@ -15,6 +15,7 @@ mod introspect;
 mod malformed;
 mod openapi;
 mod orgs;
+mod patches;
 mod policy;
 mod projects;
 mod replicas;

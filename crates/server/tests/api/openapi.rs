@@ -80,3 +80,38 @@ async fn every_documented_operation_is_served_and_every_endpoint_documented() {
     let org_tokens = &paths["/api/v1/orgs/{org}/tokens"]["post"]["parameters"];
     assert!(org_tokens.as_array().unwrap().iter().any(|p| p["name"] == "org" && p["in"] == "path"));
 }
+
+/// The document's patterns are the ones core validates with (schemas repeat them as literals,
+/// which the schema derive requires).
+#[tokio::test]
+async fn the_documents_patterns_are_the_rules_core_enforces() {
+    use tessera_core::authority::{LABEL_PATTERN, NAME_PATTERN, REPOSITORY_URL_PATTERN, TEXT_PATTERN};
+    let s = Server::start().await;
+    let doc = s.call(Method::GET, "/api/v1/openapi.json", None, None).await.expect(200);
+    let schemas = &doc["components"]["schemas"];
+    let pattern =
+        |schema: &str, field: &str| schemas[schema]["properties"][field]["pattern"].as_str().map(str::to_owned);
+    for (schema, field, expected) in [
+        ("NewToken", "label", LABEL_PATTERN),
+        ("NewToken", "description", TEXT_PATTERN),
+        ("TokenPatch", "label", LABEL_PATTERN),
+        ("TokenPatch", "description", TEXT_PATTERN),
+        ("NewProject", "name", NAME_PATTERN),
+        ("NewProject", "org", NAME_PATTERN),
+        ("NewProject", "repository_url", REPOSITORY_URL_PATTERN),
+        ("ProjectPatch", "name", NAME_PATTERN),
+        ("ProjectPatch", "repository_url", REPOSITORY_URL_PATTERN),
+        ("NewOrg", "name", NAME_PATTERN),
+        ("ConnectBody", "name", NAME_PATTERN),
+    ] {
+        assert_eq!(pattern(schema, field).as_deref(), Some(expected), "{schema}.{field}");
+    }
+    // Every path parameter is an id or a name, as the extractors check.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            for p in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
+                assert_eq!(p["schema"]["pattern"], NAME_PATTERN, "{path} {}", p["name"]);
+            }
+        }
+    }
+}

@@ -79,7 +79,7 @@ async fn the_instance_policy_limits_personal_access_tokens_at_create_and_rotate(
         let body = s
             .post(&format!("{pats}/{}/rotate", t["id"].as_str().unwrap()), &alice, json!({}))
             .await
-            .expect_error(400, "invalid_request");
+            .expect_error(409, "conflict");
         assert!(body["error"]["message"].as_str().unwrap().contains("create a new one"), "{body}");
     }
     // Personal agent tokens and trigger tokens are not covered (see the policy module).

@@ -26,7 +26,7 @@ async fn a_session_lasts_an_hour_and_can_be_ended() {
     s.delete("/api/v1/sessions/current", &again).await.expect(204);
     s.get("/api/v1/me", &again).await.expect_error(401, "unauthenticated");
     let pat = s.pat(&s.session("alice").await, &["read"]).await;
-    s.delete("/api/v1/sessions/current", &pat).await.expect_error(400, "invalid_request");
+    s.delete("/api/v1/sessions/current", &pat).await.expect_error(403, "forbidden");
 }
 
 #[tokio::test]
