@@ -38,12 +38,12 @@ DESKTOP := target/release/tessera-desktop
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
-.PHONY: help setup ui desktop check-display run serve check test bench fuzz schemathesis
+.PHONY: help setup ui desktop check-display run serve check test bench fuzz schemathesis api-client
 
 help:
 	@echo "make run     build the UI and the desktop app, and launch it on the embedded local server"
 	@echo "make serve   build and serve the API on $(LISTEN) over the local SQLite store"
-	@echo "make check   the edit loop: formatting, lints and unit tests of the crates without the desktop shell"
+	@echo "make check   the edit loop: formatting, lints, unit tests of the crates (not the desktop shell) and the UI checks"
 	@echo "make test    formatting, lints and every test of the workspace"
 	@echo "make fuzz    run each cargo-fuzz target for FUZZ_SECONDS ($(FUZZ_SECONDS)) seconds; fails on a crash"
 	@echo "make schemathesis  property-based tests of the REST API against its OpenAPI document"
@@ -126,12 +126,19 @@ serve: setup
 check:
 	"$(CARGO)" fmt --all -- --check
 	"$(CARGO)" clippy -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
-	"$(CARGO)" test -p tessera-core -p tessera-auth --lib
+	@# Unit tests, the committed OpenAPI document among them (crates/server/src/openapi.rs).
+	"$(CARGO)" test -p tessera-core -p tessera-auth -p tessera-server --lib
+	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd ui && npm run lint && npm test
 
 test: setup ui
 	"$(CARGO)" fmt --all -- --check
 	"$(CARGO)" clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run check && npm run lint && npm test
+	@# The UI's API client is generated from the server's OpenAPI document: the committed copy
+	@# (ui/src/lib/api/openapi.json, checked by the server's unit tests) and the types made from it
+	@# (ui/src/lib/api/schema.d.ts, openapi-typescript) must be current; `make api-client` renews both.
+	cd ui/tools/openapi-typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
 	@# The UI's types generated from Rust (ts-rs, ui/src/lib/bindings) must match the Rust types:
 	@# this test regenerates them in memory and fails when the committed files differ.
 	"$(CARGO)" test -p tessera-desktop --lib bindings
@@ -152,6 +159,11 @@ test: setup ui
 	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
 	tests/e2e/run.sh
+
+# Regenerates the UI's API client from the server's routes: the OpenAPI document, then its types.
+api-client: setup
+	TESSERA_UPDATE_OPENAPI=1 "$(CARGO)" test -p tessera-server --lib openapi::tests
+	cd ui/tools/openapi-typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate
 
 # The token parser, the session check, providers.toml, the sign-in redirect and the form bodies
 # under libFuzzer (nightly toolchain); a crash stops the run with its input in fuzz/artifacts/.

@@ -16,7 +16,8 @@ function fakeFetch(respond: (call: Call) => Response | Promise<Response>) {
     const call: Call = {
       url: String(input),
       method: init?.method ?? 'GET',
-      headers: { ...(init?.headers as Record<string, string>) },
+      // Header names as the wire has them: case does not matter, so compare lower-cased.
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
       body: typeof init?.body === 'string' ? JSON.parse(init.body) : init?.body,
     };
     calls.push(call);
@@ -60,8 +61,8 @@ describe('requests', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.url).toBe('http://127.0.0.1:7878/api/v1/user/tokens');
     expect(calls[0]!.method).toBe('GET');
-    expect(calls[0]!.headers['Authorization']).toBe('Bearer session-jwt');
-    expect(calls[0]!.headers['Content-Type']).toBeUndefined();
+    expect(calls[0]!.headers['authorization']).toBe('Bearer session-jwt');
+    expect(calls[0]!.headers['content-type']).toBeUndefined();
     expect(calls[0]!.body).toBeUndefined();
   });
 
@@ -77,7 +78,7 @@ describe('requests', () => {
     expect(result.token).toBe('tsr_pat_secret');
     expect(calls[0]!.method).toBe('POST');
     expect(calls[0]!.url).toBe('http://127.0.0.1:7878/api/v1/user/tokens');
-    expect(calls[0]!.headers['Content-Type']).toBe('application/json');
+    expect(calls[0]!.headers['content-type']).toBe('application/json');
     expect(calls[0]!.body).toEqual({
       label: 'deploy',
       scopes: ['read', 'trigger'],
@@ -89,7 +90,7 @@ describe('requests', () => {
     const { api, calls } = client(() => json(200, []), null);
     await api.listProviders();
     expect(calls[0]!.url).toBe('http://127.0.0.1:7878/api/v1/providers');
-    expect(calls[0]!.headers['Authorization']).toBeUndefined();
+    expect(calls[0]!.headers['authorization']).toBeUndefined();
   });
 
   it.each([

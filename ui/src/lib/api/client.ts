@@ -1,6 +1,11 @@
-// The typed client of Tessera's REST API: one method per endpoint, nothing else.
-// It turns every failure into an ApiError whose message is a sentence a person can read, so no
-// screen ever has to show JSON, a status line or a stack trace.
+// Tessera's REST API for the screens: one method per endpoint over the client generated from
+// the server's OpenAPI document (openapi-fetch over schema.d.ts, made by openapi-typescript from
+// openapi.json; `make api-client` regenerates both, `make test` fails when they are stale).
+// What is ours is the session, the deadline, and turning every failure into an ApiError whose
+// message is a sentence a person can read, so no screen ever shows JSON or a status line.
+
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from './schema';
 
 import type {
   Agent,
@@ -59,7 +64,6 @@ export interface ClientOptions {
   onUnauthenticated?: () => void;
 }
 
-const API_PREFIX = '/api/v1';
 const DEFAULT_TIMEOUT_MS = 20_000;
 
 // Used when the server's answer carries no usable message of its own.
@@ -91,27 +95,23 @@ function statusSentence(status: number): string {
 }
 
 /** Reads an error answer into an ApiError, whatever the body turned out to be. */
-async function errorFromResponse(response: Response): Promise<ApiError> {
+function errorFromBody(status: number, body: unknown): ApiError {
   let code = 'unknown';
   let message = '';
-  try {
-    const body: unknown = await response.json();
-    if (typeof body === 'object' && body !== null && 'error' in body) {
-      const error = (body as { error: unknown }).error;
-      if (typeof error === 'object' && error !== null) {
-        const e = error as { code?: unknown; message?: unknown };
-        if (typeof e.code === 'string' && e.code !== '') code = e.code;
-        if (typeof e.message === 'string') message = e.message;
-      }
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    const error = (body as { error: unknown }).error;
+    if (typeof error === 'object' && error !== null) {
+      const e = error as { code?: unknown; message?: unknown };
+      if (typeof e.code === 'string' && e.code !== '') code = e.code;
+      if (typeof e.message === 'string') message = e.message;
     }
-  } catch {
-    // Not JSON (a proxy's HTML page, an empty body): the status has to speak for it.
   }
+  // Not JSON (a proxy's HTML page, an empty body): the status has to speak for it.
   const text =
     message !== '' && !looksLikeMarkup(message)
       ? sentence(message)
-      : (FALLBACK_SENTENCES[code] ?? statusSentence(response.status));
-  return new ApiError(response.status, code, text);
+      : (FALLBACK_SENTENCES[code] ?? statusSentence(status));
+  return new ApiError(status, code, text);
 }
 
 /** Turns anything thrown into a sentence fit for the screen. */
@@ -132,18 +132,14 @@ export function errorSentence(error: unknown): string {
   return 'Something went wrong. Try again.';
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-function segment(id: string): string {
-  return encodeURIComponent(id);
-}
-
 export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string | null;
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #onUnauthenticated: (() => void) | undefined;
+  /** The generated client: paths, parameters and bodies are checked against the document. */
+  readonly #api: Client<paths>;
 
   constructor(options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -152,27 +148,24 @@ export class ApiClient {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#onUnauthenticated = options.onUnauthenticated;
+    this.#api = createClient<paths>({ baseUrl: this.baseUrl, fetch: (request) => this.#fetchOnce(request) });
   }
 
-  async #request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (this.#token !== null) headers['Authorization'] = `Bearer ${this.#token}`;
-    const init: RequestInit = { method, headers };
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
+
+  /** Sends one request with the session, a deadline and sentences for what fails on the way. */
+  async #fetchOnce(request: Request): Promise<Response> {
+    const headers = new Headers(request.headers);
+    headers.set('Accept', 'application/json');
+    if (this.#token !== null) headers.set('Authorization', `Bearer ${this.#token}`);
     const controller = new AbortController();
-    init.signal = controller.signal;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
     }, this.#timeoutMs);
-
-    let response: Response;
     try {
-      response = await this.#fetch(`${this.baseUrl}${API_PREFIX}${path}`, init);
+      const body = request.body === null ? undefined : await request.text();
+      return await this.#fetch(request.url, { method: request.method, headers, body, signal: controller.signal });
     } catch {
       throw timedOut
         ? new ApiError(0, 'timeout', 'The server took too long to answer. Try again.')
@@ -184,347 +177,342 @@ export class ApiClient {
     } finally {
       clearTimeout(timer);
     }
+  }
 
+  /**
+   * The answer's body, or an ApiError with a sentence. Answers are typed with the Rust types
+   * that serialize them (ts-rs); the document describes the same types.
+   */
+  async #send<T>(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<T> {
+    let result: { data?: unknown; error?: unknown; response: Response };
+    try {
+      result = await call;
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(0, 'invalid_response', 'The server sent an answer Tessera could not read.');
+    }
+    const { response } = result;
     if (!response.ok) {
-      const error = await errorFromResponse(response);
+      const error = errorFromBody(response.status, result.error);
       if (response.status === 401) this.#onUnauthenticated?.();
       throw error;
     }
-    if (response.status === 204) return undefined as T;
-    try {
-      return (await response.json()) as T;
-    } catch {
-      throw new ApiError(
-        response.status,
-        'invalid_response',
-        'The server sent an answer Tessera could not read.',
-      );
-    }
+    return result.data as T;
   }
 
   // Account and sign-in
 
   /** GET /api/v1/providers (public). */
   listProviders(): Promise<Provider[]> {
-    return this.#request('GET', '/providers');
+    return this.#send(this.#api.GET('/api/v1/providers'));
   }
 
   /** GET /api/v1/me */
   me(): Promise<Me> {
-    return this.#request('GET', '/me');
+    return this.#send(this.#api.GET('/api/v1/me'));
   }
 
   /** DELETE /api/v1/sessions/current */
   endSession(): Promise<void> {
-    return this.#request('DELETE', '/sessions/current');
+    return this.#send(this.#api.DELETE('/api/v1/sessions/current'));
   }
 
   /** GET /api/v1/user/identities */
   listIdentities(): Promise<Identity[]> {
-    return this.#request('GET', '/user/identities');
+    return this.#send(this.#api.GET('/api/v1/user/identities'));
   }
 
   /** DELETE /api/v1/user/identities/{id} */
   unlinkIdentity(id: string): Promise<void> {
-    return this.#request('DELETE', `/user/identities/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/user/identities/{id}', { params: { path: { id } } }));
   }
 
   // Token policies
 
   /** GET /api/v1/user/policy: the policy personal access tokens obey. */
   getUserPolicy(): Promise<TokenPolicy> {
-    return this.#request('GET', '/user/policy');
+    return this.#send(this.#api.GET('/api/v1/user/policy'));
   }
 
   /** GET /api/v1/orgs/{org}/policy: the org's policy, the instance's and the one in force. */
   getOrgPolicy(org: string): Promise<OrgPolicy> {
-    return this.#request('GET', `/orgs/${segment(org)}/policy`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/policy', { params: { path: { org } } }));
   }
 
   // Personal access tokens
 
   /** GET /api/v1/user/tokens */
   listPersonalTokens(): Promise<Token[]> {
-    return this.#request('GET', '/user/tokens');
+    return this.#send(this.#api.GET('/api/v1/user/tokens'));
   }
 
   /** POST /api/v1/user/tokens */
   createPersonalToken(body: NewScopedToken): Promise<TokenWithValue> {
-    return this.#request('POST', '/user/tokens', body);
+    return this.#send(this.#api.POST('/api/v1/user/tokens', { body: body }));
   }
 
   /** GET /api/v1/user/tokens/{id} */
   getPersonalToken(id: string): Promise<Token> {
-    return this.#request('GET', `/user/tokens/${segment(id)}`);
+    return this.#send(this.#api.GET('/api/v1/user/tokens/{id}', { params: { path: { id } } }));
   }
 
   /** PATCH /api/v1/user/tokens/{id} */
   updatePersonalToken(id: string, patch: TokenPatch): Promise<Token> {
-    return this.#request('PATCH', `/user/tokens/${segment(id)}`, patch);
+    return this.#send(this.#api.PATCH('/api/v1/user/tokens/{id}', { params: { path: { id } }, body: patch }));
   }
 
   /** DELETE /api/v1/user/tokens/{id} */
   deletePersonalToken(id: string): Promise<void> {
-    return this.#request('DELETE', `/user/tokens/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/user/tokens/{id}', { params: { path: { id } } }));
   }
 
   /** POST /api/v1/user/tokens/{id}/rotate */
   rotatePersonalToken(id: string): Promise<TokenWithValue> {
-    return this.#request('POST', `/user/tokens/${segment(id)}/rotate`);
+    return this.#send(this.#api.POST('/api/v1/user/tokens/{id}/rotate', { params: { path: { id } } }));
   }
 
   // Personal agent tokens and agents
 
   /** GET /api/v1/user/agent-tokens */
   listAgentTokens(): Promise<Token[]> {
-    return this.#request('GET', '/user/agent-tokens');
+    return this.#send(this.#api.GET('/api/v1/user/agent-tokens'));
   }
 
   /** POST /api/v1/user/agent-tokens */
   createAgentToken(body: NewUnscopedToken): Promise<TokenWithValue> {
-    return this.#request('POST', '/user/agent-tokens', body);
+    return this.#send(this.#api.POST('/api/v1/user/agent-tokens', { body: body }));
   }
 
   /** GET /api/v1/user/agent-tokens/{id} */
   getAgentToken(id: string): Promise<Token> {
-    return this.#request('GET', `/user/agent-tokens/${segment(id)}`);
+    return this.#send(this.#api.GET('/api/v1/user/agent-tokens/{id}', { params: { path: { id } } }));
   }
 
   /** PATCH /api/v1/user/agent-tokens/{id} */
   updateAgentToken(id: string, patch: TokenPatch): Promise<Token> {
-    return this.#request('PATCH', `/user/agent-tokens/${segment(id)}`, patch);
+    return this.#send(this.#api.PATCH('/api/v1/user/agent-tokens/{id}', { params: { path: { id } }, body: patch }));
   }
 
   /** DELETE /api/v1/user/agent-tokens/{id} */
   deleteAgentToken(id: string): Promise<void> {
-    return this.#request('DELETE', `/user/agent-tokens/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/user/agent-tokens/{id}', { params: { path: { id } } }));
   }
 
   /** POST /api/v1/user/agent-tokens/{id}/rotate */
   rotateAgentToken(id: string): Promise<TokenWithValue> {
-    return this.#request('POST', `/user/agent-tokens/${segment(id)}/rotate`);
+    return this.#send(this.#api.POST('/api/v1/user/agent-tokens/{id}/rotate', { params: { path: { id } } }));
   }
 
   /** GET /api/v1/agents */
   listAgents(): Promise<Agent[]> {
-    return this.#request('GET', '/agents');
+    return this.#send(this.#api.GET('/api/v1/agents'));
   }
 
   // Organizations
 
   /** GET /api/v1/orgs */
   listOrgs(): Promise<Org[]> {
-    return this.#request('GET', '/orgs');
+    return this.#send(this.#api.GET('/api/v1/orgs'));
   }
 
   /** POST /api/v1/orgs */
   createOrg(body: NewOrg): Promise<Org> {
-    return this.#request('POST', '/orgs', body);
+    return this.#send(this.#api.POST('/api/v1/orgs', { body: body }));
   }
 
   /** GET /api/v1/orgs/{org} */
   getOrg(org: string): Promise<Org> {
-    return this.#request('GET', `/orgs/${segment(org)}`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}', { params: { path: { org } } }));
   }
 
   /** GET /api/v1/orgs/{org}/members */
   listMembers(org: string): Promise<Member[]> {
-    return this.#request('GET', `/orgs/${segment(org)}/members`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/members', { params: { path: { org } } }));
   }
 
   /** POST /api/v1/orgs/{org}/members: sets the role of a member; answers with the members. */
   addMember(org: string, body: NewMember): Promise<Member[]> {
-    return this.#request('POST', `/orgs/${segment(org)}/members`, body);
+    return this.#send(this.#api.POST('/api/v1/orgs/{org}/members', { params: { path: { org } }, body: body }));
   }
 
   /** POST /api/v1/orgs/{org}/invitations: invites someone; they join once they accept. */
   inviteMember(org: string, body: NewMember): Promise<Invitation> {
-    return this.#request('POST', `/orgs/${segment(org)}/invitations`, body);
+    return this.#send(this.#api.POST('/api/v1/orgs/{org}/invitations', { params: { path: { org } }, body: body }));
   }
 
   /** GET /api/v1/orgs/{org}/invitations (the organization's admins) */
   listOrgInvitations(org: string): Promise<Invitation[]> {
-    return this.#request('GET', `/orgs/${segment(org)}/invitations`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/invitations', { params: { path: { org } } }));
   }
 
   /** DELETE /api/v1/orgs/{org}/invitations/{id} (answers 204) */
   withdrawInvitation(org: string, id: string): Promise<void> {
-    return this.#request('DELETE', `/orgs/${segment(org)}/invitations/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/orgs/{org}/invitations/{id}', { params: { path: { org, id } } }));
   }
 
   /** GET /api/v1/user/invitations: the invitations waiting for the signed-in user. */
   listInvitations(): Promise<Invitation[]> {
-    return this.#request('GET', '/user/invitations');
+    return this.#send(this.#api.GET('/api/v1/user/invitations'));
   }
 
   /** POST /api/v1/user/invitations/{id}/accept: joins the organization. */
   acceptInvitation(id: string): Promise<Org> {
-    return this.#request('POST', `/user/invitations/${segment(id)}/accept`);
+    return this.#send(this.#api.POST('/api/v1/user/invitations/{id}/accept', { params: { path: { id } } }));
   }
 
   /** POST /api/v1/user/invitations/{id}/decline (answers 204) */
   declineInvitation(id: string): Promise<void> {
-    return this.#request('POST', `/user/invitations/${segment(id)}/decline`);
+    return this.#send(this.#api.POST('/api/v1/user/invitations/{id}/decline', { params: { path: { id } } }));
   }
 
   /** DELETE /api/v1/orgs/{org}/members (answers 204) */
   removeMember(org: string, body: MemberRemoval): Promise<void> {
-    return this.#request('DELETE', `/orgs/${segment(org)}/members`, body);
+    return this.#send(this.#api.DELETE('/api/v1/orgs/{org}/members', { params: { path: { org } }, body: body }));
   }
 
   /** GET /api/v1/orgs/{org}/tokens */
   listOrgTokens(org: string): Promise<Token[]> {
-    return this.#request('GET', `/orgs/${segment(org)}/tokens`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/tokens', { params: { path: { org } } }));
   }
 
   /** POST /api/v1/orgs/{org}/tokens */
   createOrgToken(org: string, body: NewScopedToken): Promise<TokenWithValue> {
-    return this.#request('POST', `/orgs/${segment(org)}/tokens`, body);
+    return this.#send(this.#api.POST('/api/v1/orgs/{org}/tokens', { params: { path: { org } }, body: body }));
   }
 
   /** GET /api/v1/orgs/{org}/tokens/{id} */
   getOrgToken(org: string, id: string): Promise<Token> {
-    return this.#request('GET', `/orgs/${segment(org)}/tokens/${segment(id)}`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/tokens/{id}', { params: { path: { org, id } } }));
   }
 
   /** PATCH /api/v1/orgs/{org}/tokens/{id} */
   updateOrgToken(org: string, id: string, patch: TokenPatch): Promise<Token> {
-    return this.#request('PATCH', `/orgs/${segment(org)}/tokens/${segment(id)}`, patch);
+    return this.#send(this.#api.PATCH('/api/v1/orgs/{org}/tokens/{id}', { params: { path: { org, id } }, body: patch }));
   }
 
   /** DELETE /api/v1/orgs/{org}/tokens/{id} */
   deleteOrgToken(org: string, id: string): Promise<void> {
-    return this.#request('DELETE', `/orgs/${segment(org)}/tokens/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/orgs/{org}/tokens/{id}', { params: { path: { org, id } } }));
   }
 
   /** POST /api/v1/orgs/{org}/tokens/{id}/rotate */
   rotateOrgToken(org: string, id: string): Promise<TokenWithValue> {
-    return this.#request('POST', `/orgs/${segment(org)}/tokens/${segment(id)}/rotate`);
+    return this.#send(this.#api.POST('/api/v1/orgs/{org}/tokens/{id}/rotate', { params: { path: { org, id } } }));
   }
 
   /** GET /api/v1/orgs/{org}/agent-tokens */
   listOrgAgentTokens(org: string): Promise<Token[]> {
-    return this.#request('GET', `/orgs/${segment(org)}/agent-tokens`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/agent-tokens', { params: { path: { org } } }));
   }
 
   /** POST /api/v1/orgs/{org}/agent-tokens */
   createOrgAgentToken(org: string, body: NewUnscopedToken): Promise<TokenWithValue> {
-    return this.#request('POST', `/orgs/${segment(org)}/agent-tokens`, body);
+    return this.#send(this.#api.POST('/api/v1/orgs/{org}/agent-tokens', { params: { path: { org } }, body: body }));
   }
 
   /** GET /api/v1/orgs/{org}/agent-tokens/{id} */
   getOrgAgentToken(org: string, id: string): Promise<Token> {
-    return this.#request('GET', `/orgs/${segment(org)}/agent-tokens/${segment(id)}`);
+    return this.#send(this.#api.GET('/api/v1/orgs/{org}/agent-tokens/{id}', { params: { path: { org, id } } }));
   }
 
   /** PATCH /api/v1/orgs/{org}/agent-tokens/{id} */
   updateOrgAgentToken(org: string, id: string, patch: TokenPatch): Promise<Token> {
-    return this.#request('PATCH', `/orgs/${segment(org)}/agent-tokens/${segment(id)}`, patch);
+    return this.#send(this.#api.PATCH('/api/v1/orgs/{org}/agent-tokens/{id}', { params: { path: { org, id } }, body: patch }));
   }
 
   /** DELETE /api/v1/orgs/{org}/agent-tokens/{id} */
   deleteOrgAgentToken(org: string, id: string): Promise<void> {
-    return this.#request('DELETE', `/orgs/${segment(org)}/agent-tokens/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/orgs/{org}/agent-tokens/{id}', { params: { path: { org, id } } }));
   }
 
   /** POST /api/v1/orgs/{org}/agent-tokens/{id}/rotate */
   rotateOrgAgentToken(org: string, id: string): Promise<TokenWithValue> {
-    return this.#request('POST', `/orgs/${segment(org)}/agent-tokens/${segment(id)}/rotate`);
+    return this.#send(this.#api.POST('/api/v1/orgs/{org}/agent-tokens/{id}/rotate', { params: { path: { org, id } } }));
   }
 
   // Projects, trigger tokens and runs
 
   /** GET /api/v1/projects */
   listProjects(): Promise<Project[]> {
-    return this.#request('GET', '/projects');
+    return this.#send(this.#api.GET('/api/v1/projects'));
   }
 
   /** POST /api/v1/projects */
   createProject(body: NewProject): Promise<Project> {
-    return this.#request('POST', '/projects', body);
+    return this.#send(this.#api.POST('/api/v1/projects', { body: body }));
   }
 
   /** GET /api/v1/projects/{project} */
   getProject(project: string): Promise<Project> {
-    return this.#request('GET', `/projects/${segment(project)}`);
+    return this.#send(this.#api.GET('/api/v1/projects/{project}', { params: { path: { project } } }));
   }
 
   /** PATCH /api/v1/projects/{project} */
   updateProject(project: string, patch: ProjectPatch): Promise<Project> {
-    return this.#request('PATCH', `/projects/${segment(project)}`, patch);
+    return this.#send(this.#api.PATCH('/api/v1/projects/{project}', { params: { path: { project } }, body: patch }));
   }
 
   /** GET /api/v1/projects/{project}/trigger-tokens */
   listTriggerTokens(project: string): Promise<Token[]> {
-    return this.#request('GET', `/projects/${segment(project)}/trigger-tokens`);
+    return this.#send(this.#api.GET('/api/v1/projects/{project}/trigger-tokens', { params: { path: { project } } }));
   }
 
   /** POST /api/v1/projects/{project}/trigger-tokens */
   createTriggerToken(project: string, body: NewUnscopedToken): Promise<TokenWithValue> {
-    return this.#request('POST', `/projects/${segment(project)}/trigger-tokens`, body);
+    return this.#send(this.#api.POST('/api/v1/projects/{project}/trigger-tokens', { params: { path: { project } }, body: body }));
   }
 
   /** GET /api/v1/projects/{project}/trigger-tokens/{id} */
   getTriggerToken(project: string, id: string): Promise<Token> {
-    return this.#request('GET', `/projects/${segment(project)}/trigger-tokens/${segment(id)}`);
+    return this.#send(this.#api.GET('/api/v1/projects/{project}/trigger-tokens/{id}', { params: { path: { project, id } } }));
   }
 
   /** PATCH /api/v1/projects/{project}/trigger-tokens/{id} */
   updateTriggerToken(project: string, id: string, patch: TokenPatch): Promise<Token> {
-    return this.#request(
-      'PATCH',
-      `/projects/${segment(project)}/trigger-tokens/${segment(id)}`,
-      patch,
-    );
+    return this.#send(this.#api.PATCH('/api/v1/projects/{project}/trigger-tokens/{id}', { params: { path: { project, id } }, body: patch }));
   }
 
   /** DELETE /api/v1/projects/{project}/trigger-tokens/{id} */
   deleteTriggerToken(project: string, id: string): Promise<void> {
-    return this.#request('DELETE', `/projects/${segment(project)}/trigger-tokens/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/projects/{project}/trigger-tokens/{id}', { params: { path: { project, id } } }));
   }
 
   /** POST /api/v1/projects/{project}/trigger-tokens/{id}/rotate */
   rotateTriggerToken(project: string, id: string): Promise<TokenWithValue> {
-    return this.#request(
-      'POST',
-      `/projects/${segment(project)}/trigger-tokens/${segment(id)}/rotate`,
-    );
+    return this.#send(this.#api.POST('/api/v1/projects/{project}/trigger-tokens/{id}/rotate', { params: { path: { project, id } } }));
   }
 
   /** GET /api/v1/projects/{project}/runs */
   listRuns(project: string): Promise<Run[]> {
-    return this.#request('GET', `/projects/${segment(project)}/runs`);
+    return this.#send(this.#api.GET('/api/v1/projects/{project}/runs', { params: { path: { project } } }));
   }
 
   /** POST /api/v1/projects/{project}/runs (answers 202) */
   triggerRun(project: string): Promise<Run> {
-    return this.#request('POST', `/projects/${segment(project)}/runs`);
+    return this.#send(this.#api.POST('/api/v1/projects/{project}/runs', { params: { path: { project } } }));
   }
 
   // Instance administration (admin sessions only)
 
   /** GET /api/v1/admin/audit: one page, newest first; empty filters are left out. */
   listAuditEvents(query: AuditQuery = {}): Promise<AuditPage> {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined && value !== '') params.set(key, String(value));
-    }
-    const search = params.toString();
-    return this.#request('GET', search ? `/admin/audit?${search}` : '/admin/audit');
+    const kept = Object.entries(query).filter(([, value]) => value !== undefined && value !== '');
+    const params = { query: Object.fromEntries(kept) as AuditQuery };
+    return this.#send(this.#api.GET('/api/v1/admin/audit', { params }));
   }
 
   /** GET /api/v1/admin/users */
   listUsers(): Promise<User[]> {
-    return this.#request('GET', '/admin/users');
+    return this.#send(this.#api.GET('/api/v1/admin/users'));
   }
 
   /** PATCH /api/v1/admin/users/{id}: sets an account's local role, or disables / re-enables it. */
   updateUser(id: string, body: UserPatch): Promise<User> {
-    return this.#request('PATCH', `/admin/users/${segment(id)}`, body);
+    return this.#send(this.#api.PATCH('/api/v1/admin/users/{id}', { params: { path: { id } }, body: body }));
   }
 
   /** DELETE /api/v1/admin/users/{id}: deletes an account and everything only it owns. */
   deleteUser(id: string): Promise<void> {
-    return this.#request('DELETE', `/admin/users/${segment(id)}`);
+    return this.#send(this.#api.DELETE('/api/v1/admin/users/{id}', { params: { path: { id } } }));
   }
 }

@@ -1,7 +1,7 @@
 // The JSON shapes of Tessera's REST API (v1). The objects the server returns are generated from
-// the Rust types that serialize them (ts-rs, ui/src/lib/bindings, checked for staleness by
-// `make test`) and re-exported here; request bodies and a few client-side shapes are written
-// here, field for field as the server reads them.
+// the Rust types that serialize them (ts-rs, ui/src/lib/bindings); request bodies come from the
+// server's OpenAPI document (openapi-typescript, ./schema.d.ts). `make test` fails when either
+// is stale.
 
 export type { Agent } from '../bindings/Agent';
 export type { AgentStatus } from '../bindings/AgentStatus';
@@ -27,9 +27,8 @@ export type { TokenKind } from '../bindings/TokenKind';
 export type { User } from '../bindings/User';
 export type { UserRef } from '../bindings/UserRef';
 
-import type { Role } from '../bindings/Role';
-import type { Scope } from '../bindings/Scope';
 import type { Token } from '../bindings/Token';
+import type { components, paths } from './schema';
 
 /** An RFC 3339 timestamp as the server writes it. */
 export type Timestamp = string;
@@ -39,84 +38,32 @@ export interface TokenWithValue extends Token {
   token: string;
 }
 
-export interface NewScopedToken {
-  label: string;
-  description?: string;
-  scopes: Scope[];
-  expires_at?: Timestamp | null;
-}
+// Request bodies: generated from the server's document (schema.d.ts), never written by hand.
+type Schemas = components['schemas'];
 
+/** Personal access tokens and organization tokens: at least one scope. */
+export type NewScopedToken = Schemas['NewToken'];
 /** Agent and trigger tokens carry no scopes. */
-export interface NewUnscopedToken {
-  label: string;
-  description?: string;
-  expires_at?: Timestamp | null;
-}
+export type NewUnscopedToken = Omit<Schemas['NewToken'], 'scopes'>;
+/** Absent fields stay; `description: null` removes the description. */
+export type TokenPatch = Schemas['TokenPatch'];
 
-export interface TokenPatch {
-  label?: string;
-  description?: string;
-}
+export type ProviderKind = Schemas['ProviderKind'];
 
-export type ProviderKind = 'oidc' | 'github' | 'gitlab' | 'bitbucket';
+/** A configured identity provider, as anyone may see it. */
+export type Provider = Schemas['ProviderInfo'];
 
-/** A configured identity provider. The server adds authorization details the UI does not read. */
-export interface Provider {
-  id: string;
-  kind: ProviderKind;
-  name: string;
-}
-
-export interface NewOrg {
-  name: string;
-}
-
-export interface NewMember {
-  /** A user id or a user name. */
-  user: string;
-  role: Role;
-}
-
-export interface MemberRemoval {
-  user: string;
-}
-
+export type NewOrg = Schemas['NewOrg'];
+export type NewMember = Schemas['MemberRequest'];
+export type MemberRemoval = Schemas['MemberRef'];
 /** The body of PATCH /admin/users/{id}: absent fields stay as they are. */
-export interface UserPatch {
-  role?: Role;
-  disabled?: boolean;
-}
-
-export interface NewProject {
-  name: string;
-  org?: string;
-  repository_url?: string;
-}
-
-export interface ProjectPatch {
-  name?: string;
-  repository_url?: string | null;
-}
+export type UserPatch = Schemas['UserPatch'];
+export type NewProject = Schemas['NewProject'];
+/** Absent fields stay; `repository_url: null` removes the repository URL. */
+export type ProjectPatch = Schemas['ProjectPatch'];
 
 /** The body of every error answer. */
-export interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-  };
-}
+export type ErrorBody = Schemas['ErrorBody'];
 
 /** The filters and position of `GET /api/v1/admin/audit`; every field narrows. */
-export interface AuditQuery {
-  actor?: string;
-  action?: string;
-  outcome?: 'ok' | 'denied' | 'failed';
-  target?: string;
-  /** RFC 3339: entries at or after. */
-  since?: string;
-  /** RFC 3339: entries before. */
-  until?: string;
-  limit?: number;
-  /** The previous page's `next_cursor`. */
-  cursor?: string;
-}
+export type AuditQuery = NonNullable<paths['/api/v1/admin/audit']['get']['parameters']['query']>;
