@@ -468,6 +468,10 @@ pub struct AuditPage {
     pub items: Vec<AuditEvent>,
     /// Pass as `cursor` for the next, older page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// The labels of the tokens the entries name (as actor `token:<id>` or as target), by id, as
+    /// they are now; a token deleted since has none.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, string>"))]
+    pub token_labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Where an account came from: made locally (command line, "Use locally") or by signing in with

@@ -42,7 +42,17 @@ impl Authority {
         } else {
             None
         };
-        Ok(AuditPage { items, next_cursor })
+        let mut token_labels = std::collections::BTreeMap::new();
+        for e in &items {
+            for id in [e.actor.strip_prefix("token:"), Some(e.target.as_str())].into_iter().flatten() {
+                if id.starts_with("tok_") && !token_labels.contains_key(id) {
+                    if let Some(t) = self.store.token(id).await? {
+                        token_labels.insert(id.to_owned(), t.label);
+                    }
+                }
+            }
+        }
+        Ok(AuditPage { items, next_cursor, token_labels })
     }
 
     /// Deletes audit entries older than `keep` by this authority's clock; returns how many.

@@ -258,4 +258,18 @@ async fn the_audit_log_records_lifecycle_and_refusals_without_secrets() {
     );
     assert!(!log.to_string().contains(&narrow[8..]));
     s.get("/api/v1/admin/audit?limit=abc", &root).await.expect_error(400, "invalid_request");
+    // The page names tokens by their labels as they are now: the narrow token, which acted (as
+    // the actor of the refused list) and lives, has one; the deleted token has none.
+    let labels = &log["token_labels"];
+    let narrow_id = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "token.list" && e["outcome"] == "denied")
+        .and_then(|e| e["actor"].as_str())
+        .and_then(|a| a.strip_prefix("token:"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(labels[&narrow_id], "test", "{labels}");
+    assert!(labels.get(id).is_none(), "a deleted token has no label: {labels}");
 }

@@ -1007,6 +1007,13 @@ export interface components {
             items: components["schemas"]["AuditEvent"][];
             /** @description Pass as `cursor` for the next, older page; absent on the last page. */
             next_cursor?: string | null;
+            /**
+             * @description The labels of the tokens the entries name (as actor `token:<id>` or as target), by id, as
+             *     they are now; a token deleted since has none.
+             */
+            token_labels: {
+                [key: string]: string;
+            };
         };
         /** @description The answer of `POST /agents/{id}/claim`. */
         Claimed: {

@@ -12,4 +12,9 @@ items: Array<AuditEvent>,
 /**
  * Pass as `cursor` for the next, older page; absent on the last page.
  */
-next_cursor: string | null, };
+next_cursor: string | null, 
+/**
+ * The labels of the tokens the entries name (as actor `token:<id>` or as target), by id, as
+ * they are now; a token deleted since has none.
+ */
+token_labels: Record<string, string>, };
