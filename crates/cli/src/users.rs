@@ -80,7 +80,9 @@ pub async fn run(cmd: UserCommand, key: KeyPlace, out: &Out) -> Result<()> {
             return Ok(());
         }
         UserCommand::SetRole { store, name, role } => {
-            (store, (name, UserPatch { role: Some(Role::from_name(&role)), disabled: None }))
+            let role =
+                Role::from_name(&role).ok_or_else(|| anyhow::anyhow!("a role is admin or member, not {role:?}"))?;
+            (store, (name, UserPatch { role: Some(role), disabled: None }))
         }
         UserCommand::Disable { store, name } => (store, (name, UserPatch { role: None, disabled: Some(true) })),
         UserCommand::Enable { store, name } => (store, (name, UserPatch { role: None, disabled: Some(false) })),

@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::Connection;
 use tessera_core::model::Owner;
 use tessera_core::session::SessionKeys;
-use tessera_core::store::{Store, Usage};
+use tessera_core::store::{Store, TokenStore, Usage};
 use tessera_core::TokenKind;
 
 use crate::backend::Backend;
