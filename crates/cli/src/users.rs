@@ -67,11 +67,7 @@ pub async fn run(cmd: UserCommand, key: KeyPlace, out: &Out) -> Result<()> {
         }
         UserCommand::Delete { store, name } => {
             let (auth, sign_in) = crate::open(store.db.as_deref(), key).await?;
-            let found = auth.all_users().await?.into_iter().find(|u| u.id == name || u.name == name);
-            let identities = match &found {
-                Some(u) => auth.store().identities_of(&u.id).await?,
-                None => Vec::new(),
-            };
+            let identities = auth.identities_before_delete(AdminActor::CommandLine, &name).await?;
             let user = auth.delete_user(AdminActor::CommandLine, &name).await?;
             if let Some(si) = sign_in {
                 si.forget_tokens(&identities).await;
