@@ -13,7 +13,7 @@ use tessera_auth::local::KeyPlace;
 use tessera_auth::SignIn;
 use tessera_core::authority::IssuedSession;
 use tessera_core::clock::Clock;
-use tessera_core::model::{Origin, Role, User};
+use tessera_core::model::User;
 use tessera_core::{Authority, DataDir};
 use tessera_server::AppState;
 use tokio::net::TcpListener;
@@ -102,53 +102,16 @@ pub fn os_user() -> Option<String> {
 }
 
 /// "Use locally": signs a one-hour login session for the local account named `name`, making
-/// the account first if there is none. The first local account of an instance is its instance
-/// admin (so local mode always has someone who can read the audit log); later ones are members.
-///
-/// An account of that name made by a provider sign-in is not taken over: the local account is
-/// then `<name>-local`.
+/// the account first if there is none. The rule (the first local account is the instance admin;
+/// a provider-made account of that name is not taken over) is the authority's.
 pub async fn sign_in_locally(authority: &Authority, name: &str) -> Result<(User, IssuedSession)> {
-    let store = authority.store();
-    let mut chosen = None;
-    for candidate in [name.to_owned(), format!("{name}-local")] {
-        match store.user_by_name(&candidate).await? {
-            Some(u) if store.user_origin(&u.id).await? == Origin::Local => {
-                chosen = Some(u.id);
-                break;
-            }
-            Some(_) => continue,
-            None => {
-                let mut first_local = true;
-                for u in store.users().await? {
-                    if store.user_origin(&u.id).await? == Origin::Local {
-                        first_local = false;
-                        break;
-                    }
-                }
-                let role = if first_local { Role::Admin } else { Role::Member };
-                let user = authority.create_user(&candidate, role).await?;
-                tracing::info!(account = %user.name, role = role.as_str(), "made the local account");
-                chosen = Some(user.id);
-                break;
-            }
-        }
-    }
-    let id = chosen.ok_or_else(|| {
-        Error::Core(tessera_core::Error::Conflict(format!(
-            "the names {name} and {name}-local belong to accounts made by a sign-in provider"
-        )))
-    })?;
-    Ok(authority.issue_session(&id).await?)
+    Ok(authority.sign_in_locally(name).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use tessera_core::clock::SystemClock;
-
-    async fn authority(dir: &tempfile::TempDir) -> Arc<Authority> {
-        Arc::new(DataDir::at(dir.path()).open_authority(Arc::new(SystemClock)).await.unwrap())
-    }
 
     #[test]
     fn the_account_is_named_after_the_os_user_when_that_is_a_valid_name() {
@@ -158,22 +121,6 @@ mod tests {
         assert_eq!(account_name(Some(".hidden")), "local");
         assert_eq!(account_name(Some("")), "local");
         assert_eq!(account_name(None), "local");
-    }
-
-    #[tokio::test]
-    async fn the_first_local_account_is_the_instance_admin_and_is_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = authority(&dir).await;
-        let (ada, s1) = sign_in_locally(&a, "ada").await.unwrap();
-        assert_eq!(ada.role, Role::Admin);
-        assert!(s1.expires_at > a.now() + chrono::Duration::minutes(59));
-        assert!(s1.expires_at <= a.now() + chrono::Duration::minutes(61));
-        let (again, s2) = sign_in_locally(&a, "ada").await.unwrap();
-        assert_eq!(again.id, ada.id);
-        assert_ne!(s1.token.expose(), s2.token.expose(), "a fresh session every time");
-        let (bob, _) = sign_in_locally(&a, "bob").await.unwrap();
-        assert_eq!(bob.role, Role::Member);
-        assert_eq!(a.store().users().await.unwrap().len(), 2);
     }
 
     #[tokio::test]

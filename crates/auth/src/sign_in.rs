@@ -140,7 +140,7 @@ impl SignIn {
     /// made with, as it is configured now.
     async fn adopt_issuers(&self) -> Result<()> {
         for p in self.all_providers().await? {
-            let n = self.authority.store().adopt_identity_issuer(p.id(), &p.identity_issuer()).await?;
+            let n = self.authority.adopt_identity_issuer(p.id(), &p.identity_issuer()).await?;
             if n > 0 {
                 tracing::info!(provider = %p.id(), identities = n, "recorded the issuer of identities linked before");
             }
@@ -158,7 +158,7 @@ impl SignIn {
     /// stale). Client secrets are left out: [`SignIn::provider`] reads the one it needs.
     async fn api_providers(&self) -> Result<Vec<Provider>> {
         let mut list = Vec::new();
-        for (id, json) in self.authority.store().providers().await? {
+        for (id, json) in self.authority.stored_providers().await? {
             let config: ProviderConfig = match serde_json::from_str(&json) {
                 Ok(c) => c,
                 Err(e) => {
@@ -375,9 +375,8 @@ impl SignIn {
         self.authority.check_sign_up(who, allow_signup, ip).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, tokens).await?;
         let mut done = self.authority.sign_in_with(who, ip).await?;
-        self.authority.store().set_scm_token(&done.identity.id, Some(info)).await?;
-        done.identity =
-            self.with_kind(self.authority.store().identity(&done.identity.id).await?.unwrap_or(done.identity)).await;
+        let stored = self.authority.record_scm_token(&done.identity.id, Some(info)).await?;
+        done.identity = self.with_kind(stored.unwrap_or(done.identity)).await;
         Ok(done)
     }
 
@@ -402,7 +401,7 @@ impl SignIn {
         self.authority.check_link(caller, Some(&who)).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, &tokens).await?;
         let identity = self.authority.link_identity(caller, &who).await?;
-        self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
+        self.authority.record_scm_token(&identity.id, Some(info)).await?;
         Ok(self.with_kind(self.authority.identity_for(caller, &identity.id).await?).await)
     }
 
@@ -444,7 +443,7 @@ impl SignIn {
             }
         }
         self.secrets.delete(&key).await?;
-        self.authority.store().set_scm_token(&identity.id, None).await?;
+        self.authority.record_scm_token(&identity.id, None).await?;
         self.authority.unlink_identity(caller, id).await?;
         Ok(())
     }
@@ -522,7 +521,7 @@ impl SignIn {
         let token = self.access_token(&p, &identity).await?;
         match scm::repositories(&self.http(&p)?, &p, token.expose()).await {
             Err(AuthError::Reconnect(why)) => {
-                self.authority.store().set_scm_failed(&identity.id, true).await?;
+                self.authority.record_scm_failure(&identity.id).await?;
                 Err(AuthError::Reconnect(why))
             }
             other => other,
@@ -554,7 +553,7 @@ impl SignIn {
         let mut fresh = match oauth::token_request(&self.http(p)?, &endpoint, p, form, now).await {
             Ok(t) => t,
             Err(AuthError::ProviderDenied(why)) => {
-                self.authority.store().set_scm_failed(&identity.id, true).await?;
+                self.authority.record_scm_failure(&identity.id).await?;
                 return Err(AuthError::Reconnect(why));
             }
             Err(e) => return Err(e),
@@ -564,7 +563,7 @@ impl SignIn {
             fresh.refresh_token = old.refresh_token;
         }
         let info = self.keep_tokens(&identity.provider, &identity.subject, &fresh).await?;
-        self.authority.store().set_scm_token(&identity.id, Some(info)).await?;
+        self.authority.record_scm_token(&identity.id, Some(info)).await?;
         Ok(fresh)
     }
 
@@ -572,7 +571,7 @@ impl SignIn {
     pub async fn refresh_due(&self) -> Result<RefreshReport> {
         let now = self.authority.now();
         let mut report = RefreshReport::default();
-        for identity in self.authority.store().identities_due(now + REFRESH_AHEAD).await? {
+        for identity in self.authority.scm_tokens_due(now + REFRESH_AHEAD).await? {
             let Ok(p) = self.provider(&identity.provider).await else {
                 report.deferred += 1;
                 continue;
@@ -580,7 +579,7 @@ impl SignIn {
             let stored = match self.secrets.get(&scm_key(&identity.provider, &identity.subject)).await {
                 Ok(Some(s)) => s,
                 Ok(None) => {
-                    self.authority.store().set_scm_token(&identity.id, None).await?;
+                    self.authority.record_scm_token(&identity.id, None).await?;
                     continue;
                 }
                 Err(e) => {
@@ -670,7 +669,7 @@ impl SignIn {
             self.secrets.set(&client_secret_key(p.id()), s).await?;
         }
         let json = serde_json::to_string(&p.config).map_err(|e| AuthError::Config(e.to_string()))?;
-        self.authority.store().insert_provider(p.id(), &json, self.authority.now()).await?;
+        self.authority.store_provider(p.id(), &json).await?;
         self.providers()
             .await
             .into_iter()
@@ -688,7 +687,7 @@ impl SignIn {
             .into());
         }
         self.secrets.delete(&client_secret_key(id)).await?;
-        if !self.authority.store().delete_provider(id).await? {
+        if !self.authority.remove_stored_provider(id).await? {
             return Err(AuthError::UnknownProvider(id.to_owned()));
         }
         // A provider added again under this id may trust another CA.

@@ -68,11 +68,7 @@ pub async fn run(cmd: UserCommand, key: KeyPlace, out: &Out) -> Result<()> {
         }
         UserCommand::Delete { store, name } => {
             let (auth, sign_in) = crate::open(store.db.as_deref(), key).await?;
-            let found = auth.all_users().await?.into_iter().find(|u| u.id == name || u.name == name);
-            let identities = match &found {
-                Some(u) => auth.store().identities_of(&u.id).await?,
-                None => Vec::new(),
-            };
+            let identities = auth.identities_before_delete(AdminActor::CommandLine, &name).await?;
             let user = auth.delete_user(AdminActor::CommandLine, &name).await?;
             if let Some(si) = sign_in {
                 si.forget_tokens(&identities).await;
@@ -81,7 +77,9 @@ pub async fn run(cmd: UserCommand, key: KeyPlace, out: &Out) -> Result<()> {
             return Ok(());
         }
         UserCommand::SetRole { store, name, role } => {
-            (store, (name, UserPatch { role: Patch::Set(Role::from_name(&role)), disabled: Patch::Keep }))
+            let role =
+                Role::from_name(&role).ok_or_else(|| anyhow::anyhow!("a role is admin or member, not {role:?}"))?;
+            (store, (name, UserPatch { role: Patch::Set(role), disabled: Patch::Keep }))
         }
         UserCommand::Disable { store, name } => {
             (store, (name, UserPatch { role: Patch::Keep, disabled: Patch::Set(true) }))

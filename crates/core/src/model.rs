@@ -27,12 +27,12 @@ impl Role {
         }
     }
 
-    /// Parses the stored name; anything unknown is the least privileged role.
-    pub fn from_name(s: &str) -> Self {
-        if s == "admin" {
-            Role::Admin
-        } else {
-            Role::Member
+    /// Parses the stored name; none for a name this version never writes.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
         }
     }
 
@@ -98,12 +98,12 @@ impl OrgRole {
         }
     }
 
-    /// Parses the stored name; anything unknown is the least privileged role.
-    pub fn from_name(s: &str) -> Self {
-        if s == "admin" {
-            OrgRole::Admin
-        } else {
-            OrgRole::Member
+    /// Parses the stored name; none for a name this version never writes.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(OrgRole::Admin),
+            "member" => Some(OrgRole::Member),
+            _ => None,
         }
     }
 }
@@ -203,7 +203,7 @@ impl OwnerKind {
         }
     }
 
-    /// Parses the stored name.
+    /// Parses the stored name; none for a name this version never writes.
     pub fn from_name(s: &str) -> Option<Self> {
         match s {
             "user" => Some(OwnerKind::User),
@@ -319,13 +319,14 @@ impl RunStatus {
         }
     }
 
-    /// Parses the stored name.
-    pub fn from_name(s: &str) -> Self {
+    /// Parses the stored name; none for a name this version never writes.
+    pub fn from_name(s: &str) -> Option<Self> {
         match s {
-            "running" => RunStatus::Running,
-            "succeeded" => RunStatus::Succeeded,
-            "failed" => RunStatus::Failed,
-            _ => RunStatus::Queued,
+            "queued" => Some(RunStatus::Queued),
+            "running" => Some(RunStatus::Running),
+            "succeeded" => Some(RunStatus::Succeeded),
+            "failed" => Some(RunStatus::Failed),
+            _ => None,
         }
     }
 }
@@ -373,12 +374,13 @@ impl AgentStatus {
         }
     }
 
-    /// Parses the stored name.
-    pub fn from_name(s: &str) -> Self {
+    /// Parses the stored name; none for a name this version never writes.
+    pub fn from_name(s: &str) -> Option<Self> {
         match s {
-            "online" => AgentStatus::Online,
-            "busy" => AgentStatus::Busy,
-            _ => AgentStatus::Offline,
+            "online" => Some(AgentStatus::Online),
+            "busy" => Some(AgentStatus::Busy),
+            "offline" => Some(AgentStatus::Offline),
+            _ => None,
         }
     }
 }
@@ -487,6 +489,25 @@ pub enum Origin {
     Provider,
 }
 
+impl Origin {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Local => "local",
+            Origin::Provider => "provider",
+        }
+    }
+
+    /// Parses the stored name; none for a name this version never writes.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "local" => Some(Origin::Local),
+            "provider" => Some(Origin::Provider),
+            _ => None,
+        }
+    }
+}
+
 /// The state of a linked account's code-host token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -572,4 +593,39 @@ pub struct ScmTokenInfo {
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether a refresh token is stored too.
     pub refreshable: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stored_name_reads_back_and_nothing_else_does() {
+        for r in [Role::Admin, Role::Member] {
+            assert_eq!(Role::from_name(r.as_str()), Some(r));
+        }
+        for r in [OrgRole::Admin, OrgRole::Member] {
+            assert_eq!(OrgRole::from_name(r.as_str()), Some(r));
+        }
+        for k in [OwnerKind::User, OwnerKind::Org, OwnerKind::Project] {
+            assert_eq!(OwnerKind::from_name(k.as_str()), Some(k));
+        }
+        for s in [RunStatus::Queued, RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed] {
+            assert_eq!(RunStatus::from_name(s.as_str()), Some(s));
+        }
+        for s in [AgentStatus::Online, AgentStatus::Busy, AgentStatus::Offline] {
+            assert_eq!(AgentStatus::from_name(s.as_str()), Some(s));
+        }
+        for o in [Origin::Local, Origin::Provider] {
+            assert_eq!(Origin::from_name(o.as_str()), Some(o));
+        }
+        for unknown in ["", "root", "Admin", "paused", " member"] {
+            assert_eq!(Role::from_name(unknown), None, "{unknown:?}");
+            assert_eq!(OrgRole::from_name(unknown), None, "{unknown:?}");
+            assert_eq!(OwnerKind::from_name(unknown), None, "{unknown:?}");
+            assert_eq!(RunStatus::from_name(unknown), None, "{unknown:?}");
+            assert_eq!(AgentStatus::from_name(unknown), None, "{unknown:?}");
+            assert_eq!(Origin::from_name(unknown), None, "{unknown:?}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ use super::{Authority, Caller, Credential, IssuedSession};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
-use crate::model::{Identity, Origin, Role, ScmStatus, User, VerifiedIdentity};
+use crate::model::{Identity, Origin, Role, ScmStatus, ScmTokenInfo, User, VerifiedIdentity};
 use crate::scope::Scope;
 
 /// The outcome of a sign-in.
@@ -256,6 +256,34 @@ impl Authority {
         )
         .await;
         Ok(())
+    }
+
+    /// Records that a code-host token is kept for identity `id` (`None`: none is any more), and
+    /// returns the identity as stored now; none when it is no longer linked. The sign-in service
+    /// keeps the token itself in its secret store: the store only knows whether one is kept,
+    /// when it expires and whether it can be refreshed, so lists show a status and the refresher
+    /// knows what is due.
+    pub async fn record_scm_token(&self, id: &str, info: Option<ScmTokenInfo>) -> Result<Option<Identity>> {
+        self.store.set_scm_token(id, info).await?;
+        self.store.identity(id).await
+    }
+
+    /// Records that identity `id`'s code-host token stopped working for good (the host refused
+    /// it or its refresh): it shows as expired until a new sign-in stores another.
+    pub async fn record_scm_failure(&self, id: &str) -> Result<()> {
+        self.store.set_scm_failed(id, true).await
+    }
+
+    /// The identities whose refreshable code-host token expires before `before` and has not
+    /// failed, soonest first: what the refresher renews.
+    pub async fn scm_tokens_due(&self, before: DateTime<Utc>) -> Result<Vec<Identity>> {
+        self.store.identities_due(before).await
+    }
+
+    /// Records `issuer` on the identities of provider `provider` linked before issuers were
+    /// recorded (none whose subject is linked under that issuer already); returns how many.
+    pub async fn adopt_identity_issuer(&self, provider: &str, issuer: &str) -> Result<u64> {
+        self.store.adopt_identity_issuer(provider, issuer).await
     }
 
     /// The user of a login session; linking and unlinking need a person at the keyboard.

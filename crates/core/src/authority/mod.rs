@@ -9,9 +9,11 @@
 mod admin;
 mod agents;
 mod identities;
+mod local;
 mod orgs;
 mod policy;
 mod projects;
+mod providers;
 mod signup;
 mod tokens;
 mod users;
@@ -228,8 +230,9 @@ impl Authority {
         self.clock.now()
     }
 
-    /// The store, for the command line's offline administration.
-    pub fn store(&self) -> &dyn Store {
+    /// The store, for this crate's tests to look at what is stored.
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
 

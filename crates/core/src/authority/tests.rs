@@ -406,3 +406,27 @@ fn free_text_is_nfc_and_refuses_invisible_and_reordering_characters() {
     // The limit counts the stored, composed characters.
     assert!(validate_text("label", &"e\u{301}".repeat(100), 100).is_ok());
 }
+
+#[tokio::test]
+async fn the_first_local_account_is_the_instance_admin_and_is_reused() -> Result<()> {
+    let w = world().await?;
+    // An account a provider made first neither counts as the first local one nor is taken over.
+    let provider_made = w.auth.sign_in_with(&verified("keycloak", "ada", None), None).await?.user;
+    assert_eq!(provider_made.name, "ada");
+    let (ada, s1) = w.auth.sign_in_locally("ada").await?;
+    assert_eq!((ada.name.as_str(), ada.role), ("ada-local", Role::Admin));
+    assert!(s1.expires_at > w.auth.now() + Duration::minutes(59));
+    assert!(s1.expires_at <= w.auth.now() + Duration::minutes(61));
+    let (again, s2) = w.auth.sign_in_locally("ada").await?;
+    assert_eq!(again.id, ada.id);
+    assert_ne!(s1.token.expose(), s2.token.expose(), "a fresh session every time");
+    let (bob, _) = w.auth.sign_in_locally("bob").await?;
+    assert_eq!(bob.role, Role::Member);
+    assert_eq!(w.auth.all_users().await?.len(), 3);
+    // Both names a provider's: refused, nothing made.
+    w.auth.sign_in_with(&verified("keycloak", "eve", None), None).await?;
+    w.auth.sign_in_with(&verified("gitlab", "eve-local", None), None).await?;
+    assert!(matches!(w.auth.sign_in_locally("eve").await, Err(Error::Conflict(_))));
+    assert_eq!(w.auth.all_users().await?.len(), 5);
+    Ok(())
+}

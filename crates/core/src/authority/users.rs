@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{Authority, Caller};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
-use crate::model::{Agent, OrgRole, OwnerKind, Role, User};
+use crate::model::{Agent, Identity, OrgRole, OwnerKind, Role, User};
 use crate::patch::Patch;
 use crate::scope::Scope;
 
@@ -119,6 +119,15 @@ impl Authority {
         let detail = format!("account {} and everything it owned", user.name);
         self.audit(&by.name(), "user.delete", &user.id, Outcome::Ok, by.ip(), &detail, now).await;
         Ok(user)
+    }
+
+    /// The identities linked to the account `name_or_id`, read before
+    /// [`Authority::delete_user`] deletes them with it, so that the sign-in service can then
+    /// forget their code-host tokens. The same callers as that, refused (and audited) the same.
+    pub async fn identities_before_delete(&self, by: AdminActor<'_>, name_or_id: &str) -> Result<Vec<Identity>> {
+        self.admin_actor(by, "user.delete", name_or_id).await?;
+        let user = self.find_user(name_or_id).await?;
+        self.store.identities_of(&user.id).await
     }
 
     /// Every account, for the command line.

@@ -41,7 +41,7 @@ pub async fn update(
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(State(s): State<AppState>, Auth(c): Auth, Id(id): Id) -> ApiResult<StatusCode> {
-    let identities = s.authority.store().identities_of(&id).await?;
+    let identities = s.authority.identities_before_delete(AdminActor::Caller(&c), &id).await?;
     s.authority.delete_user(AdminActor::Caller(&c), &id).await?;
     if let Some(si) = &s.sign_in {
         si.forget_tokens(&identities).await;

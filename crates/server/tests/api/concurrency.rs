@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::json;
+use tessera_core::store::TokenStore;
 
 use crate::harness::Server;
 
@@ -54,8 +55,7 @@ async fn concurrent_creates_and_verifications_lose_nothing() {
     // Usage recorded by the flush reaches the store for every token.
     s.authority.flush_usage().await.unwrap();
     let stored = s
-        .authority
-        .store()
+        .store
         .tokens_of(
             tessera_core::TokenKind::Pat,
             &tessera_core::model::Owner::user(s.get("/api/v1/me", &alice).await.expect(200)["id"].as_str().unwrap()),

@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::Connection;
 use tessera_core::model::Owner;
 use tessera_core::session::SessionKeys;
-use tessera_core::store::{Store, Usage};
+use tessera_core::store::{Store, TokenStore, Usage, UserStore};
 use tessera_core::TokenKind;
 
 use crate::backend::Backend;
@@ -70,12 +70,8 @@ async fn a_token_made_on_one_replica_works_and_dies_on_the_other_at_once() {
     // Demotion on one replica is seen by the other on the next request.
     let root = a.user("root", true).await;
     b.get("/api/v1/admin/users", &root).await.expect(200);
-    a.authority
-        .store()
-        .set_role(
-            &a.authority.store().user_by_name("root").await.unwrap().unwrap().id,
-            tessera_core::model::Role::Member,
-        )
+    a.store
+        .set_role(&a.store.user_by_name("root").await.unwrap().unwrap().id, tessera_core::model::Role::Member)
         .await
         .unwrap();
     b.get("/api/v1/admin/users", &root).await.expect_error(403, "forbidden");
@@ -182,7 +178,7 @@ async fn usage_flushed_by_replicas_in_any_order_never_goes_backwards() {
         f.await.unwrap().unwrap();
     }
     let me = a.get("/api/v1/me", &alice).await.expect(200);
-    let tokens = b.authority.store().tokens_of(TokenKind::Pat, &Owner::user(me["id"].as_str().unwrap())).await.unwrap();
+    let tokens = b.store.tokens_of(TokenKind::Pat, &Owner::user(me["id"].as_str().unwrap())).await.unwrap();
     assert_eq!(tokens.len(), ids.len());
     for t in tokens {
         assert_eq!(t.last_used_at, Some(t0 + Duration::seconds(15)), "{}", t.id);
@@ -190,7 +186,7 @@ async fn usage_flushed_by_replicas_in_any_order_never_goes_backwards() {
     }
     // An older use recorded later changes nothing.
     b.store.record_usage(&[Usage { token_id: ids[0].clone(), at: t0, ip: Some("10.9.9.9".into()) }]).await.unwrap();
-    let t = a.authority.store().token(&ids[0]).await.unwrap().unwrap();
+    let t = a.store.token(&ids[0]).await.unwrap().unwrap();
     assert_eq!((t.last_used_at, t.last_used_ip.as_deref()), (Some(t0 + Duration::seconds(15)), Some("10.0.0.15")));
 }
 

@@ -3,6 +3,7 @@
 use chrono::Duration;
 use serde_json::json;
 use tessera_core::clock::Clock;
+use tessera_core::store::UserStore;
 
 use crate::harness::Server;
 
@@ -43,7 +44,7 @@ async fn instance_admin_needs_an_admin_session_and_demotion_is_immediate() {
     s.get("/api/v1/admin/audit", &root_pat).await.expect_error(403, "forbidden");
 
     let me = s.get("/api/v1/me", &root).await.expect(200);
-    s.authority.store().set_role(me["id"].as_str().unwrap(), tessera_core::model::Role::Member).await.unwrap();
+    s.store.set_role(me["id"].as_str().unwrap(), tessera_core::model::Role::Member).await.unwrap();
     s.get("/api/v1/admin/users", &root).await.expect_error(403, "forbidden");
 }
 

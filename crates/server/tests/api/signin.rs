@@ -14,7 +14,7 @@ use tessera_auth::flow::{authorization_url, AuthRequest, Loopback};
 use tessera_auth::oidc::OidcCache;
 use tessera_auth::{AuthError, KeyringStore, MemoryStore, ProviderInfo};
 
-use tessera_core::store::Store;
+use tessera_core::store::SealedStore;
 
 use crate::at_rest::store_holds;
 use crate::harness::Server;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use tessera_core::audit::AuditFilter;
-use tessera_core::store::Store;
+use tessera_core::store::{AgentStore, AuditStore, IdentityStore, ProjectStore, TokenStore, UserStore};
 
 use crate::harness::Server;
 
