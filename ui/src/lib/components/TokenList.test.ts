@@ -108,13 +108,16 @@ describe('TokenList', () => {
     expect(screen.getByTestId('token-no-match').textContent).toContain('nothing-like-it');
   });
 
-  it('shows a failed load as a sentence, never as JSON', async () => {
-    const c = collection([]);
+  it('shows a failed load as a sentence, never as JSON, and loads again on retry', async () => {
+    const c = collection([token({})]);
     c.list.mockRejectedValueOnce(new ApiError(403, 'forbidden', 'You do not have permission to do that.'));
     renderList(c);
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('You do not have permission to do that.');
     expect(alert.textContent).not.toMatch(/[{}]/);
+    await fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findAllByTestId('token-row')).toHaveLength(1);
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('asks for a scope before creating a scoped token', async () => {
