@@ -27,4 +27,12 @@ export class Submission {
   refuse(message: string): void {
     this.error = message;
   }
+
+  /** `value` trimmed, or null after refusing with `message` when nothing is left of it. */
+  required(value: string, message: string): string | null {
+    const trimmed = value.trim();
+    if (trimmed !== '') return trimmed;
+    this.refuse(message);
+    return null;
+  }
 }

@@ -22,6 +22,13 @@ describe('Submission', () => {
     expect(submission.error).toBeNull();
   });
 
+  it('refuses a required field left blank, and trims one that is not', () => {
+    const submission = new Submission();
+    expect(submission.required('  ', 'Give the project a name.')).toBeNull();
+    expect(submission.error).toBe('Give the project a name.');
+    expect(submission.required('  website ', 'Give the project a name.')).toBe('website');
+  });
+
   it('does not start a second request while one runs', async () => {
     const submission = new Submission();
     let calls = 0;
