@@ -12,20 +12,11 @@ const NOW = new Date('2025-06-15T12:00:00Z');
 const IPV6 = '2001:0db8:85a3:0000:0000:8a2e:0370:7334';
 const DETAIL = 'refused: the token lacks the scope token:admin, which listing organization tokens needs';
 
-function event(patch: Partial<AuditEvent>): AuditEvent {
-  return {
-    id: 'aud_1',
-    at: '2025-06-15T11:58:00Z',
-    actor: 'user:u1',
-    action: 'token.use',
-    target: 'tok_0123456789abcdefghijklmnop',
-    outcome: 'denied',
-    ip: IPV6,
-    detail: DETAIL,
-    count: 1,
-    ...patch,
-  };
-}
+/** A refused use of a token from an IPv6 address, with a detail too long for its column. */
+const REFUSED: AuditEvent = {
+  id: 'aud_1', at: '2025-06-15T11:58:00Z', actor: 'user:u1', action: 'token.use', outcome: 'denied', count: 1,
+  target: 'tok_0123456789abcdefghijklmnop', ip: IPV6, detail: DETAIL,
+};
 
 function renderAudit(events: AuditEvent[]) {
   const client = {
@@ -48,7 +39,7 @@ function renderAudit(events: AuditEvent[]) {
 
 describe('AuditPane', () => {
   it('keeps each entry on one line: long cells are cut, with the whole text in their title', async () => {
-    renderAudit([event({})]);
+    renderAudit([REFUSED]);
     const row = await screen.findByTestId('audit-row');
     const detail = within(row).getByText(DETAIL);
     expect(detail.getAttribute('title')).toBe(DETAIL);
@@ -60,7 +51,7 @@ describe('AuditPane', () => {
   });
 
   it('shows the IP address whole', async () => {
-    renderAudit([event({}), event({ id: 'aud_2', ip: null })]);
+    renderAudit([REFUSED, { ...REFUSED, id: 'aud_2', ip: null }]);
     const ips = await screen.findAllByTestId('audit-ip');
     expect(ips.map((td) => td.textContent)).toEqual([IPV6, '—']);
     expect(ips[0]!.querySelector('.clip')).toBeNull();
