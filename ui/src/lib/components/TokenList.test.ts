@@ -52,7 +52,7 @@ function collection(initial: Token[]) {
 }
 
 function clipboard() {
-  return { copy: vi.fn(async () => undefined), clearIfUnchanged: vi.fn(async () => true) };
+  return { copy: vi.fn(async (_text: string, _clearAfterSeconds: number) => undefined) };
 }
 
 function renderList(c: TokenCollection, extra: Partial<{ canManage: boolean }> = {}) {
@@ -178,7 +178,7 @@ describe('TokenList', () => {
     for (const row of rows) expect(row.innerHTML).not.toContain(SECRET);
 
     await fireEvent.click(screen.getByTestId('reveal-copy'));
-    expect(cb.copy).toHaveBeenCalledWith(SECRET);
+    expect(cb.copy).toHaveBeenCalledWith(SECRET, 30);
     expect((await screen.findByTestId('reveal-status')).textContent).toContain('cleared in 30 seconds');
 
     await fireEvent.click(screen.getByTestId('reveal-done'));
