@@ -1,11 +1,11 @@
 //! The Tauri commands the UI invokes (see ui/README.md). Each one unwraps its arguments and
 //! forwards to [`Shell`] or [`clipboard`]; nothing here decides anything.
 
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tessera_core::Secret;
 
-use crate::clipboard;
+use crate::clipboard::{self, PendingClear};
 use crate::error::Result;
 use crate::preferences::Preferences;
 use crate::session::Session;
@@ -52,10 +52,22 @@ pub async fn link_identity(shell: State<'_, Shell>, provider_id: String) -> Resu
 // The clipboard commands are async so they run off the main thread: reading the clipboard there
 // can deadlock on Linux.
 
+/// Copies `text` and clears it `clear_after` seconds later if the clipboard still holds it; the
+/// value is dropped when this returns, and only its hash waits for the clear.
 #[tauri::command]
-pub async fn copy_to_clipboard<R: Runtime>(app: AppHandle<R>, text: String) -> Result<()> {
-    let text = Secret::new(text);
-    clipboard::copy(app.clipboard(), text.expose())
+pub async fn copy_to_clipboard<R: Runtime>(
+    app: AppHandle<R>,
+    pending: State<'_, PendingClear>,
+    text: String,
+    clear_after: u32,
+) -> Result<()> {
+    let ticket = pending.copy(app.clipboard(), Secret::new(text).expose())?;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(clipboard::clear_delay(clear_after)).await;
+        // A failure is logged where it happens; nobody is waiting for the answer.
+        let _ = app.state::<PendingClear>().clear(app.clipboard(), ticket);
+    });
+    Ok(())
 }
 
 #[tauri::command]

@@ -67,6 +67,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
+        .manage(clipboard::PendingClear::default())
         .setup(move |app| {
             let data_dir = DataDir::from_env()?;
             data_dir.create()?;

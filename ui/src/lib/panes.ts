@@ -20,32 +20,20 @@ export interface PaneDefinition {
   title: string;
   group: PaneGroup;
   /** Instance-admin panes need a login session of a user whose role is admin. */
-  adminOnly: boolean;
+  adminOnly?: true;
   component: Component;
 }
 
 export const PANES: readonly PaneDefinition[] = [
-  { id: 'account', title: 'Account', group: 'You', adminOnly: false, component: AccountPane },
-  {
-    id: 'personal-tokens',
-    title: 'Personal Access Tokens',
-    group: 'You',
-    adminOnly: false,
-    component: PersonalTokensPane,
-  },
-  { id: 'agent-tokens', title: 'Agent Tokens', group: 'You', adminOnly: false, component: AgentTokensPane },
-  { id: 'projects', title: 'Projects', group: 'Work', adminOnly: false, component: ProjectsPane },
-  {
-    id: 'organizations',
-    title: 'Organizations',
-    group: 'Work',
-    adminOnly: false,
-    component: OrganizationsPane,
-  },
+  { id: 'account', title: 'Account', group: 'You', component: AccountPane },
+  { id: 'personal-tokens', title: 'Personal Access Tokens', group: 'You', component: PersonalTokensPane },
+  { id: 'agent-tokens', title: 'Agent Tokens', group: 'You', component: AgentTokensPane },
+  { id: 'projects', title: 'Projects', group: 'Work', component: ProjectsPane },
+  { id: 'organizations', title: 'Organizations', group: 'Work', component: OrganizationsPane },
   { id: 'providers', title: 'Providers', group: 'Instance', adminOnly: true, component: ProvidersPane },
   { id: 'users', title: 'Users', group: 'Instance', adminOnly: true, component: UsersPane },
   { id: 'audit', title: 'Audit Log', group: 'Instance', adminOnly: true, component: AuditPane },
-  { id: 'preferences', title: 'Preferences', group: 'App', adminOnly: false, component: PreferencesPane },
+  { id: 'preferences', title: 'Preferences', group: 'App', component: PreferencesPane },
 ];
 
 /** The panes a user with `role` sees, in sidebar order. */

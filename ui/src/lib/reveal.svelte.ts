@@ -1,12 +1,12 @@
 // The one-time reveal of a token value, kept apart from the dialog's markup so its promises
 // can be tested: the value is held only here, by the dialog that created this object, and is
-// dropped on close; a copied value is wiped from the clipboard after the configured delay, but
-// only if the clipboard still holds it (the person may have copied something else since).
+// dropped on close. Clearing a copied value from the clipboard after the configured delay (only
+// if the clipboard still holds it) is the desktop shell's job: nothing here outlives the dialog.
 
 /** What a reveal needs from the desktop shell (see shell.ts). */
 export interface RevealClipboard {
-  copy(text: string): Promise<void>;
-  clearIfUnchanged(text: string): Promise<boolean>;
+  /** Copies `text`; the shell clears it after `clearAfterSeconds` if it is still there. */
+  copy(text: string, clearAfterSeconds: number): Promise<void>;
 }
 
 /** The shortest and longest clipboard clear delays the preferences accept, in seconds. */
@@ -26,7 +26,6 @@ export class Reveal {
   copiedFor = $state<number | null>(null);
 
   readonly #clipboard: RevealClipboard;
-  #pendingClear: ReturnType<typeof setTimeout> | null = null;
 
   constructor(clipboard: RevealClipboard) {
     this.#clipboard = clipboard;
@@ -42,22 +41,15 @@ export class Reveal {
   }
 
   /**
-   * Copies the value and schedules the clipboard to be cleared after `clearAfterSeconds`.
-   * The scheduled clear outlives the dialog on purpose: people paste after closing it.
+   * Copies the value; the shell clears the clipboard after `clearAfterSeconds` if it still holds
+   * it. That clear outlives the dialog on purpose (people paste after closing it), but it is the
+   * shell's: the value is not kept here for it.
    */
   async copy(clearAfterSeconds: number): Promise<void> {
     const value = this.value;
     if (value === null) return;
-    await this.#clipboard.copy(value);
     const seconds = clampClearSeconds(clearAfterSeconds);
-    if (this.#pendingClear !== null) clearTimeout(this.#pendingClear);
-    const clipboard = this.#clipboard;
-    this.#pendingClear = setTimeout(() => {
-      this.#pendingClear = null;
-      clipboard.clearIfUnchanged(value).catch(() => {
-        // Nothing to tell anyone: the dialog is long gone and the value was not leaked by failing.
-      });
-    }, seconds * 1000);
+    await this.#clipboard.copy(value, seconds);
     if (this.value === value) this.copiedFor = seconds;
   }
 

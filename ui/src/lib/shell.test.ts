@@ -22,13 +22,7 @@ describe('shell commands', () => {
     ['cancelSignIn', () => shell.cancelSignIn(), 'cancel_sign_in', undefined],
     ['signOut', () => shell.signOut(), 'sign_out', undefined],
     ['linkIdentity', () => shell.linkIdentity('github'), 'link_identity', { providerId: 'github' }],
-    ['copyToClipboard', () => shell.copyToClipboard('v'), 'copy_to_clipboard', { text: 'v' }],
-    [
-      'clearClipboardIfUnchanged',
-      () => shell.clearClipboardIfUnchanged('v'),
-      'clear_clipboard_if_unchanged',
-      { text: 'v' },
-    ],
+    ['copyToClipboard', () => shell.copyToClipboard('v', 45), 'copy_to_clipboard', { text: 'v', clearAfter: 45 }],
     ['getPreferences', () => shell.getPreferences(), 'get_preferences', undefined],
     [
       'setPreferences',

@@ -7,7 +7,7 @@
 // screens can be worked on against `tessera serve` with a session from `tessera admin session`.
 
 import { invoke, isTauri } from '@tauri-apps/api/core';
-import { clearIfUnchanged } from './clipboard';
+import { ClearingClipboard } from './clipboard';
 
 // The shapes the shell answers with are generated from its Rust types (src-tauri, ts-rs).
 import type { Preferences } from './bindings/Preferences';
@@ -130,31 +130,27 @@ export function linkIdentity(providerId: string): Promise<void> {
   return call('link_identity', { providerId });
 }
 
-/** `copy_to_clipboard {text}` → null */
-export async function copyToClipboard(text: string): Promise<void> {
+let browserClipboard: ClearingClipboard | null = null;
+
+/**
+ * `copy_to_clipboard {text, clearAfter}` → null: the shell copies `text` and, `clearAfter`
+ * seconds later, clears the clipboard if it still holds it. The shell keeps only a hash of the
+ * value for that, so the caller can forget the value at once.
+ */
+export async function copyToClipboard(text: string, clearAfterSeconds: number): Promise<void> {
   if (!isTauri()) {
+    browserClipboard ??= new ClearingClipboard({
+      read: () => navigator.clipboard.readText(),
+      write: (value) => navigator.clipboard.writeText(value),
+    });
     try {
-      await navigator.clipboard.writeText(text);
+      await browserClipboard.copy(text, clearAfterSeconds);
     } catch {
       throw new ShellError('clipboard', 'Tessera could not write to the clipboard.');
     }
     return;
   }
-  return call('copy_to_clipboard', { text });
-}
-
-/** `clear_clipboard_if_unchanged {text}` → boolean: empties the clipboard if it still holds `text`. */
-export function clearClipboardIfUnchanged(text: string): Promise<boolean> {
-  if (!isTauri()) {
-    return clearIfUnchanged(
-      {
-        read: () => navigator.clipboard.readText(),
-        write: (value) => navigator.clipboard.writeText(value),
-      },
-      text,
-    );
-  }
-  return call('clear_clipboard_if_unchanged', { text });
+  return call('copy_to_clipboard', { text, clearAfter: clearAfterSeconds });
 }
 
 /** Moments a person notices, marked for launch timing (see `bench/desktop.sh`). */

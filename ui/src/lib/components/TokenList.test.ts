@@ -52,7 +52,7 @@ function collection(initial: Token[]) {
 }
 
 function clipboard() {
-  return { copy: vi.fn(async () => undefined), clearIfUnchanged: vi.fn(async () => true) };
+  return { copy: vi.fn(async (_text: string, _clearAfterSeconds: number) => undefined) };
 }
 
 function renderList(c: TokenCollection, extra: Partial<{ canManage: boolean }> = {}) {
@@ -108,13 +108,16 @@ describe('TokenList', () => {
     expect(screen.getByTestId('token-no-match').textContent).toContain('nothing-like-it');
   });
 
-  it('shows a failed load as a sentence, never as JSON', async () => {
-    const c = collection([]);
+  it('shows a failed load as a sentence, never as JSON, and loads again on retry', async () => {
+    const c = collection([token({})]);
     c.list.mockRejectedValueOnce(new ApiError(403, 'forbidden', 'You do not have permission to do that.'));
     renderList(c);
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('You do not have permission to do that.');
     expect(alert.textContent).not.toMatch(/[{}]/);
+    await fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findAllByTestId('token-row')).toHaveLength(1);
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('asks for a scope before creating a scoped token', async () => {
@@ -175,7 +178,7 @@ describe('TokenList', () => {
     for (const row of rows) expect(row.innerHTML).not.toContain(SECRET);
 
     await fireEvent.click(screen.getByTestId('reveal-copy'));
-    expect(cb.copy).toHaveBeenCalledWith(SECRET);
+    expect(cb.copy).toHaveBeenCalledWith(SECRET, 30);
     expect((await screen.findByTestId('reveal-status')).textContent).toContain('cleared in 30 seconds');
 
     await fireEvent.click(screen.getByTestId('reveal-done'));

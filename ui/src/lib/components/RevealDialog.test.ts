@@ -1,0 +1,53 @@
+// @vitest-environment jsdom
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { tick } from 'svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const invoke = vi.fn();
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: (...args: unknown[]) => invoke(...args),
+  isTauri: () => true,
+}));
+
+const { default: RevealDialog } = await import('./RevealDialog.svelte');
+
+const SECRET = 'tsr_pat_0123456789abcdefghijABCDEFGHIJ123456';
+
+describe('RevealDialog in the desktop app', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    invoke.mockReset();
+    invoke.mockResolvedValue(null);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('asks the shell to copy and to clear later, and keeps the value only until it closes', async () => {
+    const { component } = render(RevealDialog, { props: { clearAfterSeconds: 45 } });
+    component.show(SECRET, 'Your new personal access token');
+    await tick();
+    await fireEvent.click(screen.getByTestId('reveal-copy'));
+    await tick();
+    expect(screen.getByTestId('reveal-status').textContent).toContain('45 seconds');
+    expect(invoke).toHaveBeenCalledExactlyOnceWith('copy_to_clipboard', { text: SECRET, clearAfter: 45 });
+
+    await fireEvent.click(screen.getByTestId('reveal-done'));
+    expect(document.body.innerHTML).not.toContain(SECRET);
+    // The clear is the shell's: nothing in the page comes back later with the value.
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(invoke).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows a failed copy as a sentence and how to copy by hand', async () => {
+    invoke.mockRejectedValueOnce({ code: 'clipboard', message: 'Tessera could not use the clipboard.' });
+    const { component } = render(RevealDialog, { props: { clearAfterSeconds: 30 } });
+    component.show(SECRET, 'Your new personal access token');
+    await tick();
+    await fireEvent.click(screen.getByTestId('reveal-copy'));
+    const alert = await vi.waitFor(() => screen.getByRole('alert'));
+    expect(alert.textContent).toContain('Tessera could not use the clipboard.');
+    expect(alert.textContent).toContain('copy it by hand');
+  });
+});
