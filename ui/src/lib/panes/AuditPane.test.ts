@@ -18,9 +18,9 @@ const REFUSED: AuditEvent = {
   target: 'tok_0123456789abcdefghijklmnop', ip: IPV6, detail: DETAIL,
 };
 
-function renderAudit(events: AuditEvent[]) {
+function renderAudit(events: AuditEvent[], labels: Record<string, string> = {}) {
   const client = {
-    listAuditEvents: vi.fn(async () => ({ items: events, next_cursor: null })),
+    listAuditEvents: vi.fn(async () => ({ items: events, next_cursor: null, token_labels: labels })),
     listUsers: vi.fn(async () => [
       { id: 'u1', name: 'ada', role: 'admin', created_at: '2025-01-01T00:00:00Z', disabled: false },
     ]),
@@ -55,5 +55,19 @@ describe('AuditPane', () => {
     const ips = await screen.findAllByTestId('audit-ip');
     expect(ips.map((td) => td.textContent)).toEqual([IPV6, '—']);
     expect(ips[0]!.querySelector('.clip')).toBeNull();
+  });
+
+  it('names a token by its label next to its id, as actor and as target', async () => {
+    const used: AuditEvent = { ...REFUSED, id: 'aud_3', actor: 'token:tok_a', target: 'tok_b' };
+    renderAudit([used], { tok_a: 'ci', tok_b: 'deploy' });
+    const row = await screen.findByTestId('audit-row');
+    expect(within(row).getByText('ci (tok_a)').getAttribute('title')).toBe('token:tok_a');
+    expect(within(row).getByText('deploy (tok_b)').getAttribute('title')).toBe('tok_b');
+  });
+
+  it('shows the bare id of a token deleted since', async () => {
+    renderAudit([{ ...REFUSED, id: 'aud_4', target: 'tok_gone' }]);
+    const row = await screen.findByTestId('audit-row');
+    expect(within(row).getByText('tok_gone')).toBeTruthy();
   });
 });
