@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { focusableIn, nextFocusTarget } from './focus';
+import { focusableIn, isTabKey, nextFocusTarget } from './focus';
 
 function panel(html: string): HTMLElement {
   const root = document.createElement('div');
@@ -31,5 +31,13 @@ describe('focus trap', () => {
     expect(nextFocusTarget(els, document.body, false)?.id).toBe('a');
     expect(nextFocusTarget(els, document.body, true)?.id).toBe('b');
     expect(nextFocusTarget([], document.body, false)).toBeNull();
+  });
+});
+
+describe('isTabKey', () => {
+  it('knows Shift+Tab as WebKitGTK reports it', () => {
+    expect(isTabKey({ key: 'Tab', code: 'Tab' })).toBe(true);
+    expect(isTabKey({ key: 'Unidentified', code: 'Tab' })).toBe(true);
+    expect(isTabKey({ key: 'a', code: 'KeyA' })).toBe(false);
   });
 });

@@ -29,3 +29,11 @@ export function nextFocusTarget(
     : (index + 1) % elements.length;
   return elements[next]!;
 }
+
+/**
+ * Whether a key event is Tab or Shift+Tab. WebKitGTK reports Shift+Tab with `key` "Unidentified"
+ * (or "ISO_Left_Tab"), so the physical key counts too.
+ */
+export function isTabKey(event: Pick<KeyboardEvent, 'key' | 'code'>): boolean {
+  return event.key === 'Tab' || event.code === 'Tab';
+}

@@ -35,6 +35,46 @@ describe('Dialog', () => {
     expect(document.activeElement).toBe(screen.getByTestId('confirm-ok'));
   });
 
+  it('keeps Shift+Tab inside as WebKitGTK reports it (key "Unidentified", code "Tab")', async () => {
+    opener();
+    render(ConfirmDialog, {
+      props: { title: 'Rotate?', message: 'm', confirmLabel: 'Rotate', onconfirm: vi.fn(), oncancel: vi.fn() },
+    });
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-cancel'));
+    const event = new KeyboardEvent('keydown', { key: 'Unidentified', code: 'Tab', shiftKey: true, bubbles: true, cancelable: true });
+    document.activeElement!.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-ok'));
+  });
+
+  it('leaves Tab between two controls inside to the browser', async () => {
+    opener();
+    render(ConfirmDialog, {
+      props: { title: 'Rotate?', message: 'm', confirmLabel: 'Rotate', onconfirm: vi.fn(), oncancel: vi.fn() },
+    });
+    const event = new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, cancelable: true });
+    document.activeElement!.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(false);
+  });
+
+  it('makes everything behind it inert while open, and only until it closes', async () => {
+    const button = opener();
+    const alreadyInert = document.createElement('div');
+    alreadyInert.setAttribute('inert', '');
+    document.body.append(alreadyInert);
+    const { unmount } = render(ConfirmDialog, {
+      props: { title: 'Delete?', message: 'm', confirmLabel: 'Delete', onconfirm: vi.fn(), oncancel: vi.fn() },
+    });
+    const dialog = screen.getByRole('alertdialog');
+    expect(button.hasAttribute('inert')).toBe(true);
+    expect(dialog.closest('[inert]')).toBeNull();
+    unmount();
+    expect(button.hasAttribute('inert')).toBe(false);
+    expect(alreadyInert.hasAttribute('inert')).toBe(true);
+    await waitFor(() => expect(document.activeElement).toBe(button));
+    alreadyInert.remove();
+  });
+
   it('closes on Escape and gives the focus back', async () => {
     const button = opener();
     const oncancel = vi.fn();
