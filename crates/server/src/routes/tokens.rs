@@ -88,7 +88,7 @@ impl CollectionKind {
         }
     }
 
-    /// What the collection is called in the documents' summaries.
+    /// The collection's tag in the document.
     fn title(self) -> &'static str {
         match self {
             CollectionKind::Pats => "personal access tokens",
