@@ -220,6 +220,15 @@ describe('TokenList', () => {
     expect(c.remove).toHaveBeenCalledWith('t1');
   });
 
+  it('gives the focus back to Delete when the confirmation is cancelled', async () => {
+    renderList(collection([token({})]));
+    const del = await screen.findByTestId('token-delete');
+    del.focus();
+    await fireEvent.click(del);
+    await fireEvent.click(screen.getByTestId('confirm-cancel'));
+    await waitFor(() => expect(document.activeElement).toBe(del));
+  });
+
   it('keeps the confirmation open with the reason when the API refuses', async () => {
     const c = collection([token({})]);
     c.remove.mockRejectedValueOnce(new ApiError(409, 'conflict', 'That token is in use by a running agent.'));
