@@ -59,8 +59,8 @@ impl Error {
     /// The stable code the UI matches on.
     pub fn code(&self) -> &str {
         match self {
-            Error::Core(e) => e.code(),
-            Error::Auth(e) => e.code(),
+            Error::Core(e) => e.code().as_str(),
+            Error::Auth(e) => e.code().as_str(),
             Error::Api { code, .. } => code,
             Error::Unreachable { .. } => "unreachable",
             Error::LocalServer(_) => "local_server",
@@ -86,12 +86,10 @@ impl From<tessera_auth::AuthError> for Error {
 
 /// A sentence for the person; internal details stay in the log.
 fn core_sentence(e: &tessera_core::Error) -> String {
-    match e {
-        tessera_core::Error::Internal(_) => {
-            "Tessera could not read or write its data. The details are in its log.".to_owned()
-        }
-        other => sentence(&other.to_string()),
+    if e.is_internal() {
+        return "Tessera could not read or write its data. The details are in its log.".to_owned();
     }
+    sentence(&e.to_string())
 }
 
 /// Core's messages are clauses ("user not found"); the UI shows sentences.
@@ -107,8 +105,9 @@ fn sentence(clause: &str) -> String {
 
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        if let Error::Core(tessera_core::Error::Internal(detail)) = self {
-            tracing::error!(detail = %detail, "internal error in a shell command");
+        match self {
+            Error::Core(e) if e.is_internal() => tracing::error!(error = %e, "internal error in a shell command"),
+            _ => {}
         }
         let mut s = serializer.serialize_struct("Error", 2)?;
         s.serialize_field("code", self.code())?;

@@ -9,7 +9,8 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use tessera_core::{Caller, Error};
+use tessera_core::error::ErrorCode;
+use tessera_core::Caller;
 
 use crate::error::ApiError;
 use crate::{AppState, ClientAddr, Edge};
@@ -27,7 +28,7 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthenticated = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m);
+        let unauthenticated = ApiError::unauthenticated;
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -58,7 +59,7 @@ impl FromRequestParts<AppState> for Auth {
         };
         match state.authority.authenticate(bearer, ip).await {
             Ok(caller) => Ok(Auth(caller)),
-            Err(e @ Error::Unauthenticated(_)) => Err(failed(e.into())),
+            Err(e) if e.code() == ErrorCode::Unauthenticated => Err(failed(e.into())),
             Err(e) => Err(e.into()),
         }
     }
@@ -102,7 +103,7 @@ fn json_rejection(e: JsonRejection) -> ApiError {
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+    ApiError::with_code(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "the request body is too large")
 }
 
 /// A body that is either `application/x-www-form-urlencoded` (as RFC 7662 and RFC 7009 say) or

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::sql::{collect, conflict_on_unique, millis_opt, named_opt, SqlStore};
 use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Identity, Role, ScmStatus, ScmTokenInfo};
 
 /// Linked identities and their code-host token bookkeeping.
@@ -92,7 +92,7 @@ impl IdentityStore for SqlStore {
         .bind(i.issuer.as_deref())
         .execute(&self.pool)
         .await
-        .map_err(|e| conflict_on_unique(e, "this account at the provider is already linked to a Tessera account"))?;
+        .map_err(|e| conflict_on_unique(e, Error::AlreadyLinked))?;
         Ok(())
     }
 

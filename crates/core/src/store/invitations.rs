@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::sql::{collect, conflict_on_unique, named, SqlStore};
 use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Invitation, OrgRole};
 
 /// Invitations.
@@ -70,7 +70,12 @@ impl InvitationStore for SqlStore {
         .bind(to_millis(inv.expires_at))
         .execute(&mut *tx)
         .await
-        .map_err(|e| conflict_on_unique(e, "another invitation for this name was sent at the same moment"))?;
+        .map_err(|e| {
+            conflict_on_unique(
+                e,
+                Error::Conflict("another invitation for this name was sent at the same moment".into()),
+            )
+        })?;
         tx.commit().await?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::sql::{conflict_on_unique, named, SqlStore};
 use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Member, Org, OrgRole, OrgWithRole, UserRef};
 
 /// Organizations and memberships.
@@ -61,7 +61,9 @@ impl OrgStore for SqlStore {
             .bind(to_millis(org.created_at))
             .execute(&mut *tx)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("an organization named {:?} exists", org.name)))?;
+            .map_err(|e| {
+                conflict_on_unique(e, Error::NameTaken(format!("an organization named {:?} exists", org.name)))
+            })?;
         sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')")
             .bind(&org.id)
             .bind(admin_user_id)

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::sql::{collect, conflict_on_unique, owner_of, owners_clause, SqlStore};
 use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Owner, Pipeline, Project, SecretInfo};
 
 /// Projects, their pipeline files and their secrets.
@@ -37,6 +37,10 @@ pub trait ProjectStore: Send + Sync {
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool>;
 }
 
+fn name_taken(name: &str) -> Error {
+    Error::NameTaken(format!("the owner already has a project named {name:?}"))
+}
+
 fn project_of(row: &AnyRow) -> Result<Project> {
     Ok(Project {
         id: row.try_get("id")?,
@@ -62,7 +66,7 @@ impl ProjectStore for SqlStore {
         .bind(to_millis(p.created_at))
         .execute(&self.pool)
         .await
-        .map_err(|e| conflict_on_unique(e, &format!("the owner already has a project named {:?}", p.name)))?;
+        .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
         Ok(())
     }
 
@@ -96,7 +100,7 @@ impl ProjectStore for SqlStore {
             .bind(&p.id)
             .execute(&self.pool)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("the owner already has a project named {:?}", p.name)))?;
+            .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
         Ok(())
     }
 

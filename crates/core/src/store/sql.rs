@@ -168,9 +168,11 @@ fn encode_path(path: &Path) -> String {
     out
 }
 
-pub(super) fn conflict_on_unique(e: sqlx::Error, what: &str) -> Error {
+/// `taken` when `e` is a unique constraint's violation (a name or an identity that exists), else
+/// the store's error.
+pub(super) fn conflict_on_unique(e: sqlx::Error, taken: Error) -> Error {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what.to_owned()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => taken,
         _ => e.into(),
     }
 }
@@ -195,7 +197,7 @@ pub(super) fn named_opt<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option
 
 /// The error for a stored value this version cannot read.
 pub(super) fn unknown_value(column: &str, value: &str) -> Error {
-    Error::Internal(format!("the store holds {value:?} in {column}, which this version does not know"))
+    Error::UnknownStoredValue { column: column.to_owned(), value: value.to_owned() }
 }
 
 /// The owner in a row's `owner_kind` and `owner_id` columns.

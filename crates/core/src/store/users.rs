@@ -90,7 +90,7 @@ impl UserStore for SqlStore {
             .bind(origin.as_str())
             .execute(&self.pool)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("the name {:?} is taken", user.name)))?;
+            .map_err(|e| conflict_on_unique(e, Error::NameTaken(format!("the name {:?} is taken", user.name))))?;
         Ok(())
     }
 
