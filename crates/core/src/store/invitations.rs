@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, named, SqlStore};
-use crate::clock::{from_millis, to_millis};
+use super::sql::{collect, conflict_on_unique, instant, named, SqlStore};
+use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Invitation, OrgRole};
 
@@ -42,8 +42,8 @@ fn invitation_of(row: &AnyRow) -> Result<Invitation> {
         invitee: row.try_get("invitee")?,
         role: named(row, "role", OrgRole::from_name)?,
         invited_by: row.try_get("invited_by")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        expires_at: from_millis(row.try_get("expires_at")?),
+        created_at: instant(row, "created_at")?,
+        expires_at: instant(row, "expires_at")?,
     })
 }
 
@@ -131,8 +131,8 @@ impl InvitationStore for SqlStore {
             invitee: row.try_get("invitee")?,
             role,
             invited_by: row.try_get("invited_by")?,
-            created_at: from_millis(row.try_get("created_at")?),
-            expires_at: from_millis(row.try_get("expires_at")?),
+            created_at: instant(&row, "created_at")?,
+            expires_at: instant(&row, "expires_at")?,
         }))
     }
 

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{conflict_on_unique, named, SqlStore};
-use crate::clock::{from_millis, to_millis};
+use super::sql::{conflict_on_unique, instant, named, SqlStore};
+use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Member, Org, OrgRole, OrgWithRole, UserRef};
 
@@ -30,7 +30,7 @@ pub trait OrgStore: Send + Sync {
 }
 
 fn org_of(row: &AnyRow) -> Result<Org> {
-    Ok(Org { id: row.try_get("id")?, name: row.try_get("name")?, created_at: from_millis(row.try_get("created_at")?) })
+    Ok(Org { id: row.try_get("id")?, name: row.try_get("name")?, created_at: instant(row, "created_at")? })
 }
 
 /// An organization with the role in the row's `role` column.

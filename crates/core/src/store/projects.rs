@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, owner_of, owners_clause, SqlStore};
-use crate::clock::{from_millis, to_millis};
+use super::sql::{collect, conflict_on_unique, instant, owner_of, owners_clause, SqlStore};
+use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Owner, Pipeline, Project, SecretInfo};
 
@@ -47,7 +47,7 @@ fn project_of(row: &AnyRow) -> Result<Project> {
         name: row.try_get("name")?,
         owner: owner_of(row)?,
         repository_url: row.try_get("repository_url")?,
-        created_at: from_millis(row.try_get("created_at")?),
+        created_at: instant(row, "created_at")?,
     })
 }
 
@@ -142,7 +142,7 @@ impl ProjectStore for SqlStore {
                 project_id: r.try_get("project_id")?,
                 name: r.try_get("name")?,
                 content: r.try_get("content")?,
-                updated_at: from_millis(r.try_get("updated_at")?),
+                updated_at: instant(&r, "updated_at")?,
             })
         })
         .transpose()
@@ -172,7 +172,7 @@ impl ProjectStore for SqlStore {
             Ok(SecretInfo {
                 project_id: r.try_get("project_id")?,
                 name: r.try_get("name")?,
-                updated_at: from_millis(r.try_get("updated_at")?),
+                updated_at: instant(&r, "updated_at")?,
             })
         })
         .transpose()
