@@ -29,6 +29,9 @@ pub enum Error {
     /// The embedded server could not start.
     #[error("Tessera could not start its local server: {0}")]
     LocalServer(String),
+    /// The HTTP client could not be made (its TLS backend failed).
+    #[error("Tessera could not prepare its connections to the server: {0}")]
+    HttpClient(String),
     /// "Use locally" while Preferences point at a team server.
     #[error("Tessera is set to use the team server at {0}. Choose the local server in Preferences to use it locally.")]
     TeamMode(String),
@@ -64,6 +67,7 @@ impl Error {
             Error::Api { code, .. } => code,
             Error::Unreachable { .. } => "unreachable",
             Error::LocalServer(_) => "local_server",
+            Error::HttpClient(_) => "http_client",
             Error::TeamMode(_) => "team_mode",
             Error::InvalidPreferences(_) => "invalid_preferences",
             Error::PreferencesStore(_) => "preferences_store",

@@ -144,19 +144,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Path parameters naming objects: anything that cannot be an id is a 404 before any lookup.
-async fn ids<S: Send + Sync>(parts: &mut Parts, state: &S, n: usize) -> Result<Vec<String>, ApiError> {
+/// The `N` path parameters naming objects: anything that cannot be an id is a 404 before any
+/// lookup.
+async fn ids<S: Send + Sync, const N: usize>(parts: &mut Parts, state: &S) -> Result<[String; N], ApiError> {
     let axum::extract::Path(values) = axum::extract::Path::<Vec<String>>::from_request_parts(parts, state)
         .await
         .map_err(|e| ApiError::invalid(format!("the path is not valid: {}", e.body_text())))?;
-    if values.len() != n {
-        return Err(ApiError::not_found("no such path"));
-    }
     if let Some(bad) = values.iter().find(|v| !tessera_core::id::plausible(v)) {
         let shown: String = bad.chars().take(40).collect();
         return Err(ApiError::not_found(format!("nothing is called {shown:?} here")));
     }
-    Ok(values)
+    <[String; N]>::try_from(values).map_err(|_| ApiError::not_found("no such path"))
 }
 
 /// One id in the path.
@@ -166,8 +164,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let mut v = ids(parts, state, 1).await?;
-        Ok(Id(v.pop().unwrap_or_default()))
+        let [id] = ids(parts, state).await?;
+        Ok(Id(id))
     }
 }
 
@@ -178,7 +176,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id2 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let mut v = ids(parts, state, 2).await?.into_iter();
-        Ok(Id2((v.next().unwrap_or_default(), v.next().unwrap_or_default())))
+        let [object, name] = ids(parts, state).await?;
+        Ok(Id2((object, name)))
     }
 }
