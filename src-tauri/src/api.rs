@@ -11,9 +11,11 @@ use crate::error::{Error, Result};
 /// How long the shell waits for the API.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
-/// An HTTP client for the API.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default()
+/// An HTTP client for the API, which gives up after [`TIMEOUT`]. When the TLS backend cannot be
+/// set up, that is an error: a client without the timeout would let a stalled server hang the
+/// shell, and reqwest's default client would panic on the same failure.
+pub fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| Error::HttpClient(format!("{e}.")))
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,9 @@ pub enum Error {
     /// The embedded server could not start.
     #[error("Tessera could not start its local server: {0}")]
     LocalServer(String),
+    /// The HTTP client could not be made (its TLS backend failed).
+    #[error("Tessera could not prepare its connections to the server: {0}")]
+    HttpClient(String),
     /// "Use locally" while Preferences point at a team server.
     #[error("Tessera is set to use the team server at {0}. Choose the local server in Preferences to use it locally.")]
     TeamMode(String),
@@ -59,11 +62,12 @@ impl Error {
     /// The stable code the UI matches on.
     pub fn code(&self) -> &str {
         match self {
-            Error::Core(e) => e.code(),
-            Error::Auth(e) => e.code(),
+            Error::Core(e) => e.code().as_str(),
+            Error::Auth(e) => e.code().as_str(),
             Error::Api { code, .. } => code,
             Error::Unreachable { .. } => "unreachable",
             Error::LocalServer(_) => "local_server",
+            Error::HttpClient(_) => "http_client",
             Error::TeamMode(_) => "team_mode",
             Error::InvalidPreferences(_) => "invalid_preferences",
             Error::PreferencesStore(_) => "preferences_store",
@@ -86,12 +90,10 @@ impl From<tessera_auth::AuthError> for Error {
 
 /// A sentence for the person; internal details stay in the log.
 fn core_sentence(e: &tessera_core::Error) -> String {
-    match e {
-        tessera_core::Error::Internal(_) => {
-            "Tessera could not read or write its data. The details are in its log.".to_owned()
-        }
-        other => sentence(&other.to_string()),
+    if e.is_internal() {
+        return "Tessera could not read or write its data. The details are in its log.".to_owned();
     }
+    sentence(&e.to_string())
 }
 
 /// Core's messages are clauses ("user not found"); the UI shows sentences.
@@ -107,8 +109,9 @@ fn sentence(clause: &str) -> String {
 
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        if let Error::Core(tessera_core::Error::Internal(detail)) = self {
-            tracing::error!(detail = %detail, "internal error in a shell command");
+        match self {
+            Error::Core(e) if e.is_internal() => tracing::error!(error = %e, "internal error in a shell command"),
+            _ => {}
         }
         let mut s = serializer.serialize_struct("Error", 2)?;
         s.serialize_field("code", self.code())?;

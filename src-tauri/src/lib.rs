@@ -75,7 +75,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             let key_place = if key_file_opted_in() { KeyPlace::File } else { KeyPlace::Keyring };
             let browser = Arc::new(sign_in::SystemBrowser(app.handle().clone()));
             let options = shell::Options { start_locally, key_place };
-            let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), browser, options);
+            let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), browser, options)?;
             app.manage(shell);
             // Start the embedded server while the window loads.
             let handle = app.handle().clone();

@@ -107,20 +107,20 @@ impl Shell {
         clock: Arc<dyn Clock>,
         browser: Arc<dyn Browser>,
         options: Options,
-    ) -> Self {
-        Self {
+    ) -> Result<Self> {
+        Ok(Self {
             data_dir,
             preferences,
             clock,
             browser,
             key_place: options.key_place,
-            http: api::http_client(),
+            http: api::http_client()?,
             local: tokio::sync::Mutex::new(None),
             session: Mutex::new(None),
             start_locally: AtomicBool::new(options.start_locally),
             pending: Mutex::new(None),
             attempts: AtomicU64::new(0),
-        }
+        })
     }
 
     fn session_slot(&self) -> MutexGuard<'_, Option<Session>> {
@@ -328,7 +328,8 @@ mod tests {
         let store = Arc::new(MemoryStore::default());
         let options = Options { start_locally, key_place: KeyPlace::File };
         let shell =
-            Shell::new(DataDir::at(dir.path()), store.clone(), Arc::new(SystemClock), Arc::new(NoBrowser), options);
+            Shell::new(DataDir::at(dir.path()), store.clone(), Arc::new(SystemClock), Arc::new(NoBrowser), options)
+                .unwrap();
         (shell, store)
     }
 
@@ -445,7 +446,7 @@ mod tests {
         let browser = Arc::new(sign_in::fake::FakeBrowser { seen: Arc::clone(&seen), person });
         let store = Arc::new(MemoryStore::default());
         let options = Options { start_locally: false, key_place: KeyPlace::File };
-        let shell = Shell::new(DataDir::at(dir.path()), store, Arc::new(SystemClock), browser, options);
+        let shell = Shell::new(DataDir::at(dir.path()), store, Arc::new(SystemClock), browser, options).unwrap();
         let team = Preferences { server: ServerPreference::Team { url: base }, ..Default::default() };
         shell.set_preferences(team).await.unwrap();
         (Arc::new(shell), seen)

@@ -1,6 +1,8 @@
 //! Sign-in errors, one variant per decision a caller makes. None of them ever holds a secret:
 //! provider answers are summarized, never echoed.
 
+use tessera_core::error::ErrorCode;
+
 /// What went wrong while signing in or using a linked account.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -56,19 +58,19 @@ pub enum AuthError {
 
 impl AuthError {
     /// The stable code clients match on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::UnknownProvider(_) => "not_found",
-            AuthError::InvalidRequest(_) | AuthError::Config(_) => "invalid_request",
-            AuthError::ProviderDenied(_) => "provider_denied",
-            AuthError::ProviderUnavailable(_) => "provider_unavailable",
-            AuthError::IdToken(_) => "id_token_invalid",
-            AuthError::AuthorizationPending => "authorization_pending",
-            AuthError::SlowDown => "slow_down",
-            AuthError::KeyringLocked => "keyring_locked",
-            AuthError::KeyringUnavailable(_) => "keyring_unavailable",
-            AuthError::Reconnect(_) => "reconnect_required",
-            AuthError::SignInRefused { .. } => "forbidden",
+            AuthError::UnknownProvider(_) => ErrorCode::NotFound,
+            AuthError::InvalidRequest(_) | AuthError::Config(_) => ErrorCode::InvalidRequest,
+            AuthError::ProviderDenied(_) => ErrorCode::ProviderDenied,
+            AuthError::ProviderUnavailable(_) => ErrorCode::ProviderUnavailable,
+            AuthError::IdToken(_) => ErrorCode::IdTokenInvalid,
+            AuthError::AuthorizationPending => ErrorCode::AuthorizationPending,
+            AuthError::SlowDown => ErrorCode::SlowDown,
+            AuthError::KeyringLocked => ErrorCode::KeyringLocked,
+            AuthError::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,
+            AuthError::Reconnect(_) => ErrorCode::ReconnectRequired,
+            AuthError::SignInRefused { .. } => ErrorCode::Forbidden,
             AuthError::Core(e) => e.code(),
         }
     }

@@ -316,6 +316,15 @@ impl Provider {
         }
     }
 
+    /// The OpenID issuer URL of an `oidc` provider. No `oidc` provider is made without one; asking
+    /// another kind for it is a configuration error, never an empty URL to discover.
+    pub fn oidc_issuer(&self) -> Result<&str> {
+        self.config
+            .issuer
+            .as_deref()
+            .ok_or_else(|| AuthError::Config(format!("provider {}: an oidc provider needs issuer", self.id())))
+    }
+
     /// Who vouches for this provider's subjects, as identities are keyed: the OpenID issuer, or
     /// the code host's web base URL (without a trailing slash either way).
     pub fn identity_issuer(&self) -> String {

@@ -126,7 +126,13 @@ impl MemoryStore {
 
     /// The keys stored.
     pub fn keys(&self) -> Vec<String> {
-        self.values.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        self.values().keys().cloned().collect()
+    }
+
+    /// The values. A panic elsewhere while the lock was held cannot leave the map half-changed,
+    /// so a poisoned lock is taken over rather than read as empty (or written to nowhere).
+    fn values(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
+        self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -134,22 +140,18 @@ impl MemoryStore {
 impl SecretStore for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<Secret>> {
         self.check()?;
-        Ok(self.values.lock().ok().and_then(|m| m.get(key).cloned()))
+        Ok(self.values().get(key).cloned())
     }
 
     async fn set(&self, key: &str, value: &Secret) -> Result<()> {
         self.check()?;
-        if let Ok(mut m) = self.values.lock() {
-            m.insert(key.to_owned(), value.clone());
-        }
+        self.values().insert(key.to_owned(), value.clone());
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.check()?;
-        if let Ok(mut m) = self.values.lock() {
-            m.remove(key);
-        }
+        self.values().remove(key);
         Ok(())
     }
 }

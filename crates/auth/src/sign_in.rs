@@ -224,9 +224,7 @@ impl SignIn {
     async fn token_endpoint(&self, p: &Provider) -> Result<String> {
         let base = p.base_url();
         Ok(match p.kind() {
-            ProviderKind::Oidc => {
-                self.oidc.discovery(&self.http(p)?, p.config.issuer.as_deref().unwrap_or("")).await?.token_endpoint
-            }
+            ProviderKind::Oidc => self.oidc.discovery(&self.http(p)?, p.oidc_issuer()?).await?.token_endpoint,
             ProviderKind::Github => format!("{base}/login/oauth/access_token"),
             ProviderKind::Gitlab => format!("{base}/oauth/token"),
             ProviderKind::Bitbucket => format!("{base}/site/oauth2/access_token"),
@@ -260,16 +258,13 @@ impl SignIn {
         for p in all {
             let base = p.base_url();
             let (auth, device, error) = match p.kind() {
-                ProviderKind::Oidc => {
-                    let issuer = p.config.issuer.clone().unwrap_or_default();
-                    match self.http(&p) {
-                        Ok(http) => match self.oidc.discovery(&http, &issuer).await {
-                            Ok(d) => (Some(d.authorization_endpoint), d.device_authorization_endpoint.is_some(), None),
-                            Err(e) => (None, false, Some(e.to_string())),
-                        },
+                ProviderKind::Oidc => match self.http(&p).and_then(|http| Ok((http, p.oidc_issuer()?))) {
+                    Ok((http, issuer)) => match self.oidc.discovery(&http, issuer).await {
+                        Ok(d) => (Some(d.authorization_endpoint), d.device_authorization_endpoint.is_some(), None),
                         Err(e) => (None, false, Some(e.to_string())),
-                    }
-                }
+                    },
+                    Err(e) => (None, false, Some(e.to_string())),
+                },
                 ProviderKind::Github => (Some(format!("{base}/login/oauth/authorize")), true, None),
                 ProviderKind::Gitlab => (Some(format!("{base}/oauth/authorize")), true, None),
                 ProviderKind::Bitbucket => (Some(format!("{base}/site/oauth2/authorize")), false, None),
@@ -322,7 +317,7 @@ impl SignIn {
         if p.kind() == ProviderKind::Oidc {
             let id_token =
                 tokens.id_token.as_ref().ok_or_else(|| AuthError::IdToken("the provider sent no ID token".into()))?;
-            let d = self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?;
+            let d = self.oidc.discovery(&http, p.oidc_issuer()?).await?;
             let claims =
                 self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
             p.admits(&claims).map_err(|reason| refused(p, claims.get("sub").and_then(Value::as_str), reason))?;
@@ -463,9 +458,7 @@ impl SignIn {
         let http = self.http(p)?;
         let base = p.base_url();
         let endpoint = match p.kind() {
-            ProviderKind::Oidc => {
-                self.oidc.discovery(&http, p.config.issuer.as_deref().unwrap_or("")).await?.revocation_endpoint
-            }
+            ProviderKind::Oidc => self.oidc.discovery(&http, p.oidc_issuer()?).await?.revocation_endpoint,
             ProviderKind::Gitlab => Some(format!("{base}/oauth/revoke")),
             ProviderKind::Github => {
                 let secret = p.client_secret.as_ref().map(|s| s.expose().to_owned());
@@ -621,10 +614,7 @@ impl SignIn {
         let p = self.provider(provider_id).await?;
         let endpoint = match p.kind() {
             ProviderKind::Oidc => {
-                self.oidc
-                    .discovery(&self.http(&p)?, p.config.issuer.as_deref().unwrap_or(""))
-                    .await?
-                    .device_authorization_endpoint
+                self.oidc.discovery(&self.http(&p)?, p.oidc_issuer()?).await?.device_authorization_endpoint
             }
             _ => oauth::device_endpoint(&p),
         }

@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use tessera_auth::{AuthError, KeyringStore, SecretStore};
+use tessera_core::error::ErrorCode;
 use tessera_core::Secret;
 
 #[derive(Debug, PartialEq)]
@@ -45,13 +46,13 @@ async fn the_keyring_keeps_secrets_or_says_clearly_why_not() {
             assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none(), "this run must have no session bus");
             let err = KeyringStore::connect(&ns).unwrap_err();
             assert!(matches!(err, AuthError::KeyringUnavailable(_)), "{err:?}");
-            assert_eq!(err.code(), "keyring_unavailable");
+            assert_eq!(err.code(), ErrorCode::KeyringUnavailable);
         }
         Keyring::Locked => {
             let store = KeyringStore::connect(&ns).expect("the bus and the daemon are there");
             let err = store.set("scm/gh/1", &Secret::new("ghu_locked".into())).await.unwrap_err();
             assert!(matches!(err, AuthError::KeyringLocked), "{err:?}");
-            assert_eq!(err.code(), "keyring_locked");
+            assert_eq!(err.code(), ErrorCode::KeyringLocked);
             // Reading and deleting fail the same way, or find nothing: never a false success that
             // would let a caller believe a token was removed.
             match store.delete("scm/gh/1").await {

@@ -36,7 +36,8 @@ pub async fn run(server: &str, provider: &str, device: bool, no_browser: bool, o
     } else {
         browser_flow(&http, base, &info, no_browser).await?
     };
-    out.value(&session, || session["token"].as_str().unwrap_or_default().to_owned());
+    let token = session["token"].as_str().context("the server signed in without sending the session")?;
+    out.value(&session, || token.to_owned());
     Ok(())
 }
 
@@ -68,8 +69,13 @@ async fn device_flow(http: &reqwest::Client, base: &str, info: &ProviderInfo) ->
     let endpoint = format!("{base}{}", crate::api_path("signin_device", &[])?);
     let start = read(http.post(&endpoint).json(&json!({"provider": info.id})).send().await?).await?;
     let device_code = start["device_code"].as_str().context("the server did not start a device sign-in")?.to_owned();
-    let uri = start["verification_uri_complete"].as_str().or(start["verification_uri"].as_str()).unwrap_or_default();
-    eprintln!("To sign in, visit {uri} and enter the code {}", start["user_code"].as_str().unwrap_or_default());
+    // RFC 8628 makes both required: without them nobody could approve the sign-in being polled for.
+    let uri = start["verification_uri_complete"]
+        .as_str()
+        .or(start["verification_uri"].as_str())
+        .context("the server's device sign-in names no address to approve it at")?;
+    let user_code = start["user_code"].as_str().context("the server's device sign-in has no code to enter")?;
+    eprintln!("To sign in, visit {uri} and enter the code {user_code}");
     let mut interval = start["interval"].as_u64().unwrap_or(5).max(1);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(start["expires_in"].as_u64().unwrap_or(900));
     loop {

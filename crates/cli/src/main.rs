@@ -468,6 +468,12 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
+/// The token value a create or rotate answer reveals, its one and only time. An answer without
+/// one is a failure, not an empty line above "store it now".
+fn revealed(answer: &serde_json::Value) -> Result<&str> {
+    answer["token"].as_str().context("the server's answer carries no token value")
+}
+
 async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
     match cmd {
         TokenCommand::Inspect { value } => {
@@ -497,10 +503,11 @@ async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
             };
             let body = json!({"label": label, "description": description, "scopes": scopes, "expires_at": expires_at});
             let v = Client::new(&remote.server, remote.token)?.post(&target.path("create", None)?, &body).await?;
+            let value = revealed(&v)?;
             out.value(&v, || {
                 format!(
                     "{}\n\nThis is the only time the value is shown: store it now.\n{} {} ({})",
-                    v["token"].as_str().unwrap_or_default(),
+                    value,
                     v["kind"].as_str().unwrap_or_default(),
                     v["id"].as_str().unwrap_or_default(),
                     v["hint"].as_str().unwrap_or_default()
@@ -516,11 +523,9 @@ async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
         TokenCommand::Rotate { remote, target, id } => {
             let v =
                 Client::new(&remote.server, remote.token)?.post(&target.path("rotate", Some(&id))?, &json!({})).await?;
+            let value = revealed(&v)?;
             out.value(&v, || {
-                format!(
-                    "{}\n\nThe old value no longer works. This is the only time the new value is shown.",
-                    v["token"].as_str().unwrap_or_default()
-                )
+                format!("{value}\n\nThe old value no longer works. This is the only time the new value is shown.")
             });
             Ok(())
         }

@@ -44,9 +44,10 @@ impl Out {
         if e.downcast_ref::<crate::Silent>().is_some() {
             return ExitCode::FAILURE;
         }
-        let code = e
-            .downcast_ref::<crate::client::ApiFailure>()
-            .map_or_else(|| e.downcast_ref::<tessera_core::Error>().map_or("error", |c| c.code()), |a| a.code.as_str());
+        let code = e.downcast_ref::<crate::client::ApiFailure>().map_or_else(
+            || e.downcast_ref::<tessera_core::Error>().map_or("error", |c| c.code().as_str()),
+            |a| a.code.as_str(),
+        );
         if self.json {
             println!("{}", json!({"error": {"code": code, "message": format!("{e:#}")}}));
         } else {

@@ -70,9 +70,9 @@ pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-/// The instant `ms` milliseconds after the epoch; out-of-range values clamp to the epoch.
-pub fn from_millis(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+/// The instant `ms` milliseconds after the epoch; none for a number beyond any calendar date.
+pub fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ impl SessionKeys {
         let data = jsonwebtoken::decode::<Claims>(jwt, &self.decoding, &v)
             .map_err(|_| Error::Unauthenticated("the session is not valid"))?;
         if now.timestamp() >= data.claims.exp {
-            return Err(Error::Unauthenticated("the session has expired; sign in again"));
+            return Err(Error::SessionExpired);
         }
         Ok(data.claims)
     }

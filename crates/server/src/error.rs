@@ -6,6 +6,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tessera_core::error::ErrorCode;
 use tessera_core::Error;
 
 /// The error body.
@@ -18,10 +19,8 @@ pub struct ErrorBody {
 /// An error's code and sentence.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// `invalid_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-    /// `payload_too_large`, `method_not_allowed`, `misdirected_request`, `rate_limited`,
-    /// `request_timeout` or `internal`.
-    pub code: String,
+    /// What went wrong, for clients to act on.
+    pub code: ErrorCode,
     /// A sentence for a person.
     pub message: String,
 }
@@ -30,7 +29,7 @@ pub struct ErrorDetail {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     /// For 429: how long to wait, sent as `Retry-After`.
     retry_after: Option<std::time::Duration>,
@@ -38,16 +37,27 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with an explicit status and code.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn with_code(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self { status, code, message: scrub(&message.into()), retry_after: None }
+    }
+
+    /// An error with an explicit status and the code sent as `code`. Prefer
+    /// [`ApiError::with_code`]: a name that is no [`ErrorCode`] is sent as `internal` (and
+    /// logged), never as a code the clients do not know.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        let known = ErrorCode::from_name(code).unwrap_or_else(|| {
+            tracing::error!(code, "an error was made with a code that is not an ErrorCode");
+            ErrorCode::Internal
+        });
+        Self::with_code(status, known, message)
     }
 
     /// A 429 `rate_limited`, to be retried after `wait`.
     pub fn rate_limited(wait: std::time::Duration) -> Self {
         let secs = crate::limits::retry_after_secs(wait);
-        let mut e = Self::new(
+        let mut e = Self::with_code(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!("too many attempts from this address; try again in {secs} s"),
         );
         e.retry_after = Some(wait);
@@ -56,12 +66,22 @@ impl ApiError {
 
     /// A 400 `invalid_request`.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        Self::with_code(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
     }
 
     /// A 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::with_code(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    /// A 401 `unauthenticated`.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::with_code(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
+    }
+
+    /// The code it will be sent with.
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     /// The status it will be sent with.
@@ -74,20 +94,26 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let status = match &e {
             Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unauthenticated(_)
+            | Error::TokenUnknown
+            | Error::TokenRevoked
+            | Error::TokenExpired
+            | Error::SessionEnded
+            | Error::SessionExpired
+            | Error::AccountDisabled => StatusCode::UNAUTHORIZED,
+            Error::ScopeMissing(_) | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                return Self::new(
+            Error::NameTaken(_) | Error::AlreadyLinked | Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Store(_) | Error::Migration(_) | Error::UnknownStoredValue { .. } | Error::Internal(_) => {
+                tracing::error!(error = %e, "internal error");
+                return Self::with_code(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "something went wrong on the server; the details are in its log",
                 );
             }
         };
-        Self::new(status, e.code(), e.to_string())
+        Self::with_code(status, e.code(), e.to_string())
     }
 }
 
@@ -96,7 +122,9 @@ impl From<tessera_auth::AuthError> for ApiError {
         use tessera_auth::AuthError as A;
         let status = match &e {
             A::Core(_) => {
-                let A::Core(core) = e else { return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "") };
+                let A::Core(core) = e else {
+                    return Self::with_code(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "");
+                };
                 return core.into();
             }
             A::UnknownProvider(_) => StatusCode::NOT_FOUND,
@@ -108,13 +136,13 @@ impl From<tessera_auth::AuthError> for ApiError {
             A::Reconnect(_) => StatusCode::CONFLICT,
             A::SignInRefused { .. } => StatusCode::FORBIDDEN,
         };
-        Self::new(status, e.code(), e.to_string())
+        Self::with_code(status, e.code(), e.to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         let mut res = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\""));
@@ -160,6 +188,56 @@ pub fn scrub(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn body(e: ApiError) -> (StatusCode, String) {
+        let res = e.into_response();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_wire_format_is_code_and_message() {
+        let (status, text) = body(Error::TokenExpired.into()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(text, r#"{"error":{"code":"unauthenticated","message":"the token has expired"}}"#);
+        let (status, text) = body(Error::ScopeMissing(tessera_core::Scope::Read).into()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(text, r#"{"error":{"code":"forbidden","message":"this token lacks the read scope"}}"#);
+        let (status, text) = body(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "no")).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::METHOD_NOT_ALLOWED, r#"{"error":{"code":"method_not_allowed","message":"no"}}"#)
+        );
+    }
+
+    #[test]
+    fn the_error_schema_lists_every_code() {
+        use utoipa::ToSchema;
+        let mut schemas = Vec::new();
+        ErrorBody::schemas(&mut schemas);
+        let schemas: serde_json::Map<String, serde_json::Value> =
+            schemas.into_iter().map(|(name, s)| (name, serde_json::to_value(s).unwrap())).collect();
+        let expected: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(schemas.get("ErrorCode").map(|s| &s["enum"]), Some(&serde_json::json!(expected)));
+        let detail = serde_json::to_value(<ErrorDetail as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(detail["properties"]["code"]["$ref"], "#/components/schemas/ErrorCode");
+    }
+
+    #[tokio::test]
+    async fn failures_inside_say_nothing_of_the_inside() {
+        let inside = [
+            Error::Store(sqlx::Error::Protocol("disk I/O error at /srv/tessera/tessera.db".into())),
+            Error::UnknownStoredValue { column: "role".into(), value: "root".into() },
+            Error::Internal("cannot open /srv/tessera/key".into()),
+        ];
+        for e in inside {
+            let (status, text) = body(e.into()).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(text.contains(r#""code":"internal""#), "{text}");
+            assert!(!text.contains("/srv") && !text.contains("root"), "{text}");
+        }
+    }
 
     #[test]
     fn scrub_removes_credentials_and_keeps_sentences() {

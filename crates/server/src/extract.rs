@@ -9,7 +9,8 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use tessera_core::{Caller, Error};
+use tessera_core::error::ErrorCode;
+use tessera_core::Caller;
 
 use crate::error::ApiError;
 use crate::{AppState, ClientAddr, Edge};
@@ -27,7 +28,7 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthenticated = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m);
+        let unauthenticated = ApiError::unauthenticated;
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -58,7 +59,7 @@ impl FromRequestParts<AppState> for Auth {
         };
         match state.authority.authenticate(bearer, ip).await {
             Ok(caller) => Ok(Auth(caller)),
-            Err(e @ Error::Unauthenticated(_)) => Err(failed(e.into())),
+            Err(e) if e.code() == ErrorCode::Unauthenticated => Err(failed(e.into())),
             Err(e) => Err(e.into()),
         }
     }
@@ -102,7 +103,7 @@ fn json_rejection(e: JsonRejection) -> ApiError {
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+    ApiError::with_code(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "the request body is too large")
 }
 
 /// A body that is either `application/x-www-form-urlencoded` (as RFC 7662 and RFC 7009 say) or
@@ -143,19 +144,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Path parameters naming objects: anything that cannot be an id is a 404 before any lookup.
-async fn ids<S: Send + Sync>(parts: &mut Parts, state: &S, n: usize) -> Result<Vec<String>, ApiError> {
+/// The `N` path parameters naming objects: anything that cannot be an id is a 404 before any
+/// lookup.
+async fn ids<S: Send + Sync, const N: usize>(parts: &mut Parts, state: &S) -> Result<[String; N], ApiError> {
     let axum::extract::Path(values) = axum::extract::Path::<Vec<String>>::from_request_parts(parts, state)
         .await
         .map_err(|e| ApiError::invalid(format!("the path is not valid: {}", e.body_text())))?;
-    if values.len() != n {
-        return Err(ApiError::not_found("no such path"));
-    }
     if let Some(bad) = values.iter().find(|v| !tessera_core::id::plausible(v)) {
         let shown: String = bad.chars().take(40).collect();
         return Err(ApiError::not_found(format!("nothing is called {shown:?} here")));
     }
-    Ok(values)
+    <[String; N]>::try_from(values).map_err(|_| ApiError::not_found("no such path"))
 }
 
 /// One id in the path.
@@ -165,8 +164,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let mut v = ids(parts, state, 1).await?;
-        Ok(Id(v.pop().unwrap_or_default()))
+        let [id] = ids(parts, state).await?;
+        Ok(Id(id))
     }
 }
 
@@ -177,7 +176,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id2 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let mut v = ids(parts, state, 2).await?.into_iter();
-        Ok(Id2((v.next().unwrap_or_default(), v.next().unwrap_or_default())))
+        let [object, name] = ids(parts, state).await?;
+        Ok(Id2((object, name)))
     }
 }

@@ -98,7 +98,7 @@ impl Authority {
                     // Another sign-in of the same person won the race: use its account.
                     let _ = self.store.delete_user_if_unused(&user.id).await;
                     return match e {
-                        Error::Conflict(_) => Box::pin(self.sign_in_with(v, ip)).await,
+                        Error::AlreadyLinked => Box::pin(self.sign_in_with(v, ip)).await,
                         e => Err(e),
                     };
                 }
@@ -126,7 +126,7 @@ impl Authority {
                     self.audit("system", "user.create", &user.id, Outcome::Ok, None, &detail, now).await;
                     return Ok(user);
                 }
-                Err(Error::Conflict(_)) => continue,
+                Err(Error::NameTaken(_)) => continue,
                 Err(e) => return Err(e),
             }
         }

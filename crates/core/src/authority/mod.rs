@@ -33,7 +33,7 @@ pub use users::{AdminActor, UserPatch};
 
 use crate::audit::{self, Outcome};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::id::new_id;
 use crate::last_used::LastUsed;
 use crate::model::{OrgRole, OrgWithRole, Origin, Owner, OwnerKind, Project, Role, User};
@@ -127,7 +127,7 @@ impl Caller {
                 if k == TokenKind::Agent { "connect agents" } else { "trigger runs of their project" }
             ))),
             _ if self.scopes().contains(scope) => Ok(()),
-            _ => Err(Error::forbidden(format!("this token lacks the {scope} scope"))),
+            _ => Err(Error::ScopeMissing(scope)),
         }
     }
 }
@@ -198,9 +198,6 @@ impl std::fmt::Debug for Authority {
         f.debug_struct("Authority").finish_non_exhaustive()
     }
 }
-
-/// Why a disabled account's credentials are refused.
-const ACCOUNT_DISABLED: &str = "the account is disabled; ask an instance administrator";
 
 /// How long an agent may stay silent before it is shown as offline.
 pub const AGENT_OFFLINE_AFTER: chrono::Duration = chrono::Duration::seconds(90);
@@ -289,32 +286,32 @@ impl Authority {
         if bearer.starts_with("tsr_") {
             return self.authenticate_token(bearer, ip, now).await;
         }
-        let failed = |why: &'static str| {
-            self.note_failed_authentication(ip.as_deref(), "session", why);
-            Error::Unauthenticated(why)
+        let failed = |e: Error| {
+            self.note_failed_authentication(ip.as_deref(), "session", &e.to_string());
+            e
         };
         if bearer.len() > 4096 || bearer.split('.').count() != 3 {
-            return Err(failed("the credential is not a valid token or session"));
+            return Err(failed(Error::Unauthenticated("the credential is not a valid token or session")));
         }
         let claims = match self.keys.verify(bearer, now) {
             Ok(c) => c,
-            Err(Error::Unauthenticated(why)) => return Err(failed(why)),
+            Err(e) if e.code() == ErrorCode::Unauthenticated => return Err(failed(e)),
             Err(e) => return Err(e),
         };
         let found = self.store.session_with_user(&claims.jti).await?;
         let Some((session, mut user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
-            return Err(failed("the session is not valid"));
+            return Err(failed(Error::Unauthenticated("the session is not valid")));
         };
         if session.revoked_at.is_some() {
-            return Err(failed("the session was ended; sign in again"));
+            return Err(failed(Error::SessionEnded));
         }
         if user.disabled {
-            return Err(Error::Unauthenticated(ACCOUNT_DISABLED));
+            return Err(Error::AccountDisabled);
         }
         // The record, not the JWT, is the authority on how long a session lasts: a JWT signed
         // with a far `exp` (a stolen key's forgery, a clock that was wrong) dies with its record.
         if session.expires_at <= now {
-            return Err(failed("the session has expired; sign in again"));
+            return Err(failed(Error::SessionExpired));
         }
         user.role = user.role.higher(session.identity_role);
         Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
@@ -335,20 +332,20 @@ impl Authority {
         // A user-owned token's owner, or the owner of a trigger token's personal project.
         let owner_disabled = owner.as_ref().is_some_and(|u| u.disabled);
         let failure = match &found {
-            None => Some(("the token is not known", "unknown token")),
-            Some(_) if owner_disabled => Some((ACCOUNT_DISABLED, "owner disabled")),
-            Some(t) if t.revoked_at.is_some() => Some(("the token was revoked", "revoked token")),
-            Some(t) if !t.is_active(now) => Some(("the token has expired", "expired token")),
-            Some(t) if t.kind != kind => Some(("the token is not known", "token kind mismatch")),
+            None => Some((Error::TokenUnknown, "unknown token")),
+            Some(_) if owner_disabled => Some((Error::AccountDisabled, "owner disabled")),
+            Some(t) if t.revoked_at.is_some() => Some((Error::TokenRevoked, "revoked token")),
+            Some(t) if !t.is_active(now) => Some((Error::TokenExpired, "expired token")),
+            Some(t) if t.kind != kind => Some((Error::TokenUnknown, "token kind mismatch")),
             Some(_) => None,
         };
-        if let Some((public, detail)) = failure {
+        if let Some((refusal, detail)) = failure {
             let target = found.as_ref().map_or_else(|| token::hint(value), |t| t.id.clone());
             self.note_failed_authentication(ip.as_deref(), &target, detail);
-            return Err(Error::Unauthenticated(public));
+            return Err(refusal);
         }
         let Some(mut token) = found else {
-            return Err(Error::Unauthenticated("the token is not known"));
+            return Err(Error::TokenUnknown);
         };
         let user = match token.owner.kind {
             OwnerKind::User => Some(
@@ -462,8 +459,12 @@ impl Authority {
 
     /// Passes `r` through, writing a `denied` audit entry when it is a refusal.
     async fn guard<T>(&self, caller: &Caller, action: &str, target: &str, r: Result<T>) -> Result<T> {
-        if let Err(Error::Forbidden(why)) = &r {
-            self.audit(&caller.actor(), action, target, Outcome::Denied, caller.ip.as_deref(), why, self.now()).await;
+        if let Err(e) = &r {
+            if e.code() == ErrorCode::Forbidden {
+                let why = e.to_string();
+                self.audit(&caller.actor(), action, target, Outcome::Denied, caller.ip.as_deref(), &why, self.now())
+                    .await;
+            }
         }
         r
     }

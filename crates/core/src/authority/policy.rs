@@ -197,7 +197,7 @@ impl Authority {
             if caller.scopes().contains(Scope::OrgAdmin) || caller.scopes().contains(Scope::TokenAdmin) {
                 Ok(())
             } else {
-                Err(Error::forbidden("this token lacks the org:admin scope"))
+                Err(Error::ScopeMissing(Scope::OrgAdmin))
             }
         } else {
             let user = self.guard(caller, action, org, caller.acting_user().cloned()).await?;

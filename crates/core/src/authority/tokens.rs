@@ -149,7 +149,7 @@ impl Authority {
                         return Err(Error::NotFound("organization"));
                     }
                     if !(caller.scopes().contains(Scope::TokenAdmin) || caller.scopes().contains(Scope::OrgAdmin)) {
-                        return Err(Error::forbidden("this token lacks the token:admin scope"));
+                        return Err(Error::ScopeMissing(Scope::TokenAdmin));
                     }
                     return Ok(Owner::org(org));
                 }

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, named, owner_of, owners_clause, SqlStore};
-use crate::clock::{from_millis, to_millis};
+use super::sql::{collect, instant, named, owner_of, owners_clause, SqlStore};
+use crate::clock::to_millis;
 use crate::error::Result;
 use crate::model::{Agent, AgentStatus, Owner};
 
@@ -36,8 +36,8 @@ fn agent_of(row: &AnyRow) -> Result<Agent> {
         owner: owner_of(row)?,
         token_id: row.try_get("token_id")?,
         status: named(row, "status", AgentStatus::from_name)?,
-        last_seen_at: from_millis(row.try_get("last_seen_at")?),
-        created_at: from_millis(row.try_get("created_at")?),
+        last_seen_at: instant(row, "last_seen_at")?,
+        created_at: instant(row, "created_at")?,
     })
 }
 

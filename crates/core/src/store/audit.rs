@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, SqlStore};
+use super::sql::{collect, instant, SqlStore};
 use crate::audit::AuditFilter;
-use crate::clock::{from_millis, to_millis};
+use crate::clock::to_millis;
 use crate::error::Result;
 use crate::model::AuditEvent;
 
@@ -29,7 +29,7 @@ pub trait AuditStore: Send + Sync {
 fn audit_of(row: &AnyRow) -> Result<AuditEvent> {
     Ok(AuditEvent {
         id: row.try_get("id")?,
-        at: from_millis(row.try_get("at")?),
+        at: instant(row, "at")?,
         actor: row.try_get("actor")?,
         action: row.try_get("action")?,
         target: row.try_get("target")?,

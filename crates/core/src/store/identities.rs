@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, millis_opt, named_opt, SqlStore};
-use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use super::sql::{collect, conflict_on_unique, instant, instant_opt, millis_opt, named_opt, SqlStore};
+use crate::clock::to_millis;
+use crate::error::{Error, Result};
 use crate::model::{Identity, Role, ScmStatus, ScmTokenInfo};
 
 /// Linked identities and their code-host token bookkeeping.
@@ -59,14 +59,14 @@ fn identity_of(row: &AnyRow) -> Result<Identity> {
         subject: row.try_get("subject")?,
         display_name: row.try_get("display_name")?,
         email: row.try_get("email")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        last_login_at: row.try_get::<Option<i64>, _>("last_login_at")?.map(from_millis),
+        created_at: instant(row, "created_at")?,
+        last_login_at: instant_opt(row, "last_login_at")?,
         status: match (stored, failed) {
             (false, _) => ScmStatus::Disconnected,
             (true, true) => ScmStatus::Expired,
             (true, false) => ScmStatus::Connected,
         },
-        expires_at: row.try_get::<Option<i64>, _>("scm_expires_at")?.map(from_millis),
+        expires_at: instant_opt(row, "scm_expires_at")?,
         refreshable: row.try_get::<i64, _>("scm_refreshable")? != 0,
         asserted_role: named_opt(row, "asserted_role", Role::from_name)?,
         issuer: row.try_get("issuer")?,
@@ -92,7 +92,7 @@ impl IdentityStore for SqlStore {
         .bind(i.issuer.as_deref())
         .execute(&self.pool)
         .await
-        .map_err(|e| conflict_on_unique(e, "this account at the provider is already linked to a Tessera account"))?;
+        .map_err(|e| conflict_on_unique(e, Error::AlreadyLinked))?;
         Ok(())
     }
 

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, named, SqlStore};
-use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use super::sql::{collect, conflict_on_unique, instant, named, SqlStore};
+use crate::clock::to_millis;
+use crate::error::{Error, Result};
 use crate::model::{Invitation, OrgRole};
 
 /// Invitations.
@@ -42,8 +42,8 @@ fn invitation_of(row: &AnyRow) -> Result<Invitation> {
         invitee: row.try_get("invitee")?,
         role: named(row, "role", OrgRole::from_name)?,
         invited_by: row.try_get("invited_by")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        expires_at: from_millis(row.try_get("expires_at")?),
+        created_at: instant(row, "created_at")?,
+        expires_at: instant(row, "expires_at")?,
     })
 }
 
@@ -70,7 +70,12 @@ impl InvitationStore for SqlStore {
         .bind(to_millis(inv.expires_at))
         .execute(&mut *tx)
         .await
-        .map_err(|e| conflict_on_unique(e, "another invitation for this name was sent at the same moment"))?;
+        .map_err(|e| {
+            conflict_on_unique(
+                e,
+                Error::Conflict("another invitation for this name was sent at the same moment".into()),
+            )
+        })?;
         tx.commit().await?;
         Ok(())
     }
@@ -126,8 +131,8 @@ impl InvitationStore for SqlStore {
             invitee: row.try_get("invitee")?,
             role,
             invited_by: row.try_get("invited_by")?,
-            created_at: from_millis(row.try_get("created_at")?),
-            expires_at: from_millis(row.try_get("expires_at")?),
+            created_at: instant(&row, "created_at")?,
+            expires_at: instant(&row, "expires_at")?,
         }))
     }
 

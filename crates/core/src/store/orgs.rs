@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{conflict_on_unique, named, SqlStore};
-use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use super::sql::{conflict_on_unique, instant, named, SqlStore};
+use crate::clock::to_millis;
+use crate::error::{Error, Result};
 use crate::model::{Member, Org, OrgRole, OrgWithRole, UserRef};
 
 /// Organizations and memberships.
@@ -30,7 +30,7 @@ pub trait OrgStore: Send + Sync {
 }
 
 fn org_of(row: &AnyRow) -> Result<Org> {
-    Ok(Org { id: row.try_get("id")?, name: row.try_get("name")?, created_at: from_millis(row.try_get("created_at")?) })
+    Ok(Org { id: row.try_get("id")?, name: row.try_get("name")?, created_at: instant(row, "created_at")? })
 }
 
 /// An organization with the role in the row's `role` column.
@@ -61,7 +61,9 @@ impl OrgStore for SqlStore {
             .bind(to_millis(org.created_at))
             .execute(&mut *tx)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("an organization named {:?} exists", org.name)))?;
+            .map_err(|e| {
+                conflict_on_unique(e, Error::NameTaken(format!("an organization named {:?} exists", org.name)))
+            })?;
         sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')")
             .bind(&org.id)
             .bind(admin_user_id)

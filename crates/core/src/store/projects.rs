@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, owner_of, owners_clause, SqlStore};
-use crate::clock::{from_millis, to_millis};
-use crate::error::Result;
+use super::sql::{collect, conflict_on_unique, instant, owner_of, owners_clause, SqlStore};
+use crate::clock::to_millis;
+use crate::error::{Error, Result};
 use crate::model::{Owner, Pipeline, Project, SecretInfo};
 
 /// Projects, their pipeline files and their secrets.
@@ -37,13 +37,17 @@ pub trait ProjectStore: Send + Sync {
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool>;
 }
 
+fn name_taken(name: &str) -> Error {
+    Error::NameTaken(format!("the owner already has a project named {name:?}"))
+}
+
 fn project_of(row: &AnyRow) -> Result<Project> {
     Ok(Project {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         owner: owner_of(row)?,
         repository_url: row.try_get("repository_url")?,
-        created_at: from_millis(row.try_get("created_at")?),
+        created_at: instant(row, "created_at")?,
     })
 }
 
@@ -62,7 +66,7 @@ impl ProjectStore for SqlStore {
         .bind(to_millis(p.created_at))
         .execute(&self.pool)
         .await
-        .map_err(|e| conflict_on_unique(e, &format!("the owner already has a project named {:?}", p.name)))?;
+        .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
         Ok(())
     }
 
@@ -96,7 +100,7 @@ impl ProjectStore for SqlStore {
             .bind(&p.id)
             .execute(&self.pool)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("the owner already has a project named {:?}", p.name)))?;
+            .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
         Ok(())
     }
 
@@ -138,7 +142,7 @@ impl ProjectStore for SqlStore {
                 project_id: r.try_get("project_id")?,
                 name: r.try_get("name")?,
                 content: r.try_get("content")?,
-                updated_at: from_millis(r.try_get("updated_at")?),
+                updated_at: instant(&r, "updated_at")?,
             })
         })
         .transpose()
@@ -168,7 +172,7 @@ impl ProjectStore for SqlStore {
             Ok(SecretInfo {
                 project_id: r.try_get("project_id")?,
                 name: r.try_get("name")?,
-                updated_at: from_millis(r.try_get("updated_at")?),
+                updated_at: instant(&r, "updated_at")?,
             })
         })
         .transpose()

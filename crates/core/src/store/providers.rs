@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::sql::{conflict_on_unique, SqlStore};
 use crate::clock::to_millis;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Providers configured through the API.
 #[async_trait]
@@ -29,7 +29,7 @@ impl ProviderStore for SqlStore {
             .bind(to_millis(at))
             .execute(&self.pool)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("a provider with id {id:?} exists")))?;
+            .map_err(|e| conflict_on_unique(e, Error::NameTaken(format!("a provider with id {id:?} exists"))))?;
         Ok(())
     }
 

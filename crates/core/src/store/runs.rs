@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, named, SqlStore};
-use crate::clock::{from_millis, to_millis};
+use super::sql::{collect, instant, named, SqlStore};
+use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Owner, Run, RunStatus};
 
@@ -28,7 +28,7 @@ fn run_of(row: &AnyRow) -> Result<Run> {
         id: row.try_get("id")?,
         project_id: row.try_get("project_id")?,
         status: named(row, "status", RunStatus::from_name)?,
-        created_at: from_millis(row.try_get("created_at")?),
+        created_at: instant(row, "created_at")?,
         triggered_by: row.try_get("triggered_by")?,
         agent_id: row.try_get("agent_id")?,
     })

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{named_opt, SqlStore};
+use super::sql::{instant, instant_opt, named_opt, SqlStore};
 use super::users::{user_in, JOINED_COLUMNS};
-use crate::clock::{from_millis, to_millis};
+use crate::clock::to_millis;
 use crate::error::Result;
 use crate::model::{Role, User};
 
@@ -48,8 +48,8 @@ fn session_of(r: &AnyRow) -> Result<SessionRecord> {
     Ok(SessionRecord {
         id: r.try_get("id")?,
         user_id: r.try_get("user_id")?,
-        expires_at: from_millis(r.try_get("expires_at")?),
-        revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+        expires_at: instant(r, "expires_at")?,
+        revoked_at: instant_opt(r, "revoked_at")?,
         identity_id: r.try_get("identity_id")?,
         identity_role: named_opt(r, "asserted_role", Role::from_name)?,
     })

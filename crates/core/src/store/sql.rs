@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 
-use crate::clock::to_millis;
+use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{Owner, OwnerKind};
 
@@ -168,9 +168,11 @@ fn encode_path(path: &Path) -> String {
     out
 }
 
-pub(super) fn conflict_on_unique(e: sqlx::Error, what: &str) -> Error {
+/// `taken` when `e` is a unique constraint's violation (a name or an identity that exists), else
+/// the store's error.
+pub(super) fn conflict_on_unique(e: sqlx::Error, taken: Error) -> Error {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what.to_owned()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => taken,
         _ => e.into(),
     }
 }
@@ -195,7 +197,20 @@ pub(super) fn named_opt<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option
 
 /// The error for a stored value this version cannot read.
 pub(super) fn unknown_value(column: &str, value: &str) -> Error {
-    Error::Internal(format!("the store holds {value:?} in {column}, which this version does not know"))
+    Error::UnknownStoredValue { column: column.to_owned(), value: value.to_owned() }
+}
+
+/// The instant stored in `column` as milliseconds since the epoch. A number no instant has
+/// (hundreds of millennia away) is damage, refused like an unknown name rather than read as 1970.
+pub(super) fn instant(row: &AnyRow, column: &str) -> Result<DateTime<Utc>> {
+    let ms: i64 = row.try_get(column)?;
+    from_millis(ms).ok_or_else(|| unknown_value(column, &ms.to_string()))
+}
+
+/// [`instant`] for a column that may be empty.
+pub(super) fn instant_opt(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    let ms: Option<i64> = row.try_get(column)?;
+    ms.map(|ms| from_millis(ms).ok_or_else(|| unknown_value(column, &ms.to_string()))).transpose()
 }
 
 /// The owner in a row's `owner_kind` and `owner_id` columns.
@@ -248,6 +263,16 @@ mod tests {
         assert_refused(owner_of(&row), "owner_kind", "team");
         let row = literal_row("SELECT 'org' AS owner_kind, 'x' AS owner_id").await?;
         assert_eq!(owner_of(&row)?, Owner::org("x"));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_instant_out_of_any_calendar_is_refused_not_read_as_1970() -> Result<()> {
+        let row = literal_row(&format!("SELECT {} AS at, 1700000000000 AS ok, NULL AS never", i64::MAX)).await?;
+        assert_refused(instant(&row, "at"), "at", &i64::MAX.to_string());
+        assert_refused(instant_opt(&row, "at"), "at", &i64::MAX.to_string());
+        assert_eq!(instant(&row, "ok")?.timestamp(), 1_700_000_000);
+        assert_eq!(instant_opt(&row, "never")?, None);
         Ok(())
     }
 }

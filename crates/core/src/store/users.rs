@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, named, SqlStore};
+use super::sql::{collect, conflict_on_unique, instant, named, SqlStore};
 use super::Backend;
-use crate::clock::{from_millis, to_millis};
+use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Origin, Role, User};
 
@@ -74,7 +74,7 @@ pub(super) fn user_in(row: &AnyRow, columns: &UserColumns) -> Result<User> {
         id: row.try_get(columns.id)?,
         name: row.try_get(columns.name)?,
         role: named(row, columns.role, Role::from_name)?,
-        created_at: from_millis(row.try_get(columns.created_at)?),
+        created_at: instant(row, columns.created_at)?,
         disabled: row.try_get::<Option<i64>, _>(columns.disabled_at)?.is_some(),
     })
 }
@@ -90,7 +90,7 @@ impl UserStore for SqlStore {
             .bind(origin.as_str())
             .execute(&self.pool)
             .await
-            .map_err(|e| conflict_on_unique(e, &format!("the name {:?} is taken", user.name)))?;
+            .map_err(|e| conflict_on_unique(e, Error::NameTaken(format!("the name {:?} is taken", user.name))))?;
         Ok(())
     }
 
