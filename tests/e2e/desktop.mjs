@@ -171,8 +171,18 @@ async function createToken(s, list, label, scopes) {
   return s.property(field, 'value');
 }
 
-async function closeReveal(s) {
+/**
+ * Done on the reveal dialog; a value that was never copied is not thrown away silently: the
+ * dialog asks first ("will not be shown again"), and `copied` says which of the two to expect.
+ */
+async function closeReveal(s, { copied = false } = {}) {
   await s.click("[data-testid='reveal-done']");
+  if (!copied) {
+    const prompt = await s.text("[data-testid='reveal-discard-prompt']");
+    assert.match(prompt, /will not be shown again/);
+    assert.ok(await s.find("[data-testid='reveal-dialog']"), 'the dialog stays open while it asks');
+    await s.click("[data-testid='reveal-discard']");
+  }
   await s.waitGone("[data-testid='reveal-dialog']");
 }
 
@@ -295,7 +305,7 @@ async function run(s) {
   const copiedAt = Date.now();
 
   await step('after Done the value is nowhere in the page; the list shows its hint', async () => {
-    await closeReveal(s);
+    await closeReveal(s, { copied: true });
     await assertNowhere(s, pat);
     const row = await s.text("[data-testid='token-row']");
     assert.ok(row.includes('Deploy from CI') && row.includes(pat.slice(-4)), row);

@@ -24,6 +24,8 @@ export class Reveal {
   value = $state<string | null>(null);
   /** Seconds until the clipboard is cleared, once the value has been copied. */
   copiedFor = $state<number | null>(null);
+  /** Whether the person is being asked to confirm closing before the value was copied. */
+  discardAsked = $state(false);
 
   readonly #clipboard: RevealClipboard;
 
@@ -38,6 +40,7 @@ export class Reveal {
   open(value: string): void {
     this.value = value;
     this.copiedFor = null;
+    this.discardAsked = false;
   }
 
   /**
@@ -50,12 +53,34 @@ export class Reveal {
     if (value === null) return;
     const seconds = clampClearSeconds(clearAfterSeconds);
     await this.#clipboard.copy(value, seconds);
-    if (this.value === value) this.copiedFor = seconds;
+    if (this.value === value) {
+      this.copiedFor = seconds;
+      this.discardAsked = false;
+    }
+  }
+
+  /**
+   * Closing as the person asked (Done, Escape): once the value was copied it closes at once;
+   * before that it asks first, since the value cannot be shown again. Returns whether it closed.
+   */
+  requestClose(): boolean {
+    if (this.copiedFor !== null) {
+      this.close();
+      return true;
+    }
+    this.discardAsked = true;
+    return false;
+  }
+
+  /** The answer "keep showing" to the discard question. */
+  keep(): void {
+    this.discardAsked = false;
   }
 
   /** Forgets the value. */
   close(): void {
     this.value = null;
     this.copiedFor = null;
+    this.discardAsked = false;
   }
 }

@@ -49,6 +49,18 @@ describe('Reveal', () => {
     expect(reveal.copiedFor).toBeNull();
   });
 
+  it('asks before closing a value that was never copied, and not after a copy', async () => {
+    const { reveal } = opened('v');
+    expect(reveal.requestClose()).toBe(false);
+    expect(reveal.discardAsked).toBe(true);
+    expect(reveal.value).toBe('v');
+    reveal.keep();
+    expect(reveal.discardAsked).toBe(false);
+    await reveal.copy(10);
+    expect(reveal.requestClose()).toBe(true);
+    expect(reveal.value).toBeNull();
+  });
+
   it('copies nothing once closed', async () => {
     const { clipboard, reveal } = opened('v');
     reveal.close();

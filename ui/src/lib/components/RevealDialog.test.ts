@@ -50,4 +50,38 @@ describe('RevealDialog in the desktop app', () => {
     expect(alert.textContent).toContain('Tessera could not use the clipboard.');
     expect(alert.textContent).toContain('copy it by hand');
   });
+
+  it('asks once before Done or Escape throws away a value that was never copied', async () => {
+    const { component } = render(RevealDialog, { props: { clearAfterSeconds: 30 } });
+    component.show(SECRET, 'Your new personal access token');
+    await tick();
+
+    await fireEvent.click(screen.getByTestId('reveal-done'));
+    const prompt = screen.getByTestId('reveal-discard-prompt');
+    expect(prompt.textContent).toContain('This value will not be shown again');
+    expect((screen.getByTestId('reveal-value') as HTMLInputElement).value).toBe(SECRET);
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('reveal-keep')));
+
+    // Escape while asking keeps the value on screen.
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('reveal-discard-prompt')).toBeNull();
+    expect(screen.getByTestId('reveal-dialog')).toBeTruthy();
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('reveal-copy')));
+
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    await fireEvent.click(screen.getByTestId('reveal-discard'));
+    expect(screen.queryByTestId('reveal-dialog')).toBeNull();
+    expect(document.body.innerHTML).not.toContain(SECRET);
+  });
+
+  it('closes at once on Escape after the value was copied', async () => {
+    const { component } = render(RevealDialog, { props: { clearAfterSeconds: 30 } });
+    component.show(SECRET, 'Your new personal access token');
+    await tick();
+    await fireEvent.click(screen.getByTestId('reveal-copy'));
+    await vi.waitFor(() => expect(screen.getByTestId('reveal-status').textContent).toContain('30 seconds'));
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('reveal-discard-prompt')).toBeNull();
+    expect(screen.queryByTestId('reveal-dialog')).toBeNull();
+  });
 });

@@ -204,8 +204,10 @@ describe('TokenList', () => {
     expect((screen.getByTestId('reveal-value') as HTMLInputElement).value).toBe(ROTATED);
     expect(screen.getByTestId('token-row').textContent).toContain('tsr_pat_…4321');
 
-    // Escape closes the reveal dialog like Done, and the value goes with it.
+    // Escape before a copy asks first; discarding closes the dialog and the value goes with it.
     await fireEvent.keyDown(document.activeElement ?? document.body, { key: 'Escape' });
+    expect(screen.getByTestId('reveal-discard-prompt').textContent).toContain('will not be shown again');
+    await fireEvent.click(screen.getByTestId('reveal-discard'));
     expect(screen.queryByTestId('reveal-dialog')).toBeNull();
     expect(document.body.innerHTML).not.toContain(ROTATED);
   });
