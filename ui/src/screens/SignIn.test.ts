@@ -36,6 +36,11 @@ describe('SignIn', () => {
     vi.unstubAllGlobals();
   });
 
+  it('is the main landmark of the window', async () => {
+    render(SignIn, { props: { onsession: vi.fn() } });
+    expect(screen.getByRole('main').contains(screen.getByTestId('sign-in'))).toBe(true);
+  });
+
   it('offers one button per provider, and local use', async () => {
     render(SignIn, { props: { onsession: vi.fn() } });
     expect((await screen.findByTestId('sign-in-provider-keycloak')).textContent).toContain(
