@@ -41,17 +41,6 @@ impl ApiError {
         Self { status, code, message: scrub(&message.into()), retry_after: None }
     }
 
-    /// An error with an explicit status and the code sent as `code`. Prefer
-    /// [`ApiError::with_code`]: a name that is no [`ErrorCode`] is sent as `internal` (and
-    /// logged), never as a code the clients do not know.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        let known = ErrorCode::from_name(code).unwrap_or_else(|| {
-            tracing::error!(code, "an error was made with a code that is not an ErrorCode");
-            ErrorCode::Internal
-        });
-        Self::with_code(status, known, message)
-    }
-
     /// A 429 `rate_limited`, to be retried after `wait`.
     pub fn rate_limited(wait: std::time::Duration) -> Self {
         let secs = crate::limits::retry_after_secs(wait);
@@ -204,7 +193,8 @@ mod tests {
         let (status, text) = body(Error::ScopeMissing(tessera_core::Scope::Read).into()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(text, r#"{"error":{"code":"forbidden","message":"this token lacks the read scope"}}"#);
-        let (status, text) = body(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "no")).await;
+        let (status, text) =
+            body(ApiError::with_code(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "no")).await;
         assert_eq!(
             (status, text.as_str()),
             (StatusCode::METHOD_NOT_ALLOWED, r#"{"error":{"code":"method_not_allowed","message":"no"}}"#)

@@ -115,9 +115,9 @@ pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionL
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(error::ApiError::new(
+            axum::response::IntoResponse::into_response(error::ApiError::with_code(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                tessera_core::error::ErrorCode::Internal,
                 "something went wrong on the server; the details are in its log",
             ))
         }))
@@ -139,9 +139,9 @@ async fn admit(State(edge): State<Arc<Edge>>, mut req: Request, next: Next) -> R
             return error::ApiError::invalid("the request must name this server in its Host header").into_response();
         }
         Err(host::HostRefusal::Misdirected) => {
-            return error::ApiError::new(
+            return error::ApiError::with_code(
                 StatusCode::MISDIRECTED_REQUEST,
-                "misdirected_request",
+                tessera_core::error::ErrorCode::MisdirectedRequest,
                 "this server does not answer to that host name; use the address it was configured with",
             )
             .into_response();
@@ -179,8 +179,12 @@ async fn throttle_sign_in(State(edge): State<Arc<Edge>>, req: Request, next: Nex
 /// tower-http's timeout answers with an empty body; give it a sentence like every other error.
 async fn explain_timeout(res: Response) -> Response {
     if res.status() == StatusCode::REQUEST_TIMEOUT && !res.headers().contains_key(header::CONTENT_TYPE) {
-        return error::ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request took too long")
-            .into_response();
+        return error::ApiError::with_code(
+            StatusCode::REQUEST_TIMEOUT,
+            tessera_core::error::ErrorCode::RequestTimeout,
+            "the request took too long",
+        )
+        .into_response();
     }
     res
 }

@@ -22,7 +22,7 @@ describe('Loaded', () => {
     const fetch = vi
       .fn<() => Promise<string[]>>()
       .mockResolvedValueOnce(['a'])
-      .mockRejectedValueOnce(new ApiError(503, 'unavailable', 'The server is busy.'))
+      .mockRejectedValueOnce(new ApiError(408, 'request_timeout', 'The server is busy.'))
       .mockResolvedValueOnce(['a', 'b']);
     const loaded = new Loaded(fetch);
     await loaded.reload();

@@ -12,6 +12,7 @@ pub mod tokens;
 pub mod users;
 
 use axum::http::StatusCode;
+use tessera_core::error::ErrorCode;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
@@ -40,5 +41,9 @@ pub async fn not_found() -> ApiError {
 
 /// The answer to a method a route does not take.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+    ApiError::with_code(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "this endpoint does not take that method",
+    )
 }

@@ -5,6 +5,7 @@
 // message is a sentence a person can read, so no screen ever shows JSON or a status line.
 
 import createClient, { type Client } from 'openapi-fetch';
+import type { ErrorCode } from '../bindings/ErrorCode';
 import type { paths } from './schema';
 
 import type {
@@ -44,7 +45,8 @@ export class ApiError extends Error {
 
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** The server's code (one `ErrorCode`, generated from Rust) or the client's own. */
+    readonly code: ErrorCode | ClientErrorCode,
     message: string,
   ) {
     super(message);
@@ -67,7 +69,7 @@ export interface ClientOptions {
 const DEFAULT_TIMEOUT_MS = 20_000;
 
 // Used when the server's answer carries no usable message of its own.
-const FALLBACK_SENTENCES: Record<string, string> = {
+const FALLBACK_SENTENCES: Partial<Record<ErrorCode | ClientErrorCode, string>> = {
   invalid_request: 'The server could not accept that request. Check the fields and try again.',
   unauthenticated: 'Your session has ended. Sign in again.',
   forbidden: 'You do not have permission to do that.',
@@ -96,13 +98,14 @@ function statusSentence(status: number): string {
 
 /** Reads an error answer into an ApiError, whatever the body turned out to be. */
 function errorFromBody(status: number, body: unknown): ApiError {
-  let code = 'unknown';
+  let code: ErrorCode | ClientErrorCode = 'unknown';
   let message = '';
   if (typeof body === 'object' && body !== null && 'error' in body) {
     const error = (body as { error: unknown }).error;
     if (typeof error === 'object' && error !== null) {
       const e = error as { code?: unknown; message?: unknown };
-      if (typeof e.code === 'string' && e.code !== '') code = e.code;
+      // The server sends only ErrorCode names (crates/core/src/error.rs); `unknown` otherwise.
+      if (typeof e.code === 'string' && e.code !== '') code = e.code as ErrorCode;
       if (typeof e.message === 'string') message = e.message;
     }
   }
