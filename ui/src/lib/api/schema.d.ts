@@ -1080,14 +1080,17 @@ export interface components {
             /** @description The error. */
             error: components["schemas"]["ErrorDetail"];
         };
+        /**
+         * @description The stable codes of `{"error": {"code", "message"}}`, shared by the REST API, the command
+         *     line and the desktop UI (which gets them as a TypeScript type, so it never matches a code by a
+         *     string literal that could drift).
+         * @enum {string}
+         */
+        ErrorCode: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "method_not_allowed" | "misdirected_request" | "rate_limited" | "request_timeout" | "internal" | "provider_denied" | "provider_unavailable" | "id_token_invalid" | "authorization_pending" | "slow_down" | "keyring_locked" | "keyring_unavailable" | "reconnect_required";
         /** @description An error's code and sentence. */
         ErrorDetail: {
-            /**
-             * @description `invalid_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-             *     `payload_too_large`, `method_not_allowed`, `misdirected_request`, `rate_limited`,
-             *     `request_timeout` or `internal`.
-             */
-            code: string;
+            /** @description What went wrong, for clients to act on. */
+            code: components["schemas"]["ErrorCode"];
             /** @description A sentence for a person. */
             message: string;
         };
