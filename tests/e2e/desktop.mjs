@@ -341,6 +341,21 @@ async function run(s) {
     pat = rotated;
   });
 
+  await step('a dialog keeps Tab and Shift+Tab inside, and Escape gives focus back to its opener', async () => {
+    await s.click("[data-testid='token-delete']");
+    await s.waitFor("[data-testid='confirm-dialog']");
+    for (const [keys, what] of [['\uE004', 'Tab'], ['\uE008\uE004', 'Shift+Tab']]) {
+      for (let i = 0; i < 4; i++) {
+        await s.press(keys);
+        const f = await s.focused("[data-testid='confirm-dialog']");
+        assert.ok(f.inside, `${what} #${i + 1} left the dialog for ${f.testid}`);
+      }
+    }
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='confirm-dialog']");
+    await s.waitUntil(async () => (await s.focused('body')).testid === 'token-delete', 'focus back on Delete');
+  });
+
   await step('delete asks first, then the token and its value are gone', async () => {
     await s.click("[data-testid='token-delete']");
     await s.waitFor("[data-testid='confirm-dialog']");

@@ -97,6 +97,24 @@ export class Session {
     return el;
   }
 
+  /**
+   * Presses `keys` (WebDriver key codes: '\uE004' is Tab, '\uE008' Shift, '\uE00C' Escape) in
+   * the focused element, as a person at the keyboard would; Shift stays down to the end.
+   */
+  async press(keys) {
+    const active = await this.call('GET', '/element/active');
+    await this.call('POST', `/element/${active[ELEMENT]}/value`, { text: keys });
+  }
+
+  /** The data-testid of the focused element and whether it is inside `css`. */
+  focused(css) {
+    return this.execute(
+      `const a = document.activeElement;
+       return { testid: a?.getAttribute('data-testid') ?? a?.tagName ?? null, inside: !!a?.closest(arguments[0]) };`,
+      [css],
+    );
+  }
+
   async text(css) {
     const el = await this.waitFor(css);
     return this.call('GET', `/element/${el}/text`);
