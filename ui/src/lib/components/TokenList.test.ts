@@ -212,6 +212,14 @@ describe('TokenList', () => {
     expect(document.body.innerHTML).not.toContain(ROTATED);
   });
 
+  it('offers one primary action while the list is empty', async () => {
+    const { container } = renderList(collection([]));
+    await screen.findByTestId('token-create-empty');
+    const primary = container.querySelectorAll('.btn-primary');
+    expect(primary).toHaveLength(1);
+    expect(primary[0]!.getAttribute('data-testid')).toBe('token-create-empty');
+  });
+
   it('deletes only after confirmation', async () => {
     const c = collection([token({})]);
     renderList(c);

@@ -70,3 +70,19 @@ describe('detail views', () => {
     expect(document.activeElement?.getAttribute('data-testid')).toBe('org-open');
   });
 });
+
+describe('empty lists', () => {
+  for (const [name, pane, create] of [
+    ['Projects', ProjectsPane, 'project-create'],
+    ['Organizations', OrganizationsPane, 'org-create'],
+  ] as const) {
+    it(`${name} offers one primary action while empty`, async () => {
+      const { container } = renderPane(pane, {});
+      await screen.findByTestId('empty-state');
+      const primary = container.querySelectorAll('.btn-primary');
+      expect(primary).toHaveLength(1);
+      expect(primary[0]!.closest("[data-testid='empty-state']")).not.toBeNull();
+      expect(screen.getByTestId(create).classList).not.toContain('btn-primary');
+    });
+  }
+});
