@@ -68,7 +68,7 @@ pub async fn run(cmd: OrgCommand, out: &Out) -> Result<()> {
         }
         OrgCommand::Invitations { remote, org } => {
             let path = match &org {
-                Some(org) => api_path("orgs_invitations", &[("org", &org)])?,
+                Some(org) => api_path("orgs_invitations", &[("org", org)])?,
                 None => api_path("orgs_my_invitations", &[])?,
             };
             let v = Client::new(&remote.server, remote.token)?.get(&path).await?;
