@@ -1,11 +1,7 @@
 // @vitest-environment jsdom
-import { fireEvent, render, screen } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../lib/api/client';
-import type { Me } from '../lib/api/types';
-import type { AppContext } from '../lib/context';
-import WithApp from '../lib/panes/WithApp.test.svelte';
-import { DEFAULT_PREFERENCES } from '../lib/shell';
+import { fireEvent, screen } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import { fakeClient, renderPane } from '../lib/panes/renderPane.test-helper';
 import Settings from './Settings.svelte';
 
 const TOKEN = {
@@ -15,19 +11,7 @@ const TOKEN = {
 };
 
 function renderSettings() {
-  const client = new Proxy({} as ApiClient, {
-    get: (_, name: string) => vi.fn(async () => (name === 'listPersonalTokens' ? [TOKEN] : name === 'getUserPolicy' ? null : [])),
-  });
-  const app = {
-    client,
-    me: { id: 'u1', name: 'ada', role: 'user', orgs: [] } as unknown as Me,
-    preferences: DEFAULT_PREFERENCES,
-    now: new Date('2025-06-15T12:00:00Z'),
-    reloadMe: vi.fn(),
-    savePreferences: vi.fn(),
-    signOut: vi.fn(),
-  } satisfies AppContext;
-  return render(WithApp, { props: { app, pane: Settings } });
+  return renderPane(Settings, fakeClient({ listPersonalTokens: [TOKEN], getUserPolicy: null }), { role: 'member' });
 }
 
 describe('Settings shortcuts', () => {

@@ -1,14 +1,10 @@
 // @vitest-environment jsdom
-import { render, screen, within } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import type { AuditEvent, Me } from '../api/types';
-import type { AppContext } from '../context';
-import { DEFAULT_PREFERENCES } from '../shell';
+import { screen, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../api/types';
 import AuditPane from './AuditPane.svelte';
-import WithApp from './WithApp.test.svelte';
+import { fakeClient, renderPane } from './renderPane.test-helper';
 
-const NOW = new Date('2025-06-15T12:00:00Z');
 const IPV6 = '2001:0db8:85a3:0000:0000:8a2e:0370:7334';
 const DETAIL = 'refused: the token lacks the scope token:admin, which listing organization tokens needs';
 
@@ -19,22 +15,11 @@ const REFUSED: AuditEvent = {
 };
 
 function renderAudit(events: AuditEvent[], labels: Record<string, string> = {}) {
-  const client = {
-    listAuditEvents: vi.fn(async () => ({ items: events, next_cursor: null, token_labels: labels })),
-    listUsers: vi.fn(async () => [
-      { id: 'u1', name: 'ada', role: 'admin', created_at: '2025-01-01T00:00:00Z', disabled: false },
-    ]),
-  };
-  const app = {
-    client: client as unknown as ApiClient,
-    me: { id: 'u1', name: 'ada', role: 'admin' } as Me,
-    preferences: DEFAULT_PREFERENCES,
-    now: NOW,
-    reloadMe: vi.fn(),
-    savePreferences: vi.fn(),
-    signOut: vi.fn(),
-  } satisfies AppContext;
-  return render(WithApp, { props: { app, pane: AuditPane } });
+  const client = fakeClient({
+    listAuditEvents: { items: events, next_cursor: null, token_labels: labels },
+    listUsers: [{ id: 'u1', name: 'ada', role: 'admin', created_at: '2025-01-01T00:00:00Z', disabled: false }],
+  });
+  return renderPane(AuditPane, client);
 }
 
 describe('AuditPane', () => {

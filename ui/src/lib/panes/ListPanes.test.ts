@@ -1,40 +1,20 @@
 // @vitest-environment jsdom
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
 import type { Component } from 'svelte';
-import { describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import type { Me } from '../api/types';
-import type { AppContext } from '../context';
-import { DEFAULT_PREFERENCES } from '../shell';
+import { describe, expect, it } from 'vitest';
 import OrganizationsPane from './OrganizationsPane.svelte';
 import ProjectsPane from './ProjectsPane.svelte';
-import WithApp from './WithApp.test.svelte';
+import { fakeClient, renderPane } from './renderPane.test-helper';
 
 const CREATED = '2025-06-01T00:00:00Z';
 
-/** A client whose every list is empty but for `lists`. */
-function client(lists: Record<string, unknown[]>): ApiClient {
-  return new Proxy({} as ApiClient, {
-    get: (_, name: string) => vi.fn(async () => lists[name] ?? []),
-  });
-}
-
-function renderPane(pane: Component, lists: Record<string, unknown[]>) {
-  const app = {
-    client: client(lists),
-    me: { id: 'u1', name: 'ada', role: 'admin', orgs: [] } as unknown as Me,
-    preferences: DEFAULT_PREFERENCES,
-    now: new Date('2025-06-15T12:00:00Z'),
-    reloadMe: vi.fn(),
-    savePreferences: vi.fn(),
-    signOut: vi.fn(),
-  } satisfies AppContext;
-  return render(WithApp, { props: { app, pane } });
+function renderList(pane: Component, lists: Record<string, unknown[]>) {
+  return renderPane(pane, fakeClient(lists));
 }
 
 describe('detail views', () => {
   it('a project opens with focus on its heading, and Back returns it to the project', async () => {
-    renderPane(ProjectsPane, {
+    renderList(ProjectsPane, {
       listProjects: [
         { id: 'p1', name: 'alpha', owner: { kind: 'user', id: 'u1' }, repository_url: null, created_at: CREATED },
         { id: 'p2', name: 'beta', owner: { kind: 'user', id: 'u1' }, repository_url: null, created_at: CREATED },
@@ -53,7 +33,7 @@ describe('detail views', () => {
   });
 
   it('an organization opens with focus on its heading, and Back returns it to the organization', async () => {
-    renderPane(OrganizationsPane, {
+    renderList(OrganizationsPane, {
       listOrgs: [
         { id: 'o1', name: 'acme', role: 'admin', created_at: CREATED },
         { id: 'o2', name: 'globex', role: 'member', created_at: CREATED },
@@ -77,7 +57,7 @@ describe('empty lists', () => {
     ['Organizations', OrganizationsPane, 'org-create'],
   ] as const) {
     it(`${name} offers one primary action while empty`, async () => {
-      const { container } = renderPane(pane, {});
+      const { container } = renderList(pane, {});
       await screen.findByTestId('empty-state');
       const primary = container.querySelectorAll('.btn-primary');
       expect(primary).toHaveLength(1);
