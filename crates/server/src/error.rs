@@ -79,53 +79,56 @@ impl ApiError {
     }
 }
 
+/// The status each code is sent with: the one place the REST API decides it, for core's errors
+/// and sign-in's alike.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::InvalidRequest | C::ProviderDenied | C::AuthorizationPending | C::SlowDown => StatusCode::BAD_REQUEST,
+        C::Unauthenticated | C::IdTokenInvalid => StatusCode::UNAUTHORIZED,
+        C::Forbidden => StatusCode::FORBIDDEN,
+        C::NotFound => StatusCode::NOT_FOUND,
+        C::Conflict | C::ReconnectRequired => StatusCode::CONFLICT,
+        C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::ProviderUnavailable => StatusCode::BAD_GATEWAY,
+        C::KeyringLocked | C::KeyringUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// An error from inside (the store, the system): logged whole, sent as a sentence that says
+/// nothing about the inside.
+fn internal(detail: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(error = %detail, "internal error");
+    ApiError::with_code(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        "something went wrong on the server; the details are in its log",
+    )
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        let status = match &e {
-            Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthenticated(_)
-            | Error::TokenUnknown
-            | Error::TokenRevoked
-            | Error::TokenExpired
-            | Error::SessionEnded
-            | Error::SessionExpired
-            | Error::AccountDisabled => StatusCode::UNAUTHORIZED,
-            Error::ScopeMissing(_) | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::NameTaken(_) | Error::AlreadyLinked | Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Store(_) | Error::Migration(_) | Error::UnknownStoredValue { .. } | Error::Internal(_) => {
-                tracing::error!(error = %e, "internal error");
-                return Self::with_code(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorCode::Internal,
-                    "something went wrong on the server; the details are in its log",
-                );
-            }
-        };
-        Self::with_code(status, e.code(), e.to_string())
+        match e.code() {
+            ErrorCode::Internal => internal(&e),
+            code => Self::with_code(status_of(code), code, e.to_string()),
+        }
     }
 }
 
 impl From<tessera_auth::AuthError> for ApiError {
     fn from(e: tessera_auth::AuthError) -> Self {
-        use tessera_auth::AuthError as A;
-        let status = match &e {
-            A::Core(_) => {
-                let A::Core(core) = e else {
-                    return Self::with_code(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "");
-                };
-                return core.into();
-            }
-            A::UnknownProvider(_) => StatusCode::NOT_FOUND,
-            A::InvalidRequest(_) | A::Config(_) | A::ProviderDenied(_) => StatusCode::BAD_REQUEST,
-            A::AuthorizationPending | A::SlowDown => StatusCode::BAD_REQUEST,
-            A::IdToken(_) => StatusCode::UNAUTHORIZED,
-            A::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
-            A::KeyringLocked | A::KeyringUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            A::Reconnect(_) => StatusCode::CONFLICT,
-            A::SignInRefused { .. } => StatusCode::FORBIDDEN,
-        };
-        Self::with_code(status, e.code(), e.to_string())
+        match e {
+            tessera_auth::AuthError::Core(core) => core.into(),
+            e => match e.code() {
+                ErrorCode::Internal => internal(&e),
+                code => Self::with_code(status_of(code), code, e.to_string()),
+            },
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, instant, named, owner_of, owners_clause, SqlStore};
+use super::sql::{collect, instant, named, owner_of, owners_clause, touched, SqlStore};
 use crate::clock::to_millis;
 use crate::error::Result;
 use crate::model::{Agent, AgentStatus, Owner};
@@ -95,8 +95,7 @@ impl AgentStore for SqlStore {
     }
 
     async fn delete_agent(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM agents WHERE id = $1").bind(id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM agents WHERE id = $1", &[id]).await
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, instant, instant_opt, millis_opt, named_opt, SqlStore};
+use super::sql::{collect, conflict_on_unique, instant, instant_opt, millis_opt, named_opt, touched, SqlStore};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Identity, Role, ScmStatus, ScmTokenInfo};
@@ -147,8 +147,7 @@ impl IdentityStore for SqlStore {
     }
 
     async fn delete_identity(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM identities WHERE id = $1").bind(id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM identities WHERE id = $1", &[id]).await
     }
 
     async fn set_scm_token(&self, identity_id: &str, info: Option<ScmTokenInfo>) -> Result<()> {

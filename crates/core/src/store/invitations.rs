@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, instant, named, SqlStore};
+use super::sql::{collect, conflict_on_unique, instant, named, touched, SqlStore};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Invitation, OrgRole};
@@ -137,21 +137,11 @@ impl InvitationStore for SqlStore {
     }
 
     async fn delete_invitation_of_user(&self, id: &str, user_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM invitations WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM invitations WHERE id = $1 AND user_id = $2", &[id, user_id]).await
     }
 
     async fn delete_invitation_of_org(&self, id: &str, org_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM invitations WHERE id = $1 AND org_id = $2")
-            .bind(id)
-            .bind(org_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM invitations WHERE id = $1 AND org_id = $2", &[id, org_id]).await
     }
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{conflict_on_unique, instant, named, SqlStore};
+use super::sql::{conflict_on_unique, instant, named, touched, SqlStore};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Member, Org, OrgRole, OrgWithRole, UserRef};
@@ -126,12 +126,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn remove_member(&self, org_id: &str, user_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-            .bind(org_id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", &[org_id, user_id]).await
     }
 }
 

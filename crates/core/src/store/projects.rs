@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, conflict_on_unique, instant, owner_of, owners_clause, SqlStore};
+use super::sql::{collect, conflict_on_unique, instant, owner_of, owners_clause, touched, SqlStore};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::{Owner, Pipeline, Project, SecretInfo};
@@ -179,12 +179,7 @@ impl ProjectStore for SqlStore {
     }
 
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM secrets WHERE project_id = $1 AND name = $2")
-            .bind(project_id)
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM secrets WHERE project_id = $1 AND name = $2", &[project_id, name]).await
     }
 }
 

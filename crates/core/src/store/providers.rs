@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::sql::{conflict_on_unique, SqlStore};
+use super::sql::{conflict_on_unique, touched, SqlStore};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 
@@ -39,7 +39,6 @@ impl ProviderStore for SqlStore {
     }
 
     async fn delete_provider(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM providers WHERE id = $1").bind(id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM providers WHERE id = $1", &[id]).await
     }
 }

@@ -170,6 +170,16 @@ fn encode_path(path: &Path) -> String {
 
 /// `taken` when `e` is a unique constraint's violation (a name or an identity that exists), else
 /// the store's error.
+/// Runs `sql` with `keys` bound in order; whether it touched a row (a delete that found what it
+/// was asked to delete).
+pub(super) async fn touched(pool: &AnyPool, sql: &str, keys: &[&str]) -> Result<bool> {
+    let mut query = sqlx::query(sql);
+    for key in keys {
+        query = query.bind(*key);
+    }
+    Ok(query.execute(pool).await?.rows_affected() > 0)
+}
+
 pub(super) fn conflict_on_unique(e: sqlx::Error, taken: Error) -> Error {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => taken,

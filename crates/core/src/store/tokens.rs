@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::{collect, instant, instant_opt, millis_opt, named, owner_of, unknown_value, SqlStore};
+use super::sql::{collect, instant, instant_opt, millis_opt, named, owner_of, touched, unknown_value, SqlStore};
 use super::users::{user_in, JOINED_COLUMNS};
 use crate::clock::to_millis;
 use crate::error::Result;
@@ -194,8 +194,7 @@ impl TokenStore for SqlStore {
     }
 
     async fn delete_token(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM tokens WHERE id = $1").bind(id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
+        touched(&self.pool, "DELETE FROM tokens WHERE id = $1", &[id]).await
     }
 
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
