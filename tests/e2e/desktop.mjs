@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp } from '../idp/lib/client.mjs';
+import { axeViolations } from './axe.mjs';
 import { Session, sleep } from './webdriver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -158,6 +159,97 @@ async function api(base, method, path, token, body) {
 async function openPane(s, id) {
   await s.click(`[data-testid='nav-${id}']`);
   await s.waitFor(`[data-testid='pane-${id}']`);
+}
+
+/** The default window and the smallest the app allows (tauri.conf.json's minWidth × minHeight). */
+const SIZES = [
+  { name: 'default', width: 1120, height: 760 },
+  { name: 'min', width: 760, height: 520 },
+];
+
+/**
+ * Runs axe and the layout checks over what the window shows, in each theme at each size, adding
+ * what they find to `found`; photographs the combinations the panes' own steps do not.
+ */
+async function checkView(s, view, found) {
+  for (const size of SIZES) {
+    await setSize(s, size);
+    for (const theme of ['light', 'dark']) {
+      await setTheme(s, theme);
+      const name = `${view}-${theme}-${size.name}`;
+      for (const v of await axeViolations(s)) found.push({ where: name, ...v });
+      for (const problem of await layoutProblems(s)) found.push({ where: name, rule: 'layout', impact: '-', ...problem });
+      if (size.name === 'min' || theme === 'dark') await shot(s, name);
+    }
+  }
+  await setSize(s, SIZES[0]);
+  await setTheme(s, null);
+}
+
+/** Fails listing every problem `found` holds, one line each: where, rule, element, what is wrong. */
+function assertNoProblems(found) {
+  const byRule = {};
+  for (const v of found) byRule[v.rule] = (byRule[v.rule] ?? 0) + 1;
+  assert.equal(
+    found.length,
+    0,
+    `axe and layout: ${found.length} problems (${JSON.stringify(byRule)}):\n` +
+      found.map((v) => `  ${v.where}: ${v.rule} (${v.impact}) ${v.selector}: ${v.summary}`).join('\n'),
+  );
+}
+
+/** Resizes the window and waits until the page has the new viewport. */
+async function setSize(s, { width, height }) {
+  await s.call('POST', '/window/rect', { width, height });
+  await s.waitUntil(
+    () => s.execute('return window.innerWidth <= arguments[0] + 2 && window.innerWidth >= arguments[0] - 40;', [width]),
+    `a ${width}×${height} window`,
+  );
+  await sleep(150);
+}
+
+/**
+ * What a person would see wrong in the layout now, in the shape of an axe violation: a table box
+ * wider than the window (columns cut off), a table that scrolls but takes no focus, a sidebar
+ * item on two lines (its bold name pushing the sidebar down when selected), a dialog whose
+ * first field sits right under its title.
+ */
+function layoutProblems(s) {
+  return s.execute(`
+    const problems = [];
+    const say = (selector, summary) => problems.push({ selector, summary });
+    for (const wrap of document.querySelectorAll('.table-wrap')) {
+      const box = wrap.getBoundingClientRect();
+      const name = wrap.getAttribute('aria-label');
+      if (box.right > window.innerWidth + 1) say(name, 'the table box ends ' + Math.round(box.right - window.innerWidth) + ' px past the window');
+      if (wrap.scrollWidth > wrap.clientWidth + 1 && wrap.tabIndex !== 0) say(name, 'the table scrolls sideways but cannot be focused');
+    }
+    const lines = [...document.querySelectorAll('.nav-item')].map((e) => [e.dataset.testid, e.getBoundingClientRect().height]);
+    const one = Math.min(...lines.map(([, h]) => h));
+    for (const [id, h] of lines) if (h > one + 2) say(id, 'the sidebar item is ' + Math.round(h) + ' px high, not ' + Math.round(one) + ' (it wraps)');
+    const panel = document.querySelector('[role=dialog], [role=alertdialog]');
+    const title = panel?.querySelector('h2');
+    if (title) {
+      const above = panel.querySelector('#' + CSS.escape(title.id.replace(/-title$/, '-description'))) ?? title;
+      const bottom = above.getBoundingClientRect().bottom;
+      const next = [...panel.querySelectorAll('label, input, textarea, select, fieldset, p, button')]
+        .find((e) => e !== above && e.getBoundingClientRect().top >= bottom - 1);
+      const gap = next ? next.getBoundingClientRect().top - bottom : 99;
+      if (gap < 12) say(panel.dataset.testid, 'the first field is ' + Math.round(gap) + ' px under the title');
+    }
+    return problems;`);
+}
+
+/** Sets the theme as the app does for a preference (data-theme on the root); null follows the system. */
+async function setTheme(s, theme) {
+  await s.execute(
+    `if (arguments[0]) document.documentElement.dataset.theme = arguments[0];
+     else delete document.documentElement.dataset.theme;
+     return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null))));`,
+    [theme],
+  );
+  // Let colour transitions finish before colours are measured.
+  await sleep(250);
 }
 
 /** Creates a token in the list `list` and returns the value the reveal dialog shows. */
@@ -427,6 +519,44 @@ async function run(s) {
     }
   });
 
+  await step('axe finds no WCAG 2.2 AA violation and the layout holds in every pane, detail view and dialog, in both themes and sizes', async () => {
+    const found = [];
+    const check = (view) => checkView(s, view, found);
+    for (const pane of ['personal-tokens', 'agent-tokens', 'projects', 'organizations', 'providers', 'users', 'audit', 'account', 'preferences']) {
+      await openPane(s, pane);
+      await sleep(200);
+      await check(pane);
+    }
+    await openPane(s, 'projects');
+    await s.click("[data-testid='project-open']");
+    await s.waitFor("[data-testid='tokens-trigger']");
+    await check('project');
+    await openPane(s, 'organizations');
+    await s.click("[data-testid='org-open']");
+    await s.waitFor("[data-testid='members-table']");
+    await check('organization');
+
+    await openPane(s, 'personal-tokens');
+    await s.click("[data-testid='tokens-personal'] [data-testid='token-create-empty']");
+    await s.waitFor("[data-testid='token-create-dialog']");
+    await check('token-create');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='token-create-dialog']");
+    await createToken(s, 'tokens-personal', 'Checked by axe', ['read']);
+    await check('reveal');
+    await s.click("[data-testid='reveal-done']");
+    await s.waitFor("[data-testid='reveal-discard-prompt']");
+    await check('reveal-discard');
+    await s.click("[data-testid='reveal-discard']");
+    await s.waitGone("[data-testid='reveal-dialog']");
+    await s.click("[data-testid='token-delete']");
+    await s.waitFor("[data-testid='confirm-dialog']");
+    await check('delete-confirm');
+    await s.click("[data-testid='confirm-ok']");
+    await s.waitFor("[data-testid='tokens-personal'] [data-testid='empty-state']");
+    assertNoProblems(found);
+  });
+
   await step('sign out ends the session on the server and returns to the sign-in screen', async () => {
     const session = await invoke(s, 'current_session');
     assert.equal(session.ok, true);
@@ -434,6 +564,9 @@ async function run(s) {
     assert.equal((await api(apiBase, 'GET', '/api/v1/me', token)).status, 200);
     await s.click("[data-testid='nav-sign-out']");
     await s.waitFor("[data-testid='sign-in-local']");
+    const found = [];
+    await checkView(s, 'sign-in', found);
+    assertNoProblems(found);
     await s.waitUntil(async () => (await api(apiBase, 'GET', '/api/v1/me', token)).status === 401, 'the session to end');
     assert.deepEqual(await invoke(s, 'current_session'), { ok: true, value: null });
     await assertNowhere(s, token);
