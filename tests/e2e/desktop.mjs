@@ -178,7 +178,7 @@ async function checkView(s, view, found) {
       await setTheme(s, theme);
       const name = `${view}-${theme}-${size.name}`;
       for (const v of await axeViolations(s)) found.push({ where: name, ...v });
-      for (const problem of await layoutProblems(s)) found.push({ where: name, rule: 'layout', impact: '-', ...problem });
+      for (const problem of await layoutProblems(s, size.name === 'default')) found.push({ where: name, rule: 'layout', impact: '-', ...problem });
       if (size.name === 'min' || theme === 'dark') await shot(s, name);
     }
   }
@@ -212,9 +212,10 @@ async function setSize(s, { width, height }) {
  * What a person would see wrong in the layout now, in the shape of an axe violation: a table box
  * wider than the window (columns cut off), a table that scrolls but takes no focus, a sidebar
  * item on two lines (its bold name pushing the sidebar down when selected), a dialog whose
- * first field sits right under its title.
+ * first field sits right under its title, a placeholder cut off by its field; and in the default
+ * window (`defaultSize`), a table that does not fit.
  */
-function layoutProblems(s) {
+function layoutProblems(s, defaultSize) {
   return s.execute(`
     const problems = [];
     const say = (selector, summary) => problems.push({ selector, summary });
@@ -223,6 +224,20 @@ function layoutProblems(s) {
       const name = wrap.getAttribute('aria-label');
       if (box.right > window.innerWidth + 1) say(name, 'the table box ends ' + Math.round(box.right - window.innerWidth) + ' px past the window');
       if (wrap.scrollWidth > wrap.clientWidth + 1 && wrap.tabIndex !== 0) say(name, 'the table scrolls sideways but cannot be focused');
+    }
+    if (arguments[0]) {
+      for (const wrap of document.querySelectorAll('.table-wrap')) {
+        if (wrap.scrollWidth > wrap.clientWidth + 1) say(wrap.getAttribute('aria-label'), 'the table scrolls sideways in the default window');
+      }
+    }
+    const measure = document.createElement('canvas').getContext('2d');
+    for (const field of document.querySelectorAll('input[placeholder]')) {
+      if (!field.getClientRects().length || field.closest('[inert]')) continue;
+      const style = getComputedStyle(field);
+      measure.font = style.fontStyle + ' ' + style.fontWeight + ' ' + style.fontSize + ' ' + style.fontFamily;
+      const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const need = measure.measureText(field.placeholder).width;
+      if (need > room + 1) say(field.dataset.testid ?? field.placeholder, 'the placeholder needs ' + Math.round(need) + ' px, the field has ' + Math.round(room));
     }
     const lines = [...document.querySelectorAll('.nav-item')].map((e) => [e.dataset.testid, e.getBoundingClientRect().height]);
     const one = Math.min(...lines.map(([, h]) => h));
@@ -237,7 +252,7 @@ function layoutProblems(s) {
       const gap = next ? next.getBoundingClientRect().top - bottom : 99;
       if (gap < 12) say(panel.dataset.testid, 'the first field is ' + Math.round(gap) + ' px under the title');
     }
-    return problems;`);
+    return problems;`, [defaultSize]);
 }
 
 /** Sets the theme as the app does for a preference (data-theme on the root); null follows the system. */
