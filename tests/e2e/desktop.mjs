@@ -569,6 +569,17 @@ async function run(s) {
     await check('delete-confirm');
     await s.click("[data-testid='confirm-ok']");
     await s.waitFor("[data-testid='tokens-personal'] [data-testid='empty-state']");
+    // The shortcuts, as real key presses: Ctrl+N opens the pane's New dialog, ? the sheet
+    // that lists the shortcuts (checked like every other dialog).
+    await s.press('\uE009n');
+    await s.waitFor("[data-testid='token-create-dialog']");
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='token-create-dialog']");
+    await s.press('?');
+    await s.waitFor("[data-testid='shortcuts-dialog']");
+    await check('shortcuts');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='shortcuts-dialog']");
     assertNoProblems(found);
   });
 

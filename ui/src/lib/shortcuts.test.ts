@@ -15,6 +15,16 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key('f'), false)).toBeNull();
   });
 
+  it('sends Ctrl+N to the pane\'s New button and ? to the shortcuts sheet, not while typing', () => {
+    expect(shortcutFor(key('n', { ctrlKey: true }), false)).toBe('new');
+    expect(shortcutFor(key('N', { metaKey: true }), false)).toBe('new');
+    expect(shortcutFor(key('?'), false)).toBe('help');
+    const input = document.createElement('input');
+    expect(shortcutFor(key('?', { target: input }), false)).toBeNull();
+    expect(shortcutFor(key('n', { ctrlKey: true }), true)).toBeNull();
+    expect(shortcutFor(key('?'), true)).toBeNull();
+  });
+
   it('leaves / to a field being typed in, and every key to an open dialog', () => {
     const input = document.createElement('input');
     expect(shortcutFor(key('/', { target: input }), false)).toBeNull();

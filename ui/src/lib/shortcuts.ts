@@ -1,7 +1,17 @@
-// The window's keyboard shortcuts: `/` or Ctrl+F to the pane's search, Ctrl+, to Preferences.
-// None of them fires while a dialog is open or (for `/`) while typing in a field.
+// The window's keyboard shortcuts: `/` or Ctrl+F to the pane's search, Ctrl+N to its "New …"
+// dialog, Ctrl+, to Preferences, `?` to the list of them. None fires while a dialog is open, and
+// `/` and `?` not while typing in a field.
 
-export type Shortcut = 'search' | 'preferences';
+export type Shortcut = 'search' | 'new' | 'preferences' | 'help';
+
+/** The shortcuts as the `?` sheet lists them. */
+export const SHORTCUTS: readonly { keys: string; does: string }[] = [
+  { keys: '/ or Ctrl+F', does: "Search the pane's list" },
+  { keys: 'Ctrl+N', does: 'Create something new in the pane' },
+  { keys: 'Ctrl+,', does: 'Open Preferences' },
+  { keys: '?', does: 'Show these shortcuts' },
+  { keys: 'Escape', does: 'Close a dialog' },
+];
 
 function typingIn(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -16,7 +26,9 @@ export function shortcutFor(
   if (dialogOpen || event.altKey) return null;
   const command = event.ctrlKey || event.metaKey;
   if (command && event.key.toLowerCase() === 'f') return 'search';
+  if (command && event.key.toLowerCase() === 'n') return 'new';
   if (command && event.key === ',') return 'preferences';
   if (!command && event.key === '/' && !typingIn(event.target)) return 'search';
+  if (!command && event.key === '?' && !typingIn(event.target)) return 'help';
   return null;
 }

@@ -23,4 +23,18 @@ describe('Settings shortcuts', () => {
     await fireEvent.keyDown(document.body, { key: ',', ctrlKey: true });
     expect(await screen.findByTestId('pane-preferences')).toBeTruthy();
   });
+
+  it('Ctrl+N opens the pane\'s New dialog, ? lists the shortcuts, and neither fires inside a dialog', async () => {
+    renderSettings();
+    await screen.findByTestId('token-create');
+    await fireEvent.keyDown(document.body, { key: 'n', ctrlKey: true });
+    expect(await screen.findByTestId('token-create-dialog')).toBeTruthy();
+    await fireEvent.keyDown(document.body, { key: '?' });
+    expect(screen.queryByTestId('shortcuts-dialog')).toBeNull();
+    await fireEvent.keyDown(document.body, { key: 'Escape' });
+    await fireEvent.keyDown(document.body, { key: '?' });
+    const sheet = await screen.findByTestId('shortcuts-dialog');
+    expect(sheet.textContent).toContain('Ctrl+N');
+    expect(sheet.textContent).toContain('Ctrl+,');
+  });
 });
