@@ -564,6 +564,16 @@ async function run(s) {
     await check('reveal-discard');
     await s.click("[data-testid='reveal-discard']");
     await s.waitGone("[data-testid='reveal-dialog']");
+    await s.click("[data-testid='token-edit']");
+    await s.waitFor("[data-testid='token-edit-dialog']");
+    await check('token-edit');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='token-edit-dialog']");
+    await s.click("[data-testid='token-rotate']");
+    await s.waitFor("[data-testid='confirm-dialog']");
+    await check('rotate-confirm');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='confirm-dialog']");
     await s.click("[data-testid='token-delete']");
     await s.waitFor("[data-testid='confirm-dialog']");
     await check('delete-confirm');
@@ -580,6 +590,18 @@ async function run(s) {
     await check('shortcuts');
     await s.press('\uE00C');
     await s.waitGone("[data-testid='shortcuts-dialog']");
+    await openPane(s, 'projects');
+    await s.click("[data-testid='project-create']");
+    await s.waitFor("[data-testid='project-dialog']");
+    await check('project-create');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='project-dialog']");
+    await openPane(s, 'organizations');
+    await s.click("[data-testid='org-create']");
+    await s.waitFor("[data-testid='org-dialog']");
+    await check('org-create');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='org-dialog']");
     assertNoProblems(found);
   });
 
