@@ -25,7 +25,7 @@ use crate::AppState;
 pub const ID_PATTERN: &str = tessera_core::authority::NAME_PATTERN;
 
 /// The schema of an id or a name in a path.
-pub fn id_schema() -> ObjectBuilder {
+fn id_schema() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(100)).pattern(Some(ID_PATTERN))
 }
 

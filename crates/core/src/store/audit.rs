@@ -40,14 +40,13 @@ fn audit_of(row: &AnyRow) -> Result<AuditEvent> {
     })
 }
 
-#[async_trait]
-impl AuditStore for SqlStore {
-    async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail, count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&e.id)
+/// Binds an entry's columns in the order the INSERTs below name them: id, at, actor, action,
+/// target, outcome, ip, detail, count.
+fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    e: &'q AuditEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&e.id)
         .bind(to_millis(e.at))
         .bind(&e.actor)
         .bind(&e.action)
@@ -56,8 +55,16 @@ impl AuditStore for SqlStore {
         .bind(e.ip.as_deref())
         .bind(&e.detail)
         .bind(e.count)
-        .execute(&self.pool)
-        .await?;
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
+        let insert = sqlx::query(
+            "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail, count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        );
+        bind_event(insert, e).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -67,23 +74,12 @@ impl AuditStore for SqlStore {
         ordered.sort_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.pool.begin().await?;
         for (bucket, e) in ordered {
-            sqlx::query(
+            let upsert = sqlx::query(
                 "INSERT INTO audit (id, at, actor, action, target, outcome, ip, detail, count, bucket) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (bucket) DO UPDATE SET count = audit.count + excluded.count",
-            )
-            .bind(&e.id)
-            .bind(to_millis(e.at))
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.target)
-            .bind(&e.outcome)
-            .bind(e.ip.as_deref())
-            .bind(&e.detail)
-            .bind(e.count)
-            .bind(bucket)
-            .execute(&mut *tx)
-            .await?;
+            );
+            bind_event(upsert, e).bind(bucket).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -101,7 +101,8 @@ impl CollectionKind {
 }
 
 /// The token handlers for one collection, to be nested at [`CollectionKind::path`]. The
-/// document's operations get the collection's parent parameter and ids of their own.
+/// document's operations get the collection's parent parameter (its schema, like every path
+/// parameter's, comes from `openapi::finish`) and ids of their own.
 pub fn router(kind: CollectionKind) -> OpenApiRouter<AppState> {
     let mut r = OpenApiRouter::new()
         .routes(routes!(list, create))
@@ -114,7 +115,6 @@ pub fn router(kind: CollectionKind) -> OpenApiRouter<AppState> {
             .parameter_in(ParameterIn::Path)
             .required(Required::True)
             .description(Some(format!("The {name}'s id.")))
-            .schema(Some(crate::openapi::id_schema()))
             .build()
     });
     for item in r.get_openapi_mut().paths.paths.values_mut() {
