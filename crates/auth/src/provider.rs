@@ -108,6 +108,25 @@ pub struct ProviderConfig {
     /// The claim value that means `admin`.
     #[serde(default)]
     pub admin_value: Option<String>,
+    /// Where `role_claim` is read (`oidc`): the ID token, else userinfo, when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_claim_source: Option<ClaimSource>,
+    /// GitHub: members of this organization team (`org/team-slug`) are `admin`, read through
+    /// the host's API at each sign-in (needs the `read:org` scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"))]
+    pub admin_team: Option<String>,
+    /// GitLab: members of this group (its full path, `acme/admins`) with at least
+    /// `admin_access_level` are `admin`, read through the host's API at each sign-in (needs
+    /// `read_api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 255))]
+    pub admin_group: Option<String>,
+    /// GitLab's access level `admin_group` membership needs: 10 guest, 20 reporter, 30 developer
+    /// (the default), 40 maintainer, 50 owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 50))]
+    pub admin_access_level: Option<u8>,
     /// An extra certificate authority (PEM) to trust for this provider, for private CAs.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -131,6 +150,20 @@ pub struct ProviderConfig {
 
 fn yes() -> bool {
     true
+}
+
+/// Where an OpenID provider's role claim is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimSource {
+    /// The ID token only.
+    IdToken,
+    /// The userinfo endpoint only.
+    Userinfo,
+    /// The access token, a JWT signed with the provider's keys (Keycloak's realm and client
+    /// roles are there by default).
+    AccessToken,
 }
 
 /// Where a provider's configuration lives.
@@ -232,9 +265,7 @@ impl ProviderConfig {
         if let Some(a) = &self.api_url {
             check_url("api_url", a)?;
         }
-        if self.role_claim.is_some() != self.admin_value.is_some() {
-            return Err(AuthError::Config(format!("provider {}: role_claim and admin_value go together", self.id)));
-        }
+        self.check_role_mapping()?;
         self.check_policy()?;
         let client_secret = self.client_secret.take().filter(|s| !s.is_empty()).map(Secret::new);
         Ok(Provider { config: self, client_secret, source })
@@ -242,6 +273,53 @@ impl ProviderConfig {
 }
 
 impl ProviderConfig {
+    /// Checks the role mapping: one way per provider, each for the kinds it fits.
+    fn check_role_mapping(&self) -> Result<()> {
+        let id = &self.id;
+        let refuse = |why: &str| Err(AuthError::Config(format!("provider {id}: {why}")));
+        if self.role_claim.is_some() != self.admin_value.is_some() {
+            return refuse("role_claim and admin_value go together");
+        }
+        if self.role_claim.as_deref().is_some_and(|c| c.is_empty() || c.len() > 200 || c.split('.').any(str::is_empty)) {
+            return refuse("role_claim must be a claim name or a path like realm_access.roles");
+        }
+        if self.role_claim_source.is_some() && (self.kind != ProviderKind::Oidc || self.role_claim.is_none()) {
+            return refuse("role_claim_source goes with role_claim on an oidc provider");
+        }
+        if let Some(team) = &self.admin_team {
+            if self.kind != ProviderKind::Github {
+                return refuse("admin_team is for github providers");
+            }
+            let part_ok = |p: &str| {
+                !p.is_empty() && p.len() <= 100 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            };
+            if !team.split_once('/').is_some_and(|(org, slug)| part_ok(org) && part_ok(slug)) {
+                return refuse("admin_team must be an organization and a team slug, like acme/platform-admins");
+            }
+        }
+        if let Some(group) = &self.admin_group {
+            if self.kind != ProviderKind::Gitlab {
+                return refuse("admin_group is for gitlab providers");
+            }
+            if group.is_empty() || group.len() > 255 || group.split('/').any(str::is_empty) {
+                return refuse("admin_group must be a group's full path, like acme/admins");
+            }
+        }
+        if let Some(level) = self.admin_access_level {
+            if self.admin_group.is_none() {
+                return refuse("admin_access_level goes with admin_group");
+            }
+            if ![10, 20, 30, 40, 50].contains(&level) {
+                return refuse("admin_access_level must be 10, 20, 30, 40 or 50 (GitLab's access levels)");
+            }
+        }
+        let ways = [self.role_claim.is_some(), self.admin_team.is_some(), self.admin_group.is_some()];
+        if ways.iter().filter(|w| **w).count() > 1 {
+            return refuse("choose one role mapping: role_claim, admin_team or admin_group");
+        }
+        Ok(())
+    }
+
     /// Checks the sign-up policy and writes its domains in lower case.
     fn check_policy(&mut self) -> Result<()> {
         let id = &self.id;
@@ -474,12 +552,31 @@ mod tests {
             "[[provider]]\nid = \"k\"\nkind = \"saml\"\nclient_id = \"c\"",
             "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nrole_claim = \"groups\"",
             "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nsurprise = 1",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nadmin_team = \"acme/admins\"",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nadmin_team = \"acme\"",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nadmin_team = \"acme/a b\"",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nadmin_group = \"acme\"",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nadmin_group = \"acme//x\"",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nadmin_access_level = 40",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nadmin_group = \"a\"\nadmin_access_level = 35",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nadmin_group = \"a\"\nrole_claim = \"x\"\nadmin_value = \"y\"",
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nrole_claim = \"x\"\nadmin_value = \"y\"\nrole_claim_source = \"userinfo\"",
+            "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://i.example\"\nrole_claim_source = \"userinfo\"",
+            "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://i.example\"\nrole_claim = \"a..b\"\nadmin_value = \"y\"",
+            "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://i.example\"\nrole_claim = \"r\"\nadmin_value = \"y\"\nrole_claim_source = \"cookie\"",
             "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\n[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"",
             "not toml at all [",
         ] {
             assert!(parse_file(bad).is_err(), "{bad}");
         }
         assert!(parse_file("").is_ok_and(|p| p.is_empty()));
+        for good in [
+            "[[provider]]\nid = \"k\"\nkind = \"github\"\nclient_id = \"c\"\nadmin_team = \"acme/platform-admins\"",
+            "[[provider]]\nid = \"k\"\nkind = \"gitlab\"\nclient_id = \"c\"\nadmin_group = \"acme/admins\"\nadmin_access_level = 40",
+            "[[provider]]\nid = \"k\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://i.example\"\nrole_claim = \"realm_access.roles\"\nadmin_value = \"y\"\nrole_claim_source = \"access_token\"",
+        ] {
+            assert!(parse_file(good).is_ok(), "{good}");
+        }
     }
 
     #[test]

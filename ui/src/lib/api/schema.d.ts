@@ -1015,6 +1015,11 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description Where an OpenID provider's role claim is read.
+         * @enum {string}
+         */
+        ClaimSource: "id_token" | "userinfo" | "access_token";
         /** @description The answer of `POST /agents/{id}/claim`. */
         Claimed: {
             run?: null | components["schemas"]["Run"];
@@ -1355,6 +1360,23 @@ export interface components {
          *     an instance admin.
          */
         ProviderConfig: {
+            /**
+             * Format: int32
+             * @description GitLab's access level `admin_group` membership needs: 10 guest, 20 reporter, 30 developer
+             *     (the default), 40 maintainer, 50 owner.
+             */
+            admin_access_level?: number | null;
+            /**
+             * @description GitLab: members of this group (its full path, `acme/admins`) with at least
+             *     `admin_access_level` are `admin`, read through the host's API at each sign-in (needs
+             *     `read_api`).
+             */
+            admin_group?: string | null;
+            /**
+             * @description GitHub: members of this organization team (`org/team-slug`) are `admin`, read through
+             *     the host's API at each sign-in (needs the `read:org` scope).
+             */
+            admin_team?: string | null;
             /** @description The claim value that means `admin`. */
             admin_value?: string | null;
             /**
@@ -1394,6 +1416,7 @@ export interface components {
             name?: string | null;
             /** @description The claim that decides the role, e.g. `groups` or `realm_access.roles`. */
             role_claim?: string | null;
+            role_claim_source?: null | components["schemas"]["ClaimSource"];
             /** @description Scopes to ask for (the kind's usual ones when empty). */
             scopes?: string[];
         };
