@@ -46,7 +46,7 @@ test('ready line: shape, files and addresses', () => {
   assert.equal(info.oidc.confidential_client_id, 'tessera-confidential');
   assert.ok(info.oidc.confidential_client_secret.length >= 32);
   for (const host of ['github', 'gitlab']) {
-    assert.match(info[host].base_url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(info[host].base_url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(info[host].client_id && info[host].client_secret);
   }
   assert.match(info.control, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -274,6 +274,9 @@ test('control: revoke-all for oidc kills current access tokens', async () => {
 
 // ---------------------------------------------------------------- code hosts
 
+// The code hosts serve HTTPS with the test CA's server certificate.
+const hostRequest = (url, options = {}) => request(url, { ca, ...options });
+
 const HOSTS = {
   github: {
     authorize: '/login/oauth/authorize',
@@ -311,7 +314,7 @@ async function hostAuthorize(name, login, { challenge, state = randomState() } =
     code_challenge_method: 'S256',
     login,
   });
-  const res = await request(`${info[name].base_url}${h.authorize}?${q}`);
+  const res = await hostRequest(`${info[name].base_url}${h.authorize}?${q}`);
   assert.equal(res.status, 302, res.text);
   const cb = new URL(res.location);
   assert.equal(`${cb.origin}${cb.pathname}`, REDIRECT);
@@ -319,7 +322,7 @@ async function hostAuthorize(name, login, { challenge, state = randomState() } =
 }
 
 async function hostToken(name, body) {
-  return request(`${info[name].base_url}${HOSTS[name].token}`, {
+  return hostRequest(`${info[name].base_url}${HOSTS[name].token}`, {
     method: 'POST',
     headers: { accept: 'application/json' },
     body: { client_id: info[name].client_id, ...body },
@@ -362,7 +365,7 @@ for (const name of ['github', 'gitlab']) {
 
     const base = info[name].base_url;
     const auth = { authorization: `Bearer ${tokens.access_token}` };
-    const me = await request(`${base}${h.user}`, { headers: auth });
+    const me = await hostRequest(`${base}${h.user}`, { headers: auth });
     assert.equal(me.status, 200, me.text);
     const user = me.json();
     assert.equal(user[h.loginField], 'octo');
@@ -370,11 +373,11 @@ for (const name of ['github', 'gitlab']) {
     assert.ok(Number.isInteger(user.id) && user.name);
     if (name === 'github') {
       assert.ok(user.avatar_url);
-      const legacy = await request(`${base}${h.user}`, { headers: { authorization: `token ${tokens.access_token}` } });
+      const legacy = await hostRequest(`${base}${h.user}`, { headers: { authorization: `token ${tokens.access_token}` } });
       assert.equal(legacy.status, 200);
     }
 
-    const repos = await request(`${base}${h.repos}`, { headers: auth });
+    const repos = await hostRequest(`${base}${h.repos}`, { headers: auth });
     assert.equal(repos.status, 200);
     const list = repos.json();
     assert.equal(list.length, 3);
@@ -386,13 +389,13 @@ for (const name of ['github', 'gitlab']) {
       assert.equal(list[0].path_with_namespace, 'octo/hello-world');
     }
     const sep = h.repos.includes('?') ? '&' : '?';
-    const page1 = await request(`${base}${h.repos}${sep}per_page=2&page=1`, { headers: auth });
-    const page2 = await request(`${base}${h.repos}${sep}per_page=2&page=2`, { headers: auth });
+    const page1 = await hostRequest(`${base}${h.repos}${sep}per_page=2&page=1`, { headers: auth });
+    const page2 = await hostRequest(`${base}${h.repos}${sep}per_page=2&page=2`, { headers: auth });
     assert.equal(page1.json().length, 2);
     assert.equal(page2.json().length, 1);
     assert.match(page1.headers.link, /rel="next"/);
 
-    const bad = await request(`${base}${h.user}`, { headers: { authorization: 'Bearer nope' } });
+    const bad = await hostRequest(`${base}${h.user}`, { headers: { authorization: 'Bearer nope' } });
     assert.equal(bad.status, 401);
     if (name === 'github') assert.equal(bad.json().message, 'Bad credentials');
 
@@ -450,16 +453,16 @@ for (const name of ['github', 'gitlab']) {
     const short = (await refresh(t1.refresh_token)).json();
     assert.equal(short.expires_in, 1);
     await sleep(1100);
-    const expired = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${short.access_token}` } });
+    const expired = await hostRequest(`${base}${h.user}`, { headers: { authorization: `Bearer ${short.access_token}` } });
     assert.equal(expired.status, 401);
     await control('/expires-in', { provider: name, seconds: name === 'github' ? 28800 : 7200 });
 
     const fresh = (await refresh(short.refresh_token)).json();
-    const ok = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${fresh.access_token}` } });
+    const ok = await hostRequest(`${base}${h.user}`, { headers: { authorization: `Bearer ${fresh.access_token}` } });
     assert.equal(ok.status, 200);
     const rev = (await control('/revoke-all', { provider: name })).json();
     assert.ok(rev.revoked >= 1);
-    const dead = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${fresh.access_token}` } });
+    const dead = await hostRequest(`${base}${h.user}`, { headers: { authorization: `Bearer ${fresh.access_token}` } });
     assert.equal(dead.status, 401);
     // The refresh token still works after revoke-all.
     assert.equal((await refresh(fresh.refresh_token)).status, 200);
@@ -468,7 +471,7 @@ for (const name of ['github', 'gitlab']) {
   test(`${name}: device flow pending -> slow_down -> approved; denied; expired`, async () => {
     const base = info[name].base_url;
     const start = async () => {
-      const res = await request(`${base}${h.device}`, {
+      const res = await hostRequest(`${base}${h.device}`, {
         method: 'POST', headers: { accept: 'application/json' },
         body: { client_id: info[name].client_id, scope: name === 'github' ? '' : 'read_user' },
       });
@@ -498,7 +501,7 @@ for (const name of ['github', 'gitlab']) {
     const p4 = await poll(d.device_code);
     assert.equal(p4.status, 200, p4.text);
     const tokens = p4.json();
-    const me = await request(`${base}${h.user}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const me = await hostRequest(`${base}${h.user}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(me.json()[h.loginField], 'devi');
     assert.ok((await stats())[name][DEVICE_GRANT] >= 4);
 
@@ -518,7 +521,7 @@ for (const name of ['github', 'gitlab']) {
 test('github: form-encoded answers without Accept: application/json', async () => {
   const { verifier, challenge } = pkce();
   const { params } = await hostAuthorize('github', 'octo', { challenge });
-  const res = await request(`${info.github.base_url}/login/oauth/access_token`, {
+  const res = await hostRequest(`${info.github.base_url}/login/oauth/access_token`, {
     method: 'POST',
     body: JSON.stringify({
       client_id: info.github.client_id, client_secret: info.github.client_secret, code: params.get('code'),
@@ -541,8 +544,8 @@ test('control: stats, repos count and bad requests', async () => {
   assert.equal((await control('/repos', { provider: 'github', login: 'many', count: 45 })).status, 200);
   const { tokens } = await hostLogin('github', 'many');
   const auth = { authorization: `Bearer ${tokens.access_token}` };
-  const p1 = await request(`${info.github.base_url}/api/v3/user/repos`, { headers: auth });
-  const p2 = await request(`${info.github.base_url}/api/v3/user/repos?page=2`, { headers: auth });
+  const p1 = await hostRequest(`${info.github.base_url}/api/v3/user/repos`, { headers: auth });
+  const p2 = await hostRequest(`${info.github.base_url}/api/v3/user/repos?page=2`, { headers: auth });
   assert.equal(p1.json().length, 30);
   assert.equal(p2.json().length, 15);
   assert.equal((await control('/expires-in', { provider: 'nope', seconds: 1 })).status, 400);
@@ -558,7 +561,7 @@ test('lifetimes come from arguments and the environment', async () => {
   try {
     const saved = { info, ca, disc };
     ({ info, ca } = other);
-    disc = (await request(`${info.oidc.issuer}/.well-known/openid-configuration`, { ca })).json();
+    disc = (await hostRequest(`${info.oidc.issuer}/.well-known/openid-configuration`, { ca })).json();
     try {
       const { tokens } = await oidcLogin('ttl');
       assert.equal(tokens.expires_in, 7);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Starts the identity providers Tessera's sign-in tests run against, all on 127.0.0.1:
-//   an OpenID provider over HTTPS (test CA made here with openssl), a local GitHub, a local
-//   GitLab and a control API. Prints one JSON line on stdout once everything listens, logs to
-//   stderr, and runs until SIGTERM/SIGINT (exit 0).
+//   an OpenID provider over HTTPS (test CA made here with openssl), a local GitHub and a local
+//   GitLab over HTTPS with the same server certificate, and a plain-HTTP control API. Prints one
+//   JSON line on stdout once everything listens, logs to stderr, and runs until SIGTERM/SIGINT
+//   (exit 0).
 //
 //   node tests/idp/start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S]
 //     [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S]
@@ -20,6 +21,7 @@ console.debug = toStderr;
 
 const { mkdirSync, readdirSync } = await import('node:fs');
 const http = await import('node:http');
+const https = await import('node:https');
 const { resolve } = await import('node:path');
 const { makeCertificates } = await import('./lib/certs.mjs');
 const { log } = await import('./lib/http.mjs');
@@ -106,12 +108,14 @@ const oidc = await startOidc({ tls, groups, ttl });
 const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'] });
 const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'] });
 
-const githubServer = http.createServer(github.handler);
-const gitlabServer = http.createServer(gitlab.handler);
+// The code hosts serve HTTPS with the OpenID provider's certificate: clients such as the oauth2
+// crate refuse plain-http token and revocation URLs.
+const githubServer = https.createServer({ cert: tls.cert, key: tls.key }, github.handler);
+const gitlabServer = https.createServer({ cert: tls.cert, key: tls.key }, gitlab.handler);
 const githubPort = await listen(githubServer);
 const gitlabPort = await listen(gitlabServer);
-github.setBaseUrl(`http://127.0.0.1:${githubPort}`);
-gitlab.setBaseUrl(`http://127.0.0.1:${gitlabPort}`);
+github.setBaseUrl(`https://127.0.0.1:${githubPort}`);
+gitlab.setBaseUrl(`https://127.0.0.1:${gitlabPort}`);
 const controlServer = http.createServer(createControl({ oidc, github, gitlab, groups, ttl }));
 const controlPort = await listen(controlServer);
 
@@ -145,12 +149,12 @@ const ready = {
     confidential_client_secret: oidc.confidentialSecret,
   },
   github: {
-    base_url: `http://127.0.0.1:${githubPort}`,
+    base_url: `https://127.0.0.1:${githubPort}`,
     client_id: github.host.clientId,
     client_secret: github.host.clientSecret,
   },
   gitlab: {
-    base_url: `http://127.0.0.1:${gitlabPort}`,
+    base_url: `https://127.0.0.1:${gitlabPort}`,
     client_id: gitlab.host.clientId,
     client_secret: gitlab.host.clientSecret,
   },
