@@ -14,18 +14,28 @@ const REDIRECT = 'http://127.0.0.1:47123/callback';
 let idp;
 let info;
 let ca;
-let disc;
+let disc; // the "oidc" provider's discovery document
+let discs; // every OpenID provider's, by ready-line name
+const OIDC_PROVIDERS = ['oidc', 'oidc_thin', 'oidc_keycloak'];
 
 const control = (path, body) => request(`${info.control}${path}`, body === undefined ? {} : { method: 'POST', body, json: true });
 const stats = async () => (await control('/stats')).json();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function loadDiscovery() {
+  discs = {};
+  for (const name of OIDC_PROVIDERS) {
+    discs[name] = (await request(`${info[name].issuer}/.well-known/openid-configuration`, { ca })).json();
+  }
+  disc = discs.oidc;
+}
 
 before(async () => {
   const t0 = Date.now();
   idp = await startIdp();
   ({ info, ca } = idp);
   process.stderr.write(`# providers ready in ${Date.now() - t0} ms\n`);
-  disc = (await request(`${info.oidc.issuer}/.well-known/openid-configuration`, { ca })).json();
+  await loadDiscovery();
 });
 
 after(async () => {
@@ -37,14 +47,21 @@ after(async () => {
 });
 
 test('ready line: shape, files and addresses', () => {
-  assert.deepEqual(Object.keys(info).sort(), ['ca_file', 'control', 'github', 'gitlab', 'oidc']);
+  assert.deepEqual(Object.keys(info).sort(), ['ca_file', 'control', 'github', 'gitlab', 'oidc', 'oidc_keycloak', 'oidc_thin']);
   assert.ok(existsSync(info.ca_file));
   assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server.pem')));
   assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server-key.pem')));
-  assert.match(info.oidc.issuer, /^https:\/\/127\.0\.0\.1:\d+$/);
-  assert.equal(info.oidc.client_id, 'tessera');
-  assert.equal(info.oidc.confidential_client_id, 'tessera-confidential');
-  assert.ok(info.oidc.confidential_client_secret.length >= 32);
+  for (const name of OIDC_PROVIDERS) {
+    assert.deepEqual(Object.keys(info[name]).sort(), ['client_id', 'confidential_client_id', 'confidential_client_secret', 'issuer']);
+    assert.match(info[name].issuer, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(info[name].client_id, 'tessera');
+    assert.equal(info[name].confidential_client_id, 'tessera-confidential');
+    assert.ok(info[name].confidential_client_secret.length >= 32);
+    assert.equal(discs[name].issuer, info[name].issuer);
+    assert.deepEqual(discs[name].code_challenge_methods_supported, ['S256']);
+  }
+  assert.equal(new Set(OIDC_PROVIDERS.map((n) => info[n].issuer)).size, 3, 'one issuer each');
+  assert.equal(new Set(OIDC_PROVIDERS.map((n) => info[n].confidential_client_secret)).size, 3, 'one secret each');
   for (const host of ['github', 'gitlab']) {
     assert.match(info[host].base_url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(info[host].client_id && info[host].client_secret);
@@ -56,7 +73,9 @@ test('ready line: shape, files and addresses', () => {
 
 // ---------------------------------------------------------------- OpenID Connect
 
-function authorizeUrl({ clientId = 'tessera', challenge, state, nonce, scope = 'openid profile email groups offline_access', extra = {} }) {
+function authorizeUrl({
+  clientId = 'tessera', challenge, state, nonce, scope = 'openid profile email groups offline_access', extra = {}, provider = 'oidc',
+}) {
   const q = new URLSearchParams({
     client_id: clientId,
     response_type: 'code',
@@ -68,48 +87,60 @@ function authorizeUrl({ clientId = 'tessera', challenge, state, nonce, scope = '
     code_challenge_method: 'S256',
     ...extra,
   });
-  return `${disc.authorization_endpoint}?${q}`;
+  return `${discs[provider].authorization_endpoint}?${q}`;
 }
 
-async function verifyIdToken(idToken, { nonce, aud = 'tessera' }) {
-  const jwt = decodeJwt(idToken);
-  const jwks = (await request(disc.jwks_uri, { ca })).json();
+/** Checks a JWT's RS256 signature against the provider's JWKS; returns the decoded JWT. */
+async function verifyJwtSignature(token, { provider = 'oidc', what = 'ID token' } = {}) {
+  const jwt = decodeJwt(token);
+  const jwks = (await request(discs[provider].jwks_uri, { ca })).json();
   const jwk = jwks.keys.find((k) => k.kid === jwt.header.kid);
-  assert.ok(jwk, 'signing key in JWKS');
+  assert.ok(jwk, `${what}: signing key in JWKS`);
   assert.equal(jwt.header.alg, 'RS256');
   const ok = verifySignature('sha256', Buffer.from(jwt.signingInput), createPublicKey({ key: jwk, format: 'jwk' }), jwt.signature);
-  assert.ok(ok, 'ID token signature verifies with the JWKS key');
-  assert.equal(jwt.payload.iss, info.oidc.issuer);
+  assert.ok(ok, `${what} signature verifies with the JWKS key`);
+  return jwt;
+}
+
+async function verifyIdToken(idToken, { nonce, aud = 'tessera', provider = 'oidc' }) {
+  const jwt = await verifyJwtSignature(idToken, { provider });
+  assert.equal(jwt.payload.iss, info[provider].issuer);
   assert.equal(jwt.payload.aud, aud);
   assert.equal(jwt.payload.nonce, nonce);
   assert.ok(jwt.payload.exp > Date.now() / 1000);
   return jwt.payload;
 }
 
-async function oidcLogin(login, { clientId = 'tessera', tokenAuth } = {}) {
+async function oidcLogin(login, { clientId = 'tessera', tokenAuth, provider = 'oidc' } = {}) {
   const { verifier, challenge } = pkce();
   const state = randomState();
   const nonce = randomState();
   const t0 = Date.now();
   const r = await driveOidcLogin({
-    authorizeUrl: authorizeUrl({ clientId, challenge, state, nonce }), redirectUri: REDIRECT, login, ca, jar: new CookieJar(),
+    authorizeUrl: authorizeUrl({
+      clientId, challenge, state, nonce, provider,
+    }),
+    redirectUri: REDIRECT,
+    login,
+    ca,
+    jar: new CookieJar(),
   });
   assert.equal(r.error, null);
   assert.equal(r.state, state);
-  assert.equal(r.iss, info.oidc.issuer);
+  assert.equal(r.iss, info[provider].issuer);
   assert.ok(r.code);
   const body = {
     grant_type: 'authorization_code', code: r.code, redirect_uri: REDIRECT, code_verifier: verifier,
   };
   const headers = {};
   if (tokenAuth === 'basic') {
-    headers.authorization = `Basic ${Buffer.from(`${clientId}:${info.oidc.confidential_client_secret}`).toString('base64')}`;
+    headers.authorization = `Basic ${Buffer.from(`${clientId}:${info[provider].confidential_client_secret}`).toString('base64')}`;
   } else if (tokenAuth === 'post') {
-    Object.assign(body, { client_id: clientId, client_secret: info.oidc.confidential_client_secret });
+    Object.assign(body, { client_id: clientId, client_secret: info[provider].confidential_client_secret });
   } else {
     body.client_id = clientId;
   }
-  const res = await request(disc.token_endpoint, { method: 'POST', body, headers, ca });
+  const res = await request(discs[provider].token_endpoint, { method: 'POST', body, headers, ca });
   assert.equal(res.status, 200, res.text);
   const tokens = res.json();
   return { tokens, nonce, code: r.code, verifier, steps: r.steps, ms: Date.now() - t0 };
@@ -225,12 +256,14 @@ test('oidc: PKCE is required and plain is refused; abort gives access_denied', a
   assert.equal(cb.searchParams.get('state'), state);
 });
 
-test('oidc: device flow through the /device pages', async () => {
-  const d = (await request(disc.device_authorization_endpoint, {
+/** A device-flow sign-in through the provider's /device pages; resolves the token response. */
+async function oidcDeviceLogin(provider, login) {
+  const dd = discs[provider];
+  const d = (await request(dd.device_authorization_endpoint, {
     method: 'POST', ca, body: { client_id: 'tessera', scope: 'openid profile groups offline_access' },
   })).json();
   assert.ok(d.device_code && d.user_code && d.verification_uri_complete);
-  const poll = () => request(disc.token_endpoint, {
+  const poll = () => request(dd.token_endpoint, {
     method: 'POST', ca, body: { grant_type: DEVICE_GRANT, device_code: d.device_code, client_id: 'tessera' },
   });
   assert.equal((await poll()).json().error, 'authorization_pending');
@@ -250,7 +283,7 @@ test('oidc: device flow through the /device pages', async () => {
     if (last.status === 200 && /\/interaction\//.test(url)) {
       const prompt = /name="prompt" value="([a-z]+)"/.exec(last.text)[1];
       last = await request(url, {
-        method: 'POST', ca, jar, body: prompt === 'login' ? { prompt, login: 'frank', password: 'any' } : { prompt },
+        method: 'POST', ca, jar, body: prompt === 'login' ? { prompt, login, password: 'any' } : { prompt },
       });
     }
     if (last.status !== 303) break;
@@ -261,7 +294,12 @@ test('oidc: device flow through the /device pages', async () => {
 
   const res = await poll();
   assert.equal(res.status, 200, res.text);
-  assert.equal(decodeJwt(res.json().id_token).payload.sub, 'frank');
+  return res.json();
+}
+
+test('oidc: device flow through the /device pages', async () => {
+  const tokens = await oidcDeviceLogin('oidc', 'frank');
+  assert.equal(decodeJwt(tokens.id_token).payload.sub, 'frank');
 });
 
 test('control: revoke-all for oidc kills current access tokens', async () => {
@@ -270,6 +308,144 @@ test('control: revoke-all for oidc kills current access tokens', async () => {
   assert.ok(rev.revoked >= 1);
   const me = await request(disc.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` }, ca });
   assert.equal(me.status, 401);
+});
+
+// ---------------------------------------------------------------- thin and Keycloak-shaped providers
+
+// Claims an ID token may hold that say nothing about the person.
+const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nonce', 'auth_time', 'at_hash', 'c_hash', 'sid', 'acr', 'amr', 'azp']);
+const userinfo = (provider, accessToken) => request(discs[provider].userinfo_endpoint, {
+  headers: { authorization: `Bearer ${accessToken}` }, ca,
+});
+const oidcRefresh = (provider, refreshToken) => request(discs[provider].token_endpoint, {
+  method: 'POST', ca, body: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'tessera' },
+});
+
+test('oidc_thin: the ID token holds sub and protocol claims only; userinfo has profile, email and groups', async () => {
+  await control('/groups', { login: 'tina', groups: ['tessera-admins'] });
+  const { tokens, nonce } = await oidcLogin('tina', { provider: 'oidc_thin' });
+  assert.equal(tokens.token_type, 'Bearer');
+  assert.ok(tokens.refresh_token, 'refresh token issued');
+  assert.equal(tokens.scope, 'openid profile email groups');
+  const check = async (idToken, n) => {
+    const claims = await verifyIdToken(idToken, { nonce: n, provider: 'oidc_thin' });
+    assert.equal(claims.sub, 'tina');
+    for (const k of Object.keys(claims)) assert.ok(PROTOCOL_CLAIMS.has(k), `unexpected ID token claim ${k}`);
+  };
+  await check(tokens.id_token, nonce);
+  assert.ok(discs.oidc_thin.claims_supported.includes('groups'));
+
+  const me = await userinfo('oidc_thin', tokens.access_token);
+  assert.equal(me.status, 200, me.text);
+  assert.deepEqual(me.json(), {
+    sub: 'tina', preferred_username: 'tina', name: 'tina', email: 'tina@example.test', email_verified: true, groups: ['tessera-admins'],
+  });
+
+  // Refresh rotates, and the new ID token is just as thin.
+  const r = await oidcRefresh('oidc_thin', tokens.refresh_token);
+  assert.equal(r.status, 200, r.text);
+  const t1 = r.json();
+  assert.ok(t1.refresh_token !== tokens.refresh_token);
+  await check(t1.id_token, nonce);
+  assert.equal((await userinfo('oidc_thin', t1.access_token)).json().email, 'tina@example.test');
+
+  // The confidential client, with its own secret.
+  const conf = await oidcLogin('tina', { provider: 'oidc_thin', clientId: 'tessera-confidential', tokenAuth: 'basic' });
+  await verifyIdToken(conf.tokens.id_token, { nonce: conf.nonce, aud: 'tessera-confidential', provider: 'oidc_thin' });
+});
+
+test('oidc_keycloak: ID token without roles; JWT access token with Keycloak role claims, signed with the JWKS key', async () => {
+  await control('/groups', { login: 'kate', groups: ['tessera-admins', 'dev'] });
+  const { tokens, nonce } = await oidcLogin('kate', { provider: 'oidc_keycloak' });
+  assert.equal(tokens.expires_in, 120);
+  assert.ok(tokens.refresh_token, 'refresh token issued');
+  assert.equal(tokens.scope, 'openid profile email groups');
+
+  const id = await verifyIdToken(tokens.id_token, { nonce, provider: 'oidc_keycloak' });
+  assert.equal(id.sub, 'kate');
+  assert.equal(id.preferred_username, 'kate');
+  assert.equal(id.name, 'kate');
+  assert.equal(id.email, 'kate@example.test');
+  assert.equal(id.email_verified, true);
+  assert.equal(id.azp, 'tessera');
+  for (const k of ['groups', 'roles', 'realm_access', 'resource_access']) assert.ok(!(k in id), `ID token holds ${k}`);
+
+  const at = await verifyJwtSignature(tokens.access_token, { provider: 'oidc_keycloak', what: 'access token' });
+  assert.equal(at.header.typ, 'at+jwt');
+  const c = at.payload;
+  assert.deepEqual(c.realm_access, { roles: ['tessera-admins', 'dev'] });
+  assert.deepEqual(c.resource_access, { tessera: { roles: ['tessera-admins', 'dev'] } });
+  assert.equal(c.preferred_username, 'kate');
+  assert.equal(c.azp, 'tessera');
+  assert.equal(c.scope, 'openid profile email groups');
+  assert.equal(c.iss, info.oidc_keycloak.issuer);
+  assert.equal(c.sub, 'kate');
+  assert.equal(c.aud, 'account');
+  assert.equal(c.exp - c.iat, 120);
+  assert.ok(c.exp > Date.now() / 1000);
+
+  // Keycloak's userinfo takes its access token; the answer has no roles.
+  const me = await userinfo('oidc_keycloak', tokens.access_token);
+  assert.equal(me.status, 200, me.text);
+  assert.deepEqual(me.json(), {
+    sub: 'kate', preferred_username: 'kate', name: 'kate', email: 'kate@example.test', email_verified: true,
+  });
+  const [h, , sig] = tokens.access_token.split('.');
+  const forged = `${h}.${Buffer.from(JSON.stringify({ ...c, sub: 'mallory' })).toString('base64url')}.${sig}`;
+  assert.equal((await userinfo('oidc_keycloak', forged)).status, 401, 'a changed payload fails the signature check');
+
+  // The confidential client's tokens name it in azp; lifetimes are per provider.
+  await control('/expires-in', { provider: 'oidc_keycloak', seconds: 60 });
+  const conf = await oidcLogin('kate', { provider: 'oidc_keycloak', clientId: 'tessera-confidential', tokenAuth: 'post' });
+  await control('/expires-in', { provider: 'oidc_keycloak', seconds: 120 });
+  const confAt = decodeJwt(conf.tokens.access_token).payload;
+  assert.equal(confAt.azp, 'tessera-confidential');
+  assert.equal(confAt.exp - confAt.iat, 60);
+  assert.equal(decodeJwt(conf.tokens.id_token).payload.azp, 'tessera-confidential');
+
+  // revoke-all: userinfo refuses the access tokens issued so far; the refresh token still works.
+  const rev = (await control('/revoke-all', { provider: 'oidc_keycloak' })).json();
+  assert.ok(rev.revoked >= 2, JSON.stringify(rev));
+  assert.equal((await userinfo('oidc_keycloak', tokens.access_token)).status, 401);
+  const r = await oidcRefresh('oidc_keycloak', tokens.refresh_token);
+  assert.equal(r.status, 200, r.text);
+  const t1 = r.json();
+  assert.ok(t1.refresh_token && t1.refresh_token !== tokens.refresh_token, 'refresh token rotated');
+  assert.equal((await verifyJwtSignature(t1.access_token, { provider: 'oidc_keycloak', what: 'access token' })).payload.sub, 'kate');
+  assert.equal((await userinfo('oidc_keycloak', t1.access_token)).status, 200);
+});
+
+test('demotion: a /groups change shows in the next token of every OpenID provider (refresh)', async () => {
+  await control('/groups', { login: 'dora', groups: ['tessera-admins'] });
+  const roles = async (provider, tokens) => {
+    if (provider === 'oidc') return decodeJwt(tokens.id_token).payload.groups;
+    if (provider === 'oidc_thin') return (await userinfo(provider, tokens.access_token)).json().groups;
+    return decodeJwt(tokens.access_token).payload.realm_access.roles;
+  };
+  const sessions = {};
+  for (const p of OIDC_PROVIDERS) {
+    sessions[p] = (await oidcLogin('dora', { provider: p })).tokens;
+    assert.deepEqual(await roles(p, sessions[p]), ['tessera-admins'], p);
+  }
+  await control('/groups', { login: 'dora', groups: ['viewers'] });
+  const before1 = await stats();
+  for (const p of OIDC_PROVIDERS) {
+    const r = await oidcRefresh(p, sessions[p].refresh_token);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(await roles(p, r.json()), ['viewers'], p);
+  }
+  const after1 = await stats();
+  for (const p of OIDC_PROVIDERS) assert.equal(after1[p].refresh_token, (before1[p].refresh_token || 0) + 1, p);
+});
+
+test('oidc_thin and oidc_keycloak: device flow through the /device pages', async () => {
+  const thin = await oidcDeviceLogin('oidc_thin', 'frank');
+  const thinId = decodeJwt(thin.id_token).payload;
+  assert.equal(thinId.sub, 'frank');
+  assert.ok(!('preferred_username' in thinId));
+  const kc = await oidcDeviceLogin('oidc_keycloak', 'frank');
+  assert.equal(decodeJwt(kc.access_token).payload.preferred_username, 'frank');
+  assert.deepEqual(decodeJwt(kc.access_token).payload.realm_access, { roles: [] });
 });
 
 // ---------------------------------------------------------------- code hosts
@@ -559,18 +735,24 @@ test('lifetimes come from arguments and the environment', async () => {
     env: { TESSERA_IDP_ACCESS_TOKEN_TTL: '7', TESSERA_IDP_GITLAB_EXPIRES_IN: '13' },
   });
   try {
-    const saved = { info, ca, disc };
+    const saved = {
+      info, ca, disc, discs,
+    };
     ({ info, ca } = other);
-    disc = (await hostRequest(`${info.oidc.issuer}/.well-known/openid-configuration`, { ca })).json();
+    await loadDiscovery();
     try {
-      const { tokens } = await oidcLogin('ttl');
-      assert.equal(tokens.expires_in, 7);
-      const claims = decodeJwt(tokens.id_token).payload;
-      assert.equal(claims.exp - claims.iat, 9);
+      for (const provider of OIDC_PROVIDERS) {
+        const { tokens } = await oidcLogin('ttl', { provider });
+        assert.equal(tokens.expires_in, 7, provider);
+        const claims = decodeJwt(tokens.id_token).payload;
+        assert.equal(claims.exp - claims.iat, 9, provider);
+      }
       assert.equal((await hostLogin('github', 'ttl')).tokens.expires_in, 11);
       assert.equal((await hostLogin('gitlab', 'ttl')).tokens.expires_in, 13);
     } finally {
-      ({ info, ca, disc } = saved);
+      ({
+        info, ca, disc, discs,
+      } = saved);
     }
   } finally {
     const { code } = await other.stop();

@@ -96,15 +96,22 @@ const { createGitHub } = await import('./lib/github.mjs');
 const { createGitLab } = await import('./lib/gitlab.mjs');
 const { createControl } = await import('./lib/control.mjs');
 
-const groups = new Map(); // OIDC login -> groups
-const ttl = {
+const groups = new Map(); // OIDC login -> groups, shared by the three OpenID providers
+// Each OpenID provider has its own lifetimes (the control API changes one at a time); all start
+// from the same options.
+const ttlFromOptions = () => ({
   AccessToken: opts['access-token-ttl'],
   IdToken: opts['id-token-ttl'],
   RefreshToken: opts['refresh-token-ttl'],
   DeviceCode: opts['device-code-ttl'],
-};
+});
 
-const oidc = await startOidc({ tls, groups, ttl });
+// The ready line's name of each OpenID provider, and its shape (lib/oidc.mjs).
+const OIDC_PROVIDERS = { oidc: 'full', oidc_thin: 'thin', oidc_keycloak: 'keycloak' };
+const oidcs = {};
+for (const [name, flavor] of Object.entries(OIDC_PROVIDERS)) {
+  oidcs[name] = await startOidc({ tls, groups, ttl: ttlFromOptions(), flavor });
+}
 const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'] });
 const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'] });
 
@@ -116,10 +123,10 @@ const githubPort = await listen(githubServer);
 const gitlabPort = await listen(gitlabServer);
 github.setBaseUrl(`https://127.0.0.1:${githubPort}`);
 gitlab.setBaseUrl(`https://127.0.0.1:${gitlabPort}`);
-const controlServer = http.createServer(createControl({ oidc, github, gitlab, groups, ttl }));
+const controlServer = http.createServer(createControl({ oidcs, github, gitlab, groups }));
 const controlPort = await listen(controlServer);
 
-const servers = [oidc.server, githubServer, gitlabServer, controlServer];
+const servers = [...Object.values(oidcs).map((o) => o.server), githubServer, gitlabServer, controlServer];
 let stopping = false;
 function stop(signal) {
   if (stopping) return;
@@ -140,14 +147,17 @@ if (opts.exitWithStdin) {
   process.stdin.resume();
 }
 
+const oidcReady = (o) => ({
+  issuer: o.issuer,
+  client_id: 'tessera',
+  confidential_client_id: 'tessera-confidential',
+  confidential_client_secret: o.confidentialSecret,
+});
 const ready = {
   ca_file: tls.caFile,
-  oidc: {
-    issuer: oidc.issuer,
-    client_id: 'tessera',
-    confidential_client_id: 'tessera-confidential',
-    confidential_client_secret: oidc.confidentialSecret,
-  },
+  oidc: oidcReady(oidcs.oidc),
+  oidc_thin: oidcReady(oidcs.oidc_thin),
+  oidc_keycloak: oidcReady(oidcs.oidc_keycloak),
   github: {
     base_url: `https://127.0.0.1:${githubPort}`,
     client_id: github.host.clientId,
@@ -161,4 +171,4 @@ const ready = {
   control: `http://127.0.0.1:${controlPort}`,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
-log(`ready in ${Date.now() - started} ms: oidc ${oidc.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, control ${ready.control}`);
+log(`ready in ${Date.now() - started} ms: oidc ${ready.oidc.issuer}, oidc_thin ${ready.oidc_thin.issuer}, oidc_keycloak ${ready.oidc_keycloak.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, control ${ready.control}`);

@@ -12,7 +12,14 @@ function positiveInt(value, name, { allowZero = false } = {}) {
   return n;
 }
 
-export function createControl({ oidc, github, gitlab, groups, ttl }) {
+/**
+ * @param {object} o
+ * @param {Record<string, object>} o.oidcs  the OpenID providers by ready-line name (oidc, oidc_thin, oidc_keycloak)
+ * @param {object} o.github
+ * @param {object} o.gitlab
+ * @param {Map<string, string[]>} o.groups  shared by the OpenID providers
+ */
+export function createControl({ oidcs, github, gitlab, groups }) {
   const hosts = { github: github.host, gitlab: gitlab.host };
 
   function codeHost(provider) {
@@ -45,11 +52,12 @@ export function createControl({ oidc, github, gitlab, groups, ttl }) {
       }
 
       case 'POST /expires-in': {
-        if (body.provider === 'oidc') {
+        if (Object.hasOwn(oidcs, body.provider)) {
+          const { ttl } = oidcs[body.provider];
           if (body.seconds !== undefined) ttl.AccessToken = positiveInt(body.seconds, 'seconds');
           if (body.id_token_seconds !== undefined) ttl.IdToken = positiveInt(body.id_token_seconds, 'id_token_seconds');
           if (body.refresh_seconds !== undefined) ttl.RefreshToken = positiveInt(body.refresh_seconds, 'refresh_seconds');
-          return sendJson(res, 200, { ok: true, provider: 'oidc', ttl: { ...ttl } });
+          return sendJson(res, 200, { ok: true, provider: body.provider, ttl: { ...ttl } });
         }
         const host = codeHost(body.provider);
         if (body.seconds !== undefined) host.expiresIn = positiveInt(body.seconds, 'seconds');
@@ -92,14 +100,14 @@ export function createControl({ oidc, github, gitlab, groups, ttl }) {
 
       case 'GET /stats':
         return sendJson(res, 200, {
-          oidc: { ...oidc.stats },
+          ...Object.fromEntries(Object.entries(oidcs).map(([name, o]) => [name, { ...o.stats }])),
           github: { ...github.host.stats },
           gitlab: { ...gitlab.host.stats },
         });
 
       case 'POST /revoke-all': {
-        if (body.provider === 'oidc') {
-          return sendJson(res, 200, { ok: true, revoked: oidc.revokeAllAccessTokens() });
+        if (Object.hasOwn(oidcs, body.provider)) {
+          return sendJson(res, 200, { ok: true, revoked: oidcs[body.provider].revokeAllAccessTokens() });
         }
         const host = codeHost(body.provider);
         return sendJson(res, 200, { ok: true, revoked: host.revokeAll() });
