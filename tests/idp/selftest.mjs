@@ -47,7 +47,7 @@ after(async () => {
 });
 
 test('ready line: shape, files and addresses', () => {
-  assert.deepEqual(Object.keys(info).sort(), ['ca_file', 'control', 'github', 'gitlab', 'oidc', 'oidc_keycloak', 'oidc_thin']);
+  assert.deepEqual(Object.keys(info).sort(), ['bitbucket', 'ca_file', 'control', 'github', 'gitlab', 'oidc', 'oidc_keycloak', 'oidc_thin']);
   assert.ok(existsSync(info.ca_file));
   assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server.pem')));
   assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server-key.pem')));
@@ -476,16 +476,23 @@ const HOSTS = {
     replayError: 'invalid_grant',
     pendingStatus: 400,
   },
+  bitbucket: {
+    authorize: '/site/oauth2/authorize',
+    token: '/site/oauth2/access_token',
+    user: '/2.0/user',
+    repos: '/2.0/repositories?role=member',
+  },
 };
+const DEFAULT_SCOPE = { github: 'repo read:user', gitlab: 'read_user read_api', bitbucket: 'account repository' };
 
-async function hostAuthorize(name, login, { challenge, state = randomState() } = {}) {
+async function hostAuthorize(name, login, { challenge, state = randomState(), scope = DEFAULT_SCOPE[name] } = {}) {
   const h = HOSTS[name];
   const q = new URLSearchParams({
     client_id: info[name].client_id,
     redirect_uri: REDIRECT,
     response_type: 'code',
     state,
-    scope: name === 'github' ? 'repo read:user' : 'read_user read_api',
+    scope,
     code_challenge: challenge,
     code_challenge_method: 'S256',
     login,
@@ -505,9 +512,9 @@ async function hostToken(name, body) {
   });
 }
 
-async function hostLogin(name, login) {
+async function hostLogin(name, login, { scope } = {}) {
   const { verifier, challenge } = pkce();
-  const { params, state } = await hostAuthorize(name, login, { challenge });
+  const { params, state } = await hostAuthorize(name, login, { challenge, scope });
   assert.equal(params.get('state'), state);
   const code = params.get('code');
   const res = await hostToken(name, {
@@ -694,6 +701,219 @@ for (const name of ['github', 'gitlab']) {
   });
 }
 
+// ---------------------------------------------------------------- Bitbucket Cloud
+
+const basicAuth = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const bbAuth = () => ({ authorization: basicAuth(info.bitbucket.client_id, info.bitbucket.client_secret) });
+const bbToken = (body, headers = bbAuth()) => hostRequest(`${info.bitbucket.base_url}/site/oauth2/access_token`, {
+  method: 'POST', headers, body,
+});
+const bbApi = (path, token) => hostRequest(path.startsWith('https:') ? path : `${info.bitbucket.api_url}${path}`, {
+  headers: { authorization: `Bearer ${token}` },
+});
+
+/** Authorize, then exchange the code with Basic client credentials (Bitbucket's documented way). */
+async function bbLogin(login, { scope } = {}) {
+  const { verifier, challenge } = pkce();
+  const { params, state } = await hostAuthorize('bitbucket', login, { challenge, scope });
+  assert.equal(params.get('state'), state);
+  const code = params.get('code');
+  const res = await bbToken({
+    grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier,
+  });
+  assert.equal(res.status, 200, res.text);
+  return { tokens: res.json(), code, verifier };
+}
+
+test('bitbucket: authorize -> code -> token -> user, emails, repositories', async () => {
+  assert.deepEqual(Object.keys(info.bitbucket).sort(), ['api_url', 'base_url', 'client_id', 'client_secret']);
+  assert.match(info.bitbucket.base_url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(info.bitbucket.api_url, `${info.bitbucket.base_url}/2.0`);
+  const before1 = (await stats()).bitbucket.authorization_code || 0;
+  const { tokens, code, verifier } = await bbLogin('bucky');
+  assert.equal((await stats()).bitbucket.authorization_code, before1 + 1);
+  assert.deepEqual(Object.keys(tokens).sort(), ['access_token', 'expires_in', 'refresh_token', 'scopes', 'state', 'token_type']);
+  assert.equal(tokens.expires_in, 7200);
+  assert.equal(tokens.token_type, 'bearer');
+  assert.equal(tokens.state, 'authorization_code');
+  assert.equal(tokens.scopes, 'account repository');
+
+  const me = await bbApi('/user', tokens.access_token);
+  assert.equal(me.status, 200, me.text);
+  const user = me.json();
+  assert.equal(user.type, 'user');
+  assert.equal(user.username, 'bucky');
+  assert.equal(user.display_name, 'bucky');
+  assert.equal(user.nickname, 'bucky');
+  assert.match(user.uuid, /^\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}$/);
+  assert.match(user.account_id, /^557058:/);
+  assert.ok(user.links.html.href && user.links.avatar.href);
+
+  const emails = (await bbApi('/user/emails', tokens.access_token)).json();
+  assert.deepEqual(emails.values.map(({ links, ...e }) => e), [{
+    type: 'email', email: 'bucky@example.test', is_primary: true, is_confirmed: true,
+  }]);
+  assert.equal(emails.page, 1);
+  assert.equal(emails.size, 1);
+  assert.ok(emails.pagelen >= 1);
+  const unverified = await bbLogin('unverified-bucky');
+  assert.equal((await bbApi('/user/emails', unverified.tokens.access_token)).json().values[0].is_confirmed, false);
+
+  const repos = (await bbApi('/repositories?role=member', tokens.access_token)).json();
+  assert.equal(repos.size, 3);
+  assert.equal(repos.page, 1);
+  assert.equal(repos.next, undefined);
+  assert.deepEqual(repos.values.map((r) => r.full_name), ['bucky/hello-world', 'bucky/tessera-pipelines', 'bucky/secret-project']);
+  const r0 = repos.values[0];
+  for (const k of ['uuid', 'name', 'full_name', 'slug', 'is_private', 'links', 'description', 'mainbranch']) assert.ok(k in r0, k);
+  assert.match(r0.uuid, /^\{[0-9a-f-]{36}\}$/);
+  assert.equal(r0.slug, 'hello-world');
+  assert.equal(r0.mainbranch.name, 'main');
+  assert.equal(r0.links.html.href, `${info.bitbucket.base_url}/bucky/hello-world`);
+  assert.deepEqual(r0.links.clone.map((c) => c.name), ['https', 'ssh']);
+  assert.match(r0.links.clone[0].href, /^https:\/\/bucky@127\.0\.0\.1:\d+\/bucky\/hello-world\.git$/);
+  assert.equal(r0.links.clone[1].href, 'git@127.0.0.1:bucky/hello-world.git');
+  assert.equal(repos.values[2].is_private, true);
+
+  const bad = await bbApi('/user', 'nope');
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json().type, 'error');
+  assert.ok(bad.json().error.message);
+
+  // A replayed code is refused.
+  const replay = await bbToken({
+    grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier,
+  });
+  assert.equal(replay.status, 400);
+  assert.equal(replay.json().error, 'invalid_grant');
+});
+
+test('bitbucket: credentials in the body, wrong secret, no redirect_uri, denied, PKCE required', async () => {
+  // Client credentials in the body instead of Basic auth; no redirect_uri at either step: the
+  // person goes back to the consumer's registered callback URL.
+  const { verifier, challenge } = pkce();
+  const q = new URLSearchParams({
+    client_id: info.bitbucket.client_id, response_type: 'code', state: 'st-2', code_challenge: challenge, code_challenge_method: 'S256', login: 'bucky',
+  });
+  const auth = await hostRequest(`${info.bitbucket.base_url}/site/oauth2/authorize?${q}`);
+  assert.equal(auth.status, 302);
+  const cb = new URL(auth.location);
+  assert.equal(`${cb.origin}${cb.pathname}`, 'http://127.0.0.1/callback');
+  assert.equal(cb.searchParams.get('state'), 'st-2');
+  const res = await bbToken({
+    grant_type: 'authorization_code', code: cb.searchParams.get('code'), code_verifier: verifier,
+    client_id: info.bitbucket.client_id, client_secret: info.bitbucket.client_secret,
+  }, {});
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json().scopes, 'account repository');
+
+  const other = pkce();
+  const second = await hostAuthorize('bitbucket', 'bucky', { challenge: other.challenge });
+  const wrongSecret = await bbToken({
+    grant_type: 'authorization_code', code: second.params.get('code'), redirect_uri: REDIRECT, code_verifier: other.verifier,
+  }, { authorization: basicAuth(info.bitbucket.client_id, 'wrong') });
+  assert.equal(wrongSecret.status, 401);
+  assert.equal(wrongSecret.json().error, 'invalid_client');
+  const wrongVerifier = await bbToken({
+    grant_type: 'authorization_code', code: (await hostAuthorize('bitbucket', 'bucky', { challenge: other.challenge })).params.get('code'),
+    redirect_uri: REDIRECT, code_verifier: pkce().verifier,
+  });
+  assert.equal(wrongVerifier.status, 400);
+  assert.equal(wrongVerifier.json().error, 'invalid_grant');
+
+  const denied = await hostAuthorize('bitbucket', 'deny', { challenge, state: 'st-3' });
+  assert.equal(denied.params.get('error'), 'access_denied');
+  assert.equal(denied.params.get('state'), 'st-3');
+  const noPkce = await hostRequest(`${info.bitbucket.base_url}/site/oauth2/authorize?${new URLSearchParams({
+    client_id: info.bitbucket.client_id, response_type: 'code', redirect_uri: REDIRECT, state: 's',
+  })}`);
+  assert.equal(new URL(noPkce.location).searchParams.get('error'), 'invalid_request');
+  assert.equal((await bbToken({ grant_type: 'password' })).json().error, 'unsupported_grant_type');
+});
+
+test('bitbucket: repositories page by pagelen and page, with absolute next links', async () => {
+  assert.equal((await control('/repos', { provider: 'bitbucket', login: 'pager', count: 25 })).status, 200);
+  const { tokens } = await bbLogin('pager');
+  const first = (await bbApi('/repositories?role=member', tokens.access_token)).json();
+  assert.equal(first.pagelen, 10);
+  assert.equal(first.values.length, 10);
+  assert.equal(first.size, 25);
+
+  const seen = [];
+  let url = `${info.bitbucket.api_url}/repositories?role=member&pagelen=10`;
+  let pages = 0;
+  while (url) {
+    assert.ok(url.startsWith(`${info.bitbucket.api_url}/repositories?`), url);
+    const page = (await bbApi(url, tokens.access_token)).json();
+    pages += 1;
+    assert.equal(page.page, pages);
+    if (pages > 1) assert.match(page.previous, /[?&]page=\d+/);
+    seen.push(...page.values.map((r) => r.slug));
+    url = page.next;
+  }
+  assert.equal(pages, 3);
+  assert.equal(seen.length, 25);
+  assert.equal(new Set(seen).size, 25);
+  const last = (await bbApi('/repositories?role=member&pagelen=10&page=3', tokens.access_token)).json();
+  assert.equal(last.values.length, 5);
+  assert.equal(last.next, undefined);
+  const big = (await bbApi('/repositories?role=member&pagelen=500', tokens.access_token)).json();
+  assert.equal(big.pagelen, 100);
+  assert.equal(big.values.length, 25);
+  assert.equal((await bbApi('/repositories?role=nope', tokens.access_token)).status, 400);
+});
+
+test('bitbucket: refresh keeps the same refresh token; expiry and revoke-all end access tokens', async () => {
+  const { tokens } = await bbLogin('bucky');
+  const refresh = () => bbToken({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  const before1 = (await stats()).bitbucket.refresh_token || 0;
+  const r1 = (await refresh()).json();
+  assert.equal(r1.state, 'refresh_token');
+  assert.equal(r1.refresh_token, tokens.refresh_token, 'the refresh token does not rotate');
+  assert.ok(r1.access_token && r1.access_token !== tokens.access_token);
+  const r2 = await refresh();
+  assert.equal(r2.status, 200, 'the same refresh token works again');
+  assert.equal(r2.json().refresh_token, tokens.refresh_token);
+  assert.equal((await stats()).bitbucket.refresh_token, before1 + 2);
+  assert.equal((await bbApi('/user', tokens.access_token)).status, 200, 'earlier access tokens live until they expire');
+
+  await control('/expires-in', { provider: 'bitbucket', seconds: 1 });
+  const short = (await refresh()).json();
+  await control('/expires-in', { provider: 'bitbucket', seconds: 7200 });
+  assert.equal(short.expires_in, 1);
+  await sleep(1100);
+  const expired = await bbApi('/user', short.access_token);
+  assert.equal(expired.status, 401);
+  assert.deepEqual(expired.json(), { type: 'error', error: { message: 'Access token expired.' } });
+
+  const rev = (await control('/revoke-all', { provider: 'bitbucket' })).json();
+  assert.ok(rev.revoked >= 1);
+  const dead = await bbApi('/user', r1.access_token);
+  assert.equal(dead.status, 401);
+  assert.equal(dead.json().type, 'error');
+  const again = (await refresh()).json();
+  assert.equal((await bbApi('/user', again.access_token)).status, 200, 'refresh works after revoke-all');
+  assert.equal((await bbToken({ grant_type: 'refresh_token', refresh_token: 'nope' })).json().error, 'invalid_grant');
+});
+
+test('bitbucket: scopes: account for /user and /user/emails, repository for repositories', async () => {
+  const account = (await bbLogin('bucky', { scope: 'account' })).tokens;
+  assert.equal((await bbApi('/user', account.access_token)).status, 200);
+  assert.equal((await bbApi('/user/emails', account.access_token)).status, 200);
+  const noRepo = await bbApi('/repositories?role=member', account.access_token);
+  assert.equal(noRepo.status, 403);
+  assert.equal(noRepo.json().type, 'error');
+  assert.deepEqual(noRepo.json().error.detail, { granted: ['account'], required: ['repository'] });
+
+  const repoOnly = (await bbLogin('bucky', { scope: 'repository' })).tokens;
+  assert.equal((await bbApi('/repositories?role=member', repoOnly.access_token)).status, 200);
+  assert.equal((await bbApi('/user', repoOnly.access_token)).status, 403);
+  assert.equal((await bbApi('/user/emails', repoOnly.access_token)).status, 403);
+
+  // There is no device flow to steer.
+  assert.equal((await control('/device/settings', { provider: 'bitbucket', interval: 1 })).status, 400);
+});
+
 test('github: form-encoded answers without Accept: application/json', async () => {
   const { verifier, challenge } = pkce();
   const { params } = await hostAuthorize('github', 'octo', { challenge });
@@ -713,7 +933,7 @@ test('github: form-encoded answers without Accept: application/json', async () =
 
 test('control: stats, repos count and bad requests', async () => {
   const s = await stats();
-  for (const p of ['oidc', 'github', 'gitlab']) {
+  for (const p of [...OIDC_PROVIDERS, 'github', 'gitlab', 'bitbucket']) {
     assert.ok(s[p].authorization_code >= 1, `${p} authorization_code`);
     assert.ok(s[p].refresh_token >= 1, `${p} refresh_token`);
   }
@@ -731,7 +951,7 @@ test('control: stats, repos count and bad requests', async () => {
 
 test('lifetimes come from arguments and the environment', async () => {
   const other = await startIdp({
-    args: ['--id-token-ttl', '9', '--github-expires-in', '11'],
+    args: ['--id-token-ttl', '9', '--github-expires-in', '11', '--bitbucket-expires-in', '17'],
     env: { TESSERA_IDP_ACCESS_TOKEN_TTL: '7', TESSERA_IDP_GITLAB_EXPIRES_IN: '13' },
   });
   try {
@@ -749,6 +969,7 @@ test('lifetimes come from arguments and the environment', async () => {
       }
       assert.equal((await hostLogin('github', 'ttl')).tokens.expires_in, 11);
       assert.equal((await hostLogin('gitlab', 'ttl')).tokens.expires_in, 13);
+      assert.equal((await bbLogin('ttl')).tokens.expires_in, 17);
     } finally {
       ({
         info, ca, disc, discs,

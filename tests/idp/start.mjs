@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Starts the identity providers Tessera's sign-in tests run against, all on 127.0.0.1:
-//   an OpenID provider over HTTPS (test CA made here with openssl), a local GitHub and a local
-//   GitLab over HTTPS with the same server certificate, and a plain-HTTP control API. Prints one
+//   three OpenID providers over HTTPS (test CA made here with openssl), a local GitHub, GitLab and
+//   Bitbucket over HTTPS with the same server certificate, and a plain-HTTP control API. Prints one
 //   JSON line on stdout once everything listens, logs to stderr, and runs until SIGTERM/SIGINT
 //   (exit 0).
 //
 //   node tests/idp/start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S]
 //     [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S]
-//     [--gitlab-expires-in S] [--device-interval S] [--exit-with-stdin]
+//     [--gitlab-expires-in S] [--bitbucket-expires-in S] [--device-interval S] [--exit-with-stdin]
 //
 // Every option can also come from the environment: TESSERA_IDP_ACCESS_TOKEN_TTL, and so on
 // (the option name upper-cased with dashes as underscores, prefixed with TESSERA_IDP_).
@@ -33,11 +33,12 @@ const NUMERIC = {
   'device-code-ttl': 600,
   'github-expires-in': 28800,
   'gitlab-expires-in': 7200,
+  'bitbucket-expires-in': 7200,
   'device-interval': 1,
 };
 
 function usage(message) {
-  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
+  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--bitbucket-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
   process.exit(2);
 }
 
@@ -94,6 +95,7 @@ const tls = makeCertificates(dir);
 const { startOidc } = await import('./lib/oidc.mjs');
 const { createGitHub } = await import('./lib/github.mjs');
 const { createGitLab } = await import('./lib/gitlab.mjs');
+const { createBitbucket } = await import('./lib/bitbucket.mjs');
 const { createControl } = await import('./lib/control.mjs');
 
 const groups = new Map(); // OIDC login -> groups, shared by the three OpenID providers
@@ -114,19 +116,25 @@ for (const [name, flavor] of Object.entries(OIDC_PROVIDERS)) {
 }
 const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'] });
 const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'] });
+const bitbucket = createBitbucket({ expiresIn: opts['bitbucket-expires-in'] });
 
 // The code hosts serve HTTPS with the OpenID provider's certificate: clients such as the oauth2
 // crate refuse plain-http token and revocation URLs.
 const githubServer = https.createServer({ cert: tls.cert, key: tls.key }, github.handler);
 const gitlabServer = https.createServer({ cert: tls.cert, key: tls.key }, gitlab.handler);
+const bitbucketServer = https.createServer({ cert: tls.cert, key: tls.key }, bitbucket.handler);
 const githubPort = await listen(githubServer);
 const gitlabPort = await listen(gitlabServer);
+const bitbucketPort = await listen(bitbucketServer);
 github.setBaseUrl(`https://127.0.0.1:${githubPort}`);
 gitlab.setBaseUrl(`https://127.0.0.1:${gitlabPort}`);
-const controlServer = http.createServer(createControl({ oidcs, github, gitlab, groups }));
+bitbucket.setBaseUrl(`https://127.0.0.1:${bitbucketPort}`);
+const controlServer = http.createServer(createControl({
+  oidcs, github, gitlab, bitbucket, groups,
+}));
 const controlPort = await listen(controlServer);
 
-const servers = [...Object.values(oidcs).map((o) => o.server), githubServer, gitlabServer, controlServer];
+const servers = [...Object.values(oidcs).map((o) => o.server), githubServer, gitlabServer, bitbucketServer, controlServer];
 let stopping = false;
 function stop(signal) {
   if (stopping) return;
@@ -168,7 +176,13 @@ const ready = {
     client_id: gitlab.host.clientId,
     client_secret: gitlab.host.clientSecret,
   },
+  bitbucket: {
+    base_url: `https://127.0.0.1:${bitbucketPort}`,
+    api_url: `https://127.0.0.1:${bitbucketPort}/2.0`,
+    client_id: bitbucket.host.clientId,
+    client_secret: bitbucket.host.clientSecret,
+  },
   control: `http://127.0.0.1:${controlPort}`,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
-log(`ready in ${Date.now() - started} ms: oidc ${ready.oidc.issuer}, oidc_thin ${ready.oidc_thin.issuer}, oidc_keycloak ${ready.oidc_keycloak.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, control ${ready.control}`);
+log(`ready in ${Date.now() - started} ms: oidc ${ready.oidc.issuer}, oidc_thin ${ready.oidc_thin.issuer}, oidc_keycloak ${ready.oidc_keycloak.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, bitbucket ${ready.bitbucket.base_url}, control ${ready.control}`);

@@ -1,5 +1,5 @@
 // The control API the tests use to steer the providers: groups, lifetimes, device approvals,
-// counters and mass revocation. Plain HTTP on 127.0.0.1, JSON in and out.
+// repositories, counters and mass revocation. Plain HTTP on 127.0.0.1, JSON in and out.
 import { readBody, sendJson, log } from './http.mjs';
 
 function positiveInt(value, name, { allowZero = false } = {}) {
@@ -17,19 +17,30 @@ function positiveInt(value, name, { allowZero = false } = {}) {
  * @param {Record<string, object>} o.oidcs  the OpenID providers by ready-line name (oidc, oidc_thin, oidc_keycloak)
  * @param {object} o.github
  * @param {object} o.gitlab
+ * @param {object} o.bitbucket
  * @param {Map<string, string[]>} o.groups  shared by the OpenID providers
  */
-export function createControl({ oidcs, github, gitlab, groups }) {
-  const hosts = { github: github.host, gitlab: gitlab.host };
+export function createControl({
+  oidcs, github, gitlab, bitbucket, groups,
+}) {
+  const hosts = { github: github.host, gitlab: gitlab.host, bitbucket: bitbucket.host };
+
+  function badRequest(message) {
+    const err = new Error(message);
+    err.status = 400;
+    return err;
+  }
 
   function codeHost(provider) {
-    const host = hosts[provider];
-    if (!host) {
-      const err = new Error('provider must be "github" or "gitlab"');
-      err.status = 400;
-      throw err;
-    }
-    return host;
+    if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github", "gitlab" or "bitbucket"');
+    return hosts[provider];
+  }
+
+  // Bitbucket Cloud has no device flow.
+  function deviceHost(provider) {
+    if (provider === 'bitbucket') throw badRequest('bitbucket has no device flow');
+    if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github" or "gitlab"');
+    return hosts[provider];
   }
 
   async function handle(req, res) {
@@ -69,7 +80,7 @@ export function createControl({ oidcs, github, gitlab, groups }) {
 
       case 'POST /device/approve':
       case 'POST /device/deny': {
-        const host = codeHost(body.provider);
+        const host = deviceHost(body.provider);
         const approve = route.endsWith('approve');
         if (approve && (typeof body.login !== 'string' || !body.login)) {
           return sendJson(res, 400, { error: 'login is required to approve' });
@@ -80,7 +91,7 @@ export function createControl({ oidcs, github, gitlab, groups }) {
       }
 
       case 'POST /device/settings': {
-        const host = codeHost(body.provider);
+        const host = deviceHost(body.provider);
         if (body.interval !== undefined) host.deviceInterval = positiveInt(body.interval, 'interval', { allowZero: true });
         if (body.expires_in !== undefined) host.deviceExpiresIn = positiveInt(body.expires_in, 'expires_in');
         if (body.slow_down_increment !== undefined) {
@@ -103,6 +114,7 @@ export function createControl({ oidcs, github, gitlab, groups }) {
           ...Object.fromEntries(Object.entries(oidcs).map(([name, o]) => [name, { ...o.stats }])),
           github: { ...github.host.stats },
           gitlab: { ...gitlab.host.stats },
+          bitbucket: { ...bitbucket.host.stats },
         });
 
       case 'POST /revoke-all': {
