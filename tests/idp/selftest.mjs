@@ -701,6 +701,55 @@ for (const name of ['github', 'gitlab']) {
   });
 }
 
+test('github: organization teams need read:org; POST /teams sets them; membership lookups', async () => {
+  const base = `${info.github.base_url}/api/v3`;
+  const get = (path, tokens) => hostRequest(`${base}${path}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const noOrg = (await hostLogin('github', 'tess')).tokens;
+  const refused = await get('/user/teams', noOrg);
+  assert.equal(refused.status, 403);
+  assert.ok(refused.json().message);
+  assert.match(refused.headers['x-accepted-oauth-scopes'], /read:org/);
+  assert.equal((await get('/orgs/acme/teams/platform-admins/memberships/tess', noOrg)).status, 403);
+  assert.equal((await get('/user/teams', { access_token: 'nope' })).status, 401);
+
+  const tokens = (await hostLogin('github', 'tess', { scope: 'read:user read:org' })).tokens;
+  assert.deepEqual((await get('/user/teams', tokens)).json(), [], 'no teams until the control API sets them');
+  const set = await control('/teams', { login: 'tess', teams: ['acme/platform-admins', 'acme/devs', 'other-org/readers'] });
+  assert.equal(set.status, 200, set.text);
+  const list = await get('/user/teams', tokens);
+  assert.equal(list.status, 200, list.text);
+  const teams = list.json();
+  assert.deepEqual(teams.map((x) => `${x.organization.login}/${x.slug}`), ['acme/platform-admins', 'acme/devs', 'other-org/readers']);
+  const admins = teams[0];
+  assert.equal(admins.name, 'Platform Admins');
+  assert.ok(Number.isInteger(admins.id) && admins.node_id);
+  assert.ok(Number.isInteger(admins.organization.id));
+  assert.equal(admins.organization.id, teams[1].organization.id, 'one organization id');
+  const page1 = await get('/user/teams?per_page=2', tokens);
+  assert.equal(page1.json().length, 2);
+  assert.match(page1.headers.link, /rel="next"/);
+  assert.equal((await get('/user/teams?per_page=2&page=2', tokens)).json().length, 1);
+
+  const member = await get('/orgs/acme/teams/platform-admins/memberships/tess', tokens);
+  assert.equal(member.status, 200, member.text);
+  assert.equal(member.json().state, 'active');
+  assert.equal(member.json().role, 'member');
+  assert.equal((await get('/orgs/ACME/teams/Platform-Admins/memberships/Tess', tokens)).status, 200, 'case-insensitive');
+  const notMember = await get('/orgs/acme/teams/nope/memberships/tess', tokens);
+  assert.equal(notMember.status, 404);
+  assert.equal(notMember.json().message, 'Not Found');
+  assert.equal((await get('/orgs/acme/teams/platform-admins/memberships/someone-else', tokens)).status, 404);
+
+  // Demotion shows at the next call.
+  await control('/teams', { login: 'tess', teams: ['acme/devs'] });
+  assert.equal((await get('/orgs/acme/teams/platform-admins/memberships/tess', tokens)).status, 404);
+  assert.deepEqual((await get('/user/teams', tokens)).json().map((x) => x.slug), ['devs']);
+  // admin:org implies read:org.
+  const adminOrg = (await hostLogin('github', 'tess', { scope: 'admin:org' })).tokens;
+  assert.equal((await get('/user/teams', adminOrg)).status, 200);
+  assert.equal((await control('/teams', { login: 'tess', teams: ['no-slash'] })).status, 400);
+});
+
 // ---------------------------------------------------------------- Bitbucket Cloud
 
 const basicAuth = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;

@@ -62,6 +62,17 @@ export function createControl({
         return sendJson(res, 200, { ok: true, login: body.login, groups: body.groups });
       }
 
+      case 'POST /teams': {
+        const teamRe = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
+        if (typeof body.login !== 'string' || !body.login || !Array.isArray(body.teams)
+          || !body.teams.every((t) => typeof t === 'string' && teamRe.test(t))) {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "teams": ["org/team-slug"]}' });
+        }
+        github.host.teams.set(body.login, [...body.teams]);
+        log(`control: GitHub teams of ${body.login} = ${JSON.stringify(body.teams)}`);
+        return sendJson(res, 200, { ok: true, login: body.login, teams: body.teams });
+      }
+
       case 'POST /expires-in': {
         if (Object.hasOwn(oidcs, body.provider)) {
           const { ttl } = oidcs[body.provider];
