@@ -750,6 +750,72 @@ test('github: organization teams need read:org; POST /teams sets them; membershi
   assert.equal((await control('/teams', { login: 'tess', teams: ['no-slash'] })).status, 400);
 });
 
+test('gitlab: groups need read_api; POST /gitlab-groups sets them; min_access_level and members/all', async () => {
+  const base = `${info.gitlab.base_url}/api/v4`;
+  const get = (path, tokens) => hostRequest(`${base}${path}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const userOnly = (await hostLogin('gitlab', 'gabe', { scope: 'read_user' })).tokens;
+  const refused = await get('/groups', userOnly);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json().error, 'insufficient_scope');
+  assert.match(refused.headers['www-authenticate'], /insufficient_scope/);
+  assert.equal((await get('/groups/1/members/all/1', userOnly)).status, 403);
+
+  const tokens = (await hostLogin('gitlab', 'gabe')).tokens; // read_user read_api
+  assert.deepEqual((await get('/groups', tokens)).json(), [], 'no groups until the control API sets them');
+  const set = await control('/gitlab-groups', {
+    login: 'gabe',
+    groups: [
+      { full_path: 'acme/admins', access_level: 40 }, { full_path: 'acme/devs', access_level: 30 }, { full_path: 'other', access_level: 10 },
+    ],
+  });
+  assert.equal(set.status, 200, set.text);
+  const list = await get('/groups', tokens);
+  assert.equal(list.status, 200, list.text);
+  const groups = list.json();
+  assert.deepEqual(groups.map((g) => g.full_path), ['acme/admins', 'acme/devs', 'other'], 'the parent acme is not listed: no membership there');
+  const admins = groups[0];
+  assert.equal(admins.name, 'admins');
+  assert.equal(admins.path, 'admins');
+  assert.equal(admins.web_url, `${info.gitlab.base_url}/groups/acme/admins`);
+  assert.ok(Number.isInteger(admins.id));
+  const paths = async (query) => (await get(`/groups?${query}`, tokens)).json().map((g) => g.full_path);
+  assert.deepEqual(await paths('min_access_level=40'), ['acme/admins']);
+  assert.deepEqual(await paths('min_access_level=30'), ['acme/admins', 'acme/devs']);
+  assert.deepEqual(await paths('min_access_level=50'), []);
+  const page1 = await get('/groups?per_page=2', tokens);
+  assert.equal(page1.json().length, 2);
+  assert.equal(page1.headers['x-total'], '3');
+  assert.equal(page1.headers['x-next-page'], '2');
+  assert.equal((await get('/groups?per_page=2&page=2', tokens)).json().length, 1);
+
+  const me = (await get('/user', tokens)).json();
+  const byId = await get(`/groups/${admins.id}/members/all/${me.id}`, tokens);
+  assert.equal(byId.status, 200, byId.text);
+  assert.equal(byId.json().id, me.id);
+  assert.equal(byId.json().username, 'gabe');
+  assert.equal(byId.json().access_level, 40);
+  const byPath = await get(`/groups/${encodeURIComponent('acme/admins')}/members/all/${me.id}`, tokens);
+  assert.equal(byPath.json().access_level, 40);
+  const notFound = await get(`/groups/${encodeURIComponent('acme/admins')}/members/all/999`, tokens);
+  assert.equal(notFound.status, 404);
+  assert.equal(notFound.json().message, '404 Not found');
+  assert.equal((await get(`/groups/${encodeURIComponent('nope/nope')}/members/all/${me.id}`, tokens)).json().message, '404 Group Not Found');
+
+  // /members/all includes members inherited from a parent group.
+  await control('/gitlab-groups', { login: 'olga', groups: [{ full_path: 'acme', access_level: 50 }] });
+  const olga = (await get('/user', (await hostLogin('gitlab', 'olga')).tokens)).json();
+  assert.equal((await get(`/groups/${encodeURIComponent('acme/admins')}/members/all/${olga.id}`, tokens)).json().access_level, 50);
+
+  // Demotion shows at the next call.
+  await control('/gitlab-groups', { login: 'gabe', groups: [{ full_path: 'acme/admins', access_level: 20 }] });
+  assert.equal((await get(`/groups/${admins.id}/members/all/${me.id}`, tokens)).json().access_level, 20);
+  assert.deepEqual(await paths('min_access_level=40'), []);
+  // The api scope will do too.
+  const api = (await hostLogin('gitlab', 'gabe', { scope: 'api' })).tokens;
+  assert.equal((await get('/groups', api)).status, 200);
+  assert.equal((await control('/gitlab-groups', { login: 'gabe', groups: [{ full_path: 'x', access_level: 41 }] })).status, 400);
+});
+
 // ---------------------------------------------------------------- Bitbucket Cloud
 
 const basicAuth = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;

@@ -1,6 +1,7 @@
 // The control API the tests use to steer the providers: groups, lifetimes, device approvals,
 // repositories, counters and mass revocation. Plain HTTP on 127.0.0.1, JSON in and out.
 import { readBody, sendJson, log } from './http.mjs';
+import { ACCESS_LEVELS } from './gitlab.mjs';
 
 function positiveInt(value, name, { allowZero = false } = {}) {
   const n = Number(value);
@@ -71,6 +72,22 @@ export function createControl({
         github.host.teams.set(body.login, [...body.teams]);
         log(`control: GitHub teams of ${body.login} = ${JSON.stringify(body.teams)}`);
         return sendJson(res, 200, { ok: true, login: body.login, teams: body.teams });
+      }
+
+      case 'POST /gitlab-groups': {
+        const pathRe = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
+        const valid = typeof body.login === 'string' && body.login && Array.isArray(body.groups)
+          && body.groups.every((g) => g && typeof g.full_path === 'string' && pathRe.test(g.full_path)
+            && (g.access_level === undefined || ACCESS_LEVELS.includes(g.access_level)));
+        if (!valid) {
+          return sendJson(res, 400, {
+            error: `body must be {"login": string, "groups": [{"full_path": "group/subgroup", "access_level": one of ${ACCESS_LEVELS.join(', ')} (default 30)}]}`,
+          });
+        }
+        const memberships = body.groups.map((g) => ({ full_path: g.full_path, access_level: g.access_level ?? 30 }));
+        gitlab.host.groups.set(body.login, memberships);
+        log(`control: GitLab groups of ${body.login} = ${JSON.stringify(memberships)}`);
+        return sendJson(res, 200, { ok: true, login: body.login, groups: memberships });
       }
 
       case 'POST /expires-in': {
