@@ -1029,6 +1029,26 @@ test('bitbucket: scopes: account for /user and /user/emails, repository for repo
   assert.equal((await control('/device/settings', { provider: 'bitbucket', interval: 1 })).status, 400);
 });
 
+test('control: POST /emails sets or hides the address each code host answers', async () => {
+  const gh = (await hostLogin('github', 'emil')).tokens;
+  const gl = (await hostLogin('gitlab', 'emil')).tokens;
+  const bb = (await bbLogin('emil')).tokens;
+  const ghEmail = async () => (await hostRequest(`${info.github.base_url}/api/v3/user`, { headers: { authorization: `Bearer ${gh.access_token}` } })).json().email;
+  const glEmail = async () => (await hostRequest(`${info.gitlab.base_url}/api/v4/user`, { headers: { authorization: `Bearer ${gl.access_token}` } })).json().email;
+  const bbEmails = async () => (await bbApi('/user/emails', bb.access_token)).json().values.map((e) => e.email);
+  assert.equal(await ghEmail(), 'emil@example.test');
+  for (const provider of ['github', 'gitlab', 'bitbucket']) {
+    assert.equal((await control('/emails', { provider, login: 'emil', email: null })).status, 200);
+  }
+  assert.equal(await ghEmail(), null);
+  assert.equal(await glEmail(), null);
+  assert.deepEqual(await bbEmails(), []);
+  await control('/emails', { provider: 'bitbucket', login: 'emil', email: 'emil@work.example' });
+  assert.deepEqual(await bbEmails(), ['emil@work.example']);
+  assert.equal((await control('/emails', { provider: 'github', login: 'emil', email: 'not an address' })).status, 400);
+  assert.equal((await control('/emails', { provider: 'oidc', login: 'emil', email: null })).status, 400);
+});
+
 test('github: form-encoded answers without Accept: application/json', async () => {
   const { verifier, challenge } = pkce();
   const { params } = await hostAuthorize('github', 'octo', { challenge });

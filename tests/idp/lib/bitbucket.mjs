@@ -263,8 +263,8 @@ export function createBitbucket(options) {
       case 'GET /2.0/user/emails': {
         const check = authenticated(req, res, 'email');
         if (!check) return undefined;
-        const email = `${check.login}@example.test`;
-        const values = [{
+        const email = host.emailOf(check.login);
+        const values = email === null ? [] : [{
           type: 'email',
           email,
           is_primary: true,

@@ -30,6 +30,12 @@ export class CodeHost {
     this.userCodes = new Map(); // user_code -> device_code
     this.stats = {}; // grant_type -> count of token-endpoint calls
     this.repoCounts = new Map(); // login -> number of repositories
+    this.emails = new Map(); // login -> address or null, set through the control API
+  }
+
+  /** The account's email address: `<login>@example.test` unless the control API set one (or null). */
+  emailOf(login) {
+    return this.emails.has(login) ? this.emails.get(login) : `${login}@example.test`;
   }
 
   countGrant(grantType) {

@@ -90,6 +90,16 @@ export function createControl({
         return sendJson(res, 200, { ok: true, login: body.login, groups: memberships });
       }
 
+      case 'POST /emails': {
+        const host = codeHost(body.provider);
+        if (typeof body.login !== 'string' || !body.login
+          || !(body.email === null || (typeof body.email === 'string' && /^[^@\s]+@[^@\s]+$/.test(body.email)))) {
+          return sendJson(res, 400, { error: 'body must be {"provider", "login": string, "email": null or "name@host"}' });
+        }
+        host.emails.set(body.login, body.email);
+        return sendJson(res, 200, { ok: true, login: body.login, email: body.email });
+      }
+
       case 'POST /expires-in': {
         if (Object.hasOwn(oidcs, body.provider)) {
           const { ttl } = oidcs[body.provider];

@@ -73,7 +73,7 @@ export function createGitHub(options) {
       type: 'User',
       site_admin: false,
       name: login,
-      email: `${login}@example.test`,
+      email: host.emailOf(login),
     };
   }
 

@@ -67,7 +67,7 @@ export function createGitLab(options) {
       locked: false,
       avatar_url: `${baseUrl}/uploads/-/system/user/avatar/${id}/avatar.png`,
       web_url: `${baseUrl}/${login}`,
-      email: `${login}@example.test`,
+      email: host.emailOf(login),
     };
   }
 
