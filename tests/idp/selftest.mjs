@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
-  startIdp, request, CookieJar, pkce, randomState, driveOidcLogin, decodeJwt,
+  startIdp, request, CookieJar, pkce, randomState, driveOidcLogin, decodeJwt, basicAuth, codeHostAuthorize,
 } from './lib/client.mjs';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -134,7 +134,7 @@ async function oidcLogin(login, { clientId = 'tessera', tokenAuth, provider = 'o
   };
   const headers = {};
   if (tokenAuth === 'basic') {
-    headers.authorization = `Basic ${Buffer.from(`${clientId}:${info[provider].confidential_client_secret}`).toString('base64')}`;
+    headers.authorization = basicAuth(clientId, info[provider].confidential_client_secret);
   } else if (tokenAuth === 'post') {
     Object.assign(body, { client_id: clientId, client_secret: info[provider].confidential_client_secret });
   } else {
@@ -201,7 +201,7 @@ test('oidc: refresh rotates, revocation and introspection work, reuse of a rotat
 
   const introspect = (token) => request(disc.introspection_endpoint, {
     method: 'POST', ca, body: { token },
-    headers: { authorization: `Basic ${Buffer.from(`tessera-confidential:${info.oidc.confidential_client_secret}`).toString('base64')}` },
+    headers: { authorization: basicAuth('tessera-confidential', info.oidc.confidential_client_secret) },
   });
   assert.equal((await introspect(t1.access_token)).json().active, true);
 
@@ -497,11 +497,10 @@ async function hostAuthorize(name, login, { challenge, state = randomState(), sc
     code_challenge_method: 'S256',
     login,
   });
-  const res = await hostRequest(`${info[name].base_url}${h.authorize}?${q}`);
-  assert.equal(res.status, 302, res.text);
-  const cb = new URL(res.location);
+  const { location, params } = await codeHostAuthorize(`${info[name].base_url}${h.authorize}?${q}`, { ca });
+  const cb = new URL(location);
   assert.equal(`${cb.origin}${cb.pathname}`, REDIRECT);
-  return { params: cb.searchParams, state };
+  return { params, state };
 }
 
 async function hostToken(name, body) {
@@ -818,7 +817,6 @@ test('gitlab: groups need read_api; POST /gitlab-groups sets them; min_access_le
 
 // ---------------------------------------------------------------- Bitbucket Cloud
 
-const basicAuth = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const bbAuth = () => ({ authorization: basicAuth(info.bitbucket.client_id, info.bitbucket.client_secret) });
 const bbToken = (body, headers = bbAuth()) => hostRequest(`${info.bitbucket.base_url}/site/oauth2/access_token`, {
   method: 'POST', headers, body,
@@ -910,13 +908,12 @@ test('bitbucket: credentials in the body, wrong secret, no redirect_uri, denied,
   const q = new URLSearchParams({
     client_id: info.bitbucket.client_id, response_type: 'code', state: 'st-2', code_challenge: challenge, code_challenge_method: 'S256', login: 'bucky',
   });
-  const auth = await hostRequest(`${info.bitbucket.base_url}/site/oauth2/authorize?${q}`);
-  assert.equal(auth.status, 302);
+  const auth = await codeHostAuthorize(`${info.bitbucket.base_url}/site/oauth2/authorize?${q}`, { ca });
   const cb = new URL(auth.location);
   assert.equal(`${cb.origin}${cb.pathname}`, 'http://127.0.0.1/callback');
-  assert.equal(cb.searchParams.get('state'), 'st-2');
+  assert.equal(auth.params.get('state'), 'st-2');
   const res = await bbToken({
-    grant_type: 'authorization_code', code: cb.searchParams.get('code'), code_verifier: verifier,
+    grant_type: 'authorization_code', code: auth.params.get('code'), code_verifier: verifier,
     client_id: info.bitbucket.client_id, client_secret: info.bitbucket.client_secret,
   }, {});
   assert.equal(res.status, 200, res.text);
