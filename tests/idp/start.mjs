@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Starts the identity providers Tessera's sign-in tests run against, all on 127.0.0.1:
-//   an OpenID provider over HTTPS (test CA made here with openssl), a local GitHub, a local
-//   GitLab and a control API. Prints one JSON line on stdout once everything listens, logs to
-//   stderr, and runs until SIGTERM/SIGINT (exit 0).
+//   three OpenID providers over HTTPS (test CA made here with openssl), a local GitHub, GitLab and
+//   Bitbucket over HTTPS with the same server certificate, and a plain-HTTP control API. Prints one
+//   JSON line on stdout once everything listens, logs to stderr, and runs until SIGTERM/SIGINT
+//   (exit 0).
 //
 //   node tests/idp/start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S]
 //     [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S]
-//     [--gitlab-expires-in S] [--device-interval S] [--exit-with-stdin]
+//     [--gitlab-expires-in S] [--bitbucket-expires-in S] [--device-interval S] [--exit-with-stdin]
 //
 // Every option can also come from the environment: TESSERA_IDP_ACCESS_TOKEN_TTL, and so on
 // (the option name upper-cased with dashes as underscores, prefixed with TESSERA_IDP_).
@@ -20,6 +21,7 @@ console.debug = toStderr;
 
 const { mkdirSync, readdirSync } = await import('node:fs');
 const http = await import('node:http');
+const https = await import('node:https');
 const { resolve } = await import('node:path');
 const { makeCertificates } = await import('./lib/certs.mjs');
 const { log } = await import('./lib/http.mjs');
@@ -31,11 +33,12 @@ const NUMERIC = {
   'device-code-ttl': 600,
   'github-expires-in': 28800,
   'gitlab-expires-in': 7200,
+  'bitbucket-expires-in': 7200,
   'device-interval': 1,
 };
 
 function usage(message) {
-  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
+  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--bitbucket-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
   process.exit(2);
 }
 
@@ -92,30 +95,46 @@ const tls = makeCertificates(dir);
 const { startOidc } = await import('./lib/oidc.mjs');
 const { createGitHub } = await import('./lib/github.mjs');
 const { createGitLab } = await import('./lib/gitlab.mjs');
+const { createBitbucket } = await import('./lib/bitbucket.mjs');
 const { createControl } = await import('./lib/control.mjs');
 
-const groups = new Map(); // OIDC login -> groups
-const ttl = {
+const groups = new Map(); // OIDC login -> groups, shared by the three OpenID providers
+// Each OpenID provider has its own lifetimes (the control API changes one at a time); all start
+// from the same options.
+const ttlFromOptions = () => ({
   AccessToken: opts['access-token-ttl'],
   IdToken: opts['id-token-ttl'],
   RefreshToken: opts['refresh-token-ttl'],
   DeviceCode: opts['device-code-ttl'],
-};
+});
 
-const oidc = await startOidc({ tls, groups, ttl });
+// The ready line's name of each OpenID provider, and its shape (lib/oidc.mjs).
+const OIDC_PROVIDERS = { oidc: 'full', oidc_thin: 'thin', oidc_keycloak: 'keycloak' };
+const oidcs = {};
+for (const [name, flavor] of Object.entries(OIDC_PROVIDERS)) {
+  oidcs[name] = await startOidc({ tls, groups, ttl: ttlFromOptions(), flavor });
+}
 const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'] });
 const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'] });
+const bitbucket = createBitbucket({ expiresIn: opts['bitbucket-expires-in'] });
 
-const githubServer = http.createServer(github.handler);
-const gitlabServer = http.createServer(gitlab.handler);
+// The code hosts serve HTTPS with the OpenID provider's certificate: clients such as the oauth2
+// crate refuse plain-http token and revocation URLs.
+const githubServer = https.createServer({ cert: tls.cert, key: tls.key }, github.handler);
+const gitlabServer = https.createServer({ cert: tls.cert, key: tls.key }, gitlab.handler);
+const bitbucketServer = https.createServer({ cert: tls.cert, key: tls.key }, bitbucket.handler);
 const githubPort = await listen(githubServer);
 const gitlabPort = await listen(gitlabServer);
-github.setBaseUrl(`http://127.0.0.1:${githubPort}`);
-gitlab.setBaseUrl(`http://127.0.0.1:${gitlabPort}`);
-const controlServer = http.createServer(createControl({ oidc, github, gitlab, groups, ttl }));
+const bitbucketPort = await listen(bitbucketServer);
+github.setBaseUrl(`https://127.0.0.1:${githubPort}`);
+gitlab.setBaseUrl(`https://127.0.0.1:${gitlabPort}`);
+bitbucket.setBaseUrl(`https://127.0.0.1:${bitbucketPort}`);
+const controlServer = http.createServer(createControl({
+  oidcs, github, gitlab, bitbucket, groups,
+}));
 const controlPort = await listen(controlServer);
 
-const servers = [oidc.server, githubServer, gitlabServer, controlServer];
+const servers = [...Object.values(oidcs).map((o) => o.server), githubServer, gitlabServer, bitbucketServer, controlServer];
 let stopping = false;
 function stop(signal) {
   if (stopping) return;
@@ -136,25 +155,34 @@ if (opts.exitWithStdin) {
   process.stdin.resume();
 }
 
+const oidcReady = (o) => ({
+  issuer: o.issuer,
+  client_id: 'tessera',
+  confidential_client_id: 'tessera-confidential',
+  confidential_client_secret: o.confidentialSecret,
+});
 const ready = {
   ca_file: tls.caFile,
-  oidc: {
-    issuer: oidc.issuer,
-    client_id: 'tessera',
-    confidential_client_id: 'tessera-confidential',
-    confidential_client_secret: oidc.confidentialSecret,
-  },
+  oidc: oidcReady(oidcs.oidc),
+  oidc_thin: oidcReady(oidcs.oidc_thin),
+  oidc_keycloak: oidcReady(oidcs.oidc_keycloak),
   github: {
-    base_url: `http://127.0.0.1:${githubPort}`,
+    base_url: `https://127.0.0.1:${githubPort}`,
     client_id: github.host.clientId,
     client_secret: github.host.clientSecret,
   },
   gitlab: {
-    base_url: `http://127.0.0.1:${gitlabPort}`,
+    base_url: `https://127.0.0.1:${gitlabPort}`,
     client_id: gitlab.host.clientId,
     client_secret: gitlab.host.clientSecret,
+  },
+  bitbucket: {
+    base_url: `https://127.0.0.1:${bitbucketPort}`,
+    api_url: `https://127.0.0.1:${bitbucketPort}/2.0`,
+    client_id: bitbucket.host.clientId,
+    client_secret: bitbucket.host.clientSecret,
   },
   control: `http://127.0.0.1:${controlPort}`,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
-log(`ready in ${Date.now() - started} ms: oidc ${oidc.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, control ${ready.control}`);
+log(`ready in ${Date.now() - started} ms: oidc ${ready.oidc.issuer}, oidc_thin ${ready.oidc_thin.issuer}, oidc_keycloak ${ready.oidc_keycloak.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, bitbucket ${ready.bitbucket.base_url}, control ${ready.control}`);

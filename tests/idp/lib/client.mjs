@@ -1,5 +1,6 @@
 // Test-side helpers: start start.mjs, plain HTTP(S) requests that trust the test CA and never
-// follow redirects, a small cookie jar, PKCE, and the browser-less OIDC login (README.md).
+// follow redirects, a small cookie jar, PKCE, Basic client credentials, the browser-less OIDC
+// login and the code hosts' one-step authorize (README.md).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
@@ -205,6 +206,23 @@ export async function driveOidcLogin({ authorizeUrl, redirectUri, login, ca, jar
     url = post.location;
   }
   throw new Error(`too many redirects; steps: ${steps.join(', ')}`);
+}
+
+/** `Basic base64(id:secret)` for client credentials (ids and secrets here need no form-encoding). */
+export function basicAuth(id, secret) {
+  return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+}
+
+/**
+ * The authorize step on a local GitHub, GitLab or Bitbucket (HTTPS, so pass the test CA): there is
+ * no UI, the URL's `login` parameter says who signs in, and the answer is a 302 straight to the
+ * redirect URI. Resolves {status, location, params} with the callback's query parameters (`code`
+ * and `state`, or `error`).
+ */
+export async function codeHostAuthorize(authorizeUrl, { ca } = {}) {
+  const res = await request(authorizeUrl, { ca });
+  if (res.status !== 302) throw new Error(`authorize answered ${res.status}: ${res.text.slice(0, 400)}`);
+  return { status: res.status, location: res.location, params: new URL(res.location).searchParams };
 }
 
 export function decodeJwt(jwt) {

@@ -1,11 +1,12 @@
-// State shared by the local GitHub and GitLab: clients, authorization codes, tokens, device
-// codes, accounts' repositories and per-grant counters. Each host wraps it in its own wire format.
+// State shared by the local GitHub, GitLab and Bitbucket: clients, authorization codes, tokens,
+// device codes, accounts' repositories and per-grant counters. Each host wraps it in its own wire
+// format.
 import { s256, stableId, timingSafeEqualStr, userCode as makeUserCode, nowSeconds } from './http.mjs';
 
 export class CodeHost {
   /**
    * @param {object} o
-   * @param {string} o.name            'github' | 'gitlab'
+   * @param {string} o.name            'github' | 'gitlab' | 'bitbucket'
    * @param {string} o.clientId
    * @param {string} o.clientSecret
    * @param {() => string} o.newAccessToken
@@ -16,8 +17,10 @@ export class CodeHost {
    * @param {number} o.deviceExpiresIn  device-code lifetime, seconds
    * @param {number} o.deviceInterval   polling interval, seconds
    * @param {number} o.slowDownIncrement seconds added to the interval by slow_down
+   * @param {boolean} [o.rotateRefreshTokens] false: a refresh keeps the same refresh token (Bitbucket)
    */
   constructor(o) {
+    this.rotateRefreshTokens = true;
     Object.assign(this, o);
     this.codeTtl = 600;
     this.codes = new Map(); // code -> {clientId, redirectUri, challenge, method, login, scope, expiresAt, used}
@@ -27,6 +30,12 @@ export class CodeHost {
     this.userCodes = new Map(); // user_code -> device_code
     this.stats = {}; // grant_type -> count of token-endpoint calls
     this.repoCounts = new Map(); // login -> number of repositories
+    this.emails = new Map(); // login -> address or null, set through the control API
+  }
+
+  /** The account's email address: `<login>@example.test` unless the control API set one (or null). */
+  emailOf(login) {
+    return this.emails.has(login) ? this.emails.get(login) : `${login}@example.test`;
   }
 
   countGrant(grantType) {
@@ -70,16 +79,21 @@ export class CodeHost {
     return { entry };
   }
 
-  issueTokens({ login, scope, clientId }) {
+  /** A new access token, and a new refresh token unless `refreshToken` (kept as it is) is given. */
+  issueTokens({
+    login, scope, clientId, refreshToken: kept,
+  }) {
     const accessToken = this.newAccessToken();
-    const refreshToken = this.newRefreshToken();
+    const refreshToken = kept || this.newRefreshToken();
     const now = Date.now();
     this.access.set(accessToken, {
       login, scope, clientId, expiresAt: now + this.expiresIn * 1000, revoked: false, createdAt: nowSeconds(),
     });
-    this.refresh.set(refreshToken, {
-      login, scope, clientId, expiresAt: now + this.refreshExpiresIn * 1000,
-    });
+    if (!kept) {
+      this.refresh.set(refreshToken, {
+        login, scope, clientId, expiresAt: now + this.refreshExpiresIn * 1000,
+      });
+    }
     return {
       access_token: accessToken,
       expires_in: this.expiresIn,
@@ -91,14 +105,27 @@ export class CodeHost {
     };
   }
 
-  /** Rotates a refresh token: the old one stops working. Returns tokens or {error}. */
+  /**
+   * Uses a refresh token. With rotateRefreshTokens the old one stops working and a new one comes
+   * with the answer; without, the same one does and keeps working. Returns tokens or {error}.
+   */
   useRefreshToken({ refreshToken, clientId }) {
     const entry = this.refresh.get(refreshToken);
     if (!entry) return { error: 'invalid' };
-    this.refresh.delete(refreshToken);
-    if (entry.expiresAt <= Date.now()) return { error: 'expired' };
+    if (this.rotateRefreshTokens) this.refresh.delete(refreshToken);
+    if (entry.expiresAt <= Date.now()) {
+      this.refresh.delete(refreshToken);
+      return { error: 'expired' };
+    }
     if (entry.clientId !== clientId) return { error: 'client' };
-    return { tokens: this.issueTokens(entry) };
+    return {
+      tokens: this.issueTokens({
+        login: entry.login,
+        scope: entry.scope,
+        clientId: entry.clientId,
+        refreshToken: this.rotateRefreshTokens ? undefined : refreshToken,
+      }),
+    };
   }
 
   /** {login, scope} for a valid access token, else {error: 'invalid' | 'expired' | 'revoked'}. */

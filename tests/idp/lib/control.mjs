@@ -1,6 +1,7 @@
 // The control API the tests use to steer the providers: groups, lifetimes, device approvals,
-// counters and mass revocation. Plain HTTP on 127.0.0.1, JSON in and out.
+// repositories, counters and mass revocation. Plain HTTP on 127.0.0.1, JSON in and out.
 import { readBody, sendJson, log } from './http.mjs';
+import { ACCESS_LEVELS } from './gitlab.mjs';
 
 function positiveInt(value, name, { allowZero = false } = {}) {
   const n = Number(value);
@@ -12,17 +13,35 @@ function positiveInt(value, name, { allowZero = false } = {}) {
   return n;
 }
 
-export function createControl({ oidc, github, gitlab, groups, ttl }) {
-  const hosts = { github: github.host, gitlab: gitlab.host };
+/**
+ * @param {object} o
+ * @param {Record<string, object>} o.oidcs  the OpenID providers by ready-line name (oidc, oidc_thin, oidc_keycloak)
+ * @param {object} o.github
+ * @param {object} o.gitlab
+ * @param {object} o.bitbucket
+ * @param {Map<string, string[]>} o.groups  shared by the OpenID providers
+ */
+export function createControl({
+  oidcs, github, gitlab, bitbucket, groups,
+}) {
+  const hosts = { github: github.host, gitlab: gitlab.host, bitbucket: bitbucket.host };
+
+  function badRequest(message) {
+    const err = new Error(message);
+    err.status = 400;
+    return err;
+  }
 
   function codeHost(provider) {
-    const host = hosts[provider];
-    if (!host) {
-      const err = new Error('provider must be "github" or "gitlab"');
-      err.status = 400;
-      throw err;
-    }
-    return host;
+    if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github", "gitlab" or "bitbucket"');
+    return hosts[provider];
+  }
+
+  // Bitbucket Cloud has no device flow.
+  function deviceHost(provider) {
+    if (provider === 'bitbucket') throw badRequest('bitbucket has no device flow');
+    if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github" or "gitlab"');
+    return hosts[provider];
   }
 
   async function handle(req, res) {
@@ -44,12 +63,50 @@ export function createControl({ oidc, github, gitlab, groups, ttl }) {
         return sendJson(res, 200, { ok: true, login: body.login, groups: body.groups });
       }
 
+      case 'POST /teams': {
+        const teamRe = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
+        if (typeof body.login !== 'string' || !body.login || !Array.isArray(body.teams)
+          || !body.teams.every((t) => typeof t === 'string' && teamRe.test(t))) {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "teams": ["org/team-slug"]}' });
+        }
+        github.host.teams.set(body.login, [...body.teams]);
+        log(`control: GitHub teams of ${body.login} = ${JSON.stringify(body.teams)}`);
+        return sendJson(res, 200, { ok: true, login: body.login, teams: body.teams });
+      }
+
+      case 'POST /gitlab-groups': {
+        const pathRe = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
+        const valid = typeof body.login === 'string' && body.login && Array.isArray(body.groups)
+          && body.groups.every((g) => g && typeof g.full_path === 'string' && pathRe.test(g.full_path)
+            && (g.access_level === undefined || ACCESS_LEVELS.includes(g.access_level)));
+        if (!valid) {
+          return sendJson(res, 400, {
+            error: `body must be {"login": string, "groups": [{"full_path": "group/subgroup", "access_level": one of ${ACCESS_LEVELS.join(', ')} (default 30)}]}`,
+          });
+        }
+        const memberships = body.groups.map((g) => ({ full_path: g.full_path, access_level: g.access_level ?? 30 }));
+        gitlab.host.groups.set(body.login, memberships);
+        log(`control: GitLab groups of ${body.login} = ${JSON.stringify(memberships)}`);
+        return sendJson(res, 200, { ok: true, login: body.login, groups: memberships });
+      }
+
+      case 'POST /emails': {
+        const host = codeHost(body.provider);
+        if (typeof body.login !== 'string' || !body.login
+          || !(body.email === null || (typeof body.email === 'string' && /^[^@\s]+@[^@\s]+$/.test(body.email)))) {
+          return sendJson(res, 400, { error: 'body must be {"provider", "login": string, "email": null or "name@host"}' });
+        }
+        host.emails.set(body.login, body.email);
+        return sendJson(res, 200, { ok: true, login: body.login, email: body.email });
+      }
+
       case 'POST /expires-in': {
-        if (body.provider === 'oidc') {
+        if (Object.hasOwn(oidcs, body.provider)) {
+          const { ttl } = oidcs[body.provider];
           if (body.seconds !== undefined) ttl.AccessToken = positiveInt(body.seconds, 'seconds');
           if (body.id_token_seconds !== undefined) ttl.IdToken = positiveInt(body.id_token_seconds, 'id_token_seconds');
           if (body.refresh_seconds !== undefined) ttl.RefreshToken = positiveInt(body.refresh_seconds, 'refresh_seconds');
-          return sendJson(res, 200, { ok: true, provider: 'oidc', ttl: { ...ttl } });
+          return sendJson(res, 200, { ok: true, provider: body.provider, ttl: { ...ttl } });
         }
         const host = codeHost(body.provider);
         if (body.seconds !== undefined) host.expiresIn = positiveInt(body.seconds, 'seconds');
@@ -61,7 +118,7 @@ export function createControl({ oidc, github, gitlab, groups, ttl }) {
 
       case 'POST /device/approve':
       case 'POST /device/deny': {
-        const host = codeHost(body.provider);
+        const host = deviceHost(body.provider);
         const approve = route.endsWith('approve');
         if (approve && (typeof body.login !== 'string' || !body.login)) {
           return sendJson(res, 400, { error: 'login is required to approve' });
@@ -72,7 +129,7 @@ export function createControl({ oidc, github, gitlab, groups, ttl }) {
       }
 
       case 'POST /device/settings': {
-        const host = codeHost(body.provider);
+        const host = deviceHost(body.provider);
         if (body.interval !== undefined) host.deviceInterval = positiveInt(body.interval, 'interval', { allowZero: true });
         if (body.expires_in !== undefined) host.deviceExpiresIn = positiveInt(body.expires_in, 'expires_in');
         if (body.slow_down_increment !== undefined) {
@@ -92,14 +149,15 @@ export function createControl({ oidc, github, gitlab, groups, ttl }) {
 
       case 'GET /stats':
         return sendJson(res, 200, {
-          oidc: { ...oidc.stats },
+          ...Object.fromEntries(Object.entries(oidcs).map(([name, o]) => [name, { ...o.stats }])),
           github: { ...github.host.stats },
           gitlab: { ...gitlab.host.stats },
+          bitbucket: { ...bitbucket.host.stats },
         });
 
       case 'POST /revoke-all': {
-        if (body.provider === 'oidc') {
-          return sendJson(res, 200, { ok: true, revoked: oidc.revokeAllAccessTokens() });
+        if (Object.hasOwn(oidcs, body.provider)) {
+          return sendJson(res, 200, { ok: true, revoked: oidcs[body.provider].revokeAllAccessTokens() });
         }
         const host = codeHost(body.provider);
         return sendJson(res, 200, { ok: true, revoked: host.revokeAll() });

@@ -1,5 +1,6 @@
 // A local GitHub (Enterprise layout): OAuth at /login/oauth/*, device flow at /login/device/code,
-// REST at /api/v3. No UI: the `login` query parameter of the authorize request says who signs in.
+// REST at /api/v3, organization teams included. No UI: the `login` query parameter of the
+// authorize request says who signs in.
 import {
   readBody, sendJson, sendForm, sendText, redirect, basicCredentials, bearerToken, randomBase62,
   randomHex, stableId, isLoopbackRedirect, withQuery, wantsJson, log,
@@ -36,6 +37,8 @@ export function createGitHub(options) {
     deviceInterval: options.deviceInterval ?? 1,
     slowDownIncrement: options.slowDownIncrement ?? 5,
   });
+  // login -> ["org/team-slug", ...], set through the control API (POST /teams).
+  host.teams = new Map();
   let baseUrl = '';
 
   // GitHub answers token-endpoint errors with status 200, as JSON or form-encoded.
@@ -70,7 +73,7 @@ export function createGitHub(options) {
       type: 'User',
       site_admin: false,
       name: login,
-      email: `${login}@example.test`,
+      email: host.emailOf(login),
     };
   }
 
@@ -89,6 +92,54 @@ export function createGitHub(options) {
       description: r.description,
       default_branch: 'main',
     };
+  }
+
+  // A team's display name differs from its slug on real GitHub: "platform-admins" is shown as
+  // "Platform Admins" here, so clients that should match on the slug are seen to do so.
+  const teamName = (slug) => slug.split(/[-_]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join(' ');
+
+  function team(orgSlash) {
+    const [org, slug] = orgSlash.split('/');
+    const id = stableId('github-team', orgSlash.toLowerCase());
+    const orgId = stableId('github-org', org.toLowerCase());
+    return {
+      id,
+      node_id: Buffer.from(`04:Team${id}`).toString('base64'),
+      url: `${baseUrl}/api/v3/teams/${id}`,
+      html_url: `${baseUrl}/orgs/${org}/teams/${slug}`,
+      name: teamName(slug),
+      slug,
+      description: null,
+      privacy: 'closed',
+      notification_setting: 'notifications_enabled',
+      permission: 'pull',
+      members_url: `${baseUrl}/api/v3/teams/${id}/members{/member}`,
+      repositories_url: `${baseUrl}/api/v3/teams/${id}/repos`,
+      parent: null,
+      organization: {
+        login: org,
+        id: orgId,
+        node_id: Buffer.from(`012:Organization${orgId}`).toString('base64'),
+        url: `${baseUrl}/api/v3/orgs/${org}`,
+        html_url: `${baseUrl}/${org}`,
+        description: null,
+      },
+    };
+  }
+
+  const teamsOf = (login) => host.teams.get(login) || [];
+
+  /** Classic OAuth scopes: read:org is also granted by write:org and admin:org. */
+  const READ_ORG = ['read:org', 'write:org', 'admin:org'];
+  function hasReadOrg(res, check) {
+    const granted = (check.scope || '').split(/[\s,]+/);
+    if (READ_ORG.some((s) => granted.includes(s))) return true;
+    sendJson(res, 403, {
+      message: 'This endpoint needs a token with the read:org scope.',
+      documentation_url: `${DOCS}/rest/teams/teams#list-teams-for-the-authenticated-user`,
+      status: '403',
+    }, { ...apiHeaders(check), 'x-accepted-oauth-scopes': READ_ORG.join(', ') });
+    return false;
   }
 
   function authorize(req, res, q) {
@@ -230,9 +281,33 @@ export function createGitHub(options) {
           ...apiHeaders(check), link: linkHeader(`${baseUrl}/api/v3/user/repos`, q, p),
         });
       }
+      case 'GET /api/v3/user/teams': {
+        const check = authenticated(req, res);
+        if (!check || !hasReadOrg(res, check)) return undefined;
+        const p = paginate(teamsOf(check.login), q, { defaultPerPage: 30, maxPerPage: 100 });
+        return sendJson(res, 200, p.items.map(team), {
+          ...apiHeaders(check), link: linkHeader(`${baseUrl}/api/v3/user/teams`, q, p),
+        });
+      }
       default: {
         const m = /^DELETE \/api\/v3\/applications\/([^/]+)\/token$/.exec(route);
         if (m) return deleteAppToken(req, res, decodeURIComponent(m[1]));
+        const membership = /^GET \/api\/v3\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(route);
+        if (membership) {
+          const check = authenticated(req, res);
+          if (!check || !hasReadOrg(res, check)) return undefined;
+          const [org, slug, username] = membership.slice(1).map(decodeURIComponent);
+          const wanted = `${org}/${slug}`.toLowerCase();
+          // Logins are matched case-insensitively, like org and team slugs.
+          const login = [...host.teams.keys()].find((l) => l.toLowerCase() === username.toLowerCase());
+          if (!login || !teamsOf(login).some((t) => t.toLowerCase() === wanted)) {
+            return sendJson(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/rest/teams/members#get-team-membership-for-a-user` }, apiHeaders(check));
+          }
+          const t = team(teamsOf(login).find((x) => x.toLowerCase() === wanted));
+          return sendJson(res, 200, {
+            url: `${baseUrl}/api/v3/teams/${t.id}/memberships/${login}`, role: 'member', state: 'active',
+          }, apiHeaders(check));
+        }
         if (url.pathname.startsWith('/api/v3')) {
           return sendJson(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/rest` });
         }

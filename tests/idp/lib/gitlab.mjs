@@ -1,10 +1,15 @@
 // A local self-managed GitLab: OAuth at /oauth/*, device authorization at /oauth/authorize_device,
-// REST at /api/v4. No UI: the `login` query parameter of the authorize request says who signs in.
+// REST at /api/v4, groups and their members included. No UI: the `login` query parameter of the
+// authorize request says who signs in.
 import {
   readBody, sendJson, sendText, redirect, basicCredentials, bearerToken, randomHex, stableId,
   isLoopbackRedirect, withQuery, log,
 } from './http.mjs';
 import { CodeHost, paginate, linkHeader } from './codehost.mjs';
+
+// GitLab's access levels: no access, minimal access, guest, planner, reporter, developer,
+// maintainer, owner.
+export const ACCESS_LEVELS = [0, 5, 10, 15, 20, 30, 40, 50];
 
 const ERRORS = {
   invalid_client: 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
@@ -32,6 +37,8 @@ export function createGitLab(options) {
     deviceInterval: options.deviceInterval ?? 1,
     slowDownIncrement: options.slowDownIncrement ?? 5,
   });
+  // login -> [{full_path, access_level}], set through the control API (POST /gitlab-groups).
+  host.groups = new Map();
   let baseUrl = '';
 
   function oauthError(res, error, status = 400, extra = {}) {
@@ -60,7 +67,7 @@ export function createGitLab(options) {
       locked: false,
       avatar_url: `${baseUrl}/uploads/-/system/user/avatar/${id}/avatar.png`,
       web_url: `${baseUrl}/${login}`,
-      email: `${login}@example.test`,
+      email: host.emailOf(login),
     };
   }
 
@@ -77,6 +84,100 @@ export function createGitLab(options) {
       http_url_to_repo: `${baseUrl}/${path}.git`,
       description: r.description,
       default_branch: 'main',
+    };
+  }
+
+  /** Every group someone is a member of, and their parent groups: full_path -> group. */
+  function knownGroups() {
+    const paths = new Set();
+    for (const memberships of host.groups.values()) {
+      for (const m of memberships) {
+        const parts = m.full_path.split('/');
+        for (let i = 1; i <= parts.length; i += 1) paths.add(parts.slice(0, i).join('/'));
+      }
+    }
+    const byPath = new Map();
+    for (const fullPath of paths) byPath.set(fullPath.toLowerCase(), group(fullPath));
+    return byPath;
+  }
+
+  function group(fullPath) {
+    const parts = fullPath.split('/');
+    const path = parts[parts.length - 1];
+    return {
+      id: stableId('gitlab-group', fullPath.toLowerCase()),
+      web_url: `${baseUrl}/groups/${fullPath}`,
+      name: path,
+      path,
+      description: '',
+      visibility: 'private',
+      full_name: parts.join(' / '),
+      full_path: fullPath,
+      parent_id: parts.length > 1 ? stableId('gitlab-group', parts.slice(0, -1).join('/').toLowerCase()) : null,
+    };
+  }
+
+  /**
+   * The user's access level in a group: the highest of the memberships in that group and in its
+   * parents (members of a group are members of its subgroups, as GitLab's /members/all shows).
+   * 0 when none.
+   */
+  function accessLevel(login, fullPath) {
+    const wanted = fullPath.toLowerCase();
+    let level = 0;
+    for (const m of host.groups.get(login) || []) {
+      const p = m.full_path.toLowerCase();
+      if (wanted === p || wanted.startsWith(`${p}/`)) level = Math.max(level, m.access_level);
+    }
+    return level;
+  }
+
+  /** read_api or api, else a 403 insufficient_scope answer. */
+  function hasReadApi(res, check) {
+    const granted = (check.scope || '').split(/\s+/);
+    if (granted.includes('read_api') || granted.includes('api')) return true;
+    const description = 'The request requires higher privileges than provided by the access token.';
+    sendJson(res, 403, { error: 'insufficient_scope', error_description: description, scope: 'api read_api' }, {
+      'www-authenticate': `Bearer realm="Protected by OAuth 2.0", error="insufficient_scope", error_description="${description}", scope="api read_api"`,
+    });
+    return false;
+  }
+
+  function groupsAnswer(res, check, q) {
+    const min = Number.parseInt(q.get('min_access_level') || '', 10);
+    const floor = Number.isFinite(min) && min > 0 ? min : 1;
+    const mine = [...knownGroups().values()]
+      .filter((g) => accessLevel(check.login, g.full_path) >= floor)
+      .sort((a, b) => a.name.localeCompare(b.name) || a.full_path.localeCompare(b.full_path));
+    const p = paginate(mine, q, { defaultPerPage: 20, maxPerPage: 100 });
+    return sendJson(res, 200, p.items, pageHeaders(`${baseUrl}/api/v4/groups`, q, p));
+  }
+
+  // GET /api/v4/groups/:id/members/all/:user_id, :id being the numeric id or the URL-encoded path.
+  function groupMember(res, check, idOrPath, userId) {
+    const groups = knownGroups();
+    const g = /^\d+$/.test(idOrPath)
+      ? [...groups.values()].find((x) => x.id === Number(idOrPath))
+      : groups.get(idOrPath.toLowerCase());
+    if (!g) return sendJson(res, 404, { message: '404 Group Not Found' });
+    const login = [...new Set([check.login, ...host.groups.keys()])]
+      .find((l) => String(stableId('gitlab-user', l)) === userId);
+    const level = login ? accessLevel(login, g.full_path) : 0;
+    if (!level) return sendJson(res, 404, { message: '404 Not found' });
+    return sendJson(res, 200, {
+      ...user(login), access_level: level, created_at: '2020-01-01T00:00:00.000Z', expires_at: null, membership_state: 'active',
+    });
+  }
+
+  function pageHeaders(url, q, p) {
+    return {
+      'x-page': String(p.page),
+      'x-per-page': String(p.perPage),
+      'x-total': String(p.total),
+      'x-total-pages': String(p.totalPages),
+      'x-next-page': p.page < p.totalPages ? String(p.page + 1) : '',
+      'x-prev-page': p.page > 1 ? String(p.page - 1) : '',
+      link: linkHeader(url, q, p),
     };
   }
 
@@ -228,20 +329,23 @@ export function createGitLab(options) {
         if (!check) return undefined;
         const all = host.repositories(check.login);
         const p = paginate(all, q, { defaultPerPage: 20, maxPerPage: 100 });
-        const headers = {
-          'x-page': String(p.page),
-          'x-per-page': String(p.perPage),
-          'x-total': String(p.total),
-          'x-total-pages': String(p.totalPages),
-          'x-next-page': p.page < p.totalPages ? String(p.page + 1) : '',
-          'x-prev-page': p.page > 1 ? String(p.page - 1) : '',
-          link: linkHeader(`${baseUrl}/api/v4/projects`, q, p),
-        };
-        return sendJson(res, 200, p.items.map(project), headers);
+        return sendJson(res, 200, p.items.map(project), pageHeaders(`${baseUrl}/api/v4/projects`, q, p));
       }
-      default:
+      case 'GET /api/v4/groups': {
+        const check = authenticated(req, res);
+        if (!check || !hasReadApi(res, check)) return undefined;
+        return groupsAnswer(res, check, q);
+      }
+      default: {
+        const m = /^GET \/api\/v4\/groups\/([^/]+)\/members\/all\/([^/]+)$/.exec(route);
+        if (m) {
+          const check = authenticated(req, res);
+          if (!check || !hasReadApi(res, check)) return undefined;
+          return groupMember(res, check, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
+        }
         if (url.pathname.startsWith('/api/v4')) return sendJson(res, 404, { message: '404 Not Found' });
         return sendText(res, 404, 'Not Found');
+      }
     }
   }
 

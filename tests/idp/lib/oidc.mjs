@@ -1,7 +1,14 @@
-// The OpenID provider (oidc-provider 9) over HTTPS, with the clients Tessera's tests use.
+// The OpenID providers (oidc-provider 9) over HTTPS, with the clients Tessera's tests use. One code,
+// three shapes (`flavor`):
+//   full      every claim of the granted scopes in the ID token too (conformIdTokenClaims: false);
+//   thin      OpenID Connect Core's default, as Okta or Auth0: the ID token carries `sub` and
+//             protocol claims only, the profile, email and groups claims come from userinfo;
+//   keycloak  the ID token carries the profile and email claims and `azp` but no roles; the access
+//             token is a JWT (RS256, the provider's JWKS key) with Keycloak's `realm_access` and
+//             `resource_access` roles.
 import https from 'node:https';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import Provider from 'oidc-provider';
+import { generateKeyPairSync, randomUUID, createPublicKey, verify as verifySignature } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
 import { randomHex, log } from './http.mjs';
 
 /** An in-memory adapter that, unlike the built-in LRU one, never evicts and can drop all tokens of a kind. */
@@ -97,13 +104,22 @@ function listen(server) {
   });
 }
 
+export const FLAVORS = ['full', 'thin', 'keycloak'];
+
+// The one resource server of the Keycloak-shaped provider: every access token is a JWT for it.
+const KEYCLOAK_RESOURCE = 'urn:tessera:keycloak:account';
+const KEYCLOAK_AUDIENCE = 'account';
+const KEYCLOAK_CLIENT_ROLES_OF = 'tessera';
+
 /**
  * @param {object} o
  * @param {{cert: Buffer, key: Buffer}} o.tls
  * @param {Map<string, string[]>} o.groups  login -> groups (read at every claims request)
  * @param {{AccessToken: number, IdToken: number, RefreshToken: number, DeviceCode: number}} o.ttl  seconds, mutable
+ * @param {'full' | 'thin' | 'keycloak'} [o.flavor]
  */
-export async function startOidc({ tls, groups, ttl }) {
+export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
+  if (!FLAVORS.includes(flavor)) throw new Error(`unknown OIDC flavor ${flavor}`);
   let handler = (req, res) => {
     res.statusCode = 503;
     res.end();
@@ -119,6 +135,67 @@ export async function startOidc({ tls, groups, ttl }) {
   const stats = {};
   const grantTypes = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
   const ourClients = new Set(['tessera', 'tessera-confidential']);
+
+  const accountClaims = (id) => ({
+    sub: id,
+    preferred_username: id,
+    name: id,
+    email: `${id}@example.test`,
+    // Logins starting with "unverified" stand for accounts whose address was never
+    // confirmed, for sign-up policies that accept verified addresses only.
+    email_verified: !id.startsWith('unverified'),
+    groups: [...(groups.get(id) || [])],
+  });
+
+  // Which claims each scope releases. The Keycloak-shaped provider adds `azp` to the ID token
+  // (Keycloak always sets it) and releases no groups claim: its roles are in the access token.
+  const claims = {
+    openid: flavor === 'keycloak' ? ['sub', 'azp'] : ['sub'],
+    profile: ['preferred_username', 'name'],
+    email: ['email', 'email_verified'],
+    groups: flavor === 'keycloak' ? [] : ['groups'],
+  };
+
+  const features = {
+    devInteractions: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+    deviceFlow: { enabled: true },
+    userinfo: { enabled: true },
+  };
+  const flavorConfig = {};
+  if (flavor === 'keycloak') {
+    // Every access token is for one resource server whose format is JWT; refreshes keep it.
+    features.resourceIndicators = {
+      enabled: true,
+      defaultResource: async () => KEYCLOAK_RESOURCE,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (ctx, resourceIndicator) => {
+        if (resourceIndicator !== KEYCLOAK_RESOURCE) throw new errors.InvalidTarget();
+        return {
+          scope: 'openid profile email groups',
+          audience: KEYCLOAK_AUDIENCE,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    };
+    // Keycloak's claims in the access token. Roles are read at each token issue.
+    flavorConfig.extraTokenClaims = async (ctx, token) => {
+      if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      const c = accountClaims(token.accountId);
+      return {
+        typ: 'Bearer',
+        azp: token.clientId,
+        preferred_username: c.preferred_username,
+        name: c.name,
+        email: c.email,
+        email_verified: c.email_verified,
+        realm_access: { roles: c.groups },
+        resource_access: { [KEYCLOAK_CLIENT_ROLES_OF]: { roles: c.groups } },
+      };
+    };
+  }
 
   const provider = new Provider(issuer, {
     adapter: adapter.Adapter,
@@ -147,21 +224,14 @@ export async function startOidc({ tls, groups, ttl }) {
     responseTypes: ['code'],
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
-    claims: {
-      openid: ['sub'],
-      profile: ['preferred_username', 'name'],
-      email: ['email', 'email_verified'],
-      groups: ['groups'],
-    },
-    // Put every claim of the granted scopes in the ID token too, so role mapping can read it there.
-    conformIdTokenClaims: false,
-    features: {
-      devInteractions: { enabled: true },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
-      deviceFlow: { enabled: true },
-      userinfo: { enabled: true },
-    },
+    claims,
+    // full: every claim of the granted scopes in the ID token too, so role mapping can read it
+    // there. thin: OpenID Connect Core's default (the ID token holds sub only; the rest comes
+    // from userinfo). keycloak: its access tokens have an audience, so oidc-provider puts the
+    // scopes' claims in the ID token either way.
+    conformIdTokenClaims: flavor !== 'full',
+    features,
+    ...flavorConfig,
     // A refresh token for every code (and device) grant of these clients, whether or not
     // offline_access survived the prompt rules; tokens rotate on every use and outlive the session.
     issueRefreshToken: async (ctx, client) => ourClients.has(client.clientId) && client.grantTypeAllowed('refresh_token'),
@@ -183,20 +253,68 @@ export async function startOidc({ tls, groups, ttl }) {
       return {
         accountId: id,
         async claims() {
-          return {
-            sub: id,
-            preferred_username: id,
-            name: id,
-            email: `${id}@example.test`,
-            // Logins starting with "unverified" stand for accounts whose address was never
-            // confirmed, for sign-up policies that accept verified addresses only.
-            email_verified: !id.startsWith('unverified'),
-            groups: [...(groups.get(id) || [])],
-          };
+          const c = accountClaims(id);
+          if (flavor === 'keycloak') c.azp = ctx.oidc?.client?.clientId;
+          return c;
         },
       };
     },
   });
+
+  // The Keycloak-shaped provider's JWT access tokens are not stored (oidc-provider keeps no copy
+  // of structured tokens), so its userinfo endpoint would refuse them. Keycloak's userinfo
+  // accepts its access tokens: do the same here, checking the signature, issuer, expiry and
+  // whether /revoke-all dropped the token. The answer holds the claims of the token's scopes,
+  // without roles (as Keycloak's default mappers).
+  const issuedJwts = new Map(); // jti -> exp (seconds), live JWT access tokens
+  const revokedJwts = new Set();
+  if (flavor === 'keycloak') {
+    provider.on('access_token.issued', (token) => {
+      if (issuedJwts.size >= 1000) {
+        const now = Date.now() / 1000;
+        for (const [jti, exp] of issuedJwts) if (exp <= now) issuedJwts.delete(jti);
+      }
+      issuedJwts.set(token.jti, (token.iat || Date.now() / 1000) + token.expiration);
+    });
+    const publicKey = createPublicKey(privateKey);
+    const jwtUserinfo = (ctx, jwt) => {
+      const fail = (description) => {
+        ctx.status = 401;
+        ctx.set('www-authenticate', `Bearer realm="${issuer}", error="invalid_token", error_description="${description}"`);
+        ctx.body = { error: 'invalid_token', error_description: description };
+      };
+      const [h, p, sig] = jwt.split('.');
+      let header;
+      let payload;
+      try {
+        header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+        payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+      } catch {
+        return fail('Token verification failed');
+      }
+      if (header.alg !== 'RS256' || header.kid !== signingKey.kid
+        || !verifySignature('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url'))
+        || payload.iss !== issuer || typeof payload.sub !== 'string') {
+        return fail('Token verification failed');
+      }
+      if (!(payload.exp > Date.now() / 1000)) return fail('Token verification failed: token is expired');
+      if (revokedJwts.has(payload.jti)) return fail('Token verification failed: token was revoked');
+      const c = accountClaims(payload.sub);
+      const scopes = new Set(String(payload.scope || '').split(' '));
+      const out = { sub: c.sub };
+      if (scopes.has('profile')) Object.assign(out, { preferred_username: c.preferred_username, name: c.name });
+      if (scopes.has('email')) Object.assign(out, { email: c.email, email_verified: c.email_verified });
+      ctx.status = 200;
+      ctx.set('cache-control', 'no-store');
+      ctx.body = out;
+      return undefined;
+    };
+    provider.use(async (ctx, next) => {
+      const m = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(ctx.get('authorization'));
+      if (ctx.path === '/me' && ['GET', 'POST'].includes(ctx.method) && m) return jwtUserinfo(ctx, m[1]);
+      return next();
+    });
+  }
 
   // Count token-endpoint calls by grant type (successful or not).
   provider.use(async (ctx, next) => {
@@ -206,16 +324,27 @@ export async function startOidc({ tls, groups, ttl }) {
       stats[grantType] = (stats[grantType] || 0) + 1;
     }
   });
-  provider.on('server_error', (ctx, err) => log('oidc server_error:', err.stack || err));
+  provider.on('server_error', (ctx, err) => log(`oidc (${flavor}) server_error:`, err.stack || err));
 
   handler = provider.callback();
   return {
     server,
     port,
     issuer,
+    flavor,
     provider,
     stats,
+    ttl,
     confidentialSecret,
-    revokeAllAccessTokens: () => adapter.dropAll('AccessToken'),
+    revokeAllAccessTokens() {
+      let n = adapter.dropAll('AccessToken');
+      const now = Date.now() / 1000;
+      for (const [jti, exp] of issuedJwts) {
+        if (exp > now) n += 1;
+        revokedJwts.add(jti);
+      }
+      issuedJwts.clear();
+      return n;
+    },
   };
 }
