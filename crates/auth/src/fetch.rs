@@ -2,6 +2,9 @@
 //! limit, so a provider (or anything pretending to be one) cannot make the server buffer an
 //! answer of any size.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use serde_json::Value;
 
 use crate::error::{AuthError, Result};
@@ -40,6 +43,85 @@ pub async fn read_limited(mut res: reqwest::Response, limit: usize) -> Result<Ve
 pub async fn read_json(res: reqwest::Response, limit: usize, what: &str) -> Result<Value> {
     let bytes = read_limited(res, limit).await?;
     serde_json::from_slice(&bytes).map_err(|_| AuthError::ProviderUnavailable(format!("{what} did not answer JSON")))
+}
+
+/// Why a request of the OAuth 2.0 and OpenID Connect clients failed before any answer could be
+/// read. Never holds a URL's query or a body: reqwest's errors are taken without their URL.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The request could not be made.
+    #[error("{0}")]
+    Request(String),
+    /// No answer, or one that broke off or grew past its limit.
+    #[error("{0}")]
+    Answer(String),
+}
+
+/// The HTTP client the `oauth2` and `openidconnect` crates send their requests through: the
+/// provider's own reqwest client (its timeouts, its CA, no redirects followed), with every
+/// answer read under [`ANSWER_LIMIT`].
+///
+/// GitHub answers token-endpoint errors with status 200 and an `error` member; such an answer
+/// is passed on as the 400 RFC 6749 section 5.2 prescribes, so the crates read it as the error
+/// it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Limited<'a>(pub &'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Limited<'_> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request: reqwest::Request =
+                request.try_into().map_err(|e: reqwest::Error| HttpError::Request(e.without_url().to_string()))?;
+            let host = request.url().host_str().unwrap_or("the provider").to_owned();
+            let res = self
+                .0
+                .execute(request)
+                .await
+                .map_err(|e| HttpError::Answer(format!("{host} did not answer: {}", unreachable_why(e))))?;
+            let mut status = res.status();
+            let mut head = http::Response::builder().version(res.version());
+            for (name, value) in res.headers() {
+                head = head.header(name, value);
+            }
+            let body = read_limited(res, ANSWER_LIMIT).await.map_err(|e| HttpError::Answer(e.to_string()))?;
+            if status == http::StatusCode::OK && is_error_answer(&body) {
+                status = http::StatusCode::BAD_REQUEST;
+            }
+            head.status(status).body(body).map_err(|e| HttpError::Answer(e.to_string()))
+        })
+    }
+}
+
+/// Whether a 200 answer is an RFC 6749 error in disguise: an `error` member and no access token.
+fn is_error_answer(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .is_ok_and(|v| v.get("error").is_some_and(Value::is_string) && v.get("access_token").is_none())
+}
+
+/// A person's reading of why a provider did not answer: refused, timed out, an untrusted
+/// certificate, or reqwest's own words without the URL.
+pub fn unreachable_why(e: reqwest::Error) -> String {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(s) = source {
+        chain.push_str(&s.to_string().to_ascii_lowercase());
+        chain.push(' ');
+        source = s.source();
+    }
+    if e.is_timeout() {
+        "it did not answer in time".into()
+    } else if chain.contains("certificate") || chain.contains("unknownissuer") {
+        "its TLS certificate is not trusted (set ca_file for a private certificate authority)".into()
+    } else if chain.contains("connection refused") {
+        "the connection was refused".into()
+    } else if chain.contains("dns error") || chain.contains("failed to lookup") {
+        "its host name does not resolve".into()
+    } else {
+        e.without_url().to_string()
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,9 @@
 
 use std::time::Duration;
 
-use base64::Engine;
+use oauth2::basic::BasicClient;
+use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use tessera_core::id::random_base62;
 use tessera_core::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -17,7 +16,8 @@ use tokio::net::TcpListener;
 use crate::error::{AuthError, Result};
 use crate::provider::ProviderInfo;
 
-/// One sign-in attempt's secrets: the PKCE verifier, `state` and `nonce`.
+/// One sign-in attempt's secrets: the PKCE verifier (RFC 7636), `state` and `nonce`, made by the
+/// `oauth2` and `openidconnect` crates from a cryptographically secure generator.
 #[derive(Debug)]
 pub struct AuthRequest {
     /// Sent back by the provider with the code; must match.
@@ -26,52 +26,60 @@ pub struct AuthRequest {
     pub nonce: String,
     /// The PKCE verifier, sent only to the server with the code.
     pub code_verifier: Secret,
+    challenge: PkceCodeChallenge,
 }
 
 impl AuthRequest {
-    /// A fresh request from the OS CSPRNG.
+    /// A fresh request: a 64-byte PKCE verifier (86 characters), 32-byte state and nonce.
     pub fn new() -> Result<Self> {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(64);
         Ok(Self {
-            state: random_base62(32)?,
-            nonce: random_base62(32)?,
-            code_verifier: Secret::new(random_base62(64)?),
+            state: CsrfToken::new_random_len(32).secret().clone(),
+            nonce: openidconnect::Nonce::new_random_len(32).secret().clone(),
+            code_verifier: Secret::new(verifier.secret().clone()),
+            challenge,
         })
     }
 
     /// The S256 challenge of the verifier.
     pub fn code_challenge(&self) -> String {
-        challenge(self.code_verifier.expose())
+        self.challenge.as_str().to_owned()
     }
 }
 
-/// `BASE64URL(SHA256(verifier))`, as RFC 7636 says.
+/// `BASE64URL(SHA256(verifier))`, as RFC 7636 says, for checking a verifier against the
+/// challenge of its request; empty for a verifier of a length RFC 7636 does not allow.
 pub fn challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    if !(43..=128).contains(&verifier.len()) {
+        return String::new();
+    }
+    PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.to_owned())).as_str().to_owned()
 }
 
-/// The URL to open in the system browser.
+/// The URL to open in the system browser: the provider's authorization endpoint with the
+/// request's parameters, as `oauth2` writes them.
 pub fn authorization_url(info: &ProviderInfo, redirect_uri: &str, req: &AuthRequest) -> Result<String> {
     let endpoint = info.authorization_endpoint.as_deref().ok_or_else(|| {
         AuthError::ProviderUnavailable(info.error.clone().unwrap_or_else(|| "no authorization endpoint".into()))
     })?;
     // The browser goes wherever this says: whatever the server or a discovery document claims,
     // only https (or http to this computer) is opened, never a URL carrying credentials.
-    let mut url = crate::urls::web_url("the provider's authorization endpoint", endpoint)
+    let url = crate::urls::web_url("the provider's authorization endpoint", endpoint)
         .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", &info.client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("scope", &info.scopes.join(" "))
-            .append_pair("state", &req.state)
-            .append_pair("code_challenge", &req.code_challenge())
-            .append_pair("code_challenge_method", "S256");
-        if info.nonce {
-            q.append_pair("nonce", &req.nonce);
-        }
+    let redirect = RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|_| AuthError::InvalidRequest("the redirect URI is not a URL".into()))?;
+    let client = BasicClient::new(ClientId::new(info.client_id.clone()))
+        .set_auth_uri(AuthUrl::from_url(url))
+        .set_redirect_uri(redirect);
+    let state = req.state.clone();
+    let mut request = client
+        .authorize_url(move || CsrfToken::new(state))
+        .add_scopes(info.scopes.iter().cloned().map(Scope::new))
+        .set_pkce_challenge(req.challenge.clone());
+    if info.nonce {
+        request = request.add_extra_param("nonce", req.nonce.clone());
     }
-    Ok(url.into())
+    Ok(request.url().0.into())
 }
 
 /// What the client hands to `POST /api/v1/sessions` (and `POST /api/v1/user/identities`).
@@ -258,11 +266,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pkce_challenge_matches_rfc_7636_appendix_b() {
+    fn requests_carry_an_s256_challenge_of_their_verifier() -> Result<()> {
+        use base64::Engine;
+        use sha2::Digest;
+        let req = AuthRequest::new()?;
+        let v = req.code_verifier.expose();
+        assert_eq!(v.len(), 86);
+        assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)));
+        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()));
+        assert_eq!(req.code_challenge(), expected);
+        assert_ne!(AuthRequest::new()?.state, req.state);
         assert_eq!(
             challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "RFC 7636 appendix B"
         );
+        assert_eq!(challenge("short"), "", "no panic on a verifier of the wrong length");
+        Ok(())
     }
 
     #[test]

@@ -280,7 +280,8 @@ impl ProviderConfig {
         if self.role_claim.is_some() != self.admin_value.is_some() {
             return refuse("role_claim and admin_value go together");
         }
-        if self.role_claim.as_deref().is_some_and(|c| c.is_empty() || c.len() > 200 || c.split('.').any(str::is_empty)) {
+        if self.role_claim.as_deref().is_some_and(|c| c.is_empty() || c.len() > 200 || c.split('.').any(str::is_empty))
+        {
             return refuse("role_claim must be a claim name or a path like realm_access.roles");
         }
         if self.role_claim_source.is_some() && (self.kind != ProviderKind::Oidc || self.role_claim.is_none()) {
@@ -426,12 +427,34 @@ impl Provider {
         self.config.name.clone().unwrap_or_else(|| self.kind().default_name().to_owned())
     }
 
+    /// The claims an OpenID provider's sign-in reads: the profile, the role claim and the
+    /// groups claim of the sign-in policy. Any of them missing from the ID token is looked for
+    /// in userinfo.
+    pub fn claims_wanted(&self) -> Vec<&str> {
+        let mut wanted = vec!["email", "name", "preferred_username"];
+        if let Some(role) = self.config.role_claim.as_deref() {
+            wanted.push(role);
+        }
+        if !self.config.allowed_domains.is_empty() {
+            wanted.push("email_verified");
+        }
+        if !self.config.allowed_groups.is_empty() {
+            wanted.push(self.config.groups_claim.as_deref().unwrap_or("groups"));
+        }
+        wanted
+    }
+
+    /// Whether this provider asserts a role at sign-in (DESIGN: only providers with a role
+    /// mapping do).
+    pub fn maps_roles(&self) -> bool {
+        self.config.role_claim.is_some() || self.config.admin_team.is_some() || self.config.admin_group.is_some()
+    }
+
     /// The role the provider's claims (ID-token claims or the code host's user object) map to,
     /// when a role mapping is configured. A missing claim means `member`.
     pub fn role_from(&self, claims: &Value) -> Option<Role> {
         let (claim, admin) = (self.config.role_claim.as_deref()?, self.config.admin_value.as_deref()?);
-        let value = claim.split('.').try_fold(claims, |v, part| v.get(part));
-        let is_admin = match value {
+        let is_admin = match claim_at(claims, claim) {
             Some(Value::Array(items)) => items.iter().any(|i| claim_equals(i, admin)),
             Some(v) => claim_equals(v, admin),
             None => false,
@@ -467,7 +490,7 @@ impl Provider {
         }
         if !c.allowed_groups.is_empty() {
             let claim = c.groups_claim.as_deref().unwrap_or("groups");
-            let value = claim.split('.').try_fold(claims, |v, part| v.get(part));
+            let value = claim_at(claims, claim);
             let member = |v: &Value| c.allowed_groups.iter().any(|g| claim_equals(v, g));
             let admitted = match value {
                 Some(Value::Array(items)) => items.iter().any(member),
@@ -482,6 +505,23 @@ impl Provider {
         }
         Ok(())
     }
+}
+
+/// The claim at a path of names separated by dots (`realm_access.roles`,
+/// `resource_access.tessera.roles`). A name that itself holds a dot (a Keycloak client id
+/// `my.app`) is found too: at each level the longest name that exists wins.
+pub fn claim_at<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut at = claims;
+    let mut i = 0;
+    while i < parts.len() {
+        let obj = at.as_object()?;
+        let found = (i + 1..=parts.len()).rev().find_map(|j| obj.get(&parts[i..j].join(".")).map(|v| (j, v)));
+        let (next, v) = found?;
+        at = v;
+        i = next;
+    }
+    Some(at)
 }
 
 fn claim_equals(v: &Value, expected: &str) -> bool {
@@ -634,6 +674,20 @@ mod tests {
         assert_eq!(p.role_from(&json!({"realm_access": {"roles": ["a", "tessera-admin"]}})), Some(Role::Admin));
         assert_eq!(p.role_from(&json!({"realm_access": {"roles": ["a"]}})), Some(Role::Member));
         assert_eq!(p.role_from(&json!({})), Some(Role::Member));
+        let client = provider(
+            "[[provider]]\nid = \"kc\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://idp.example/realms/x\"\nrole_claim = \"resource_access.my.app.roles\"\nadmin_value = \"admin\"",
+        )?;
+        assert_eq!(client.role_from(&json!({"resource_access": {"my.app": {"roles": ["admin"]}}})), Some(Role::Admin));
+        assert_eq!(
+            client.role_from(&json!({"resource_access": {"my": {"app": {"roles": ["admin"]}}}})),
+            Some(Role::Admin)
+        );
+        assert_eq!(client.role_from(&json!({"resource_access": {"other": {"roles": ["admin"]}}})), Some(Role::Member));
+        let entra = provider(
+            "[[provider]]\nid = \"entra\"\nkind = \"oidc\"\nclient_id = \"c\"\nissuer = \"https://login.example/t/v2.0\"\nrole_claim = \"roles\"\nadmin_value = \"Tessera.Admin\"",
+        )?;
+        assert_eq!(entra.role_from(&json!({"roles": ["Tessera.Reader", "Tessera.Admin"]})), Some(Role::Admin));
+        assert_eq!(entra.role_from(&json!({"roles": "Tessera.Reader"})), Some(Role::Member));
         let none = provider("[[provider]]\nid = \"gh\"\nkind = \"github\"\nclient_id = \"c\"")?;
         assert_eq!(none.role_from(&json!({"groups": ["tessera-admin"]})), None);
         Ok(())

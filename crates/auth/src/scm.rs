@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tessera_core::model::Role;
 
 use crate::error::{AuthError, Result};
 use crate::provider::{Provider, ProviderKind};
@@ -40,15 +41,23 @@ pub struct Repository {
     pub description: Option<String>,
 }
 
-async fn api_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Value> {
-    let res = http
-        .get(url)
+async fn send(http: &reqwest::Client, url: &str, token: &str) -> Result<reqwest::Response> {
+    http.get(url)
         .bearer_auth(token)
         .header(reqwest::header::ACCEPT, "application/json")
         .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
         .send()
         .await
-        .map_err(|e| AuthError::ProviderUnavailable(format!("the code host did not answer: {}", e.without_url())))?;
+        .map_err(|e| {
+            AuthError::ProviderUnavailable(format!(
+                "the code host did not answer: {}",
+                crate::fetch::unreachable_why(e)
+            ))
+        })
+}
+
+async fn api_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Value> {
+    let res = send(http, url, token).await?;
     match res.status().as_u16() {
         200..=299 => crate::fetch::read_json(res, crate::fetch::API_PAGE_LIMIT, "the code host").await,
         401 => Err(AuthError::Reconnect("the code host no longer accepts the stored token".into())),
@@ -77,14 +86,91 @@ pub async fn user(http: &reqwest::Client, provider: &Provider, token: &str) -> R
     let raw = api_get(http, &url, token).await?;
     let subject =
         text(&raw, id_key).ok_or_else(|| AuthError::ProviderUnavailable("the user object has no id".into()))?;
-    let login = text(&raw, login_key).unwrap_or_else(|| subject.clone());
-    Ok(ScmUser {
-        display_name: text(&raw, name_key).unwrap_or_else(|| login.clone()),
-        email: text(&raw, "email"),
-        subject,
-        login,
-        raw,
-    })
+    let login = text(&raw, login_key).or_else(|| text(&raw, "nickname")).unwrap_or_else(|| subject.clone());
+    let email = match provider.kind() {
+        // Bitbucket keeps addresses apart from the user: the primary one, if confirmed.
+        ProviderKind::Bitbucket => bitbucket_email(http, &api, token).await?,
+        _ => text(&raw, "email"),
+    };
+    Ok(ScmUser { display_name: text(&raw, name_key).unwrap_or_else(|| login.clone()), email, subject, login, raw })
+}
+
+async fn bitbucket_email(http: &reqwest::Client, api: &str, token: &str) -> Result<Option<String>> {
+    let list = api_get(http, &format!("{api}/user/emails?pagelen=100"), token).await?;
+    let values = list.get("values").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    Ok(values
+        .iter()
+        .find(|e| e.get("is_primary") == Some(&Value::Bool(true)) && e.get("is_confirmed") == Some(&Value::Bool(true)))
+        .and_then(|e| text(e, "email")))
+}
+
+/// The role a code host's own records give the person, when the provider maps one: membership
+/// of a GitHub organization team (`admin_team`), of a GitLab group at an access level
+/// (`admin_group`), or a field of the user object (`role_claim`). Read at each sign-in.
+pub async fn role(http: &reqwest::Client, p: &Provider, token: &str, user: &ScmUser) -> Result<Option<Role>> {
+    let admin_if = |yes: bool| Some(if yes { Role::Admin } else { Role::Member });
+    let api = p.api_url();
+    if let Some(team) = &p.config.admin_team {
+        let (org, slug) = team.split_once('/').unwrap_or((team, ""));
+        let url = format!("{api}/orgs/{org}/teams/{slug}/memberships/{}", path_part(&user.login));
+        let res = send(http, &url, token).await?;
+        return match res.status().as_u16() {
+            200 => {
+                let m = crate::fetch::read_json(res, crate::fetch::ANSWER_LIMIT, "GitHub").await?;
+                Ok(admin_if(m.get("state").and_then(Value::as_str) == Some("active")))
+            }
+            404 => Ok(admin_if(false)),
+            401 => Err(AuthError::Reconnect("the code host no longer accepts the token".into())),
+            403 => Err(AuthError::ProviderDenied(format!(
+                "{} did not let Tessera read team membership; the provider's scopes must include read:org for admin_team",
+                p.name()
+            ))),
+            s => Err(AuthError::ProviderUnavailable(format!("team membership answered HTTP {s}"))),
+        };
+    }
+    if let Some(group) = &p.config.admin_group {
+        let url = format!("{api}/groups/{}/members/all/{}", path_part(group), path_part(&user.subject));
+        let res = send(http, &url, token).await?;
+        return match res.status().as_u16() {
+            200 => {
+                let m = crate::fetch::read_json(res, crate::fetch::ANSWER_LIMIT, "GitLab").await?;
+                let level = m.get("access_level").and_then(Value::as_u64).unwrap_or(0);
+                Ok(admin_if(level >= u64::from(p.config.admin_access_level.unwrap_or(30))))
+            }
+            404 => Ok(admin_if(false)),
+            401 => Err(AuthError::Reconnect("the code host no longer accepts the token".into())),
+            403 => Err(AuthError::ProviderDenied(format!(
+                "{} did not let Tessera read group membership; the provider's scopes must include read_api for admin_group",
+                p.name()
+            ))),
+            s => Err(AuthError::ProviderUnavailable(format!("group membership answered HTTP {s}"))),
+        };
+    }
+    Ok(p.role_from(&user.raw))
+}
+
+/// One path segment, percent-encoded (a GitLab group's full path keeps its slashes as `%2F`).
+fn path_part(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+/// Deletes a GitHub token through GitHub's own API (GitHub has no RFC 7009 endpoint).
+pub async fn github_delete_token(http: &reqwest::Client, p: &Provider, token: &str) -> Result<()> {
+    let secret = p.client_secret.as_ref().map(|s| s.expose().to_owned());
+    let url = format!("{}/applications/{}/token", p.api_url(), path_part(&p.config.client_id));
+    let res = http
+        .delete(url)
+        .basic_auth(&p.config.client_id, secret)
+        .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+        .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
+        .json(&serde_json::json!({"access_token": token}))
+        .send()
+        .await
+        .map_err(|e| AuthError::ProviderUnavailable(e.without_url().to_string()))?;
+    match res.status().as_u16() {
+        204 | 404 => Ok(()),
+        s => Err(AuthError::ProviderUnavailable(format!("token deletion answered HTTP {s}"))),
+    }
 }
 
 /// The repositories the user is a member of (the first hundred).

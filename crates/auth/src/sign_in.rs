@@ -18,9 +18,9 @@ use tessera_core::model::{Identity, ScmStatus, ScmTokenInfo, VerifiedIdentity};
 use tessera_core::{Authority, Caller, Secret};
 
 use crate::error::{AuthError, Result};
-use crate::oauth::{self, DeviceAuthorization, TokenSet};
+use crate::oauth::{self, DeviceAuthorization, Endpoints, TokenSet};
 use crate::oidc::OidcCache;
-use crate::provider::{self, Provider, ProviderConfig, ProviderInfo, ProviderKind, Source};
+use crate::provider::{self, ClaimSource, Provider, ProviderConfig, ProviderInfo, ProviderKind, Source};
 use crate::scm::{self, Repository};
 use crate::secret_store::SecretStore;
 
@@ -50,6 +50,16 @@ pub struct CodeLogin {
     /// The request's nonce (OpenID providers).
     #[serde(default)]
     pub nonce: Option<String>,
+}
+
+/// What an OpenID provider said of the person signing in.
+struct OidcClaims {
+    /// The ID token's `sub`.
+    subject: String,
+    /// The ID token's claims, with those it leaves out taken from userinfo.
+    all: Value,
+    /// The role the provider asserts, when it maps one.
+    role: Option<tessera_core::model::Role>,
 }
 
 /// What anonymous callers see of why a provider cannot be used.
@@ -221,13 +231,17 @@ impl SignIn {
         Ok(c)
     }
 
-    async fn token_endpoint(&self, p: &Provider) -> Result<String> {
-        let base = p.base_url();
-        Ok(match p.kind() {
-            ProviderKind::Oidc => self.oidc.discovery(&self.http(p)?, p.oidc_issuer()?).await?.token_endpoint,
-            ProviderKind::Github => format!("{base}/login/oauth/access_token"),
-            ProviderKind::Gitlab => format!("{base}/oauth/token"),
-            ProviderKind::Bitbucket => format!("{base}/site/oauth2/access_token"),
+    /// The provider's OAuth endpoints: from discovery for OpenID providers, fixed for code hosts.
+    async fn endpoints(&self, p: &Provider) -> Result<Endpoints> {
+        if p.kind() != ProviderKind::Oidc {
+            return Endpoints::of_code_host(p);
+        }
+        let d = self.oidc.discovery(&self.http(p)?, p.oidc_issuer()?).await?;
+        Ok(Endpoints {
+            token: d.token_endpoint()?,
+            device: d.device_authorization_endpoint(),
+            revocation: d.revocation_endpoint(),
+            basic_auth: d.basic_auth(),
         })
     }
 
@@ -260,7 +274,7 @@ impl SignIn {
             let (auth, device, error) = match p.kind() {
                 ProviderKind::Oidc => match self.http(&p).and_then(|http| Ok((http, p.oidc_issuer()?))) {
                     Ok((http, issuer)) => match self.oidc.discovery(&http, issuer).await {
-                        Ok(d) => (Some(d.authorization_endpoint), d.device_authorization_endpoint.is_some(), None),
+                        Ok(d) => (Some(d.authorization_endpoint()), d.device_authorization_endpoint().is_some(), None),
                         Err(e) => (None, false, Some(e.to_string())),
                     },
                     Err(e) => (None, false, Some(e.to_string())),
@@ -294,14 +308,10 @@ impl SignIn {
         if p.kind() == ProviderKind::Oidc && req.nonce.as_deref().is_none_or(str::is_empty) {
             return Err(AuthError::InvalidRequest("an OpenID sign-in needs the request's nonce".into()));
         }
-        let endpoint = self.token_endpoint(&p).await?;
-        let form = vec![
-            ("grant_type", "authorization_code".to_owned()),
-            ("code", req.code.clone()),
-            ("redirect_uri", req.redirect_uri.clone()),
-            ("code_verifier", req.code_verifier.clone()),
-        ];
-        let tokens = oauth::token_request(&self.http(&p)?, &endpoint, &p, form, now).await?;
+        let endpoints = self.endpoints(&p).await?;
+        let http = self.http(&p)?;
+        let tokens =
+            oauth::exchange_code(&http, &p, &endpoints, &req.code, &req.code_verifier, &req.redirect_uri, now).await?;
         let who = self.identify(&p, &tokens, req.nonce.as_deref(), now).await?;
         Ok((p, who, tokens))
     }
@@ -315,15 +325,10 @@ impl SignIn {
     ) -> Result<VerifiedIdentity> {
         let http = self.http(p)?;
         if p.kind() == ProviderKind::Oidc {
-            let id_token =
-                tokens.id_token.as_ref().ok_or_else(|| AuthError::IdToken("the provider sent no ID token".into()))?;
-            let d = self.oidc.discovery(&http, p.oidc_issuer()?).await?;
-            let claims =
-                self.oidc.verify_id_token(&http, &d, &p.config.client_id, id_token.expose(), nonce, now).await?;
-            p.admits(&claims).map_err(|reason| refused(p, claims.get("sub").and_then(Value::as_str), reason))?;
-            let s = |k: &str| claims.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
-            let subject = s("sub").ok_or_else(|| AuthError::IdToken("no subject".into()))?;
-            let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| subject.clone());
+            let claims = self.oidc_claims(&http, p, tokens, nonce, now).await?;
+            p.admits(&claims.all).map_err(|reason| refused(p, Some(&claims.subject), reason))?;
+            let s = |k: &str| claims.all.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
+            let preferred = s("preferred_username").or_else(|| s("email")).unwrap_or_else(|| claims.subject.clone());
             return Ok(VerifiedIdentity {
                 provider: p.id().to_owned(),
                 // The ID token's `iss` was checked against this very issuer.
@@ -331,12 +336,13 @@ impl SignIn {
                 display_name: s("name").unwrap_or_else(|| preferred.clone()),
                 preferred_name: preferred,
                 email: s("email"),
-                role: p.role_from(&claims),
-                subject,
+                role: claims.role,
+                subject: claims.subject,
             });
         }
         let user = scm::user(&http, p, tokens.access_token.expose()).await?;
         p.admits(&user.raw).map_err(|reason| refused(p, Some(&user.subject), reason))?;
+        let role = scm::role(&http, p, tokens.access_token.expose(), &user).await?;
         Ok(VerifiedIdentity {
             provider: p.id().to_owned(),
             issuer: p.identity_issuer(),
@@ -344,8 +350,70 @@ impl SignIn {
             display_name: user.display_name,
             preferred_name: user.login,
             email: user.email,
-            role: p.role_from(&user.raw),
+            role,
         })
+    }
+
+    /// What an OpenID provider says of the person: the checked ID token's claims, with those it
+    /// leaves out taken from userinfo (OpenID Connect Core 5.4: profile and e-mail claims may be
+    /// served there only), and the role from where the provider is configured to put it.
+    async fn oidc_claims(
+        &self,
+        http: &reqwest::Client,
+        p: &Provider,
+        tokens: &TokenSet,
+        nonce: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<OidcClaims> {
+        let id_token =
+            tokens.id_token.as_ref().ok_or_else(|| AuthError::IdToken("the provider sent no ID token".into()))?;
+        let d = self.oidc.discovery(http, p.oidc_issuer()?).await?;
+        let client_id = &p.config.client_id;
+        let id_claims = self.oidc.verify_id_token(http, &d, client_id, id_token.expose(), nonce, now).await?;
+        let subject = id_claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| AuthError::IdToken("no subject".into()))?
+            .to_owned();
+        let source = p.config.role_claim_source;
+        let wanted = p.claims_wanted();
+        let missing = wanted.iter().any(|path| provider::claim_at(&id_claims, path).is_none());
+        let userinfo = if source == Some(ClaimSource::Userinfo) || missing {
+            match self.oidc.userinfo(http, &d, client_id, tokens.access_token.expose(), &subject).await {
+                Ok(found) => found,
+                // Without userinfo the ID token still says who this is; a role the provider puts
+                // only there then reads as `member`, and a sign-in policy refuses.
+                Err(e) if source != Some(ClaimSource::Userinfo) => {
+                    tracing::warn!(provider = %p.id(), error = %e, "userinfo could not be read; using the ID token alone");
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        if source == Some(ClaimSource::Userinfo) && userinfo.is_none() {
+            return Err(AuthError::ProviderUnavailable(
+                "the provider has no userinfo endpoint, and its role claim is configured to be read there".into(),
+            ));
+        }
+        let mut all = id_claims.clone();
+        if let (Some(Value::Object(all)), Some(Value::Object(extra))) = (Some(&mut all), &userinfo) {
+            for (k, v) in extra {
+                all.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        let role = match source {
+            None => p.role_from(&all),
+            Some(ClaimSource::IdToken) => p.role_from(&id_claims),
+            Some(ClaimSource::Userinfo) => userinfo.as_ref().and_then(|u| p.role_from(u)),
+            Some(ClaimSource::AccessToken) => {
+                let at = self.oidc.access_token_claims(&d, client_id, tokens.access_token.expose(), now)?;
+                p.role_from(&at)
+            }
+        };
+        Ok(OidcClaims { subject, all, role })
     }
 
     /// Writes a linked account's tokens to the secret store, before anything else changes.
@@ -456,52 +524,14 @@ impl SignIn {
     /// RFC 7009 at OpenID providers that offer it and at GitLab; GitHub's own token deletion.
     async fn revoke_at_provider(&self, p: &Provider, tokens: &TokenSet) -> Result<()> {
         let http = self.http(p)?;
-        let base = p.base_url();
-        let endpoint = match p.kind() {
-            ProviderKind::Oidc => self.oidc.discovery(&http, p.oidc_issuer()?).await?.revocation_endpoint,
-            ProviderKind::Gitlab => Some(format!("{base}/oauth/revoke")),
-            ProviderKind::Github => {
-                let secret = p.client_secret.as_ref().map(|s| s.expose().to_owned());
-                let url = format!("{}/applications/{}/token", p.api_url(), p.config.client_id);
-                let res = http
-                    .delete(url)
-                    .basic_auth(&p.config.client_id, secret)
-                    .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-                    .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
-                    .json(&serde_json::json!({"access_token": tokens.access_token.expose()}))
-                    .send()
-                    .await
-                    .map_err(|e| AuthError::ProviderUnavailable(e.without_url().to_string()))?;
-                return match res.status().as_u16() {
-                    204 | 404 => Ok(()),
-                    s => Err(AuthError::ProviderUnavailable(format!("token deletion answered HTTP {s}"))),
-                };
-            }
-            ProviderKind::Bitbucket => None,
-        };
-        let Some(endpoint) = endpoint else { return Ok(()) };
-        let values = [Some(&tokens.access_token), tokens.refresh_token.as_ref()];
-        for (value, hint) in values.into_iter().zip(["access_token", "refresh_token"]) {
-            let Some(value) = value else { continue };
-            let mut form = vec![
-                ("token", value.expose().to_owned()),
-                ("token_type_hint", hint.to_owned()),
-                ("client_id", p.config.client_id.clone()),
-            ];
-            if let Some(secret) = &p.client_secret {
-                form.push(("client_secret", secret.expose().to_owned()));
-            }
-            let res = http
-                .post(&endpoint)
-                .form(&form)
-                .send()
-                .await
-                .map_err(|e| AuthError::ProviderUnavailable(e.without_url().to_string()))?;
-            if !res.status().is_success() {
-                return Err(AuthError::ProviderUnavailable(format!("revocation answered HTTP {}", res.status())));
-            }
+        if p.kind() == ProviderKind::Github {
+            return scm::github_delete_token(&http, p, tokens.access_token.expose()).await;
         }
-        Ok(())
+        let endpoints = self.endpoints(p).await?;
+        if endpoints.revocation.is_none() {
+            return Ok(());
+        }
+        oauth::revoke(&http, p, &endpoints, tokens).await
     }
 
     /// `GET /user/scm/{identity}/repos`.
@@ -541,9 +571,8 @@ impl SignIn {
 
     async fn refresh(&self, p: &Provider, identity: &Identity, old: TokenSet, now: DateTime<Utc>) -> Result<TokenSet> {
         let refresh = old.refresh_token.as_ref().ok_or_else(|| AuthError::Reconnect("the token expired".into()))?;
-        let endpoint = self.token_endpoint(p).await?;
-        let form = vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh.expose().to_owned())];
-        let mut fresh = match oauth::token_request(&self.http(p)?, &endpoint, p, form, now).await {
+        let endpoints = self.endpoints(p).await?;
+        let mut fresh = match oauth::refresh(&self.http(p)?, p, &endpoints, refresh, now).await {
             Ok(t) => t,
             Err(AuthError::ProviderDenied(why)) => {
                 self.authority.record_scm_failure(&identity.id).await?;
@@ -612,14 +641,8 @@ impl SignIn {
     /// `POST /sessions/device` without a device code: starts a device sign-in.
     pub async fn device_start(&self, provider_id: &str) -> Result<DeviceAuthorization> {
         let p = self.provider(provider_id).await?;
-        let endpoint = match p.kind() {
-            ProviderKind::Oidc => {
-                self.oidc.discovery(&self.http(&p)?, p.oidc_issuer()?).await?.device_authorization_endpoint
-            }
-            _ => oauth::device_endpoint(&p),
-        }
-        .ok_or_else(|| AuthError::InvalidRequest(format!("{} does not offer the device flow", p.name())))?;
-        oauth::device_authorization(&self.http(&p)?, &endpoint, &p).await
+        let endpoints = self.endpoints(&p).await?;
+        oauth::device_authorization(&self.http(&p)?, &p, &endpoints).await
     }
 
     /// `POST /sessions/device` with a device code: polls once. Pending and slow-down are errors
@@ -630,12 +653,8 @@ impl SignIn {
         }
         let p = self.provider(provider_id).await?;
         let now = self.authority.now();
-        let endpoint = self.token_endpoint(&p).await?;
-        let form = vec![
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code".to_owned()),
-            ("device_code", device_code.to_owned()),
-        ];
-        let tokens = oauth::token_request(&self.http(&p)?, &endpoint, &p, form, now).await?;
+        let endpoints = self.endpoints(&p).await?;
+        let tokens = oauth::device_poll(&self.http(&p)?, &p, &endpoints, device_code, now).await?;
         let who = match self.identify(&p, &tokens, None, now).await {
             Ok(who) => who,
             Err(e) => return Err(self.audited(e, ip).await),

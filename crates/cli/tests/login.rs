@@ -38,10 +38,11 @@ fn serve(data: &Path, idp: &Value) -> (Running, String) {
     std::fs::write(
         data.join("providers.toml"),
         format!(
-            "[[provider]]\nid = \"gh\"\nkind = \"github\"\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            "[[provider]]\nid = \"gh\"\nkind = \"github\"\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nca_file = \"{}\"\n",
             gh["base_url"].as_str().unwrap(),
             gh["client_id"].as_str().unwrap(),
-            gh["client_secret"].as_str().unwrap()
+            gh["client_secret"].as_str().unwrap(),
+            idp["ca_file"].as_str().unwrap()
         ),
     )
     .unwrap();
@@ -106,6 +107,14 @@ mod reqwest {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async { Client::new().get(url).send().await.unwrap().status().as_u16() })
     }
+
+    /// A browser's visit to a page of the local code host, whose certificate the test CA signs.
+    pub fn blocking_visit_trusting(url: String, ca_file: &str) -> u16 {
+        let ca = Certificate::from_pem(&std::fs::read(ca_file).unwrap()).unwrap();
+        let client = Client::builder().add_root_certificate(ca).build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async { client.get(url).send().await.unwrap().status().as_u16() })
+    }
 }
 
 #[test]
@@ -126,7 +135,8 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
             for stray in ["error=access_denied&state=guessed", "code=forged&state=guessed", "error=access_denied"] {
                 assert_eq!(reqwest::blocking_visit(format!("{redirect}?{stray}")), 400, "{stray}");
             }
-            assert_eq!(reqwest::blocking_visit(format!("{line}&login=heidi")), 200);
+            let ca = ready["ca_file"].as_str().unwrap();
+            assert_eq!(reqwest::blocking_visit_trusting(format!("{line}&login=heidi"), ca), 200);
         }
     });
     assert_eq!(me(&url, session["token"].as_str().unwrap())["name"], "heidi");

@@ -258,7 +258,7 @@ async fn a_provider_added_or_deleted_on_one_replica_is_known_to_the_others_at_on
     // Added through A: B lists it and signs in with it (its client secret included) at once.
     let r = &idp().ready;
     let new = json!({"id": "gl2", "kind": "gitlab", "name": "GitLab (staging)", "base_url": r["gitlab"]["base_url"],
-        "client_id": r["gitlab"]["client_id"], "client_secret": r["gitlab"]["client_secret"]});
+        "client_id": r["gitlab"]["client_id"], "client_secret": r["gitlab"]["client_secret"], "ca_file": r["ca_file"]});
     a.post("/api/v1/providers", &root, new).await.expect(201);
     assert!(listed(&b).await.contains(&"gl2".to_owned()), "B lists the provider A added");
     let erin = token_of(&sign_in(&b, "gl2", "erin").await);

@@ -64,6 +64,7 @@ pub(crate) fn providers_toml() -> String {
 
 fn providers_toml_for(idp: &Idp) -> String {
     let r = &idp.ready;
+    let s = |a: &str, b: &str| r[a][b].as_str().unwrap().to_owned();
     format!(
         r#"
 [[provider]]
@@ -83,6 +84,7 @@ kind = "github"
 base_url = "{gh}"
 client_id = "{gh_id}"
 client_secret = "{gh_secret}"
+ca_file = "{ca}"
 
 [[provider]]
 id = "gl"
@@ -90,15 +92,76 @@ kind = "gitlab"
 base_url = "{gl}"
 client_id = "{gl_id}"
 client_secret = "{gl_secret}"
+ca_file = "{ca}"
+
+[[provider]]
+id = "thin"
+kind = "oidc"
+name = "Thin SSO"
+issuer = "{thin}"
+client_id = "tessera"
+scopes = ["openid", "profile", "email", "groups", "offline_access"]
+role_claim = "groups"
+admin_value = "tessera-admins"
+ca_file = "{ca}"
+
+[[provider]]
+id = "keycloak"
+kind = "oidc"
+name = "Keycloak"
+issuer = "{keycloak}"
+client_id = "tessera"
+scopes = ["openid", "profile", "email", "offline_access"]
+role_claim = "realm_access.roles"
+role_claim_source = "access_token"
+admin_value = "tessera-admins"
+ca_file = "{ca}"
+
+[[provider]]
+id = "ghteam"
+kind = "github"
+name = "GitHub (teams)"
+base_url = "{gh}"
+client_id = "{gh_id}"
+client_secret = "{gh_secret}"
+scopes = ["read:user", "user:email", "repo", "read:org"]
+admin_team = "acme/platform-admins"
+ca_file = "{ca}"
+
+[[provider]]
+id = "glgroup"
+kind = "gitlab"
+name = "GitLab (groups)"
+base_url = "{gl}"
+client_id = "{gl_id}"
+client_secret = "{gl_secret}"
+admin_group = "acme/admins"
+admin_access_level = 40
+ca_file = "{ca}"
+
+[[provider]]
+id = "bb"
+kind = "bitbucket"
+base_url = "{bb}"
+api_url = "{bb_api}"
+client_id = "{bb_id}"
+client_secret = "{bb_secret}"
+ca_file = "{ca}"
 "#,
-        issuer = r["oidc"]["issuer"].as_str().unwrap(),
+        issuer = s("oidc", "issuer"),
+        thin = s("oidc_thin", "issuer"),
+        keycloak = s("oidc_keycloak", "issuer"),
         ca = r["ca_file"].as_str().unwrap(),
-        gh = r["github"]["base_url"].as_str().unwrap(),
-        gh_id = r["github"]["client_id"].as_str().unwrap(),
-        gh_secret = r["github"]["client_secret"].as_str().unwrap(),
-        gl = r["gitlab"]["base_url"].as_str().unwrap(),
-        gl_id = r["gitlab"]["client_id"].as_str().unwrap(),
-        gl_secret = r["gitlab"]["client_secret"].as_str().unwrap(),
+        gh = s("github", "base_url"),
+        gh_id = s("github", "client_id"),
+        gh_secret = s("github", "client_secret"),
+        gl = s("gitlab", "base_url"),
+        gl_id = s("gitlab", "client_id"),
+        gl_secret = s("gitlab", "client_secret"),
+        bb = s("bitbucket", "base_url"),
+        bb_api = s("bitbucket", "api_url"),
+        bb_id = s("bitbucket", "client_id"),
+        bb_secret = s("bitbucket", "client_secret"),
     )
 }
 
@@ -231,7 +294,12 @@ async fn browser_sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -
 }
 
 pub(crate) async fn sign_in(s: &Server, provider: &str, login: &str) -> Value {
-    let g = browser_sign_in(s, provider, login).await;
+    sign_in_at(s, provider, login, idp()).await
+}
+
+/// [`sign_in`] through the providers of `at`.
+async fn sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Value {
+    let g = browser_sign_in_at(s, provider, login, at).await;
     s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(g.body)).await.expect(201)
 }
 
@@ -328,8 +396,9 @@ async fn id_tokens_failing_any_check_are_refused() {
     assert!(refused(cache.verify_id_token(&b, &d, "tessera", &parts.join("."), Some(nonce), now).await), "signature");
     let none = format!("eyJhbGciOiJub25lIn0.{}.", id_token.split('.').nth(1).unwrap());
     assert!(refused(cache.verify_id_token(&b, &d, "tessera", &none, Some(nonce), now).await), "alg none");
-    let mut other_issuer = d.clone();
-    other_issuer.issuer = "https://127.0.0.1:1".into();
+    let mut other_issuer = (*d).clone();
+    other_issuer.metadata =
+        other_issuer.metadata.set_issuer(openidconnect::IssuerUrl::new("https://127.0.0.1:1".into()).unwrap());
     assert!(refused(cache.verify_id_token(&b, &other_issuer, "tessera", id_token, Some(nonce), now).await), "issuer");
 }
 
@@ -455,7 +524,7 @@ async fn expiry_and_refresh_of_code_host_tokens() {
     // This test makes the host refuse every token it issued: it gets hosts of its own.
     let own = private_idp();
     let (s, si) = Server::start_with_sign_in(&providers_toml_for(&own), keyring()).await;
-    let a = token_of(&sign_in(&s, "gl", "carol").await);
+    let a = token_of(&sign_in_at(&s, "gl", "carol", &own).await);
     let gl = s.get("/api/v1/user/identities", &a).await.expect(200)[0].clone();
     let repos = format!("/api/v1/user/scm/{}/repos", gl["id"].as_str().unwrap());
     s.get(&repos, &a).await.expect(200);
@@ -481,7 +550,7 @@ async fn expiry_and_refresh_of_code_host_tokens() {
     s.get(&repos, &a).await.expect_error(409, "reconnect_required");
     assert_eq!(s.get("/api/v1/user/identities", &a).await.expect(200)[0]["status"], "expired");
     // Signing in again reconnects it.
-    sign_in(&s, "gl", "carol").await;
+    sign_in_at(&s, "gl", "carol", &own).await;
     assert_eq!(s.get("/api/v1/user/identities", &a).await.expect(200)[0]["status"], "connected");
     s.get(&repos, &a).await.expect(200);
 }
@@ -585,7 +654,7 @@ async fn providers_are_listed_without_secrets_and_managed_by_admins() {
     let member = s.user("member", false).await;
     let r = &idp().ready;
     let new = json!({"id": "gl2", "kind": "gitlab", "name": "GitLab (staging)", "base_url": r["gitlab"]["base_url"],
-        "client_id": r["gitlab"]["client_id"], "client_secret": r["gitlab"]["client_secret"]});
+        "client_id": r["gitlab"]["client_id"], "client_secret": r["gitlab"]["client_secret"], "ca_file": r["ca_file"]});
     let secret = r["gitlab"]["client_secret"].as_str().unwrap();
     s.post("/api/v1/providers", &member, new.clone()).await.expect_error(403, "forbidden");
     let pat = s.pat(&root, &["read", "org:admin", "token:admin"]).await;
