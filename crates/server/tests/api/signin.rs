@@ -176,7 +176,7 @@ fn keyring() -> Arc<KeyringStore> {
     Arc::new(KeyringStore::connect(&ns).expect("the private keyring answers"))
 }
 
-async fn start() -> (Server, Arc<tessera_auth::SignIn>, Arc<KeyringStore>) {
+pub(crate) async fn start() -> (Server, Arc<tessera_auth::SignIn>, Arc<KeyringStore>) {
     let kr = keyring();
     let (s, si) = Server::start_with_sign_in(&providers_toml(), kr.clone()).await;
     (s, si, kr)
@@ -303,6 +303,35 @@ async fn sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Value 
     s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(g.body)).await.expect(201)
 }
 
+/// Exchanges a grant's code at an OpenID provider directly, as the public client, for the
+/// provider's own token answer.
+pub(crate) async fn redeem_at_provider(issuer: &str, g: &Grant) -> Value {
+    let b = browser();
+    let disc: Value =
+        b.get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    b.post(disc["token_endpoint"].as_str().unwrap())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", g.body["code"].as_str().unwrap()),
+            ("redirect_uri", g.body["redirect_uri"].as_str().unwrap()),
+            ("code_verifier", g.body["code_verifier"].as_str().unwrap()),
+            ("client_id", "tessera"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The claims of a JWT, read without any check (for looking at what a provider put there).
+pub(crate) fn jwt_claims(jwt: &str) -> Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
 pub(crate) fn token_of(session: &Value) -> String {
     session["token"].as_str().unwrap().to_owned()
 }
@@ -355,23 +384,7 @@ async fn id_tokens_failing_any_check_are_refused() {
     let issuer = r["oidc"]["issuer"].as_str().unwrap();
     let b = browser();
     let g = browser_sign_in(&s, "kc", "checks").await;
-    let disc: Value =
-        b.get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
-    let tokens: Value = b
-        .post(disc["token_endpoint"].as_str().unwrap())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", g.body["code"].as_str().unwrap()),
-            ("redirect_uri", g.body["redirect_uri"].as_str().unwrap()),
-            ("code_verifier", g.body["code_verifier"].as_str().unwrap()),
-            ("client_id", "tessera"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = redeem_at_provider(issuer, &g).await;
     let id_token = tokens["id_token"].as_str().expect("an ID token");
     let nonce = g.body["nonce"].as_str().unwrap();
     let cache = OidcCache::default();
