@@ -20,6 +20,7 @@ pub mod secret;
 pub mod session;
 pub mod store;
 pub mod token;
+pub mod verify_cache;
 
 pub use authority::{Authority, Caller, Credential};
 pub use data_dir::DataDir;

@@ -121,6 +121,7 @@ pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionL
                 "something went wrong on the server; the details are in its log",
             ))
         }))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.authority), see_changes))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&edge), throttle_sign_in))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(connections.request))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, connections.request))
@@ -153,6 +154,21 @@ async fn admit(State(edge): State<Arc<Edge>>, mut req: Request, next: Next) -> R
     }
     req.extensions_mut().insert(Arc::clone(&edge));
     next.run(req).await
+}
+
+/// After a request that may have written, reads the store's change counter, so that a change
+/// to what authenticates (a revoked token, a disabled account, a demoted session) drops the
+/// verification cache before the answer leaves: the very next request is checked at the store.
+async fn see_changes(State(authority): State<Arc<Authority>>, req: Request, next: Next) -> Response {
+    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let res = next.run(req).await;
+    if !reads_only {
+        if let Err(e) = authority.check_changes().await {
+            tracing::warn!(error = %e, "cannot read the change counter; dropping the verification cache");
+            authority.credentials_changed();
+        }
+    }
+    res
 }
 
 /// Throttles sign-in, identity links and the device flow per client address.
@@ -238,6 +254,7 @@ pub async fn serve_with(
         tracing::warn!("this server answers to any host name; give it --public-url so it answers only to its own name");
     }
     let flusher = authority.spawn_usage_flusher(USAGE_FLUSH_EVERY);
+    let watcher = authority.spawn_change_watcher();
     let refresher = state.sign_in.as_ref().map(|s| s.spawn_refresher(REFRESH_EVERY));
     let sweeper = {
         let (edge, authority, retention) = (Arc::clone(&edge), Arc::clone(&authority), options.audit_retention);
@@ -255,6 +272,7 @@ pub async fn serve_with(
     let app = app_with(state, edge, options.connections);
     let served = conn::serve_connections(listener, app, options.connections, shutdown).await;
     flusher.abort();
+    watcher.abort();
     sweeper.abort();
     if let Some(r) = refresher {
         r.abort();

@@ -42,6 +42,8 @@ use crate::secret::Secret;
 use crate::session::SessionKeys;
 use crate::store::Store;
 use crate::token::{self, TokenKind};
+use crate::verify_cache::VerifyCache;
+use sha2::{Digest, Sha256};
 
 /// How a caller proved who it is.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub enum Credential {
         user: User,
         /// The session id.
         session_id: String,
+        /// When it stops working: its record's end, or its JWT's if sooner.
+        expires_at: DateTime<Utc>,
     },
     /// A Tessera token.
     Token {
@@ -191,6 +195,9 @@ pub struct Authority {
     last_used: LastUsed,
     failures: audit::FailureTally,
     sealer: Option<Arc<dyn crate::seal::Sealer>>,
+    cache: VerifyCache,
+    /// The store's change counter when last read, to tell a change from none.
+    changes_seen: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Authority {
@@ -212,6 +219,8 @@ impl Authority {
             last_used: LastUsed::default(),
             failures: audit::FailureTally::default(),
             sealer: None,
+            cache: VerifyCache::default(),
+            changes_seen: std::sync::atomic::AtomicI64::new(i64::MIN),
         }
     }
 
@@ -281,8 +290,131 @@ impl Authority {
     ///
     /// A token value with the wrong shape or checksum is refused before the store is touched.
     /// Every failure is counted in the audit log's entry for the client address and minute.
+    ///
+    /// What a value proved is kept in the verification cache ([`VerifyCache`]) until anything
+    /// that authenticates changes; a cached value is still checked against the clock on every use.
     pub async fn authenticate(&self, bearer: &str, ip: Option<String>) -> Result<Caller> {
         let now = self.now();
+        let key: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
+        if let Some(credential) = self.cache.get(&key) {
+            if let Some(caller) = self.still_valid(credential, now, ip.clone()) {
+                return Ok(caller);
+            }
+        }
+        let generation = self.cache.generation();
+        let caller = self.verify(bearer, ip, now).await?;
+        self.cache.insert(key, generation, caller.credential.clone());
+        Ok(caller)
+    }
+
+    /// A cached credential, if it is still valid at `now`; `None` sends the value to the store
+    /// again, which says why it is not.
+    fn still_valid(&self, credential: Credential, now: DateTime<Utc>, ip: Option<String>) -> Option<Caller> {
+        match credential {
+            Credential::Session { expires_at, .. } if expires_at <= now => None,
+            Credential::Token { ref token, .. } if token.revoked_at.is_some() || !token.is_active(now) => None,
+            Credential::Token { mut token, user } => {
+                self.last_used.note(&token.id, now, ip.as_deref());
+                self.last_used.overlay(&mut token);
+                Some(Caller { credential: Credential::Token { token, user }, ip })
+            }
+            session => Some(Caller { credential: session, ip }),
+        }
+    }
+
+    /// Reads what the store says of the store's change counter and, when it moved since it was
+    /// last read, drops every cached verification. The server runs this after every request that
+    /// may have written, so that a change is seen by the very next request on this replica.
+    pub async fn check_changes(&self) -> Result<()> {
+        let now = self.store.credential_changes().await?;
+        let before = self.changes_seen.swap(now, std::sync::atomic::Ordering::AcqRel);
+        if before != now {
+            self.cache.invalidate();
+        }
+        Ok(())
+    }
+
+    /// Drops every cached verification at once.
+    pub fn credentials_changed(&self) {
+        self.cache.invalidate();
+    }
+
+    /// The verification cache, for the change watcher and for tests.
+    pub fn verify_cache(&self) -> &VerifyCache {
+        &self.cache
+    }
+
+    /// Keeps the cache honest about changes made by other processes and replicas, until the task
+    /// is aborted: on PostgreSQL by listening for the store's notifications (the cache is bypassed
+    /// while the listening connection is down), on SQLite by reading the change counter every
+    /// half second (another process, such as an offline `tessera admin` command, may write).
+    pub fn spawn_change_watcher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        self.spawn_change_watcher_on(self.store.change_feed())
+    }
+
+    /// [`Authority::spawn_change_watcher`] on a feed of the caller's choosing (tests listen
+    /// through a connection they can cut).
+    pub fn spawn_change_watcher_on(self: &Arc<Self>, feed: crate::store::ChangeFeed) -> tokio::task::JoinHandle<()> {
+        let me = Arc::clone(self);
+        match feed {
+            crate::store::ChangeFeed::Postgres(url) => tokio::spawn(async move { me.listen(url).await }),
+            crate::store::ChangeFeed::Poll => {
+                crate::clock::spawn_every(StdDuration::from_millis(500), "reading the change counter", move || {
+                    let me = Arc::clone(&me);
+                    async move {
+                        let read = me.check_changes().await;
+                        me.cache.set_hearing(read.is_ok());
+                        read
+                    }
+                })
+            }
+        }
+    }
+
+    async fn listen(&self, url: Secret) {
+        use sqlx::postgres::PgListener;
+        loop {
+            let mut listener = match PgListener::connect(url.expose()).await {
+                Ok(l) => l,
+                Err(e) => {
+                    self.cache.set_hearing(false);
+                    tracing::warn!(error = %e, "cannot listen for credential changes; verifying every request at the store");
+                    tokio::time::sleep(StdDuration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(crate::store::CHANGES_CHANNEL).await {
+                self.cache.set_hearing(false);
+                tracing::warn!(error = %e, "cannot listen for credential changes; verifying every request at the store");
+                tokio::time::sleep(StdDuration::from_secs(1)).await;
+                continue;
+            }
+            // Heard from now on; whatever happened before is unknown, so the cache starts empty.
+            self.cache.set_hearing(true);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => self.cache.invalidate(),
+                    // The connection was lost (sqlx reports it as `None`): until a new one
+                    // listens, nothing is heard and the cache is bypassed.
+                    Ok(None) => {
+                        self.cache.set_hearing(false);
+                        tracing::warn!(
+                            "lost the connection that hears credential changes; verifying every request at the store"
+                        );
+                        break;
+                    }
+                    Err(e) => {
+                        self.cache.set_hearing(false);
+                        tracing::warn!(error = %e, "lost the connection that hears credential changes; verifying every request at the store");
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+        }
+    }
+
+    async fn verify(&self, bearer: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
         if bearer.starts_with("tsr_") {
             return self.authenticate_token(bearer, ip, now).await;
         }
@@ -314,7 +446,9 @@ impl Authority {
             return Err(failed(Error::SessionExpired));
         }
         user.role = user.role.higher(session.identity_role);
-        Ok(Caller { credential: Credential::Session { user, session_id: session.id }, ip })
+        let jwt_ends = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+        let expires_at = session.expires_at.min(jwt_ends);
+        Ok(Caller { credential: Credential::Session { user, session_id: session.id, expires_at }, ip })
     }
 
     async fn authenticate_token(&self, value: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {

@@ -311,9 +311,12 @@ impl Authority {
     /// Re-reads a caller's credential as the next request would.
     async fn authenticate_again(&self, c: &Caller) -> Result<Caller> {
         match &c.credential {
-            Credential::Session { user, session_id } => {
+            Credential::Session { user, session_id, expires_at } => {
                 let user = self.store.user(&user.id).await?.ok_or(Error::NotFound("user"))?;
-                Ok(Caller { credential: Credential::Session { user, session_id: session_id.clone() }, ip: None })
+                Ok(Caller {
+                    credential: Credential::Session { user, session_id: session_id.clone(), expires_at: *expires_at },
+                    ip: None,
+                })
             }
             Credential::Token { token, .. } => {
                 let token = self.store.token(&token.id).await?.ok_or(Error::NotFound("token"))?;
@@ -431,5 +434,60 @@ async fn the_first_local_account_is_the_instance_admin_and_is_reused() -> Result
     w.auth.sign_in_with(&verified("gitlab", "eve-local", None), None).await?;
     assert!(matches!(w.auth.sign_in_locally("eve").await, Err(Error::Conflict(_))));
     assert_eq!(w.auth.all_users().await?.len(), 5);
+    Ok(())
+}
+
+/// What a value proved is kept: a write that reaches the store without the authority reading
+/// the change counter (another process's) is not seen until the counter is read, and then at
+/// once; expiry is checked on every use, cached or not.
+#[tokio::test]
+async fn verified_values_are_kept_until_the_change_counter_moves() -> Result<()> {
+    let w = world().await?;
+    let alice = w.user("alice", Role::Member).await?;
+    let req = NewToken {
+        label: "t".into(),
+        scopes: Scopes::parse(&["read"])?,
+        expires_at: Some(w.clock.now() + Duration::hours(1)),
+        ..Default::default()
+    };
+    let (t, v) = w.auth.create_token(&alice, &Collection::Pats, req).await?;
+    w.auth.check_changes().await?;
+    w.auth.authenticate(v.expose(), None).await?;
+    assert!(!w.auth.verify_cache().is_empty(), "the verified value is kept");
+
+    // Revoked behind the authority's back: the kept answer stands until the counter is read.
+    w.auth.store().revoke_token(&t.id, w.clock.now()).await?;
+    assert!(w.auth.authenticate(v.expose(), None).await.is_ok(), "served from the cache");
+    w.auth.check_changes().await?;
+    assert!(matches!(w.auth.authenticate(v.expose(), None).await, Err(Error::TokenRevoked)));
+
+    // Uses are not changes: reading the counter after one keeps the cache.
+    let (_, v2) = w
+        .auth
+        .create_token(
+            &alice,
+            &Collection::Pats,
+            NewToken {
+                label: "u".into(),
+                scopes: Scopes::parse(&["read"])?,
+                expires_at: Some(w.clock.now() + Duration::hours(1)),
+                ..Default::default()
+            },
+        )
+        .await?;
+    w.auth.authenticate(v2.expose(), Some("10.0.0.1".into())).await?;
+    w.auth.flush_usage().await?;
+    w.auth.check_changes().await?;
+    assert!(!w.auth.verify_cache().is_empty(), "recording a use does not empty the cache");
+
+    // Expiry is the clock's, cached or not.
+    w.clock.advance(Duration::hours(2));
+    assert!(matches!(w.auth.authenticate(v2.expose(), None).await, Err(Error::TokenExpired)));
+
+    // A session's end is its record's or its JWT's, whichever comes first, on every use.
+    let (_, s) = w.auth.issue_session("alice").await?;
+    w.auth.authenticate(s.token.expose(), None).await?;
+    w.clock.advance(Duration::hours(2));
+    assert!(w.auth.authenticate(s.token.expose(), None).await.is_err(), "an expired session is refused from the cache");
     Ok(())
 }

@@ -13,6 +13,7 @@
 
 mod agents;
 mod audit;
+mod changes;
 mod identities;
 mod invitations;
 mod orgs;
@@ -28,6 +29,7 @@ mod users;
 
 pub use agents::AgentStore;
 pub use audit::AuditStore;
+pub use changes::{ChangeFeed, ChangeStore, CHANGES_CHANNEL};
 pub use identities::IdentityStore;
 pub use invitations::InvitationStore;
 pub use orgs::OrgStore;
@@ -56,6 +58,7 @@ pub trait Store:
     + SealedStore
     + SessionStore
     + AuditStore
+    + ChangeStore
 {
 }
 
@@ -73,6 +76,7 @@ impl<T> Store for T where
         + SealedStore
         + SessionStore
         + AuditStore
+        + ChangeStore
         + ?Sized
 {
 }

@@ -36,6 +36,9 @@ const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 pub struct SqlStore {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
+    /// The PostgreSQL URL, for the connection that listens for changes (it may hold a password:
+    /// kept as a secret, never printed).
+    pub(super) url: Option<crate::secret::Secret>,
 }
 
 /// Which database a [`SqlStore`] runs on.
@@ -79,7 +82,7 @@ impl SqlStore {
             .connect(&url)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Sqlite })
+        Ok(Self { pool, backend: Backend::Sqlite, url: None })
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host:port/db`,
@@ -113,7 +116,7 @@ impl SqlStore {
             .await
             .map_err(|e| Error::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Postgres })
+        Ok(Self { pool, backend: Backend::Postgres, url: Some(crate::secret::Secret::new(url.to_owned())) })
     }
 
     /// Opens `db`: a `postgres://` URL names a PostgreSQL database, anything else a SQLite file.

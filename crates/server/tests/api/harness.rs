@@ -36,6 +36,32 @@ pub struct Reply {
     pub www_authenticate: Option<String>,
 }
 
+/// Checks `done` until it holds, for at most a second (how long another replica may take to see a
+/// change); panics naming `what` if it never does, and returns how long it took.
+pub async fn within_a_second<F, Fut>(what: &str, done: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    within_a_second_or(std::time::Duration::from_secs(1), what, done).await
+}
+
+/// [`within_a_second`] with another limit.
+pub async fn within_a_second_or<F, Fut>(limit: std::time::Duration, what: &str, mut done: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if done().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 impl Reply {
     /// The error code of an error reply.
     pub fn code(&self) -> &str {
@@ -176,6 +202,20 @@ impl Server {
 
     pub async fn get(&self, path: &str, auth: &str) -> Reply {
         self.call(Method::GET, path, Some(auth), None).await
+    }
+
+    /// `GET path` until it answers `status`, for at most a second: how long another replica (or
+    /// another process writing to the store) may take to see a change. Returns the last answer,
+    /// for the caller to assert on.
+    pub async fn get_within_a_second(&self, path: &str, auth: &str, status: u16) -> Reply {
+        let started = std::time::Instant::now();
+        loop {
+            let r = self.get(path, auth).await;
+            if r.status.as_u16() == status || started.elapsed() > std::time::Duration::from_secs(1) {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     pub async fn post(&self, path: &str, auth: &str, body: Value) -> Reply {
