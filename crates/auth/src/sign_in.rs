@@ -478,6 +478,9 @@ impl SignIn {
 
     /// Fills in the provider kind of identities read from the store, reading the providers once.
     pub async fn with_kinds(&self, mut list: Vec<Identity>) -> Vec<Identity> {
+        if list.is_empty() {
+            return list;
+        }
         let all = self.all_providers().await.unwrap_or_else(|_| self.file_providers.clone());
         for i in &mut list {
             if let Some(p) = all.iter().find(|p| p.id() == i.provider) {

@@ -501,21 +501,21 @@ impl Authority {
             Credential::Session { .. } => self.store.user(&user.id).await?.map_or(Role::Member, |u| u.role),
             Credential::Token { .. } => user.role,
         };
+        // Both lists at once: two queries in flight, one wait.
+        let (mut identities, orgs) =
+            tokio::try_join!(self.store.identities_of(&user.id), self.store.orgs_of_user(&user.id))?;
+        let now = self.now();
+        for i in &mut identities {
+            i.status = identities::status_at(i, now);
+        }
         Ok(Me {
             id: user.id.clone(),
             name: user.name.clone(),
             role: user.role,
             local_role,
             created_at: user.created_at,
-            identities: {
-                let now = self.now();
-                let mut list = self.store.identities_of(&user.id).await?;
-                for i in &mut list {
-                    i.status = identities::status_at(i, now);
-                }
-                list
-            },
-            orgs: self.store.orgs_of_user(&user.id).await?,
+            identities,
+            orgs,
         })
     }
 
