@@ -624,8 +624,8 @@ fn classify_token_answer(client_id: &str, has_secret: bool, status: u16, answer:
             error(
                 CheckName::Client,
                 format!(
-                    "the token endpoint wants a client secret for client id {client_id}{said}: the client secret is \
-                     wrong or missing"
+                    "the token endpoint refuses client id {client_id} without a secret{said}: the client id is wrong, \
+                     or the client secret is wrong or missing"
                 ),
             )
         }
@@ -824,7 +824,7 @@ mod tests {
             assert!(c.detail.contains("client secret is wrong or missing"), "{}", c.detail);
         }
         let public = classify_token_answer("cid", false, 401, Some(&json!({"error": "invalid_client"})));
-        assert!(public.detail.contains("wants a client secret"), "{}", public.detail);
+        assert!(public.detail.contains("without a secret"), "{}", public.detail);
         let odd = classify_token_answer("cid", true, 500, None);
         assert_eq!(odd.status, CheckStatus::Warning);
     }
