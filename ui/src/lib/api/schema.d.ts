@@ -1449,6 +1449,8 @@ export interface components {
             ca_file?: string | null;
             /** @description The OAuth client id. */
             client_id: string;
+            /** @description The OAuth client secret, where the host demands one. Write-only: never shown to clients. */
+            client_secret?: string | null;
             /**
              * @description The claim `allowed_groups` is read from, like `role_claim`: `groups` when not set, or a
              *     path such as `realm_access.roles`.
