@@ -286,7 +286,8 @@ impl ProviderConfig {
         if self.role_claim.is_some() != self.admin_value.is_some() {
             return refuse("role_claim and admin_value go together");
         }
-        if self.role_claim.as_deref().is_some_and(|c| c.is_empty() || c.len() > 200 || c.split('.').any(str::is_empty)) {
+        if self.role_claim.as_deref().is_some_and(|c| c.is_empty() || c.len() > 200 || c.split('.').any(str::is_empty))
+        {
             return refuse("role_claim must be a claim name or a path like realm_access.roles");
         }
         if self.role_claim_source.is_some() && (self.kind != ProviderKind::Oidc || self.role_claim.is_none()) {
