@@ -201,22 +201,33 @@ pub async fn check(p: &Provider, http: &reqwest::Client, secret_problem: Option<
         checks
             .push(error(CheckName::Setup, format!("the client secret could not be read from the secret store: {why}")));
     }
+    // Once the endpoints are known the remaining requests do not depend on each other: they run
+    // at once, so a provider that does not answer costs one time limit, not three.
+    let redirect_uri = loopback_redirect();
     let endpoints = match p.kind() {
         ProviderKind::Oidc => oidc_checks(p, http, &mut checks).await,
-        _ => {
-            checks.push(api_check(p, http).await);
-            Some(code_host_endpoints(p))
+        _ => Some(code_host_endpoints(p)),
+    };
+    let api = async {
+        match p.kind() {
+            ProviderKind::Oidc => None,
+            _ => Some(api_check(p, http).await),
         }
     };
-    if let Some(e) = endpoints {
-        let redirect_uri = loopback_redirect();
-        checks.push(authorization_check(p, http, &e.authorization, &redirect_uri).await);
-        match (&e.token, secret_problem) {
-            (_, Some(_)) => {}
-            (Some(token), None) => checks.push(client_check(p, http, token, &redirect_uri).await),
-            (None, None) => {}
+    let authorization = async {
+        match &endpoints {
+            Some(e) => Some(authorization_check(p, http, &e.authorization, &redirect_uri).await),
+            None => None,
         }
-    }
+    };
+    let client = async {
+        match (endpoints.as_ref().and_then(|e| e.token.as_deref()), secret_problem) {
+            (Some(token), None) => Some(client_check(p, http, token, &redirect_uri).await),
+            _ => None,
+        }
+    };
+    let (api, authorization, client) = tokio::join!(api, authorization, client);
+    checks.extend([api, authorization, client].into_iter().flatten());
     if let Some(c) = role_mapping_check(p, &checks) {
         checks.push(c);
     }
