@@ -163,6 +163,40 @@ describe('Providers pane', () => {
     await waitFor(() => expect(fns.testProvider).toHaveBeenCalledWith('gl'));
   });
 
+  it('adds an OpenID provider with its role claim and who may sign in', async () => {
+    const { fns, api } = client();
+    renderPane(ProvidersPane, api);
+    await rows();
+    await fireEvent.click(screen.getByTestId('provider-add'));
+    const dialog = await screen.findByTestId('provider-dialog');
+    const type = (id: string, value: string) => fireEvent.input(within(dialog).getByTestId(id), { target: { value } });
+    await type('provider-id', 'kc');
+    await type('provider-issuer', 'https://sso.example/realms/acme');
+    await type('provider-client-id', 'tessera');
+    expect(within(dialog).queryByTestId('provider-admin-value')).toBeNull();
+    await type('provider-role-claim', 'realm_access.roles');
+    await type('provider-admin-value', 'tessera-admin');
+    await fireEvent.change(within(dialog).getByTestId('provider-claim-source'), { target: { value: 'access_token' } });
+    await type('provider-domains', 'acme.example, corp.example');
+    await type('provider-groups', 'staff');
+    await type('provider-groups-claim', 'realm_access.roles');
+    await fireEvent.click(within(dialog).getByTestId('provider-save'));
+    await waitFor(() => expect(fns.addProvider).toHaveBeenCalledTimes(1));
+    expect(fns.addProvider.mock.calls[0]![0]).toMatchObject({
+      id: 'kc',
+      kind: 'oidc',
+      issuer: 'https://sso.example/realms/acme',
+      base_url: null,
+      client_secret: null,
+      role_claim: 'realm_access.roles',
+      admin_value: 'tessera-admin',
+      role_claim_source: 'access_token',
+      allowed_domains: ['acme.example', 'corp.example'],
+      allowed_groups: ['staff'],
+      groups_claim: 'realm_access.roles',
+    });
+  });
+
   it('refuses a new provider without an id or client id before asking the server', async () => {
     const { fns, api } = client();
     renderPane(ProvidersPane, api);
