@@ -115,10 +115,10 @@ fn bounded(text: &str) -> String {
     out
 }
 
-/// Where a URL points, for sentences: `host:port`.
+/// Where a URL points, for sentences: its host, with the port when the URL names one.
 fn host_of(url: &str) -> String {
     match Url::parse(url) {
-        Ok(u) => match (u.host_str(), u.port_or_known_default()) {
+        Ok(u) => match (u.host_str(), u.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_owned(),
             _ => url.to_owned(),
