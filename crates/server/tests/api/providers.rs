@@ -317,3 +317,28 @@ async fn a_provider_is_read_and_replaced_keeping_its_secret() {
     assert!(details.contains(&"changed client secret"), "{details:?}");
     assert!(!audit.to_string().contains("gloas-wrong"));
 }
+
+#[tokio::test]
+async fn a_fixed_configuration_is_checked_as_it_is_now() {
+    let (s, _, root) = start().await;
+    let issuer = ready(&["oidc", "issuer"]);
+    let mut config = json!({"id": "later", "kind": "oidc", "issuer": issuer, "client_id": "tessera",
+        "ca_file": "/nonexistent/ca.pem"});
+    s.post("/api/v1/providers", &root, config.clone()).await.expect(201);
+    let (status, detail) = check(&test(&s, "later", &root).await, "setup");
+    assert_eq!(status, "error");
+    assert!(detail.contains("ca_file") && detail.contains("/nonexistent/ca.pem"), "{detail}");
+
+    // Without a CA the provider's client is made (and kept) trusting the usual authorities only.
+    config.as_object_mut().unwrap().remove("ca_file");
+    s.put("/api/v1/providers/later", &root, config.clone()).await.expect(200);
+    let (status, detail) = check(&test(&s, "later", &root).await, "discovery");
+    assert_eq!(status, "error");
+    assert!(detail.contains("ca_file"), "{detail}");
+
+    // With it, the next check uses a client that trusts it.
+    config["ca_file"] = json!(ready(&["ca_file"]));
+    s.put("/api/v1/providers/later", &root, config).await.expect(200);
+    let report = test(&s, "later", &root).await;
+    assert_eq!(report["ok"], true, "{report:#}");
+}
