@@ -156,7 +156,7 @@ impl SignIn {
     /// Providers configured through the API, read from the store on every call so that every
     /// replica sees an admin's change at once (one small query; no per-process cache to go
     /// stale). Client secrets are left out: [`SignIn::provider`] reads the one it needs.
-    pub(crate) async fn api_providers(&self) -> Result<Vec<Provider>> {
+    async fn api_providers(&self) -> Result<Vec<Provider>> {
         let mut list = Vec::new();
         for (id, json) in self.authority.stored_providers().await? {
             let config: ProviderConfig = match serde_json::from_str(&json) {
@@ -183,7 +183,7 @@ impl SignIn {
         Ok(all)
     }
 
-    pub(crate) async fn provider(&self, id: &str) -> Result<Provider> {
+    async fn provider(&self, id: &str) -> Result<Provider> {
         let mut p = self
             .all_providers()
             .await?
