@@ -602,6 +602,36 @@ async function run(s) {
     await check('org-create');
     await s.press('\uE00C');
     await s.waitGone("[data-testid='org-dialog']");
+    // Providers: the add dialog (for an OpenID provider, then a code host with its role
+    // mapping), a provider's checks, and the edit dialog of one added here.
+    await openPane(s, 'providers');
+    await s.waitFor("[data-testid='provider-health'] .badge", { timeout: 30_000 });
+    await s.click("[data-testid='provider-health']");
+    await s.waitFor("[data-testid='provider-check']");
+    await check('provider-health');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='provider-health-dialog']");
+    await s.click("[data-testid='provider-add']");
+    await s.waitFor("[data-testid='provider-dialog']");
+    await check('provider-add');
+    await s.click("label:has([data-testid='provider-kind-gitlab'])");
+    await s.type("[data-testid='provider-admin-group']", 'acme/admins');
+    await s.waitFor("[data-testid='provider-access-level']");
+    await check('provider-add-gitlab');
+    await s.type("[data-testid='provider-id']", 'axe');
+    await s.type("[data-testid='provider-base']", 'http://127.0.0.1:9');
+    await s.type("[data-testid='provider-client-id']", 'axe-client');
+    await s.click("[data-testid='provider-save']");
+    await s.waitGone("[data-testid='provider-dialog']");
+    await s.click("[data-testid='provider-edit']");
+    await s.waitFor("[data-testid='provider-dialog']");
+    await check('provider-edit');
+    await s.press('\uE00C');
+    await s.waitGone("[data-testid='provider-dialog']");
+    await s.click("[data-testid='provider-delete']");
+    await s.waitFor("[data-testid='confirm-dialog']");
+    await s.click("[data-testid='confirm-ok']");
+    await s.waitGone("[data-testid='provider-edit']");
     assertNoProblems(found);
   });
 

@@ -5,9 +5,11 @@
 //! [`flow`] is the client half (the command line and the desktop shell); [`sign_in::SignIn`] is
 //! the server half. Account rules stay in `tessera-core`.
 
+pub mod admin;
 pub mod error;
 pub mod fetch;
 pub mod flow;
+pub mod health;
 pub mod keys;
 pub mod local;
 pub mod oauth;

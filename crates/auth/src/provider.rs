@@ -93,8 +93,10 @@ pub struct ProviderConfig {
     /// The OAuth client id.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 512))]
     pub client_id: String,
-    /// The OAuth client secret, where the host demands one. Never shown to clients.
-    #[serde(default, skip_serializing)]
+    /// The OAuth client secret, where the host demands one. Write-only: never shown to clients.
+    // Never serialized, but documented (utoipa leaves `skip_serializing` fields out of schemas).
+    #[serde(default, skip_serializing_if = "never_shown")]
+    #[cfg_attr(feature = "openapi", schema(write_only))]
     pub client_secret: Option<String>,
     /// Scopes to ask for (the kind's usual ones when empty).
     #[serde(default)]
@@ -149,6 +151,10 @@ pub struct ProviderConfig {
 }
 
 fn yes() -> bool {
+    true
+}
+
+fn never_shown<T>(_: &T) -> bool {
     true
 }
 

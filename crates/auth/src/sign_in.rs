@@ -81,11 +81,11 @@ pub struct RefreshReport {
 
 /// The sign-in service.
 pub struct SignIn {
-    authority: Arc<Authority>,
-    file_providers: Vec<Provider>,
-    secrets: Arc<dyn SecretStore>,
+    pub(crate) authority: Arc<Authority>,
+    pub(crate) file_providers: Vec<Provider>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
     oidc: OidcCache,
-    clients: Mutex<HashMap<String, reqwest::Client>>,
+    pub(crate) clients: Mutex<HashMap<String, reqwest::Client>>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -98,7 +98,7 @@ fn scm_key(provider: &str, subject: &str) -> String {
     format!("scm/{provider}/{subject}")
 }
 
-fn client_secret_key(provider: &str) -> String {
+pub(crate) fn client_secret_key(provider: &str) -> String {
     format!("provider/{provider}/client_secret")
 }
 
@@ -186,7 +186,7 @@ impl SignIn {
         Ok(list)
     }
 
-    async fn all_providers(&self) -> Result<Vec<Provider>> {
+    pub(crate) async fn all_providers(&self) -> Result<Vec<Provider>> {
         let mut all = self.file_providers.clone();
         let api = self.api_providers().await?;
         all.extend(api.into_iter().filter(|p| !self.file_providers.iter().any(|f| f.id() == p.id())));
@@ -210,7 +210,7 @@ impl SignIn {
 
     /// An HTTP client for a provider: bounded time, no redirects followed, the provider's extra
     /// CA trusted when configured.
-    fn http(&self, p: &Provider) -> Result<reqwest::Client> {
+    pub(crate) fn http(&self, p: &Provider) -> Result<reqwest::Client> {
         if let Some(c) = self.clients.lock().ok().and_then(|m| m.get(p.id()).cloned()) {
             return Ok(c);
         }

@@ -5,6 +5,7 @@ mod client;
 mod login;
 mod org;
 mod output;
+mod providers;
 mod users;
 
 use std::net::SocketAddr;
@@ -129,6 +130,9 @@ enum AdminCommand {
     /// Accounts: list, set-role, disable, enable, delete.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Identity providers: list, test.
+    #[command(subcommand)]
+    Provider(providers::ProviderCommand),
     /// Mint a one-hour login session for an account and print it.
     Session {
         #[command(flatten)]
@@ -339,6 +343,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             Ok(())
         }
         Command::Admin(AdminCommand::User(cmd)) => users::run(cmd, key, out).await,
+        Command::Admin(AdminCommand::Provider(cmd)) => providers::run(cmd, key, out).await,
         Command::Admin(AdminCommand::SecretKey) => {
             let key = SealingKey::generate()?.to_base64();
             out.value(&json!({"secret_key": key.expose()}), || key.expose().to_owned());
@@ -539,7 +544,7 @@ async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
 
 /// An error already reported on standard output; only the exit code remains to be set.
 #[derive(Debug)]
-struct Silent;
+pub(crate) struct Silent;
 
 impl std::fmt::Display for Silent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

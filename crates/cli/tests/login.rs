@@ -12,23 +12,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{Running, TESSERA};
-
-/// Starts the local identity providers and returns them with their ready line.
-fn identity_providers(dir: &Path) -> (Running, Value) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/idp");
-    assert!(root.join("node_modules/oidc-provider").exists(), "run `npm ci` in tests/idp (make test does)");
-    let mut child = Command::new("node")
-        .arg(root.join("start.mjs"))
-        .args(["--dir", dir.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Running(child), serde_json::from_str(&line).unwrap())
-}
+use common::{identity_providers, Running, TESSERA};
 
 /// `tessera serve` over a fresh data directory whose providers.toml names the local GitHub.
 fn serve(data: &Path, idp: &Value) -> (Running, String) {

@@ -63,3 +63,21 @@ pub async fn fresh_db(data: &Path) -> String {
         _ => data.join("tessera.db").to_string_lossy().into_owned(),
     }
 }
+
+/// Starts the local identity providers of tests/idp with their certificates in `dir`; returns
+/// them (stopped when dropped) with their ready line.
+pub fn identity_providers(dir: &Path) -> (Running, serde_json::Value) {
+    use std::io::BufRead;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/idp");
+    assert!(root.join("node_modules/oidc-provider").exists(), "run `npm ci` in tests/idp (make test does)");
+    let mut child = Command::new("node")
+        .arg(root.join("start.mjs"))
+        .args(["--dir", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (Running(child), serde_json::from_str(&line).unwrap())
+}

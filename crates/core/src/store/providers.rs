@@ -18,6 +18,9 @@ pub trait ProviderStore: Send + Sync {
     async fn providers(&self) -> Result<Vec<(String, String)>>;
     /// Removes a provider configured through the API; false when there was none.
     async fn delete_provider(&self, id: &str) -> Result<bool>;
+    /// Replaces the configuration of a provider configured through the API; false when there
+    /// was none.
+    async fn update_provider(&self, id: &str, config: &str) -> Result<bool>;
 }
 
 #[async_trait]
@@ -40,5 +43,9 @@ impl ProviderStore for SqlStore {
 
     async fn delete_provider(&self, id: &str) -> Result<bool> {
         touched(&self.pool, "DELETE FROM providers WHERE id = $1", &[id]).await
+    }
+
+    async fn update_provider(&self, id: &str, config: &str) -> Result<bool> {
+        touched(&self.pool, "UPDATE providers SET config = $2 WHERE id = $1", &[id, config]).await
     }
 }

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod orgs;
 pub mod policy;
 pub mod projects;
+pub mod providers;
 pub mod signin;
 pub mod tokens;
 pub mod users;
@@ -23,6 +24,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     let mut r = OpenApiRouter::new()
         .merge(account::router())
         .merge(signin::router())
+        .merge(providers::router())
         .merge(users::router())
         .merge(policy::router())
         .merge(orgs::router())

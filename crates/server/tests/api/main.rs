@@ -19,6 +19,7 @@ mod orgs;
 mod patches;
 mod policy;
 mod projects;
+mod providers;
 mod replicas;
 mod sessions;
 mod signin;

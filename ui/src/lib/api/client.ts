@@ -27,6 +27,9 @@ import type {
   Project,
   ProjectPatch,
   Provider,
+  ProviderConfig,
+  ProviderDetail,
+  ProviderHealth,
   Run,
   Token,
   TokenPatch,
@@ -208,6 +211,33 @@ export class ApiClient {
   /** GET /api/v1/providers (public). */
   listProviders(): Promise<Provider[]> {
     return this.#send(this.#api.GET('/api/v1/providers'));
+  }
+
+  // Providers (instance admins)
+
+  /** GET /api/v1/providers/{id}: the configuration, never the client secret. */
+  getProvider(id: string): Promise<ProviderDetail> {
+    return this.#send(this.#api.GET('/api/v1/providers/{id}', { params: { path: { id } } }));
+  }
+
+  /** POST /api/v1/providers */
+  addProvider(config: ProviderConfig): Promise<Provider> {
+    return this.#send(this.#api.POST('/api/v1/providers', { body: config }));
+  }
+
+  /** PUT /api/v1/providers/{id}: a missing or empty `client_secret` keeps the stored one. */
+  updateProvider(id: string, config: ProviderConfig): Promise<ProviderDetail> {
+    return this.#send(this.#api.PUT('/api/v1/providers/{id}', { params: { path: { id } }, body: config }));
+  }
+
+  /** DELETE /api/v1/providers/{id} */
+  deleteProvider(id: string): Promise<void> {
+    return this.#send(this.#api.DELETE('/api/v1/providers/{id}', { params: { path: { id } } }));
+  }
+
+  /** POST /api/v1/providers/{id}/test: every check, each with a sentence. */
+  testProvider(id: string): Promise<ProviderHealth> {
+    return this.#send(this.#api.POST('/api/v1/providers/{id}/test', { params: { path: { id } } }));
   }
 
   /** GET /api/v1/me */

@@ -609,11 +609,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
+        /**
+         * Instance admins: a provider's configuration, where it is configured, and whether a client
+         *     secret is kept for it (never the secret).
+         */
+        get: operations["providers_show"];
+        /**
+         * Instance admins: replace the configuration of a provider configured through the API. Its
+         *     `id` must be the path's; a missing or empty `client_secret` keeps the stored secret. A
+         *     provider from providers.toml answers 409: change it in the file.
+         */
+        put: operations["providers_update"];
         post?: never;
         /** Instance admins: remove a provider configured through the API. */
         delete: operations["signin_delete_provider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Instance admins: check a provider now — discovery, the issuer, endpoints, userinfo and
+         *     scopes (OpenID Connect), a dry authorization request as a sign-in makes it, the client id
+         *     and secret at the token endpoint, the role mapping, a code host's API — each check with a
+         *     sentence. `ok` is false when any check is an error.
+         */
+        post: operations["providers_test"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1016,6 +1047,16 @@ export interface components {
             };
         };
         /**
+         * @description What a check looked at.
+         * @enum {string}
+         */
+        CheckName: "setup" | "discovery" | "issuer" | "endpoints" | "userinfo" | "scopes" | "authorization" | "client" | "role_mapping" | "api";
+        /**
+         * @description How one check came out.
+         * @enum {string}
+         */
+        CheckStatus: "ok" | "warning" | "error";
+        /**
          * @description Where an OpenID provider's role claim is read.
          * @enum {string}
          */
@@ -1355,6 +1396,15 @@ export interface components {
             /** @description A new repository URL; `null` removes it. */
             repository_url?: string | null;
         };
+        /** @description One check: what it looked at, how it came out, and a sentence saying so. */
+        ProviderCheck: {
+            /** @description What was checked. */
+            check: components["schemas"]["CheckName"];
+            /** @description One sentence for the person setting the provider up. */
+            detail: string;
+            /** @description How it came out. */
+            status: components["schemas"]["CheckStatus"];
+        };
         /**
          * @description A provider's configuration, as written in `providers.toml` (`[[provider]]` tables) or sent by
          *     an instance admin.
@@ -1399,6 +1449,8 @@ export interface components {
             ca_file?: string | null;
             /** @description The OAuth client id. */
             client_id: string;
+            /** @description The OAuth client secret, where the host demands one. Write-only: never shown to clients. */
+            client_secret?: string | null;
             /**
              * @description The claim `allowed_groups` is read from, like `role_claim`: `groups` when not set, or a
              *     path such as `realm_access.roles`.
@@ -1419,6 +1471,27 @@ export interface components {
             role_claim_source?: null | components["schemas"]["ClaimSource"];
             /** @description Scopes to ask for (the kind's usual ones when empty). */
             scopes?: string[];
+        };
+        /**
+         * @description A provider's configuration as instance admins see it: never its client secret, only whether
+         *     one is kept.
+         */
+        ProviderDetail: {
+            /** @description The configuration, without the client secret. */
+            config: components["schemas"]["ProviderConfig"];
+            /** @description Whether a client secret is kept for it. */
+            has_client_secret: boolean;
+            /** @description Where it is configured: `file` providers are changed in providers.toml. */
+            source: components["schemas"]["Source"];
+        };
+        /** @description A provider's health: each check in the order a sign-in meets them. */
+        ProviderHealth: {
+            /** @description The checks. */
+            checks: components["schemas"]["ProviderCheck"][];
+            /** @description False when any check is an error. */
+            ok: boolean;
+            /** @description Provider id. */
+            provider: string;
         };
         /** @description What a client needs to start a sign-in: never a secret. */
         ProviderInfo: {
@@ -5061,6 +5134,159 @@ export interface operations {
             };
         };
     };
+    providers_show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDetail"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    providers_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderConfig"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     signin_delete_provider: {
         parameters: {
             query?: never;
@@ -5103,6 +5329,60 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    providers_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderHealth"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,6 +52,16 @@ export type ProviderKind = Schemas['ProviderKind'];
 
 /** A configured identity provider, as anyone may see it. */
 export type Provider = Schemas['ProviderInfo'];
+/** A provider's configuration, as instance admins send it (the client secret write-only). */
+export type ProviderConfig = Schemas['ProviderConfig'];
+/** A provider's configuration as instance admins read it: no secret, only whether one is kept. */
+export type ProviderDetail = Schemas['ProviderDetail'];
+/** Where an OpenID provider's role claim is read. */
+export type ClaimSource = Schemas['ClaimSource'];
+/** A provider's checks, each with ok, warning or error and a sentence. */
+export type ProviderHealth = Schemas['ProviderHealth'];
+export type ProviderCheck = Schemas['ProviderCheck'];
+export type CheckStatus = Schemas['CheckStatus'];
 
 export type NewOrg = Schemas['NewOrg'];
 export type NewMember = Schemas['MemberRequest'];
