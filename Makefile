@@ -175,6 +175,8 @@ test: setup ui
 	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
 	tests/e2e/run.sh
+	@# The .deb of the debug build installed with apt-get, started to its token list, removed.
+	tests/package/run.sh
 
 # Regenerates the UI's API client from the server's routes: the OpenAPI document, then its types.
 api-client: setup
