@@ -141,9 +141,9 @@ serve: setup
 # The edit loop: no UI build, no desktop shell (Tauri), no keyring, PostgreSQL or browser.
 check:
 	"$(CARGO)" fmt --all -- --check
-	"$(CARGO)" clippy -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
+	"$(CARGO)" clippy -p tessera-platform -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
 	@# Unit tests, the committed OpenAPI document among them (crates/server/src/openapi.rs).
-	"$(CARGO)" test -p tessera-core -p tessera-auth -p tessera-server --lib
+	"$(CARGO)" test -p tessera-platform -p tessera-core -p tessera-auth -p tessera-server --lib
 	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd ui && npm run lint && npm test
 
