@@ -71,7 +71,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .setup(move |app| {
             let data_dir = DataDir::from_env()?;
             data_dir.create()?;
-            let preferences = app.store(data_dir.config().join(PREFERENCES_FILE))?;
+            let preferences = app.store(preferences::file(data_dir.path(), data_dir.config()))?;
             let key_place = if key_file_opted_in() { KeyPlace::File } else { KeyPlace::Keyring };
             let browser = Arc::new(sign_in::SystemBrowser(app.handle().clone()));
             let options = shell::Options { start_locally, key_place };
