@@ -38,11 +38,12 @@ DESKTOP := target/release/tessera-desktop
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
 
-.PHONY: help setup ui desktop check-display run serve check test bench fuzz schemathesis api-client
+.PHONY: help setup ui desktop package icons check-display run serve check test bench fuzz schemathesis api-client
 
 help:
 	@echo "make run     build the UI and the desktop app, and launch it on the embedded local server"
 	@echo "make serve   build and serve the API on $(LISTEN) over the local SQLite store"
+	@echo "make package build the release app and the tessera command, and package them as a .deb and an .rpm"
 	@echo "make check   the edit loop: formatting, lints, unit tests of the crates (not the desktop shell) and the UI checks"
 	@echo "make test    formatting, lints and every test of the workspace"
 	@echo "make fuzz    run each cargo-fuzz target for FUZZ_SECONDS ($(FUZZ_SECONDS)) seconds; fails on a crash"
@@ -90,6 +91,21 @@ ui/dist/index.html: $(UI_SOURCES)
 desktop: setup ui
 	"$(CARGO)" build --release -p tessera-desktop
 
+# Installable packages: the desktop app with its menu entry and icons, and the `tessera` command
+# in /usr/bin, as a .deb and an .rpm (the Tauri bundler from ui/node_modules, offline; see
+# src-tauri/package.sh). `tests/package/run.sh <the .deb>` installs and checks one on this machine.
+package: setup ui
+	"$(CARGO)" build --release -p tessera-desktop -p tessera-cli
+	@pkgs=$$(src-tauri/package.sh release); \
+	for p in $$pkgs; do printf '%s\t%s MiB\n' "$$p" "$$(awk -v b="$$(stat -c %s "$$p")" 'BEGIN { printf "%.1f", b / 1048576 }')"; done
+
+# The app icons in icons/ (committed), every size from icons/tessera.svg, with `tauri icon`.
+icons:
+	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd ui && npx tauri icon ../icons/tessera.svg -o "$$tmp" >/dev/null && npx tauri icon ../icons/tessera.svg -o "$$tmp" -p 16,24,48,256 >/dev/null); \
+	for f in 16x16.png 24x24.png 32x32.png 48x48.png 64x64.png 128x128.png 256x256.png icon.png icon.icns icon.ico; do cp "$$tmp/$$f" icons/; done
+
 # Said before a five-minute build rather than after it.
 check-display:
 	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
@@ -125,9 +141,9 @@ serve: setup
 # The edit loop: no UI build, no desktop shell (Tauri), no keyring, PostgreSQL or browser.
 check:
 	"$(CARGO)" fmt --all -- --check
-	"$(CARGO)" clippy -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
+	"$(CARGO)" clippy -p tessera-platform -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
 	@# Unit tests, the committed OpenAPI document among them (crates/server/src/openapi.rs).
-	"$(CARGO)" test -p tessera-core -p tessera-auth -p tessera-server --lib
+	"$(CARGO)" test -p tessera-platform -p tessera-core -p tessera-auth -p tessera-server --lib
 	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd ui && npm run lint && npm test
 
@@ -159,6 +175,8 @@ test: setup ui
 	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
 	tests/e2e/run.sh
+	@# The .deb of the debug build installed with apt-get, started to its token list, removed.
+	tests/package/run.sh
 
 # Regenerates the UI's API client from the server's routes: the OpenAPI document, then its types.
 api-client: setup

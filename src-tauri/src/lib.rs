@@ -32,7 +32,7 @@ pub use shell::Shell;
 
 /// The command-line flag that signs in locally at start, skipping the sign-in screen.
 pub const LOCAL_FLAG: &str = "--local";
-/// The preferences file, in the data directory.
+/// The preferences file, in the configuration folder (the data directory under `TESSERA_DATA_DIR`).
 pub const PREFERENCES_FILE: &str = "desktop-preferences.json";
 
 /// Logs to stderr; `RUST_LOG` overrides the default of Tessera's own messages at `info`.
@@ -71,7 +71,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .setup(move |app| {
             let data_dir = DataDir::from_env()?;
             data_dir.create()?;
-            let preferences = app.store(data_dir.path().join(PREFERENCES_FILE))?;
+            let preferences = app.store(preferences::file(data_dir.path(), data_dir.config()))?;
             let key_place = if key_file_opted_in() { KeyPlace::File } else { KeyPlace::Keyring };
             let browser = Arc::new(sign_in::SystemBrowser(app.handle().clone()));
             let options = shell::Options { start_locally, key_place };

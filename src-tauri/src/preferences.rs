@@ -15,6 +15,21 @@ pub const MAX_CLEAR_SECONDS: u32 = 600;
 /// The key the preferences are kept under in the store file.
 pub const STORE_KEY: &str = "preferences";
 
+/// The preferences file, [`crate::PREFERENCES_FILE`] in the configuration folder `config`. One
+/// left in the data folder `data` by an earlier version, which kept everything there, is moved
+/// over first, so no setting is lost.
+pub fn file(data: &std::path::Path, config: &std::path::Path) -> std::path::PathBuf {
+    let path = config.join(crate::PREFERENCES_FILE);
+    let earlier = data.join(crate::PREFERENCES_FILE);
+    if earlier != path && earlier.is_file() && !path.exists() {
+        if let Err(e) = std::fs::rename(&earlier, &path) {
+            tracing::warn!("could not move the preferences from {} to {}: {e}", earlier.display(), path.display());
+            return earlier;
+        }
+    }
+    path
+}
+
 /// How the app looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -117,6 +132,26 @@ pub fn team_url(input: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn preferences_left_in_the_data_folder_move_to_the_configuration_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (data, config) = (tmp.path().join("data"), tmp.path().join("config"));
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(data.join(crate::PREFERENCES_FILE), br#"{"preferences":{"theme":"dark"}}"#).unwrap();
+        let path = super::file(&data, &config);
+        assert_eq!(path, config.join(crate::PREFERENCES_FILE));
+        assert_eq!(std::fs::read(&path).unwrap(), br#"{"preferences":{"theme":"dark"}}"#);
+        assert!(!data.join(crate::PREFERENCES_FILE).exists());
+        // A file in the configuration folder wins; nothing is moved over it.
+        std::fs::write(data.join(crate::PREFERENCES_FILE), b"{}").unwrap();
+        assert_eq!(super::file(&data, &config), path);
+        assert_eq!(std::fs::read(&path).unwrap(), br#"{"preferences":{"theme":"dark"}}"#);
+        // One folder for both (TESSERA_DATA_DIR): the file stays where it is.
+        assert_eq!(super::file(&data, &data), data.join(crate::PREFERENCES_FILE));
+        assert!(data.join(crate::PREFERENCES_FILE).exists());
+    }
+
     use super::*;
     use serde_json::json;
 

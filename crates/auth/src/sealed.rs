@@ -92,30 +92,13 @@ impl SealingKey {
             Ok(text) => Self::from_base64(&Zeroizing::new(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate()?;
-                write_private(path, key.to_base64().expose().as_bytes())
+                tessera_platform::files::write_new_private(path, key.to_base64().expose().as_bytes())
                     .map_err(|e| AuthError::Config(format!("cannot write the secret key {}: {e}", path.display())))?;
                 Ok(key)
             }
             Err(e) => Err(AuthError::Config(format!("cannot read the secret key {}: {e}", path.display()))),
         }
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// XChaCha20-Poly1305 for the token authority: a sealed value is the 24-byte nonce followed by

@@ -1,7 +1,9 @@
 //! Where code-host tokens and (in local mode) the session signing key are kept.
 //!
-//! Local mode keeps them in the OS keyring through keyring-core (Secret Service on Linux); team
-//! mode will keep them encrypted at rest behind the same trait. A locked or unreachable keyring
+//! Local mode keeps them in the OS keyring through keyring-core: the store of this OS, as the
+//! platform layer picks it (`tessera_platform::keyring`: Secret Service on Linux, the Keychain on
+//! macOS, Credential Manager on Windows); team mode will keep them encrypted at rest behind the
+//! same trait. A locked or unreachable keyring
 //! is an error with a stable code — never a reason to delete or overwrite anything, and never a
 //! reason to fall back to plain text.
 
@@ -9,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use keyring_core::api::CredentialStoreApi;
 use tessera_core::Secret;
+use tessera_platform::keyring;
 
 use crate::error::{AuthError, Result};
 
@@ -28,12 +30,12 @@ pub trait SecretStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
 }
 
-/// The OS keyring (Secret Service on Linux).
+/// The OS keyring (Secret Service on Linux, the Keychain on macOS, Credential Manager on Windows).
 ///
 /// Entries are filed under service [`SERVICE`] with user name `<namespace>/<key>`; the namespace
 /// keeps two data directories on one machine apart.
 pub struct KeyringStore {
-    store: Arc<zbus_secret_service_keyring_store::Store>,
+    store: Arc<keyring::CredentialStore>,
     namespace: String,
 }
 
@@ -52,9 +54,9 @@ fn keyring_error(e: keyring_core::Error) -> AuthError {
 }
 
 impl KeyringStore {
-    /// Connects to the Secret Service on the session bus.
+    /// Connects to this OS's secret store (on Linux, the Secret Service on the session bus).
     pub fn connect(namespace: &str) -> Result<Self> {
-        let store = zbus_secret_service_keyring_store::Store::new().map_err(keyring_error)?;
+        let store = keyring::secret_store().map_err(keyring_error)?;
         Ok(Self { store, namespace: namespace.to_owned() })
     }
 

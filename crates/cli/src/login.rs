@@ -95,18 +95,10 @@ async fn device_flow(http: &reqwest::Client, base: &str, info: &ProviderInfo) ->
     }
 }
 
-/// Opens the system browser when there is a desktop to open it on; failures are fine, the URL
-/// is printed anyway.
+/// Opens the person's browser when there is a desktop to open it on (the platform layer decides
+/// how on each OS); failures are fine, the URL is printed anyway.
 fn open_browser(url: &str) {
-    let desktop = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if cfg!(target_os = "linux") && !desktop {
-        return;
+    if let Err(e) = tessera_platform::browser::open(url) {
+        tracing::debug!("no browser opened: {e}");
     }
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
-    let _ = std::process::Command::new(opener)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
 }

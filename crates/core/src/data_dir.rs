@@ -1,8 +1,11 @@
-//! Where Tessera keeps its files. `TESSERA_DATA_DIR` redirects every path the program touches,
-//! so tests and benchmarks never reach a real home directory.
+//! Where Tessera keeps its files. The folders follow each OS's convention (the platform layer,
+//! `tessera_platform::folders`); `TESSERA_DATA_DIR` redirects every path the program touches, so
+//! tests and benchmarks never reach a real home directory.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use tessera_platform::{files, Folders};
 
 use crate::authority::Authority;
 use crate::clock::Clock;
@@ -11,66 +14,59 @@ use crate::session::SessionKeys;
 use crate::store::SqlStore;
 
 /// The environment variable that redirects the data directory.
-pub const ENV: &str = "TESSERA_DATA_DIR";
+pub const ENV: &str = tessera_platform::folders::DATA_DIR_ENV;
 
-/// The data directory and the files inside it.
+/// The data directory and the files inside it, and the configuration folder beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataDir(PathBuf);
+pub struct DataDir(Folders);
 
 impl DataDir {
-    /// `TESSERA_DATA_DIR` if set, else `$XDG_DATA_HOME/tessera`, else `~/.local/share/tessera`.
+    /// `TESSERA_DATA_DIR` if set (data and configuration both there), else this OS's folders:
+    /// on Linux `$XDG_DATA_HOME/tessera` and `$XDG_CONFIG_HOME/tessera`.
     pub fn from_env() -> Result<Self> {
-        if let Some(d) = std::env::var_os(ENV).filter(|v| !v.is_empty()) {
-            return Ok(Self(PathBuf::from(d)));
-        }
-        if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-            return Ok(Self(PathBuf::from(d).join("tessera")));
-        }
-        let home = std::env::var_os("HOME")
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| Error::invalid(format!("set {ENV} or HOME so Tessera knows where to keep its data")))?;
-        Ok(Self(PathBuf::from(home).join(".local/share/tessera")))
+        Folders::locate().map(Self).map_err(|e| Error::invalid(e.to_string()))
     }
 
-    /// A data directory at `path`.
+    /// A data directory at `path`, holding the configuration too.
     pub fn at(path: impl Into<PathBuf>) -> Self {
-        Self(path.into())
+        Self(Folders::single(path.into()))
     }
 
     /// The directory itself.
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.data()
+    }
+
+    /// The configuration folder: the same as the data directory under `TESSERA_DATA_DIR`.
+    pub fn config(&self) -> &Path {
+        self.0.config()
     }
 
     /// The SQLite store.
     pub fn store(&self) -> PathBuf {
-        self.0.join("tessera.db")
+        self.path().join("tessera.db")
     }
 
     /// The login sessions' signing key.
     pub fn session_key(&self) -> PathBuf {
-        self.0.join("session-signing-key.der")
+        self.path().join("session-signing-key.der")
     }
 
     /// The key sealing project secrets, only when the user opted in to key files (no keyring).
     pub fn sealing_key(&self) -> PathBuf {
-        self.0.join("secret-sealing-key")
+        self.path().join("secret-sealing-key")
     }
 
     /// The identity providers' configuration.
     pub fn providers(&self) -> PathBuf {
-        self.0.join("providers.toml")
+        self.path().join("providers.toml")
     }
 
-    /// Creates the directory, readable by its owner only.
+    /// Creates the data and configuration folders, readable by their owner only.
     pub fn create(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.0)
-            .map_err(|e| Error::Internal(format!("cannot create the data directory {}: {e}", self.0.display())))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| Error::Internal(format!("cannot protect the data directory {}: {e}", self.0.display())))?;
+        files::create_private_dir(self.path()).map_err(|e| Error::Internal(e.to_string()))?;
+        if self.config() != self.path() {
+            files::create_private_dir(self.config()).map_err(|e| Error::Internal(e.to_string()))?;
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ impl SessionKeys {
             Ok(der) => Self::from_pkcs8(&der),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let (keys, der) = Self::generate()?;
-                write_private(path, &der).map_err(io)?;
+                tessera_platform::files::write_new_private(path, &der).map_err(io)?;
                 Ok(keys)
             }
             Err(e) => Err(io(e)),
@@ -154,20 +154,6 @@ impl SessionKeys {
         }
         Ok(data.claims)
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 #[cfg(test)]

@@ -139,22 +139,9 @@ impl SqlStore {
     }
 }
 
-#[cfg(unix)]
+/// The SQLite file, made before SQLite opens it so it is its owner's only from the start.
 fn create_private_file(path: &Path) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let io = |e: std::io::Error| Error::Internal(format!("cannot prepare the store file {}: {e}", path.display()));
-    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(io)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
-}
-
-#[cfg(not(unix))]
-fn create_private_file(path: &Path) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map(|_| ())
-        .map_err(|e| Error::Internal(format!("cannot prepare the store file {}: {e}", path.display())))
+    tessera_platform::files::create_private_file(path).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Escapes the characters that would end the path part of a `sqlite://` URL.
