@@ -589,6 +589,15 @@ impl Authority {
         if let Err(e) = written {
             tracing::error!(error = %e, action, "could not write the audit log");
         }
+        // Every change the authority makes is audited: right after one, the change counter says
+        // whether it touched what authenticates, so this process's next request (from the API or
+        // from any other caller of the authority) sees it.
+        if outcome == Outcome::Ok {
+            if let Err(e) = self.check_changes().await {
+                tracing::warn!(error = %e, "cannot read the change counter; dropping the verification cache");
+                self.credentials_changed();
+            }
+        }
     }
 
     /// Passes `r` through, writing a `denied` audit entry when it is a refusal.

@@ -35,7 +35,8 @@ impl ChangeStore for SqlStore {
     async fn credential_changes(&self) -> Result<i64> {
         let sql = match self.backend {
             Backend::Sqlite => "SELECT seq FROM credential_changes WHERE id = 1",
-            Backend::Postgres => "SELECT last_value FROM credential_changes",
+            // `last_value` stays 1 through the first `nextval`; `is_called` tells them apart.
+            Backend::Postgres => "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM credential_changes",
         };
         let row = sqlx::query(sql).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>(0)?)

@@ -431,3 +431,28 @@ async fn revocations_reach_the_other_replica_within_a_second() {
         lags[runs - 1].as_secs_f64() * 1000.0
     );
 }
+
+/// The store's change counter moves with the very first change to what authenticates, on a
+/// fresh store too, and not with uses of a token.
+#[tokio::test]
+async fn the_change_counter_moves_with_every_change_and_not_with_uses() {
+    use tessera_core::store::ChangeStore;
+    let s = Server::start().await;
+    let alice = s.authority.create_user("alice", tessera_core::model::Role::Member).await.unwrap();
+    let first = s.store.credential_changes().await.unwrap();
+    s.store.set_role(&alice.id, tessera_core::model::Role::Admin).await.unwrap();
+    let second = s.store.credential_changes().await.unwrap();
+    assert_ne!(first, second, "the first change moves the counter");
+    s.store.set_role(&alice.id, tessera_core::model::Role::Member).await.unwrap();
+    let third = s.store.credential_changes().await.unwrap();
+    assert_ne!(second, third, "and the next");
+
+    let session = s.session("alice").await;
+    let (t, value) = s.token("/api/v1/user/tokens", &session, &["read"]).await;
+    s.get("/api/v1/me", &value).await.expect(200);
+    let before_use = s.store.credential_changes().await.unwrap();
+    let id = t["id"].as_str().unwrap().to_owned();
+    let at = s.authority.now();
+    s.store.record_usage(&[Usage { token_id: id, at, ip: Some("10.0.0.9".into()) }]).await.unwrap();
+    assert_eq!(s.store.credential_changes().await.unwrap(), before_use, "a use is not a change");
+}
