@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use serde_json::Value;
+use url::Url;
 
 use crate::error::{AuthError, Result};
 
@@ -75,12 +76,8 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Limited<'_> {
         Box::pin(async move {
             let request: reqwest::Request =
                 request.try_into().map_err(|e: reqwest::Error| HttpError::Request(e.without_url().to_string()))?;
-            let host = request.url().host_str().unwrap_or("the provider").to_owned();
-            let res = self
-                .0
-                .execute(request)
-                .await
-                .map_err(|e| HttpError::Answer(format!("{host} did not answer: {}", unreachable_why(e))))?;
+            let url = request.url().to_string();
+            let res = self.0.execute(request).await.map_err(|e| HttpError::Answer(why_unreachable(&e, &url)))?;
             let mut status = res.status();
             let mut head = http::Response::builder().version(res.version());
             for (name, value) in res.headers() {
@@ -101,26 +98,75 @@ fn is_error_answer(body: &[u8]) -> bool {
         .is_ok_and(|v| v.get("error").is_some_and(Value::is_string) && v.get("access_token").is_none())
 }
 
-/// A person's reading of why a provider did not answer: refused, timed out, an untrusted
-/// certificate, or reqwest's own words without the URL.
-pub fn unreachable_why(e: reqwest::Error) -> String {
-    let mut chain = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(&e);
-    while let Some(s) = source {
-        chain.push_str(&s.to_string().to_ascii_lowercase());
-        chain.push(' ');
-        source = s.source();
+/// A provider's words, fit for a sentence: one line, no control characters, at most 200
+/// characters.
+pub(crate) fn bounded(text: &str) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = line.chars().filter(|c| !c.is_control()).take(200).collect();
+    if line.chars().count() > 200 {
+        out.push('…');
     }
-    if e.is_timeout() {
-        "it did not answer in time".into()
-    } else if chain.contains("certificate") || chain.contains("unknownissuer") {
-        "its TLS certificate is not trusted (set ca_file for a private certificate authority)".into()
-    } else if chain.contains("connection refused") {
-        "the connection was refused".into()
-    } else if chain.contains("dns error") || chain.contains("failed to lookup") {
-        "its host name does not resolve".into()
+    out
+}
+
+/// Where a URL points, for sentences: its host, with the port when the URL names one.
+pub(crate) fn host_of(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => url.to_owned(),
+        },
+        Err(_) => url.to_owned(),
+    }
+}
+
+/// Why a request did not get an answer, as a sentence naming the host.
+pub fn why_unreachable(e: &(dyn std::error::Error + 'static), url: &str) -> String {
+    let host = host_of(url);
+    let mut chain = Vec::new();
+    let mut timeout = false;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(re) = err.downcast_ref::<reqwest::Error>() {
+            timeout |= re.is_timeout();
+            chain.push(re.without_url_text());
+        } else {
+            chain.push(err.to_string());
+        }
+        cur = err.source();
+    }
+    let all = chain.join(": ").to_ascii_lowercase();
+    let deepest = chain.last().map(|s| bounded(s)).unwrap_or_default();
+    if all.contains("certificate") || all.contains("unknownissuer") || all.contains("tls handshake") {
+        format!(
+            "{host} presents a certificate Tessera does not trust ({deepest}); if the provider uses a private \
+             certificate authority, set ca_file to that authority's PEM file"
+        )
+    } else if timeout {
+        format!("{host} did not answer in time; check the URL and that the provider is reachable from this server")
+    } else if all.contains("connection refused") {
+        format!("{host} refused the connection (nothing listens there); check the URL and that the provider is running")
+    } else if all.contains("dns error") || all.contains("failed to lookup") || all.contains("name or service not known")
+    {
+        format!("{host} could not be found (DNS); check the host name in the URL")
     } else {
-        e.without_url().to_string()
+        format!("{host} could not be reached ({deepest})")
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_text(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    /// reqwest's own text names the whole URL, query included; the host is named separately.
+    fn without_url_text(&self) -> String {
+        let mut s = self.to_string();
+        if let Some(u) = self.url() {
+            s = s.replace(&format!(" ({u})"), "").replace(u.as_str(), "the URL");
+        }
+        s
     }
 }
 

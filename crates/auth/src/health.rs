@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use crate::fetch::{bounded, host_of, why_unreachable};
 use crate::provider::{ClaimSource, Provider, ProviderKind};
 
 /// How one check came out.
@@ -104,93 +105,16 @@ fn error(check: CheckName, detail: impl Into<String>) -> ProviderCheck {
 /// The most of a provider's page or answer that is read.
 const PAGE_LIMIT: usize = 64 * 1024;
 
-/// A provider's words, fit for a sentence: one line, no control characters, at most 200
-/// characters.
-fn bounded(text: &str) -> String {
-    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = line.chars().filter(|c| !c.is_control()).take(200).collect();
-    if line.chars().count() > 200 {
-        out.push('…');
-    }
-    out
-}
-
-/// Where a URL points, for sentences: its host, with the port when the URL names one.
-fn host_of(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(u) => match (u.host_str(), u.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            _ => url.to_owned(),
-        },
-        Err(_) => url.to_owned(),
-    }
-}
-
-/// Why a request did not get an answer, as a sentence naming the host.
-pub fn why_unreachable(e: &(dyn std::error::Error + 'static), url: &str) -> String {
-    let host = host_of(url);
-    let mut chain = Vec::new();
-    let mut timeout = false;
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(re) = err.downcast_ref::<reqwest::Error>() {
-            timeout |= re.is_timeout();
-            chain.push(re.without_url_text());
-        } else {
-            chain.push(err.to_string());
-        }
-        cur = err.source();
-    }
-    let all = chain.join(": ").to_ascii_lowercase();
-    let deepest = chain.last().map(|s| bounded(s)).unwrap_or_default();
-    if all.contains("certificate") || all.contains("unknownissuer") || all.contains("tls handshake") {
-        format!(
-            "{host} presents a certificate Tessera does not trust ({deepest}); if the provider uses a private \
-             certificate authority, set ca_file to that authority's PEM file"
-        )
-    } else if timeout {
-        format!("{host} did not answer in time; check the URL and that the provider is reachable from this server")
-    } else if all.contains("connection refused") {
-        format!("{host} refused the connection (nothing listens there); check the URL and that the provider is running")
-    } else if all.contains("dns error") || all.contains("failed to lookup") || all.contains("name or service not known")
-    {
-        format!("{host} could not be found (DNS); check the host name in the URL")
-    } else {
-        format!("{host} could not be reached ({deepest})")
-    }
-}
-
-trait WithoutUrl {
-    fn without_url_text(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    /// reqwest's own text names the whole URL, query included; the host is named separately.
-    fn without_url_text(&self) -> String {
-        let mut s = self.to_string();
-        if let Some(u) = self.url() {
-            s = s.replace(&format!(" ({u})"), "").replace(u.as_str(), "the URL");
-        }
-        s
-    }
-}
-
 /// The OAuth endpoints a sign-in uses.
 struct Endpoints {
     authorization: String,
     token: Option<String>,
 }
 
-/// The code hosts' fixed endpoints under their web base URL.
-fn code_host_endpoints(p: &Provider) -> Endpoints {
-    let base = p.base_url();
-    let (a, t) = match p.kind() {
-        ProviderKind::Github => ("login/oauth/authorize", "login/oauth/access_token"),
-        ProviderKind::Gitlab => ("oauth/authorize", "oauth/token"),
-        ProviderKind::Bitbucket | ProviderKind::Oidc => ("site/oauth2/authorize", "site/oauth2/access_token"),
-    };
-    Endpoints { authorization: format!("{base}/{a}"), token: Some(format!("{base}/{t}")) }
+/// A code host's endpoints, from the table sign-in uses.
+fn code_host_endpoints(p: &Provider) -> Option<Endpoints> {
+    let e = crate::oauth::Endpoints::of_code_host(p).ok()?;
+    Some(Endpoints { authorization: e.authorization, token: Some(e.token) })
 }
 
 /// Runs every check that fits `p`'s kind through `http` (the provider's own client).
@@ -206,7 +130,7 @@ pub async fn check(p: &Provider, http: &reqwest::Client, secret_problem: Option<
     let redirect_uri = loopback_redirect();
     let endpoints = match p.kind() {
         ProviderKind::Oidc => oidc_checks(p, http, &mut checks).await,
-        _ => Some(code_host_endpoints(p)),
+        _ => code_host_endpoints(p),
     };
     let api = async {
         match p.kind() {

@@ -125,6 +125,8 @@ type Client = oauth2::Client<
 /// discovery document names.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
+    /// Where browsers go to sign in.
+    pub authorization: String,
     /// Where codes, refresh tokens and device codes are exchanged.
     pub token: String,
     /// RFC 8628 device authorization, when offered.
@@ -137,23 +139,26 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// A code host's endpoints under its web base URL.
+    /// A code host's endpoints under its web base URL: the one table of them.
     pub fn of_code_host(p: &Provider) -> Result<Self> {
         let base = p.base_url();
         Ok(match p.kind() {
             ProviderKind::Github => Endpoints {
+                authorization: format!("{base}/login/oauth/authorize"),
                 token: format!("{base}/login/oauth/access_token"),
                 device: Some(format!("{base}/login/device/code")),
                 revocation: None,
                 basic_auth: false,
             },
             ProviderKind::Gitlab => Endpoints {
+                authorization: format!("{base}/oauth/authorize"),
                 token: format!("{base}/oauth/token"),
                 device: Some(format!("{base}/oauth/authorize_device")),
                 revocation: Some(format!("{base}/oauth/revoke")),
                 basic_auth: false,
             },
             ProviderKind::Bitbucket => Endpoints {
+                authorization: format!("{base}/site/oauth2/authorize"),
                 token: format!("{base}/site/oauth2/access_token"),
                 device: None,
                 revocation: None,

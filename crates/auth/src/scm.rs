@@ -48,12 +48,7 @@ async fn send(http: &reqwest::Client, url: &str, token: &str) -> Result<reqwest:
         .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
         .send()
         .await
-        .map_err(|e| {
-            AuthError::ProviderUnavailable(format!(
-                "the code host did not answer: {}",
-                crate::fetch::unreachable_why(e)
-            ))
-        })
+        .map_err(|e| AuthError::ProviderUnavailable(crate::fetch::why_unreachable(&e, url)))
 }
 
 async fn api_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Value> {
@@ -113,40 +108,39 @@ pub async fn role(http: &reqwest::Client, p: &Provider, token: &str, user: &ScmU
     if let Some(team) = &p.config.admin_team {
         let (org, slug) = team.split_once('/').unwrap_or((team, ""));
         let url = format!("{api}/orgs/{org}/teams/{slug}/memberships/{}", path_part(&user.login));
-        let res = send(http, &url, token).await?;
-        return match res.status().as_u16() {
-            200 => {
-                let m = crate::fetch::read_json(res, crate::fetch::ANSWER_LIMIT, "GitHub").await?;
-                Ok(admin_if(m.get("state").and_then(Value::as_str) == Some("active")))
-            }
-            404 => Ok(admin_if(false)),
-            401 => Err(AuthError::Reconnect("the code host no longer accepts the token".into())),
-            403 => Err(AuthError::ProviderDenied(format!(
-                "{} did not let Tessera read team membership; the provider's scopes must include read:org for admin_team",
-                p.name()
-            ))),
-            s => Err(AuthError::ProviderUnavailable(format!("team membership answered HTTP {s}"))),
-        };
+        let m = membership(http, p, &url, token, "team", "read:org for admin_team").await?;
+        return Ok(admin_if(m.is_some_and(|m| m.get("state").and_then(Value::as_str) == Some("active"))));
     }
     if let Some(group) = &p.config.admin_group {
         let url = format!("{api}/groups/{}/members/all/{}", path_part(group), path_part(&user.subject));
-        let res = send(http, &url, token).await?;
-        return match res.status().as_u16() {
-            200 => {
-                let m = crate::fetch::read_json(res, crate::fetch::ANSWER_LIMIT, "GitLab").await?;
-                let level = m.get("access_level").and_then(Value::as_u64).unwrap_or(0);
-                Ok(admin_if(level >= u64::from(p.config.admin_access_level.unwrap_or(30))))
-            }
-            404 => Ok(admin_if(false)),
-            401 => Err(AuthError::Reconnect("the code host no longer accepts the token".into())),
-            403 => Err(AuthError::ProviderDenied(format!(
-                "{} did not let Tessera read group membership; the provider's scopes must include read_api for admin_group",
-                p.name()
-            ))),
-            s => Err(AuthError::ProviderUnavailable(format!("group membership answered HTTP {s}"))),
-        };
+        let m = membership(http, p, &url, token, "group", "read_api for admin_group").await?;
+        let level = m.and_then(|m| m.get("access_level").and_then(Value::as_u64)).unwrap_or(0);
+        return Ok(admin_if(level >= u64::from(p.config.admin_access_level.unwrap_or(30))));
     }
     Ok(p.role_from(&user.raw))
+}
+
+/// A membership record from the code host: `None` when the person is not a member (404). A
+/// refusal (403) names the scope the mapping needs.
+async fn membership(
+    http: &reqwest::Client,
+    p: &Provider,
+    url: &str,
+    token: &str,
+    what: &str,
+    scope_needed: &str,
+) -> Result<Option<Value>> {
+    let res = send(http, url, token).await?;
+    match res.status().as_u16() {
+        200 => Ok(Some(crate::fetch::read_json(res, crate::fetch::ANSWER_LIMIT, &p.name()).await?)),
+        404 => Ok(None),
+        401 => Err(AuthError::Reconnect("the code host no longer accepts the token".into())),
+        403 => Err(AuthError::ProviderDenied(format!(
+            "{} did not let Tessera read {what} membership; the provider's scopes must include {scope_needed}",
+            p.name()
+        ))),
+        s => Err(AuthError::ProviderUnavailable(format!("{what} membership answered HTTP {s}"))),
+    }
 }
 
 /// One path segment, percent-encoded (a GitLab group's full path keeps its slashes as `%2F`).

@@ -238,6 +238,7 @@ impl SignIn {
         }
         let d = self.oidc.discovery(&self.http(p)?, p.oidc_issuer()?).await?;
         Ok(Endpoints {
+            authorization: d.authorization_endpoint(),
             token: d.token_endpoint()?,
             device: d.device_authorization_endpoint(),
             revocation: d.revocation_endpoint(),
@@ -270,7 +271,6 @@ impl SignIn {
             }
         };
         for p in all {
-            let base = p.base_url();
             let (auth, device, error) = match p.kind() {
                 ProviderKind::Oidc => match self.http(&p).and_then(|http| Ok((http, p.oidc_issuer()?))) {
                     Ok((http, issuer)) => match self.oidc.discovery(&http, issuer).await {
@@ -279,9 +279,10 @@ impl SignIn {
                     },
                     Err(e) => (None, false, Some(e.to_string())),
                 },
-                ProviderKind::Github => (Some(format!("{base}/login/oauth/authorize")), true, None),
-                ProviderKind::Gitlab => (Some(format!("{base}/oauth/authorize")), true, None),
-                ProviderKind::Bitbucket => (Some(format!("{base}/site/oauth2/authorize")), false, None),
+                _ => match Endpoints::of_code_host(&p) {
+                    Ok(e) => (Some(e.authorization), e.device.is_some(), None),
+                    Err(e) => (None, false, Some(e.to_string())),
+                },
             };
             out.push(ProviderInfo {
                 id: p.id().to_owned(),
@@ -399,7 +400,7 @@ impl SignIn {
             ));
         }
         let mut all = id_claims.clone();
-        if let (Some(Value::Object(all)), Some(Value::Object(extra))) = (Some(&mut all), &userinfo) {
+        if let (Value::Object(all), Some(Value::Object(extra))) = (&mut all, &userinfo) {
             for (k, v) in extra {
                 all.entry(k.clone()).or_insert_with(|| v.clone());
             }
