@@ -295,6 +295,7 @@ impl Authority {
     /// that authenticates changes; a cached value is still checked against the clock on every use.
     pub async fn authenticate(&self, bearer: &str, ip: Option<String>) -> Result<Caller> {
         let now = self.now();
+        // The SHA-256 of the value: the cache's key, and for a token also its stored hash.
         let key: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
         if let Some(credential) = self.cache.get(&key) {
             if let Some(caller) = self.still_valid(credential, now, ip.clone()) {
@@ -302,7 +303,7 @@ impl Authority {
             }
         }
         let generation = self.cache.generation();
-        let caller = self.verify(bearer, ip, now).await?;
+        let caller = self.verify(bearer, &key, ip, now).await?;
         self.cache.insert(key, generation, caller.credential.clone());
         Ok(caller)
     }
@@ -414,9 +415,9 @@ impl Authority {
         }
     }
 
-    async fn verify(&self, bearer: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
+    async fn verify(&self, bearer: &str, hash: &[u8; 32], ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
         if bearer.starts_with("tsr_") {
-            return self.authenticate_token(bearer, ip, now).await;
+            return self.authenticate_token(bearer, hash, ip, now).await;
         }
         let failed = |e: Error| {
             self.note_failed_authentication(ip.as_deref(), "session", &e.to_string());
@@ -451,7 +452,14 @@ impl Authority {
         Ok(Caller { credential: Credential::Session { user, session_id: session.id, expires_at }, ip })
     }
 
-    async fn authenticate_token(&self, value: &str, ip: Option<String>, now: DateTime<Utc>) -> Result<Caller> {
+    /// `hash` is the value's [`token::hash`], already made for the cache.
+    async fn authenticate_token(
+        &self,
+        value: &str,
+        hash: &[u8; 32],
+        ip: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Caller> {
         let kind = match token::parse_credential(value) {
             Ok(k) => k,
             Err(e) => {
@@ -459,7 +467,7 @@ impl Authority {
                 return Err(e);
             }
         };
-        let (found, owner) = match self.store.credential_by_hash(&token::hash(value)).await? {
+        let (found, owner) = match self.store.credential_by_hash(hash).await? {
             Some((t, u)) => (Some(t), u),
             None => (None, None),
         };
