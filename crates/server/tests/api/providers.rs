@@ -17,21 +17,11 @@ fn ready(path: &[&str]) -> String {
     v.as_str().unwrap().to_owned()
 }
 
-/// File providers that are set up right: the public OpenID client, the confidential one, and
-/// the local GitHub and GitLab.
+/// File providers that are set up right: the sign-in suite's (the public OpenID client, the local
+/// GitHub, GitLab and Bitbucket and their role-mapped twins), and the confidential OpenID client.
 fn providers_toml() -> String {
     format!(
-        r#"
-[[provider]]
-id = "kc"
-kind = "oidc"
-issuer = "{issuer}"
-client_id = "tessera"
-scopes = ["openid", "profile", "email", "groups", "offline_access"]
-role_claim = "groups"
-admin_value = "tessera-admins"
-ca_file = "{ca}"
-
+        r#"{}
 [[provider]]
 id = "conf"
 kind = "oidc"
@@ -40,32 +30,11 @@ client_id = "tessera-confidential"
 client_secret = "{conf_secret}"
 scopes = ["openid", "email"]
 ca_file = "{ca}"
-
-[[provider]]
-id = "gh"
-kind = "github"
-base_url = "{gh}"
-client_id = "{gh_id}"
-client_secret = "{gh_secret}"
-ca_file = "{ca}"
-
-[[provider]]
-id = "gl"
-kind = "gitlab"
-base_url = "{gl}"
-client_id = "{gl_id}"
-client_secret = "{gl_secret}"
-ca_file = "{ca}"
 "#,
+        crate::signin::providers_toml(),
         issuer = ready(&["oidc", "issuer"]),
         conf_secret = ready(&["oidc", "confidential_client_secret"]),
         ca = ready(&["ca_file"]),
-        gh = ready(&["github", "base_url"]),
-        gh_id = ready(&["github", "client_id"]),
-        gh_secret = ready(&["github", "client_secret"]),
-        gl = ready(&["gitlab", "base_url"]),
-        gl_id = ready(&["gitlab", "client_id"]),
-        gl_secret = ready(&["gitlab", "client_secret"]),
     )
 }
 
