@@ -13,12 +13,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp } from '../idp/lib/client.mjs';
 import { axeViolations } from './axe.mjs';
-import { Session, sleep } from './webdriver.mjs';
+import { Session, sleep, startDriver } from './webdriver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.TESSERA_E2E_APP;
@@ -34,17 +33,6 @@ const BROWSER_LOG = join(DATA, '..', `browser-${process.pid}.log`);
 const started = Date.now();
 let passed = 0;
 let shots = 0;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The test OpenID provider, offered to the app through providers.toml in its data directory. */
 async function startProvider() {
@@ -99,28 +87,15 @@ async function startTeamServer(idp) {
   };
 }
 
-async function startDriver(idp) {
-  const port = await freePort();
-  const nativePort = await freePort();
-  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    // The app inherits this: its "system browser" is browser.mjs, signing in as ada.
-    env: {
-      ...process.env,
-      BROWSER: `${process.execPath} ${join(HERE, 'browser.mjs')}`,
-      TESSERA_E2E_IDP_CA: idp.info.ca_file,
-      TESSERA_E2E_LOGIN: 'ada',
-      TESSERA_E2E_BROWSER_LOG: BROWSER_LOG,
-    },
+/** tauri-driver, passing the app a "system browser" (browser.mjs) that signs in as ada. */
+function startAppDriver(idp) {
+  return startDriver({
+    ...process.env,
+    BROWSER: `${process.execPath} ${join(HERE, 'browser.mjs')}`,
+    TESSERA_E2E_IDP_CA: idp.info.ca_file,
+    TESSERA_E2E_LOGIN: 'ada',
+    TESSERA_E2E_BROWSER_LOG: BROWSER_LOG,
   });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (driver.exitCode !== null) throw new Error(`tauri-driver exited with ${driver.exitCode}`);
-    const up = await fetch(`${base}/status`).then((r) => r.ok, () => false);
-    if (up) return { driver, base };
-    await sleep(100);
-  }
-  throw new Error('tauri-driver did not start');
 }
 
 /** A step a person would notice; its name is printed when it passes. */
@@ -307,7 +282,7 @@ async function assertNowhere(s, value) {
 
 async function main() {
   const idp = await startProvider();
-  const { driver, base } = await startDriver(idp);
+  const { driver, base } = await startAppDriver(idp);
   let s;
   try {
     s = await Session.start(base, APP);

@@ -2,6 +2,9 @@
 // (which starts WebKitWebDriver, which starts the app). No browser is downloaded: the window is
 // the app's own WebKitGTK webview.
 
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 export class WebDriverError extends Error {
@@ -155,3 +158,36 @@ async function command(base, method, path, body) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts tauri-driver on free ports, with `env` for the app it will start, and waits (at most
+ * 10 s) until it answers. Returns the process and its base URL.
+ */
+export async function startDriver(env = process.env) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (driver.exitCode !== null) throw new Error(`tauri-driver exited with ${driver.exitCode}`);
+    if (await fetch(`${base}/status`).then((r) => r.ok, () => false)) return { driver, base };
+    await sleep(100);
+  }
+  driver.kill();
+  throw new Error('tauri-driver did not start within 10 s');
+}

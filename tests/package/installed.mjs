@@ -8,41 +8,12 @@
 // the token list to), TESSERA_READY_FILE (where the app marks the moment the list is drawn).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { Session, sleep } from '../e2e/webdriver.mjs';
+import { Session, sleep, startDriver } from '../e2e/webdriver.mjs';
 
 const APP = process.env.TESSERA_PACKAGE_APP ?? '/usr/bin/tessera-desktop';
 const SHOT = process.env.TESSERA_PACKAGE_SHOT;
 const READY = process.env.TESSERA_READY_FILE;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startDriver() {
-  const port = await freePort();
-  const nativePort = await freePort();
-  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (driver.exitCode !== null) throw new Error(`tauri-driver exited with ${driver.exitCode}`);
-    if (await fetch(`${base}/status`).then((r) => r.ok, () => false)) return { driver, base };
-    await sleep(100);
-  }
-  driver.kill();
-  throw new Error('tauri-driver did not start within 10 s');
-}
 
 /** The app's own mark of the token list drawn, in ms after `since` (a Date.now()), if it made one. */
 function readyMark(since) {
