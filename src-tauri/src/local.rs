@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use tessera_auth::local::KeyPlace;
 use tessera_auth::SignIn;
-use tessera_core::authority::IssuedSession;
+use tessera_core::authority::{IssuedSession, NewDevice};
 use tessera_core::clock::Clock;
 use tessera_core::model::User;
 use tessera_core::{Authority, DataDir};
@@ -102,10 +102,15 @@ pub fn os_user() -> Option<String> {
 }
 
 /// "Use locally": signs a one-hour login session for the local account named `name`, making
-/// the account first if there is none. The rule (the first local account is the instance admin;
+/// the account first if there is none, on a new device named `device_name` whose refresh
+/// credential keeps the app signed in. The rule (the first local account is the instance admin;
 /// a provider-made account of that name is not taken over) is the authority's.
-pub async fn sign_in_locally(authority: &Authority, name: &str) -> Result<(User, IssuedSession)> {
-    Ok(authority.sign_in_locally(name).await?)
+pub async fn sign_in_locally(
+    authority: &Authority,
+    name: &str,
+    device_name: &str,
+) -> Result<(User, IssuedSession, NewDevice)> {
+    Ok(authority.sign_in_locally(name, device_name).await?)
 }
 
 #[cfg(test)]
@@ -129,7 +134,7 @@ mod tests {
         let server = LocalServer::open(&DataDir::at(dir.path()), Arc::new(SystemClock), KeyPlace::File).await.unwrap();
         let base = server.base_url().to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        let (_, session) = sign_in_locally(server.authority(), "ada").await.unwrap();
+        let (_, session, _) = sign_in_locally(server.authority(), "ada", "test").await.unwrap();
         let http = reqwest::Client::new();
         let me = http.get(format!("{base}/api/v1/me")).bearer_auth(session.token.expose()).send().await.unwrap();
         assert_eq!(me.status(), 200);

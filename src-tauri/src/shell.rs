@@ -200,7 +200,7 @@ impl Shell {
         let name = local::account_name(local::os_user().as_deref());
         let session = self
             .with_local(async |server| {
-                let (_, issued) = local::sign_in_locally(server.authority(), &name).await?;
+                let (_, issued, _) = local::sign_in_locally(server.authority(), &name, "Tessera desktop").await?;
                 Ok(Session {
                     base_url: server.base_url().to_owned(),
                     token: issued.token,

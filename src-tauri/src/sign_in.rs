@@ -47,6 +47,7 @@ impl Grant {
             code_verifier: self.code_verifier.expose(),
             redirect_uri: &self.redirect_uri,
             nonce: &self.nonce,
+            device_name: None,
         }
     }
 }

@@ -95,6 +95,9 @@ pub struct CodeGrant<'a> {
     pub redirect_uri: &'a str,
     /// The nonce of the request.
     pub nonce: &'a str,
+    /// What is signing in, as the account's list of devices will name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<&'a str>,
 }
 
 /// A listener on `http://127.0.0.1:<port>/callback`, waiting for the provider's redirect.

@@ -50,6 +50,10 @@ pub struct CodeLogin {
     /// The request's nonce (OpenID providers).
     #[serde(default)]
     pub nonce: Option<String>,
+    /// What is signing in, as Account's list of devices will name it (sign-in only).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub device_name: Option<String>,
 }
 
 /// What an OpenID provider said of the person signing in.
@@ -430,15 +434,21 @@ impl SignIn {
             Ok(r) => r,
             Err(e) => return Err(self.audited(e, ip).await),
         };
-        self.finish_sign_in(&who, &tokens, ip).await
+        self.finish_sign_in(&who, &tokens, req.device_name.as_deref(), ip).await
     }
 
-    async fn finish_sign_in(&self, who: &VerifiedIdentity, tokens: &TokenSet, ip: Option<&str>) -> Result<SignedIn> {
+    async fn finish_sign_in(
+        &self,
+        who: &VerifiedIdentity,
+        tokens: &TokenSet,
+        device_name: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<SignedIn> {
         // Before anything is written: a provider that does not allow sign-up makes no account.
         let allow_signup = self.provider(&who.provider).await?.config.allow_signup;
         self.authority.check_sign_up(who, allow_signup, ip).await?;
         let info = self.keep_tokens(&who.provider, &who.subject, tokens).await?;
-        let mut done = self.authority.sign_in_with(who, ip).await?;
+        let mut done = self.authority.sign_in_with(who, device_name, ip).await?;
         let stored = self.authority.record_scm_token(&done.identity.id, Some(info)).await?;
         done.identity = self.with_kind(stored.unwrap_or(done.identity)).await;
         Ok(done)
@@ -651,7 +661,13 @@ impl SignIn {
 
     /// `POST /sessions/device` with a device code: polls once. Pending and slow-down are errors
     /// with their own codes, so clients know to keep polling.
-    pub async fn device_poll(&self, provider_id: &str, device_code: &str, ip: Option<&str>) -> Result<SignedIn> {
+    pub async fn device_poll(
+        &self,
+        provider_id: &str,
+        device_code: &str,
+        device_name: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<SignedIn> {
         if device_code.is_empty() || device_code.len() > 2048 {
             return Err(AuthError::InvalidRequest("device_code is missing".into()));
         }
@@ -663,7 +679,7 @@ impl SignIn {
             Ok(who) => who,
             Err(e) => return Err(self.audited(e, ip).await),
         };
-        self.finish_sign_in(&who, &tokens, ip).await
+        self.finish_sign_in(&who, &tokens, device_name, ip).await
     }
 
     /// Instance admins: adds a provider; its client secret goes to the secret store.

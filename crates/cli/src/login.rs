@@ -57,6 +57,7 @@ async fn browser_flow(http: &reqwest::Client, base: &str, info: &ProviderInfo, n
         code_verifier: req.code_verifier.expose(),
         redirect_uri: &redirect_uri,
         nonce: &req.nonce,
+        device_name: None,
     };
     let res = http.post(format!("{base}{}", crate::api_path("signin_sign_in", &[])?)).json(&grant).send().await?;
     read(res).await

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod authority;
 pub mod clock;
 pub mod data_dir;
+pub mod device;
 pub mod error;
 pub mod id;
 pub mod last_used;

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Authority, Caller, Credential, IssuedSession};
+use super::{Authority, Caller, Credential, IssuedSession, NewDevice};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
@@ -25,6 +25,8 @@ pub struct SignedIn {
     pub identity: Identity,
     /// The new login session.
     pub session: IssuedSession,
+    /// The device this sign-in made, with its refresh credential.
+    pub device: NewDevice,
     /// Whether the account was made by this sign-in.
     pub created: bool,
 }
@@ -64,8 +66,14 @@ fn account_name(preferred: &str) -> String {
 impl Authority {
     /// Signs in with an identity a provider vouched for: finds the account it is linked to or
     /// makes one, records the role the provider asserts now on that identity, and issues a login
-    /// session made through it. The account's local role is never changed here.
-    pub async fn sign_in_with(&self, v: &VerifiedIdentity, ip: Option<&str>) -> Result<SignedIn> {
+    /// session made through it, for a new device named `device_name` (a default when absent).
+    /// The account's local role is never changed here.
+    pub async fn sign_in_with(
+        &self,
+        v: &VerifiedIdentity,
+        device_name: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<SignedIn> {
         let now = self.now();
         let (mut user, identity, created) = match self.store.identity_by_subject(&v.issuer, &v.subject).await? {
             Some(identity) => {
@@ -98,19 +106,20 @@ impl Authority {
                     // Another sign-in of the same person won the race: use its account.
                     let _ = self.store.delete_user_if_unused(&user.id).await;
                     return match e {
-                        Error::AlreadyLinked => Box::pin(self.sign_in_with(v, ip)).await,
+                        Error::AlreadyLinked => Box::pin(self.sign_in_with(v, device_name, ip)).await,
                         e => Err(e),
                     };
                 }
                 (user, identity, true)
             }
         };
-        let session = self.issue_session_for(&user, Some(&identity.id), now).await?;
+        let name = crate::device::clean_name(device_name, &format!("Signed in with {}", v.provider));
+        let (session, device) = self.start_device(&user, Some(&identity.id), &name, ip, now).await?;
         user.role = user.role.higher(v.role);
         let detail = format!("{}, role {}", v.provider, user.role.as_str());
         self.audit(&format!("user:{}", user.id), "session.sign_in", &identity.id, Outcome::Ok, ip, &detail, now).await;
         let identity = self.store.identity(&identity.id).await?.ok_or(Error::NotFound("identity"))?;
-        Ok(SignedIn { user, identity, session, created })
+        Ok(SignedIn { user, identity, session, device, created })
     }
 
     async fn new_provider_account(&self, v: &VerifiedIdentity, now: DateTime<Utc>) -> Result<User> {
@@ -287,10 +296,14 @@ impl Authority {
     }
 
     /// The user of a login session; linking and unlinking need a person at the keyboard.
-    async fn session_user(&self, caller: &Caller, action: &str) -> Result<User> {
+    pub(super) async fn session_user(&self, caller: &Caller, action: &str) -> Result<User> {
         let r = match &caller.credential {
             Credential::Session { user, .. } => Ok(user.clone()),
-            Credential::Token { .. } => Err(Error::forbidden("linked accounts are managed with a login session only")),
+            Credential::Token { .. } => Err(Error::forbidden(match action.split('.').next() {
+                Some("device") => "signed-in devices are managed with a login session only",
+                Some("session") => "a login session is made from a login session only",
+                _ => "linked accounts are managed with a login session only",
+            })),
         };
         self.guard(caller, action, "", r).await
     }
@@ -300,6 +313,7 @@ impl Authority {
         &self,
         user: &User,
         identity: Option<&str>,
+        device: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IssuedSession> {
         let id = new_id("ses")?;
@@ -311,6 +325,7 @@ impl Authority {
             revoked_at: None,
             identity_id: identity.map(str::to_owned),
             identity_role: None,
+            device_id: device.map(str::to_owned),
         };
         self.store.insert_session(&record, now).await?;
         Ok(IssuedSession { token, expires_at })

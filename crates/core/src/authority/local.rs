@@ -5,7 +5,7 @@
 //! sign-in neither count as that first account nor are taken over by a local one of the same
 //! name.
 
-use super::{Authority, IssuedSession};
+use super::{Authority, IssuedSession, NewDevice};
 use crate::error::{Error, Result};
 use crate::model::{Origin, Role, User};
 
@@ -14,20 +14,26 @@ impl Authority {
     /// first if there is none: an instance admin when no local account exists yet, else a
     /// member. An account of that name made by a provider sign-in is not taken over: the local
     /// account is then `<name>-local`; when both names are a provider's, it is a conflict.
-    pub async fn sign_in_locally(&self, name: &str) -> Result<(User, IssuedSession)> {
+    /// The session belongs to a new device named `device_name`, so the app stays signed in.
+    pub async fn sign_in_locally(&self, name: &str, device_name: &str) -> Result<(User, IssuedSession, NewDevice)> {
         for candidate in [name.to_owned(), format!("{name}-local")] {
-            match self.store.user_by_name(&candidate).await? {
-                Some(u) if self.store.user_origin(&u.id).await? == Origin::Local => {
-                    return self.issue_session(&u.id).await;
-                }
+            let user = match self.store.user_by_name(&candidate).await? {
+                Some(u) if self.store.user_origin(&u.id).await? == Origin::Local => u,
                 Some(_) => continue,
                 None => {
                     let role = if self.any_local_account().await? { Role::Member } else { Role::Admin };
                     let user = self.create_user(&candidate, role).await?;
                     tracing::info!(account = %user.name, role = role.as_str(), "made the local account");
-                    return self.issue_session(&user.id).await;
+                    user
                 }
+            };
+            if user.disabled {
+                return Err(Error::forbidden("the account is disabled; enable it first"));
             }
+            let now = self.now();
+            let device_name = crate::device::clean_name(Some(device_name), "Tessera on this computer");
+            let (session, device) = self.start_device(&user, None, &device_name, None, now).await?;
+            return Ok((user, session, device));
         }
         Err(Error::Conflict(format!("the names {name} and {name}-local belong to accounts made by a sign-in provider")))
     }

@@ -8,6 +8,7 @@
 
 mod admin;
 mod agents;
+mod devices;
 mod identities;
 mod local;
 mod orgs;
@@ -24,6 +25,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use devices::{NewDevice, Renewed};
 pub use identities::SignedIn;
 pub use orgs::{MemberChange, INVITATION_LIFETIME};
 pub use policy::{OrgPolicy, TokenPolicy};
@@ -57,6 +59,8 @@ pub enum Credential {
         session_id: String,
         /// When it stops working: its record's end, or its JWT's if sooner.
         expires_at: DateTime<Utc>,
+        /// The device it belongs to, if it belongs to one.
+        device_id: Option<String>,
     },
     /// A Tessera token.
     Token {
@@ -449,7 +453,8 @@ impl Authority {
         user.role = user.role.higher(session.identity_role);
         let jwt_ends = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
         let expires_at = session.expires_at.min(jwt_ends);
-        Ok(Caller { credential: Credential::Session { user, session_id: session.id, expires_at }, ip })
+        let credential = Credential::Session { user, session_id: session.id, expires_at, device_id: session.device_id };
+        Ok(Caller { credential, ip })
     }
 
     /// `hash` is the value's [`token::hash`], already made for the cache.
@@ -552,7 +557,7 @@ impl Authority {
             return Err(Error::forbidden("the account is disabled; enable it first"));
         }
         let now = self.now();
-        let session = self.issue_session_for(&user, None, now).await?;
+        let session = self.issue_session_for(&user, None, None, now).await?;
         self.audit(&format!("user:{}", user.id), "session.create", &user.id, Outcome::Ok, None, "", now).await;
         Ok((user, session))
     }
@@ -567,6 +572,21 @@ impl Authority {
         let now = self.now();
         self.store.revoke_session(session_id, now).await?;
         self.audit(&caller.actor(), "session.end", session_id, Outcome::Ok, caller.ip.as_deref(), "", now).await;
+        // Signing out is signing the device out: its refresh credential must not bring it back.
+        if let Credential::Session { device_id: Some(device), .. } = &caller.credential {
+            if self.store.revoke_device(device, now).await? {
+                self.audit(
+                    &caller.actor(),
+                    "device.revoke",
+                    device,
+                    Outcome::Ok,
+                    caller.ip.as_deref(),
+                    "signed out",
+                    now,
+                )
+                .await;
+            }
+        }
         Ok(())
     }
 

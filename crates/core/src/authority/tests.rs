@@ -311,10 +311,15 @@ impl Authority {
     /// Re-reads a caller's credential as the next request would.
     async fn authenticate_again(&self, c: &Caller) -> Result<Caller> {
         match &c.credential {
-            Credential::Session { user, session_id, expires_at } => {
+            Credential::Session { user, session_id, expires_at, device_id } => {
                 let user = self.store.user(&user.id).await?.ok_or(Error::NotFound("user"))?;
                 Ok(Caller {
-                    credential: Credential::Session { user, session_id: session_id.clone(), expires_at: *expires_at },
+                    credential: Credential::Session {
+                        user,
+                        session_id: session_id.clone(),
+                        expires_at: *expires_at,
+                        device_id: device_id.clone(),
+                    },
                     ip: None,
                 })
             }
@@ -345,16 +350,16 @@ fn verified(provider: &str, subject: &str, role: Option<Role>) -> crate::model::
 #[tokio::test]
 async fn one_account_many_identities_and_the_last_one_stays() -> Result<()> {
     let w = world().await?;
-    let first = w.auth.sign_in_with(&verified("keycloak", "u-1", None), None).await?;
+    let first = w.auth.sign_in_with(&verified("keycloak", "u-1", None), None, None).await?;
     assert!(first.created);
     assert_eq!(first.user.name, "u-1");
-    let again = w.auth.sign_in_with(&verified("keycloak", "u-1", None), None).await?;
+    let again = w.auth.sign_in_with(&verified("keycloak", "u-1", None), None, None).await?;
     assert!(!again.created);
     assert_eq!(again.user.id, first.user.id);
 
     let alice = w.auth.authenticate(first.session.token.expose(), None).await?;
     let gh = w.auth.link_identity(&alice, &verified("github", "4242", None)).await?;
-    let via_github = w.auth.sign_in_with(&verified("github", "4242", None), None).await?;
+    let via_github = w.auth.sign_in_with(&verified("github", "4242", None), None, None).await?;
     assert_eq!(via_github.user.id, first.user.id, "any linked identity lands in the same account");
     assert_eq!(w.auth.identities(&alice).await?.len(), 2);
 
@@ -379,12 +384,12 @@ async fn one_account_many_identities_and_the_last_one_stays() -> Result<()> {
 #[tokio::test]
 async fn a_session_carries_what_its_provider_asserts_and_the_local_role_stays() -> Result<()> {
     let w = world().await?;
-    let s = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Admin)), None).await?;
+    let s = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Admin)), None, None).await?;
     assert_eq!(s.user.role, Role::Admin, "the session's role");
     assert_eq!(w.auth.store().user(&s.user.id).await?.map(|u| u.role), Some(Role::Member), "the local role");
     let admin = w.auth.authenticate(s.session.token.expose(), None).await?;
     assert!(w.auth.audit_log(&admin, crate::audit::AuditQuery::default()).await.is_ok());
-    let s2 = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Member)), None).await?;
+    let s2 = w.auth.sign_in_with(&verified("keycloak", "ops", Some(Role::Member)), None, None).await?;
     assert_eq!(s2.user.role, Role::Member);
     // The older session is demoted at once: what its identity asserts is read per request.
     let old = w.auth.authenticate(s.session.token.expose(), None).await?;
@@ -392,7 +397,7 @@ async fn a_session_carries_what_its_provider_asserts_and_the_local_role_stays() 
     // A local admin stays admin through a provider without a role mapping, and only while the
     // local role says so.
     w.auth.store().set_role(&s.user.id, Role::Admin).await?;
-    let s3 = w.auth.sign_in_with(&verified("keycloak", "ops", None), None).await?;
+    let s3 = w.auth.sign_in_with(&verified("keycloak", "ops", None), None, None).await?;
     assert_eq!(s3.user.role, Role::Admin);
     w.auth.store().set_role(&s.user.id, Role::Member).await?;
     let s3 = w.auth.authenticate(s3.session.token.expose(), None).await?;
@@ -417,22 +422,22 @@ fn free_text_is_nfc_and_refuses_invisible_and_reordering_characters() {
 async fn the_first_local_account_is_the_instance_admin_and_is_reused() -> Result<()> {
     let w = world().await?;
     // An account a provider made first neither counts as the first local one nor is taken over.
-    let provider_made = w.auth.sign_in_with(&verified("keycloak", "ada", None), None).await?.user;
+    let provider_made = w.auth.sign_in_with(&verified("keycloak", "ada", None), None, None).await?.user;
     assert_eq!(provider_made.name, "ada");
-    let (ada, s1) = w.auth.sign_in_locally("ada").await?;
+    let (ada, s1, _) = w.auth.sign_in_locally("ada", "test").await?;
     assert_eq!((ada.name.as_str(), ada.role), ("ada-local", Role::Admin));
     assert!(s1.expires_at > w.auth.now() + Duration::minutes(59));
     assert!(s1.expires_at <= w.auth.now() + Duration::minutes(61));
-    let (again, s2) = w.auth.sign_in_locally("ada").await?;
+    let (again, s2, _) = w.auth.sign_in_locally("ada", "test").await?;
     assert_eq!(again.id, ada.id);
     assert_ne!(s1.token.expose(), s2.token.expose(), "a fresh session every time");
-    let (bob, _) = w.auth.sign_in_locally("bob").await?;
+    let (bob, _, _) = w.auth.sign_in_locally("bob", "test").await?;
     assert_eq!(bob.role, Role::Member);
     assert_eq!(w.auth.all_users().await?.len(), 3);
     // Both names a provider's: refused, nothing made.
-    w.auth.sign_in_with(&verified("keycloak", "eve", None), None).await?;
-    w.auth.sign_in_with(&verified("gitlab", "eve-local", None), None).await?;
-    assert!(matches!(w.auth.sign_in_locally("eve").await, Err(Error::Conflict(_))));
+    w.auth.sign_in_with(&verified("keycloak", "eve", None), None, None).await?;
+    w.auth.sign_in_with(&verified("gitlab", "eve-local", None), None, None).await?;
+    assert!(matches!(w.auth.sign_in_locally("eve", "test").await, Err(Error::Conflict(_))));
     assert_eq!(w.auth.all_users().await?.len(), 5);
     Ok(())
 }
@@ -489,5 +494,124 @@ async fn verified_values_are_kept_until_the_change_counter_moves() -> Result<()>
     w.auth.authenticate(s.token.expose(), None).await?;
     w.clock.advance(Duration::hours(2));
     assert!(w.auth.authenticate(s.token.expose(), None).await.is_err(), "an expired session is refused from the cache");
+    Ok(())
+}
+
+/// Staying signed in: a device renews its one-hour session again and again, each time with the
+/// credential the last renewal gave it, long after the first session's JWT expired.
+#[tokio::test]
+async fn a_device_stays_signed_in_across_many_session_lifetimes() -> Result<()> {
+    let w = world().await?;
+    let (ada, first, mut device) = w.auth.sign_in_locally("ada", "Tessera desktop on test").await?;
+    assert_eq!(device.device.name, "Tessera desktop on test");
+    assert!(device.device.current);
+    let mut session = first;
+    for hour in 1..=30 {
+        // Renew a little before the session ends, as the app does.
+        w.clock.advance(Duration::minutes(55));
+        let renewed = w.auth.renew_session(device.refresh.expose(), Some("192.0.2.7")).await?;
+        assert_eq!(renewed.user.id, ada.id, "hour {hour}");
+        assert_ne!(renewed.device.refresh.expose(), device.refresh.expose(), "a new value every time");
+        assert_eq!(renewed.device.device.id, device.device.id, "the same device");
+        w.clock.advance(Duration::minutes(6));
+        assert!(w.auth.authenticate(session.token.expose(), None).await.is_err(), "hour {hour}: the old JWT expired");
+        let caller = w.auth.authenticate(renewed.session.token.expose(), None).await?;
+        assert_eq!(caller.actor(), format!("user:{}", ada.id));
+        session = renewed.session;
+        device = renewed.device;
+    }
+    let listed = w.auth.devices(&w.auth.authenticate(session.token.expose(), None).await?).await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_seen_ip.as_deref(), Some("192.0.2.7"));
+    assert!(listed[0].current);
+    Ok(())
+}
+
+/// RFC 6819 5.2.2.3: a refresh credential works once; when a spent one comes back, someone holds
+/// a copy, and the device and every session it holds are revoked, the rightful holder's too.
+#[tokio::test]
+async fn a_spent_refresh_credential_revokes_the_whole_device() -> Result<()> {
+    let w = world().await?;
+    let (_, _, device) = w.auth.sign_in_locally("ada", "laptop").await?;
+    let (_, _, other) = w.auth.sign_in_locally("ada", "desktop").await?;
+    let stolen = device.refresh.expose().to_owned();
+    let renewed = w.auth.renew_session(&stolen, None).await?;
+    let live = w.auth.authenticate(renewed.session.token.expose(), None).await?;
+
+    let e = w.auth.renew_session(&stolen, Some("203.0.113.9")).await.unwrap_err();
+    assert_eq!(e.code(), crate::error::ErrorCode::Unauthenticated);
+    assert!(w.auth.authenticate(renewed.session.token.expose(), None).await.is_err(), "its sessions are revoked");
+    let e = w.auth.renew_session(renewed.device.refresh.expose(), None).await.unwrap_err();
+    assert_eq!(e.code(), crate::error::ErrorCode::Unauthenticated, "and its current credential too");
+    let filter = crate::audit::AuditFilter { action: Some("device.reuse".into()), ..Default::default() };
+    let reuse = w.auth.store().audit_page(&filter, 10).await?;
+    assert_eq!(reuse.len(), 1);
+    assert_eq!(reuse[0].target, device.device.id);
+
+    // The person's other device is untouched.
+    let still = w.auth.renew_session(other.refresh.expose(), None).await?;
+    assert!(w.auth.devices(&w.auth.authenticate(still.session.token.expose(), None).await?).await?.len() == 1);
+    drop(live);
+    Ok(())
+}
+
+#[tokio::test]
+async fn signing_out_idleness_and_a_disabled_account_end_a_device() -> Result<()> {
+    let w = world().await?;
+    let (ada, s, device) = w.auth.sign_in_locally("ada", "laptop").await?;
+    let ada_session = w.auth.authenticate(s.token.expose(), None).await?;
+    w.auth.end_session(&ada_session).await?;
+    assert!(w.auth.renew_session(device.refresh.expose(), None).await.is_err(), "signed out");
+
+    let (_, _, idle) = w.auth.sign_in_locally("ada", "old laptop").await?;
+    w.clock.advance(crate::device::IDLE_LIFETIME + Duration::seconds(1));
+    assert!(w.auth.renew_session(idle.refresh.expose(), None).await.is_err(), "idle too long");
+
+    let (_, _, d) = w.auth.sign_in_locally("ada", "laptop").await?;
+    let admin = w.user("root", Role::Admin).await?;
+    let patch = UserPatch { disabled: crate::patch::Patch::Set(true), ..Default::default() };
+    w.auth.update_user(AdminActor::Caller(&admin), &ada.id, &patch).await?;
+    let e = w.auth.renew_session(d.refresh.expose(), None).await.unwrap_err();
+    assert_eq!(e.code(), crate::error::ErrorCode::Forbidden);
+
+    for junk in ["", "tsr_rfr_", "tsr_pat_000000000000000000000000000000000000", &"x".repeat(5000)] {
+        assert_eq!(
+            w.auth.renew_session(junk, None).await.unwrap_err().code(),
+            crate::error::ErrorCode::Unauthenticated
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn devices_are_listed_and_revoked_by_their_owner_with_a_login_session_only() -> Result<()> {
+    let w = world().await?;
+    let (_, s1, laptop) = w.auth.sign_in_locally("ada", "laptop").await?;
+    let (_, s2, phone) = w.auth.sign_in_locally("ada", "phone").await?;
+    let on_laptop = w.auth.authenticate(s1.token.expose(), None).await?;
+    let listed = w.auth.devices(&on_laptop).await?;
+    assert_eq!(listed.iter().map(|d| (d.name.as_str(), d.current)).collect::<Vec<_>>().len(), 2);
+    assert!(listed.iter().any(|d| d.id == laptop.device.id && d.current));
+    assert!(listed.iter().any(|d| d.id == phone.device.id && !d.current));
+
+    let bob = w.user("bob", Role::Member).await?;
+    assert_eq!(
+        w.auth.revoke_device(&bob, &phone.device.id).await.unwrap_err().code(),
+        crate::error::ErrorCode::NotFound
+    );
+    let pat = w.pat(&on_laptop, &["read", "token:admin"]).await?;
+    assert!(is_forbidden(w.auth.devices(&pat).await));
+    assert!(is_forbidden(w.auth.revoke_device(&pat, &phone.device.id).await));
+    assert!(is_forbidden(w.auth.extra_session(&pat).await));
+
+    w.auth.revoke_device(&on_laptop, &phone.device.id).await?;
+    assert!(w.auth.authenticate(s2.token.expose(), None).await.is_err(), "the phone's session ends at once");
+    assert!(w.auth.renew_session(phone.refresh.expose(), None).await.is_err());
+    assert_eq!(w.auth.devices(&on_laptop).await?.len(), 1);
+
+    // A session for calling the API by hand belongs to no device and outlives signing out.
+    let extra = w.auth.extra_session(&on_laptop).await?;
+    w.auth.end_session(&on_laptop).await?;
+    assert!(w.auth.authenticate(extra.token.expose(), None).await.is_ok());
     Ok(())
 }

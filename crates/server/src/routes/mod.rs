@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod agents;
+pub mod devices;
 pub mod orgs;
 pub mod policy;
 pub mod projects;
@@ -24,6 +25,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     let mut r = OpenApiRouter::new()
         .merge(account::router())
         .merge(signin::router())
+        .merge(devices::router())
         .merge(providers::router())
         .merge(users::router())
         .merge(policy::router())

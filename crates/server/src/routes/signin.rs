@@ -9,6 +9,7 @@ use tessera_auth::oauth::DeviceAuthorization;
 use tessera_auth::scm::Repository;
 use tessera_auth::{CodeLogin, ProviderConfig, ProviderInfo};
 use tessera_core::authority::{Me, SignedIn};
+use tessera_core::device::Device;
 use tessera_core::model::Identity;
 
 use crate::error::{ApiResult, ErrorBody};
@@ -37,6 +38,11 @@ pub struct SessionIssued {
     pub token: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
+    /// The refresh credential of the device this sign-in made: keep it in the OS keyring and
+    /// renew with it at `POST /api/v1/sessions/refresh`. Shown in this answer only.
+    pub refresh_token: String,
+    /// The device this sign-in made.
+    pub device: Device,
     /// The account signed in to.
     pub account: Me,
     /// Whether the account was made by this sign-in.
@@ -50,7 +56,14 @@ async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Js
     if let Some(si) = &s.sign_in {
         account.identities = si.with_kinds(account.identities).await;
     }
-    let body = SessionIssued { token, expires_at: done.session.expires_at, account, created: done.created };
+    let body = SessionIssued {
+        token,
+        expires_at: done.session.expires_at,
+        refresh_token: done.device.refresh.expose().to_owned(),
+        device: done.device.device,
+        account,
+        created: done.created,
+    };
     Ok((StatusCode::CREATED, axum::Json(body)))
 }
 
@@ -66,6 +79,10 @@ pub struct DeviceBody {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 2048)]
     pub device_code: Option<String>,
+    /// What is signing in, as Account's list of devices will name it.
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub device_name: Option<String>,
 }
 
 /// The providers a client can sign in with, and what it needs to start. Never a secret.
@@ -146,7 +163,7 @@ pub async fn device(
             Ok(axum::Json(started).into_response())
         }
         Some(code) => {
-            let done = si.device_poll(&req.provider, &code, ip.as_deref()).await?;
+            let done = si.device_poll(&req.provider, &code, req.device_name.as_deref(), ip.as_deref()).await?;
             Ok(issued(&s, done).await?.into_response())
         }
     }

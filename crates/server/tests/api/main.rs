@@ -11,6 +11,7 @@ mod at_rest;
 mod ceiling;
 mod concurrency;
 mod cors;
+mod devices;
 mod interop;
 mod introspect;
 mod malformed;

@@ -704,6 +704,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew a device's session with its refresh credential: a new one-hour session and the next
+         *     credential. Each value works once; sending a spent one again signs the device out everywhere.
+         */
+        post: operations["devices_refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens/introspect": {
         parameters: {
             query?: never;
@@ -793,6 +813,46 @@ export interface paths {
         /** Give a token a new value; the old value stops working at once. */
         post: operations["tokens_rotate_user_agent_tokens"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in devices of the caller's account (a login session only), the one of this
+         *     session marked `current`.
+         */
+        get: operations["devices_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign a device out (a login session only): its refresh credential and every session it holds
+         *     stop working at once.
+         */
+        delete: operations["devices_revoke_device"];
         options?: never;
         head?: never;
         patch?: never;
@@ -912,6 +972,26 @@ export interface paths {
         get: operations["signin_repositories"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-hour login session for calling the API by hand (a login session only). It belongs to no
+         *     device: signing out does not end it; it ends within the hour.
+         */
+        post: operations["devices_extra_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1071,6 +1151,8 @@ export interface components {
             code: string;
             /** @description The PKCE verifier (RFC 7636: 43 to 128 unreserved characters). */
             code_verifier: string;
+            /** @description What is signing in, as Account's list of devices will name it (sign-in only). */
+            device_name?: string | null;
             /** @description The request's nonce (OpenID providers). */
             nonce?: string | null;
             /** @description Provider id. */
@@ -1089,6 +1171,32 @@ export interface components {
             agent: components["schemas"]["Agent"];
             /** @description The new agent's id, for heartbeat and claim. */
             agent_id: string;
+        };
+        /** @description A signed-in device, as its owner sees it in Account. */
+        Device: {
+            /**
+             * Format: date-time
+             * @description When it signed in.
+             */
+            created_at: string;
+            /** @description Whether the session of this request belongs to it. */
+            current: boolean;
+            /**
+             * Format: date-time
+             * @description When it must sign in again unless it renews before.
+             */
+            expires_at: string;
+            /** @description The device id. */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it last renewed its session (or signed in).
+             */
+            last_seen_at: string;
+            /** @description The address it last renewed from. */
+            last_seen_ip?: string | null;
+            /** @description What signed in, e.g. "Tessera desktop on ada-laptop". */
+            name: string;
         };
         /** @description A device authorization (RFC 8628 section 3.2), as clients see it. */
         DeviceAuthorization: {
@@ -1118,6 +1226,8 @@ export interface components {
         DeviceBody: {
             /** @description The device code from the start answer, when polling. */
             device_code?: string | null;
+            /** @description What is signing in, as Account's list of devices will name it. */
+            device_name?: string | null;
             /** @description Provider id. */
             provider: string;
         };
@@ -1139,6 +1249,16 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description A sentence for a person. */
             message: string;
+        };
+        /** @description A one-hour login session outside any device. */
+        ExtraSession: {
+            /**
+             * Format: date-time
+             * @description When it stops working.
+             */
+            expires_at: string;
+            /** @description The session (a JWT): send it as `Authorization: Bearer …`. */
+            token: string;
         };
         /** @description The answer of `/health`. */
         Health: {
@@ -1525,6 +1645,11 @@ export interface components {
          * @enum {string}
          */
         ProviderKind: "oidc" | "github" | "gitlab" | "bitbucket";
+        /** @description The body of `POST /sessions/refresh`. */
+        RefreshBody: {
+            /** @description The device's refresh credential, from its sign-in or its last renewal. */
+            refresh_token: string;
+        };
         /** @description A repository the user can reach. */
         Repository: {
             /** @description The HTTPS clone URL. */
@@ -1597,12 +1722,35 @@ export interface components {
             account: components["schemas"]["Me"];
             /** @description Whether the account was made by this sign-in. */
             created: boolean;
+            /** @description The device this sign-in made. */
+            device: components["schemas"]["Device"];
             /**
              * Format: date-time
              * @description When it stops working.
              */
             expires_at: string;
+            /**
+             * @description The refresh credential of the device this sign-in made: keep it in the OS keyring and
+             *     renew with it at `POST /api/v1/sessions/refresh`. Shown in this answer only.
+             */
+            refresh_token: string;
             /** @description The session (a JWT): send it as `Authorization: Bearer …`. Lasts one hour. */
+            token: string;
+        };
+        /** @description A renewed login session, with the device's next refresh credential. */
+        SessionRenewed: {
+            /** @description The account signed in to. */
+            account: components["schemas"]["Me"];
+            /** @description The device renewed. */
+            device: components["schemas"]["Device"];
+            /**
+             * Format: date-time
+             * @description When it stops working.
+             */
+            expires_at: string;
+            /** @description The refresh credential to keep for the next renewal; the one just sent is spent. */
+            refresh_token: string;
+            /** @description The new session (a JWT): send it as `Authorization: Bearer …`. Lasts one hour. */
             token: string;
         };
         /**
@@ -5605,6 +5753,70 @@ export interface operations {
             };
         };
     };
+    devices_refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionRenewed"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     account_introspect: {
         parameters: {
             query?: never;
@@ -6042,6 +6254,102 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    devices_devices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    devices_revoke_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6532,6 +6840,50 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    devices_extra_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtraSession"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
