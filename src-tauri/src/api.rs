@@ -65,3 +65,34 @@ pub async fn end_session(http: &reqwest::Client, base_url: &str, token: &Secret)
     }
     Err(api_error(res).await)
 }
+
+/// A session the API issued with its device's next refresh credential.
+#[derive(Deserialize)]
+pub struct Renewed {
+    token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    refresh_token: String,
+}
+
+impl Renewed {
+    /// The session for `base_url`, and the refresh credential to keep for the next renewal.
+    pub fn into_parts(self, base_url: &str) -> (crate::session::Session, Secret) {
+        let session = crate::session::Session {
+            base_url: base_url.to_owned(),
+            token: Secret::new(self.token),
+            expires_at: self.expires_at,
+        };
+        (session, Secret::new(self.refresh_token))
+    }
+}
+
+/// `POST /api/v1/sessions/refresh`: spends `refresh` for a new session and the next credential.
+pub async fn refresh(http: &reqwest::Client, base_url: &str, refresh: &Secret) -> Result<Renewed> {
+    let res = http
+        .post(format!("{base_url}/api/v1/sessions/refresh"))
+        .json(&serde_json::json!({ "refresh_token": refresh.expose() }))
+        .send()
+        .await
+        .map_err(|_| Error::Unreachable { url: base_url.to_owned() })?;
+    read(res).await
+}

@@ -19,8 +19,8 @@ pub async fn server_info(shell: State<'_, Shell>) -> Result<ServerInfo> {
 }
 
 #[tauri::command]
-pub async fn current_session(shell: State<'_, Shell>) -> Result<Option<Session>> {
-    shell.current_session().await
+pub async fn current_session(shell: State<'_, Shell>, renew: Option<bool>) -> Result<Option<Session>> {
+    shell.current_session(renew.unwrap_or(false)).await
 }
 
 #[tauri::command]

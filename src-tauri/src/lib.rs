@@ -24,6 +24,7 @@ use std::sync::Arc;
 use tauri::{Manager, RunEvent};
 use tauri_plugin_store::StoreExt;
 use tessera_auth::local::KeyPlace;
+use tessera_auth::secret_store::{namespace_for, KeyringStore, SecretStore};
 use tessera_core::clock::SystemClock;
 use tessera_core::DataDir;
 
@@ -74,7 +75,14 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             let preferences = app.store(preferences::file(data_dir.path(), data_dir.config()))?;
             let key_place = if key_file_opted_in() { KeyPlace::File } else { KeyPlace::Keyring };
             let browser = Arc::new(sign_in::SystemBrowser(app.handle().clone()));
-            let options = shell::Options { start_locally, key_place };
+            let logins = match KeyringStore::connect(&namespace_for(data_dir.path())) {
+                Ok(k) => Some(Arc::new(k) as Arc<dyn SecretStore>),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no keyring: the app stays signed in only while it runs");
+                    None
+                }
+            };
+            let options = shell::Options { start_locally, key_place, logins, device_name: shell::device_name() };
             let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), browser, options)?;
             app.manage(shell);
             // Start the embedded server while the window loads.

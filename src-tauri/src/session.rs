@@ -1,5 +1,6 @@
-//! The login session the shell holds for the UI. It lives in this process's memory only: it is
-//! never written to disk, so closing the app ends it (it also expires within the hour).
+//! The login session the shell holds for the UI. It lives in this process's memory only and is
+//! never written to disk. What keeps the app signed in is the device's refresh credential, in
+//! the OS keyring: the shell renews the one-hour session with it before it ends, and at launch.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::ser::SerializeStruct;
@@ -9,6 +10,8 @@ use ts_rs::TS;
 /// How long before its expiry a session is no longer handed out: the UI would sign in again
 /// almost at once anyway.
 pub const EXPIRY_MARGIN: Duration = Duration::seconds(30);
+/// How long before its expiry the shell renews a session.
+pub const RENEW_BEFORE: Duration = Duration::minutes(5);
 
 /// A login session for the UI's API client.
 #[derive(Debug, Clone, TS)]
@@ -27,6 +30,11 @@ impl Session {
     /// Whether it may still be handed out at `now`, for the API at `base_url`.
     pub fn usable(&self, base_url: &str, now: DateTime<Utc>) -> bool {
         self.base_url == base_url && self.expires_at - EXPIRY_MARGIN > now
+    }
+
+    /// Whether it is far enough from its end at `now` not to be renewed yet.
+    pub fn fresh(&self, base_url: &str, now: DateTime<Utc>) -> bool {
+        self.base_url == base_url && self.expires_at - RENEW_BEFORE > now
     }
 }
 

@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use tessera_auth::local::KeyPlace;
+use tessera_auth::secret_store::SecretStore;
 use tessera_core::clock::Clock;
 use tessera_core::DataDir;
+use tessera_core::Secret;
 use tokio::sync::oneshot;
 use ts_rs::TS;
 
@@ -58,18 +60,41 @@ impl<R: tauri::Runtime> PreferenceStore for tauri_plugin_store::Store<R> {
 }
 
 /// How the shell was started.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Options {
     /// Sign in locally as soon as the UI asks for a session (`--local` on the command line).
     pub start_locally: bool,
     /// Where local mode keeps the session signing key: the keyring, or a file when the person
     /// opted in (`TESSERA_KEY_FILE=1`, as for `tessera serve`).
     pub key_place: KeyPlace,
+    /// Where each server's refresh credential is kept: the OS keyring. Without one the app
+    /// stays signed in only while it runs.
+    pub logins: Option<Arc<dyn SecretStore>>,
+    /// What the devices this app signs in as are called in Account.
+    pub device_name: String,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { start_locally: false, key_place: KeyPlace::Keyring }
+        Self { start_locally: false, key_place: KeyPlace::Keyring, logins: None, device_name: device_name() }
+    }
+}
+
+/// "Tessera desktop on <this computer's name>".
+pub fn device_name() -> String {
+    let host = gethostname::gethostname().to_string_lossy().trim().to_owned();
+    if host.is_empty() {
+        "Tessera desktop".to_owned()
+    } else {
+        format!("Tessera desktop on {host}")
+    }
+}
+
+/// The keyring key of the refresh credential for `server`: one login per server.
+fn login_key(server: &ServerPreference) -> String {
+    match server {
+        ServerPreference::Local => "desktop/login/local".to_owned(),
+        ServerPreference::Team { url } => format!("desktop/login/{url}"),
     }
 }
 
@@ -80,11 +105,16 @@ pub struct Shell {
     clock: Arc<dyn Clock>,
     browser: Arc<dyn Browser>,
     key_place: KeyPlace,
+    logins: Option<Arc<dyn SecretStore>>,
+    device_name: String,
     http: reqwest::Client,
     /// The embedded server, started when local mode first needs it.
     local: tokio::sync::Mutex<Option<LocalServer>>,
     /// The login session, in memory only.
     session: Mutex<Option<Session>>,
+    /// Held while a session is renewed, so one refresh credential is never sent twice at once
+    /// (the server would take that for theft and sign the device out).
+    renewing: tokio::sync::Mutex<()>,
     /// See [`Options::start_locally`]; cleared once used.
     start_locally: AtomicBool,
     /// The browser sign-in waiting for its redirect, if any: dropping or firing the sender
@@ -114,9 +144,12 @@ impl Shell {
             clock,
             browser,
             key_place: options.key_place,
+            logins: options.logins,
+            device_name: options.device_name,
             http: api::http_client()?,
             local: tokio::sync::Mutex::new(None),
             session: Mutex::new(None),
+            renewing: tokio::sync::Mutex::new(()),
             start_locally: AtomicBool::new(options.start_locally),
             pending: Mutex::new(None),
             attempts: AtomicU64::new(0),
@@ -140,7 +173,7 @@ impl Shell {
         let value = serde_json::to_value(&next).map_err(|e| Error::PreferencesStore(format!("{e}.")))?;
         self.preferences.save(value)?;
         if before.server != next.server {
-            self.sign_out().await;
+            self.sign_out_of(&before.server).await;
             if matches!(next.server, ServerPreference::Team { .. }) {
                 if let Some(server) = self.local.lock().await.take() {
                     server.stop().await;
@@ -173,22 +206,87 @@ impl Shell {
         }
     }
 
-    /// `current_session`: the session the shell holds, if it is still good for the current
-    /// server.
-    pub async fn current_session(&self) -> Result<Option<Session>> {
+    /// `current_session {renew}`: a session for the current server. The one held is handed out
+    /// while it is fresh; near its end, or when `renew` says the server refused it, the shell
+    /// renews it with the refresh credential kept in the keyring, which is also how the app opens
+    /// signed in. None when nobody is signed in.
+    pub async fn current_session(&self, renew: bool) -> Result<Option<Session>> {
+        let preference = self.preferences().server;
         if self.start_locally.swap(false, Ordering::SeqCst)
-            && self.preferences().server == ServerPreference::Local
+            && preference == ServerPreference::Local
             && self.session_slot().is_none()
+            && self.kept_login(&preference).await.is_none()
         {
             return self.start_local().await.map(Some);
         }
         let server = self.server_info().await?;
-        let now = self.clock.now();
-        let mut slot = self.session_slot();
-        if slot.as_ref().is_some_and(|s| !s.usable(&server.base_url, now)) {
-            *slot = None;
+        let held = |fresh: bool| {
+            let now = self.clock.now();
+            let mut slot = self.session_slot();
+            if slot.as_ref().is_some_and(|s| !s.usable(&server.base_url, now)) {
+                *slot = None;
+            }
+            slot.clone().filter(|s| !fresh || s.fresh(&server.base_url, now))
+        };
+        if !renew {
+            if let Some(s) = held(true) {
+                return Ok(Some(s));
+            }
         }
-        Ok(slot.clone())
+        let _one_at_a_time = self.renewing.lock().await;
+        // Another call may have renewed while this one waited.
+        if let Some(s) = held(true).filter(|_| !renew) {
+            return Ok(Some(s));
+        }
+        let Some(refresh) = self.kept_login(&preference).await else {
+            return Ok(held(false).filter(|_| !renew));
+        };
+        match api::refresh(&self.http, &server.base_url, &refresh).await {
+            Ok(renewed) => {
+                let (session, next) = renewed.into_parts(&server.base_url);
+                self.keep_login(&preference, &next).await;
+                *self.session_slot() = Some(session.clone());
+                Ok(Some(session))
+            }
+            // Signed out elsewhere, revoked from Account, idle too long or disabled.
+            Err(Error::Api { code, .. }) if code == "unauthenticated" || code == "forbidden" => {
+                self.forget_login(&preference).await;
+                *self.session_slot() = None;
+                Ok(None)
+            }
+            Err(e) => match held(false).filter(|_| !renew) {
+                Some(s) => Ok(Some(s)),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// The refresh credential kept for `server`, if any. A keyring that cannot be read is
+    /// logged and counts as none: the person signs in again, nothing is deleted.
+    async fn kept_login(&self, server: &ServerPreference) -> Option<Secret> {
+        let logins = self.logins.as_ref()?;
+        match logins.get(&login_key(server)).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the kept login from the keyring");
+                None
+            }
+        }
+    }
+
+    /// Keeps `refresh` for `server` in the keyring, replacing the spent one.
+    async fn keep_login(&self, server: &ServerPreference, refresh: &Secret) {
+        let Some(logins) = &self.logins else { return };
+        if let Err(e) = logins.set(&login_key(server), refresh).await {
+            tracing::warn!(error = %e, "cannot keep the login in the keyring; the app stays signed in until it closes");
+        }
+    }
+
+    async fn forget_login(&self, server: &ServerPreference) {
+        let Some(logins) = &self.logins else { return };
+        if let Err(e) = logins.delete(&login_key(server)).await {
+            tracing::warn!(error = %e, "cannot remove the kept login from the keyring");
+        }
     }
 
     /// `start_local`: "Use locally" — a one-hour session for the local account on the embedded
@@ -198,17 +296,19 @@ impl Shell {
             return Err(Error::TeamMode(url));
         }
         let name = local::account_name(local::os_user().as_deref());
-        let session = self
+        let (session, refresh) = self
             .with_local(async |server| {
-                let (_, issued, _) = local::sign_in_locally(server.authority(), &name, "Tessera desktop").await?;
-                Ok(Session {
+                let (_, issued, device) = local::sign_in_locally(server.authority(), &name, &self.device_name).await?;
+                let session = Session {
                     base_url: server.base_url().to_owned(),
                     token: issued.token,
                     expires_at: issued.expires_at,
-                })
+                };
+                Ok((session, device.refresh))
             })
             .await?;
         self.replace_session(session.clone()).await;
+        self.keep_login(&ServerPreference::Local, &refresh).await;
         Ok(session)
     }
 
@@ -216,15 +316,16 @@ impl Shell {
     pub async fn sign_in(&self, provider_id: &str) -> Result<Session> {
         let server = self.server_info().await?;
         let grant = self.authorize(&server.base_url, provider_id).await?;
-        let session = sign_in::exchange(&self.http, &server.base_url, &grant).await?;
+        let (session, refresh) = sign_in::exchange(&self.http, &server.base_url, &grant, &self.device_name).await?;
         self.replace_session(session.clone()).await;
+        self.keep_login(&self.preferences().server, &refresh).await;
         Ok(session)
     }
 
     /// `link_identity {providerId}`: the browser flow with that provider, linking the account
     /// there to the signed-in one.
     pub async fn link_identity(&self, provider_id: &str) -> Result<()> {
-        let session = self.current_session().await?.ok_or(Error::NotSignedIn)?;
+        let session = self.current_session(false).await?.ok_or(Error::NotSignedIn)?;
         let grant = self.authorize(&session.base_url, provider_id).await?;
         sign_in::link(&self.http, &session, &grant).await
     }
@@ -265,9 +366,16 @@ impl Shell {
         }
     }
 
-    /// `sign_out`: forgets the session and ends it on its server. Never fails: the session is
-    /// forgotten either way, and expires within the hour if the server could not be told.
+    /// `sign_out`: forgets the session and the kept login, and ends the session on its server,
+    /// which signs the device out. Never fails: both are forgotten either way, and the session
+    /// expires within the hour if the server could not be told.
     pub async fn sign_out(&self) {
+        self.sign_out_of(&self.preferences().server).await;
+    }
+
+    async fn sign_out_of(&self, server: &ServerPreference) {
+        let _one_at_a_time = self.renewing.lock().await;
+        self.forget_login(server).await;
         let old = self.session_slot().take();
         if let Some(old) = old {
             self.end_on_server(&old).await;
@@ -285,9 +393,21 @@ impl Shell {
         }
     }
 
-    /// Stops the embedded server, letting it record the last token usage.
+    /// A session of the local account signed in on another device named `device_name`.
+    #[cfg(test)]
+    async fn authority_session(&self, device_name: &str) -> String {
+        let name = local::account_name(local::os_user().as_deref());
+        self.with_local(async |server| {
+            let (_, issued, _) = local::sign_in_locally(server.authority(), &name, device_name).await?;
+            Ok(issued.token.expose().to_owned())
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Stops the embedded server, letting it record the last token usage. Closing the app is
+    /// not signing out: the kept login opens it signed in next time.
     pub async fn shutdown(&self) {
-        self.sign_out().await;
         if let Some(server) = self.local.lock().await.take() {
             server.stop().await;
         }
@@ -326,7 +446,7 @@ mod tests {
 
     fn shell(dir: &tempfile::TempDir, start_locally: bool) -> (Shell, Arc<MemoryStore>) {
         let store = Arc::new(MemoryStore::default());
-        let options = Options { start_locally, key_place: KeyPlace::File };
+        let options = Options { start_locally, key_place: KeyPlace::File, ..Options::default() };
         let shell =
             Shell::new(DataDir::at(dir.path()), store.clone(), Arc::new(SystemClock), Arc::new(NoBrowser), options)
                 .unwrap();
@@ -348,15 +468,15 @@ mod tests {
         assert!(info.base_url.starts_with("http://127.0.0.1:"));
         assert!(dir.path().join("tessera.db").exists(), "the store is in the data directory");
 
-        assert!(shell.current_session().await.unwrap().is_none(), "nobody signed in yet");
+        assert!(shell.current_session(false).await.unwrap().is_none(), "nobody signed in yet");
         let session = shell.start_local().await.unwrap();
         assert_eq!(session.base_url, info.base_url);
         assert_eq!(status(&shell, "/api/v1/me", session.token.expose()).await, 200);
-        let held = shell.current_session().await.unwrap().unwrap();
+        let held = shell.current_session(false).await.unwrap().unwrap();
         assert_eq!(held.token.expose(), session.token.expose());
 
         shell.sign_out().await;
-        assert!(shell.current_session().await.unwrap().is_none());
+        assert!(shell.current_session(false).await.unwrap().is_none());
         assert_eq!(status(&shell, "/api/v1/me", session.token.expose()).await, 401, "ended on the server");
         shell.shutdown().await;
     }
@@ -404,7 +524,7 @@ mod tests {
         assert!(!dir.path().join("tessera.db").exists());
         let e = shell.start_local().await.unwrap_err();
         assert_eq!(e.code(), "team_mode");
-        assert!(shell.current_session().await.unwrap().is_none());
+        assert!(shell.current_session(false).await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -416,7 +536,7 @@ mod tests {
         let team =
             Preferences { server: ServerPreference::Team { url: "http://127.0.0.1:9".into() }, ..Default::default() };
         shell.set_preferences(team).await.unwrap();
-        assert!(shell.current_session().await.unwrap().is_none());
+        assert!(shell.current_session(false).await.unwrap().is_none());
         assert!(shell.http.get(format!("{local_url}/api/v1/health")).send().await.is_err(), "local server stopped");
 
         // Back to local: a new embedded server, and the old session was ended before it stopped.
@@ -445,7 +565,7 @@ mod tests {
         let base = sign_in::fake::api(Arc::clone(&seen)).await;
         let browser = Arc::new(sign_in::fake::FakeBrowser { seen: Arc::clone(&seen), person });
         let store = Arc::new(MemoryStore::default());
-        let options = Options { start_locally: false, key_place: KeyPlace::File };
+        let options = Options { key_place: KeyPlace::File, ..Options::default() };
         let shell = Shell::new(DataDir::at(dir.path()), store, Arc::new(SystemClock), browser, options).unwrap();
         let team = Preferences { server: ServerPreference::Team { url: base }, ..Default::default() };
         shell.set_preferences(team).await.unwrap();
@@ -461,7 +581,7 @@ mod tests {
 
         let session = shell.sign_in("idp").await.unwrap();
         assert_eq!(session.token.expose(), "jwt.from.idp");
-        assert_eq!(shell.current_session().await.unwrap().unwrap().token.expose(), "jwt.from.idp");
+        assert_eq!(shell.current_session(false).await.unwrap().unwrap().token.expose(), "jwt.from.idp");
         let url = seen.url.lock().unwrap().clone().unwrap();
         assert!(url.starts_with("https://idp.example/authorize?"), "{url}");
         assert!(url.contains("code_challenge_method=S256"));
@@ -469,7 +589,11 @@ mod tests {
         assert!(verifier.len() >= 43 && !url.contains(&verifier), "the verifier never goes to the browser");
 
         shell.link_identity("idp").await.unwrap();
-        assert_eq!(shell.current_session().await.unwrap().unwrap().token.expose(), "jwt.from.idp", "still signed in");
+        assert_eq!(
+            shell.current_session(false).await.unwrap().unwrap().token.expose(),
+            "jwt.from.idp",
+            "still signed in"
+        );
     }
 
     #[tokio::test]
@@ -488,7 +612,7 @@ mod tests {
         assert_eq!(e.code(), "provider_denied");
         assert!(e.to_string().starts_with("The provider refused"), "{e}");
         assert_eq!(shell.sign_in("nope").await.unwrap_err().code(), "not_found");
-        assert!(shell.current_session().await.unwrap().is_none());
+        assert!(shell.current_session(false).await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -505,17 +629,130 @@ mod tests {
         shell.cancel_sign_in();
         let e = waiting.await.unwrap().unwrap_err();
         assert_eq!(e.code(), "cancelled");
-        assert!(shell.current_session().await.unwrap().is_none());
+        assert!(shell.current_session(false).await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn with_the_local_flag_the_first_session_request_signs_in() {
         let dir = tempfile::tempdir().unwrap();
         let (shell, _) = shell(&dir, true);
-        let s = shell.current_session().await.unwrap().unwrap();
+        let s = shell.current_session(false).await.unwrap().unwrap();
         assert_eq!(status(&shell, "/api/v1/me", s.token.expose()).await, 200);
         shell.sign_out().await;
-        assert!(shell.current_session().await.unwrap().is_none(), "only once");
+        assert!(shell.current_session(false).await.unwrap().is_none(), "only once");
         shell.shutdown().await;
+    }
+
+    /// A shell on the embedded server whose logins are kept in `logins`, on `clock`.
+    fn kept_shell(
+        dir: &tempfile::TempDir,
+        logins: &Arc<tessera_auth::secret_store::MemoryStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Shell {
+        let options = Options {
+            key_place: KeyPlace::File,
+            logins: Some(logins.clone() as Arc<dyn SecretStore>),
+            device_name: "Tessera desktop on test".into(),
+            ..Options::default()
+        };
+        Shell::new(DataDir::at(dir.path()), Arc::new(MemoryStore::default()), clock, Arc::new(NoBrowser), options)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_app_stays_signed_in_across_launches_and_session_lifetimes() {
+        use tessera_core::clock::ManualClock;
+        let dir = tempfile::tempdir().unwrap();
+        let logins = Arc::new(tessera_auth::secret_store::MemoryStore::default());
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let first = kept_shell(&dir, &logins, clock.clone());
+        let signed_in = first.start_local().await.unwrap();
+        assert_eq!(logins.keys(), vec!["desktop/login/local".to_owned()]);
+        let kept = logins.get("desktop/login/local").await.unwrap().unwrap();
+        assert!(kept.expose().starts_with("tsr_rfr_"));
+        first.shutdown().await;
+
+        // The next launch opens signed in, as the same account on the same device.
+        let app = kept_shell(&dir, &logins, clock.clone());
+        let mut session = app.current_session(false).await.unwrap().expect("signed in at launch");
+        assert_ne!(session.token.expose(), signed_in.token.expose());
+        assert_ne!(logins.get("desktop/login/local").await.unwrap().unwrap().expose(), kept.expose(), "rotated");
+        let base = session.base_url.clone();
+        let me = |token: String| {
+            let base = base.clone();
+            let http = app.http.clone();
+            async move {
+                let res = http.get(format!("{base}/api/v1/me")).bearer_auth(token).send().await.unwrap();
+                (res.status().as_u16(), res.json::<serde_json::Value>().await.unwrap_or_default())
+            }
+        };
+        assert_eq!(me(session.token.expose().to_owned()).await.0, 200);
+
+        // The session is renewed silently near its end, over many hours.
+        for hour in 1..=6 {
+            clock.advance(chrono::Duration::minutes(30));
+            let same = app.current_session(false).await.unwrap().unwrap();
+            assert_eq!(same.token.expose(), session.token.expose(), "hour {hour}: not renewed while fresh");
+            clock.advance(chrono::Duration::minutes(26));
+            let next = app.current_session(false).await.unwrap().unwrap();
+            assert_ne!(next.token.expose(), session.token.expose(), "hour {hour}: renewed before its end");
+            clock.advance(chrono::Duration::minutes(5));
+            assert_eq!(me(session.token.expose().to_owned()).await.0, 401, "hour {hour}: the old one has ended");
+            let (status, body) = me(next.token.expose().to_owned()).await;
+            assert_eq!(status, 200, "hour {hour}");
+            assert_eq!(body["role"], "admin");
+            session = next;
+        }
+        let devices = app
+            .http
+            .get(format!("{}/api/v1/user/devices", session.base_url))
+            .bearer_auth(session.token.expose())
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        assert_eq!(devices.as_array().unwrap().len(), 1, "{devices}");
+        assert_eq!(devices[0]["name"], "Tessera desktop on test");
+        app.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn signing_out_forgets_the_login_and_a_revoked_device_signs_the_app_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let logins = Arc::new(tessera_auth::secret_store::MemoryStore::default());
+        let app = kept_shell(&dir, &logins, Arc::new(SystemClock));
+        app.start_local().await.unwrap();
+        app.sign_out().await;
+        assert!(logins.keys().is_empty(), "signing out forgets the kept login");
+        assert!(app.current_session(false).await.unwrap().is_none());
+
+        // Revoked from another device: the next renewal finds out and signs this app out.
+        let here = app.start_local().await.unwrap();
+        let other = app.authority_session("elsewhere").await;
+        let http = &app.http;
+        let devices: serde_json::Value = http
+            .get(format!("{}/api/v1/user/devices", here.base_url))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let this_one = devices.as_array().unwrap().iter().find(|d| d["name"] == "Tessera desktop on test").unwrap();
+        let url = format!("{}/api/v1/user/devices/{}", here.base_url, this_one["id"].as_str().unwrap());
+        assert_eq!(http.delete(url).bearer_auth(&other).send().await.unwrap().status(), 204);
+        assert!(app.current_session(true).await.unwrap().is_none(), "a refused renewal signs out");
+        assert!(logins.keys().is_empty());
+
+        // A keyring that cannot be read signs nobody in and deletes nothing.
+        app.start_local().await.unwrap();
+        logins.set_locked(true);
+        assert!(app.current_session(true).await.unwrap().is_none());
+        logins.set_locked(false);
+        assert_eq!(logins.keys().len(), 1, "the kept login is still there");
+        app.shutdown().await;
     }
 }

@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use serde::Deserialize;
 use tessera_auth::flow::{authorization_url, AuthRequest, CodeGrant, Loopback};
 use tessera_auth::ProviderInfo;
 use tessera_core::Secret;
@@ -40,14 +39,14 @@ impl std::fmt::Debug for Grant {
 }
 
 impl Grant {
-    fn body(&self) -> CodeGrant<'_> {
+    fn body<'a>(&'a self, device_name: Option<&'a str>) -> CodeGrant<'a> {
         CodeGrant {
             provider: &self.provider,
             code: self.code.expose(),
             code_verifier: self.code_verifier.expose(),
             redirect_uri: &self.redirect_uri,
             nonce: &self.nonce,
-            device_name: None,
+            device_name,
         }
     }
 }
@@ -86,22 +85,22 @@ pub async fn authorize(
     Ok(Grant { provider: info.id, code, code_verifier: request.code_verifier, redirect_uri, nonce: request.nonce })
 }
 
-#[derive(Deserialize)]
-struct Issued {
-    token: String,
-    expires_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// `POST /api/v1/sessions`: the grant for a login session.
-pub async fn exchange(http: &reqwest::Client, base_url: &str, grant: &Grant) -> Result<Session> {
+/// `POST /api/v1/sessions`: the grant for a login session on a new device named `device_name`,
+/// and that device's refresh credential.
+pub async fn exchange(
+    http: &reqwest::Client,
+    base_url: &str,
+    grant: &Grant,
+    device_name: &str,
+) -> Result<(Session, Secret)> {
     let res = http
         .post(format!("{base_url}/api/v1/sessions"))
-        .json(&grant.body())
+        .json(&grant.body(Some(device_name)))
         .send()
         .await
         .map_err(|_| Error::Unreachable { url: base_url.to_owned() })?;
-    let issued: Issued = api::read(res).await?;
-    Ok(Session { base_url: base_url.to_owned(), token: Secret::new(issued.token), expires_at: issued.expires_at })
+    let issued: api::Renewed = api::read(res).await?;
+    Ok(issued.into_parts(base_url))
 }
 
 /// `POST /api/v1/user/identities`: links the grant's account to the signed-in one.
@@ -109,7 +108,7 @@ pub async fn link(http: &reqwest::Client, session: &Session, grant: &Grant) -> R
     let res = http
         .post(format!("{}/api/v1/user/identities", session.base_url))
         .bearer_auth(session.token.expose())
-        .json(&grant.body())
+        .json(&grant.body(None))
         .send()
         .await
         .map_err(|_| Error::Unreachable { url: session.base_url.clone() })?;
@@ -170,6 +169,7 @@ pub(crate) mod fake {
     pub struct Seen {
         pub url: Mutex<Option<String>>,
         pub verifier: Mutex<Option<String>>,
+        pub device_name: Mutex<Option<String>>,
     }
 
     fn query(url: &str, key: &str) -> String {
@@ -216,7 +216,10 @@ pub(crate) mod fake {
             return e;
         }
         let expires_at = chrono::Utc::now() + chrono::Duration::hours(1);
-        (StatusCode::CREATED, Json(json!({"token": "jwt.from.idp", "expires_at": expires_at, "account": {}})))
+        *seen.device_name.lock().unwrap() = body["device_name"].as_str().map(str::to_owned);
+        let answer =
+            json!({"token": "jwt.from.idp", "expires_at": expires_at, "refresh_token": "tsr_rfr_first", "account": {}});
+        (StatusCode::CREATED, Json(answer))
     }
 
     async fn identities(

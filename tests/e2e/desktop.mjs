@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp } from '../idp/lib/client.mjs';
@@ -287,6 +287,7 @@ async function main() {
   try {
     s = await Session.start(base, APP);
     await run(s);
+    s = await relaunch(s, base);
     const team = await startTeamServer(idp);
     try {
       await runTeam(s, team.url);
@@ -635,6 +636,47 @@ async function run(s) {
     assert.equal(me.status, 200);
     assert.ok(me.body.some((i) => i.last_login_at), 'the identity records the sign-in');
   });
+}
+
+/** Whether a process of the app under test is running. */
+function appRunning() {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) === APP) return true;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return false;
+}
+
+/** Closes the app and starts it again: it opens signed in, with the login kept in the keyring. */
+async function relaunch(s, base) {
+  let next;
+  await step('closing the app keeps the login: the next launch opens signed in', async () => {
+    const before = await invoke(s, 'current_session');
+    assert.equal(before.ok, true);
+    await s.end();
+    for (let i = 0; appRunning(); i++) {
+      assert.ok(i < 300, 'the app exits within 30 s of its window closing');
+      await sleep(100);
+    }
+    next = await Session.start(base, APP);
+    await next.waitFor("[data-testid='tokens-personal']", { timeout: 30_000 });
+    assert.equal(await next.execute("return document.querySelector(\"[data-testid='sign-in-local']\") === null;"), true);
+    const after = await invoke(next, 'current_session');
+    assert.equal(after.ok, true, after.error);
+    assert.notEqual(after.value.token, before.value.token, 'a renewed session, not the old one');
+    await openPane(next, 'account');
+    await next.waitFor("[data-testid='device-row']");
+    const rows = await next.execute(
+      "return [...document.querySelectorAll(\"[data-testid='device-row']\")].map((r) => r.textContent);",
+    );
+    assert.equal(rows.filter((r) => r.includes('This device')).length, 1, rows.join(' | '));
+    await shot(next, 'account-devices');
+  });
+  return next;
 }
 
 /** The same app against a team server: chosen in Preferences, signed in through its provider. */

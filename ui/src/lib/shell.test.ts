@@ -16,7 +16,8 @@ describe('shell commands', () => {
 
   it.each([
     ['serverInfo', () => shell.serverInfo(), 'server_info', undefined],
-    ['currentSession', () => shell.currentSession(), 'current_session', undefined],
+    ['currentSession', () => shell.currentSession(), 'current_session', { renew: false }],
+    ['currentSession (renew)', () => shell.currentSession(true), 'current_session', { renew: true }],
     ['startLocal', () => shell.startLocal(), 'start_local', undefined],
     ['signIn', () => shell.signIn('keycloak'), 'sign_in', { providerId: 'keycloak' }],
     ['cancelSignIn', () => shell.cancelSignIn(), 'cancel_sign_in', undefined],

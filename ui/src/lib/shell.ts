@@ -94,10 +94,14 @@ export function serverInfo(): Promise<ServerInfo> {
   return call('server_info');
 }
 
-/** `current_session` → Session | null: a session still valid from earlier, if any. */
-export function currentSession(): Promise<Session | null> {
+/**
+ * `current_session {renew}` → Session | null: the session the shell holds while it is fresh,
+ * else one renewed with the login kept in the keyring (also at launch); `renew` asks for a new
+ * one even so, after the server refused the one held. Null when nobody is signed in.
+ */
+export function currentSession(renew = false): Promise<Session | null> {
   if (!isTauri()) return Promise.resolve(null);
-  return call('current_session');
+  return call('current_session', { renew });
 }
 
 /** `start_local` → Session: use the embedded server as the local account. */

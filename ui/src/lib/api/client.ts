@@ -10,6 +10,8 @@ import type { paths } from './schema';
 
 import type {
   Agent,
+  Device,
+  ExtraSession,
   AuditPage,
   AuditQuery,
   Identity,
@@ -59,8 +61,11 @@ export class ApiError extends Error {
 export interface ClientOptions {
   /** The server's origin, e.g. `http://127.0.0.1:41234` or `https://tessera.example.com`. */
   baseUrl: string;
-  /** The login session (or any bearer token); null for the public endpoints. */
-  token: string | null;
+  /**
+   * The login session (or any bearer token); null for the public endpoints. A function is asked
+   * before every request, so a session renewed meanwhile is used at once.
+   */
+  token: string | null | (() => Promise<string | null>);
   /** Injected for tests; the webview's fetch otherwise. */
   fetch?: typeof fetch;
   /** How long a call may take before it fails with a sentence. */
@@ -140,7 +145,7 @@ export function errorSentence(error: unknown): string {
 
 export class ApiClient {
   readonly baseUrl: string;
-  readonly #token: string | null;
+  readonly #token: string | null | (() => Promise<string | null>);
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #onUnauthenticated: (() => void) | undefined;
@@ -162,7 +167,8 @@ export class ApiClient {
   async #fetchOnce(request: Request): Promise<Response> {
     const headers = new Headers(request.headers);
     headers.set('Accept', 'application/json');
-    if (this.#token !== null) headers.set('Authorization', `Bearer ${this.#token}`);
+    const token = typeof this.#token === 'function' ? await this.#token() : this.#token;
+    if (token !== null) headers.set('Authorization', `Bearer ${token}`);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -211,6 +217,21 @@ export class ApiClient {
   /** GET /api/v1/providers (public). */
   listProviders(): Promise<Provider[]> {
     return this.#send(this.#api.GET('/api/v1/providers'));
+  }
+
+  /** GET /api/v1/user/devices: the account's signed-in devices (a login session only). */
+  listDevices(): Promise<Device[]> {
+    return this.#send(this.#api.GET('/api/v1/user/devices'));
+  }
+
+  /** DELETE /api/v1/user/devices/{id}: signs that device out. */
+  revokeDevice(id: string): Promise<void> {
+    return this.#send(this.#api.DELETE('/api/v1/user/devices/{id}', { params: { path: { id } } }));
+  }
+
+  /** POST /api/v1/user/sessions: a one-hour session for calling the API by hand, shown once. */
+  createApiSession(): Promise<ExtraSession> {
+    return this.#send(this.#api.POST('/api/v1/user/sessions'));
   }
 
   // Providers (instance admins)

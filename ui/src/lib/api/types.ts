@@ -7,6 +7,7 @@ export type { Agent } from '../bindings/Agent';
 export type { AgentStatus } from '../bindings/AgentStatus';
 export type { AuditEvent } from '../bindings/AuditEvent';
 export type { AuditPage } from '../bindings/AuditPage';
+export type { Device } from '../bindings/Device';
 export type { Identity } from '../bindings/Identity';
 export type { Invitation } from '../bindings/Invitation';
 export type { Me } from '../bindings/Me';
@@ -77,3 +78,9 @@ export type ErrorBody = Schemas['ErrorBody'];
 
 /** The filters and position of `GET /api/v1/admin/audit`; every field narrows. */
 export type AuditQuery = NonNullable<paths['/api/v1/admin/audit']['get']['parameters']['query']>;
+
+/** `POST /api/v1/user/sessions`: a one-hour session for calling the API by hand, shown once. */
+export interface ExtraSession {
+  token: string;
+  expires_at: Timestamp;
+}
