@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use tessera_core::authority::{Me, OrgPolicy, TokenPolicy};
+use tessera_core::authority::{Attention, Me, OrgPolicy, TokenPolicy};
 use tessera_core::device::Device;
 use tessera_core::error::ErrorCode;
 use tessera_core::model::{Agent, AuditEvent, AuditPage, Invitation, Member, Project, Run, Token, User};
@@ -57,6 +57,7 @@ fn generate() -> BTreeMap<String, String> {
     // The codes of `{"error": {"code", "message"}}`, from the API and the shell alike.
     ErrorCode::export_all(&cfg).unwrap();
     Device::export_all(&cfg).unwrap();
+    Attention::export_all(&cfg).unwrap();
     files(dir.path())
 }
 

@@ -15,4 +15,5 @@ pub const ALL: &[&str] = &[
     "get_preferences",
     "set_preferences",
     "mark_ready",
+    "attention_changed",
 ];

@@ -5,6 +5,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tessera_core::Secret;
 
+use crate::attention::{self, Announced};
 use crate::clipboard::{self, PendingClear};
 use crate::error::Result;
 use crate::preferences::Preferences;
@@ -89,6 +90,18 @@ pub async fn set_preferences(shell: State<'_, Shell>, preferences: Preferences) 
 #[tauri::command]
 pub fn mark_ready(what: String) {
     crate::ready::mark(&what);
+}
+
+/// The tray's count and a notification for each item not announced before.
+#[tauri::command]
+pub fn attention_changed<R: Runtime>(
+    app: AppHandle<R>,
+    announced: State<'_, Announced>,
+    items: Vec<attention::Item>,
+) -> Result<()> {
+    let update = announced.update(items)?;
+    attention::show(&app, &update);
+    Ok(())
 }
 
 #[cfg(test)]

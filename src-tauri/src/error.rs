@@ -53,6 +53,9 @@ pub enum Error {
     /// Linking an account needs a signed-in session.
     #[error("Sign in first, then link another account.")]
     NotSignedIn,
+    /// A command's argument breaks its rules.
+    #[error("Tessera could not use what the window sent: {0}")]
+    InvalidArgument(String),
 }
 
 /// The shell's result type.
@@ -75,6 +78,7 @@ impl Error {
             Error::Browser => "browser",
             Error::Cancelled => "cancelled",
             Error::NotSignedIn => "unauthenticated",
+            Error::InvalidArgument(_) => "invalid_argument",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`commands`] is the thin Tauri layer over them.
 
 pub mod api;
+pub mod attention;
 #[cfg(test)]
 mod bindings;
 pub mod clipboard;
@@ -68,6 +69,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(clipboard::PendingClear::default())
         .setup(move |app| {
             let data_dir = DataDir::from_env()?;
@@ -83,8 +85,14 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
                 }
             };
             let options = shell::Options { start_locally, key_place, logins, device_name: shell::device_name() };
+            let announced = attention::Announced::load(Some(data_dir.config().join(attention::ANNOUNCED_FILE)));
             let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), browser, options)?;
             app.manage(shell);
+            app.manage(announced);
+            // Without a tray (a desktop that has none) the app works as before.
+            if let Err(e) = attention::tray(app) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
             // Start the embedded server while the window loads.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -107,6 +115,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::get_preferences,
             commands::set_preferences,
             commands::mark_ready,
+            commands::attention_changed,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|app, event| {

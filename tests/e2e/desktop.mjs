@@ -404,6 +404,41 @@ async function run(s) {
     assert.equal((await api(apiBase, 'POST', '/api/v1/orgs', pat, { name: 'nope' })).status, 403, 'no org:admin');
   });
 
+  await step('Attention: a token expiring within a week is listed once and opens its pane', async () => {
+    const session = await invoke(s, 'current_session');
+    const soon = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const made = await api(apiBase, 'POST', '/api/v1/user/tokens', session.value.token, {
+      label: 'expiring-soon',
+      scopes: ['read'],
+      expires_at: soon,
+    });
+    assert.equal(made.status, 201);
+    // Attention is read again whenever the pane changes.
+    await openPane(s, 'agent-tokens');
+    await s.waitFor("[data-testid='attention']");
+    await s.click("[data-testid='attention-toggle']");
+    const text = await s.execute("return document.querySelector(\"[data-testid='attention-item']\")?.textContent;");
+    assert.match(text, /Personal access token “expiring-soon” expires in (3|2) days/);
+    await shot(s, 'attention');
+    await s.click("[data-testid='attention-item'] button");
+    await s.waitFor("[data-testid='pane-personal-tokens']");
+    // The shell announced it (a desktop notification) and keeps only its key, to announce it once.
+    const announced = join(process.env.TESSERA_DATA_DIR, 'attention-announced.json');
+    await s.waitUntil(async () => {
+      try {
+        return readFileSync(announced, 'utf8').includes(`token_expiring:${made.body.id}`);
+      } catch {
+        return false;
+      }
+    }, 'the announced item to be kept');
+    assert.ok(!readFileSync(announced, 'utf8').includes('expiring-soon'), 'no label or value on disk');
+    assert.equal((await api(apiBase, 'DELETE', `/api/v1/user/tokens/${made.body.id}`, session.value.token)).status, 204);
+    // Dealt with: gone from the list and from the attention once the panes are read again.
+    await openPane(s, 'agent-tokens');
+    await openPane(s, 'personal-tokens');
+    await s.waitGone("[data-testid='attention']");
+  });
+
   await step('the clipboard is wiped after the configured delay', async () => {
     await sleep(Math.max(0, copiedAt + 6_500 - Date.now()));
     // Nothing else wrote to the clipboard, so "not the value any more" means wiped.

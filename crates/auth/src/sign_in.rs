@@ -501,6 +501,15 @@ impl SignIn {
         list
     }
 
+    /// `GET /user/attention`: what the caller should act on; a linked account needs a stored
+    /// token only when its provider is a code host (an OpenID sign-in keeps none to renew).
+    pub async fn attention(&self, caller: &Caller) -> Result<Vec<tessera_core::authority::Attention>> {
+        let all = self.all_providers().await.unwrap_or_else(|_| self.file_providers.clone());
+        let hosts: Vec<String> =
+            all.iter().filter(|p| p.kind() != crate::provider::ProviderKind::Oidc).map(|p| p.id().to_owned()).collect();
+        Ok(self.authority.attention(caller, |i| hosts.contains(&i.provider)).await?)
+    }
+
     /// `GET /user/identities`.
     pub async fn identities(&self, caller: &Caller) -> Result<Vec<Identity>> {
         Ok(self.with_kinds(self.authority.identities(caller).await?).await)

@@ -185,3 +185,12 @@ export function setPreferences(preferences: Preferences): Promise<Preferences> {
   }
   return call('set_preferences', { preferences });
 }
+
+/**
+ * `attention_changed {items}` → null: the shell shows the count on its tray icon and a desktop
+ * notification for each item it has not announced before (each once, across launches).
+ */
+export function attentionChanged(items: { key: string; text: string }[]): Promise<void> {
+  if (!isTauri()) return Promise.resolve();
+  return call('attention_changed', { items });
+}

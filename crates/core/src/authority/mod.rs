@@ -8,6 +8,7 @@
 
 mod admin;
 mod agents;
+mod attention;
 mod devices;
 mod identities;
 mod local;
@@ -25,6 +26,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use attention::{Attention, AttentionKind, AttentionPlace, EXPIRING_WITHIN};
 pub use devices::{NewDevice, Renewed};
 pub use identities::SignedIn;
 pub use orgs::{MemberChange, INVITATION_LIFETIME};

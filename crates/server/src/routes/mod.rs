@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod agents;
+pub mod attention;
 pub mod devices;
 pub mod orgs;
 pub mod policy;
@@ -26,6 +27,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(signin::router())
         .merge(devices::router())
+        .merge(attention::router())
         .merge(providers::router())
         .merge(users::router())
         .merge(policy::router())

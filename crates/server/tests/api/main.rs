@@ -8,6 +8,7 @@ mod harness;
 mod abuse;
 mod agents;
 mod at_rest;
+mod attention;
 mod ceiling;
 mod concurrency;
 mod cors;

@@ -34,7 +34,7 @@ pub(crate) fn idp() -> &'static Idp {
 }
 
 /// A set of identity providers for one test alone.
-fn private_idp() -> Idp {
+pub(crate) fn private_idp() -> Idp {
     {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/idp");
         assert!(
@@ -62,7 +62,7 @@ pub(crate) fn providers_toml() -> String {
     providers_toml_for(idp())
 }
 
-fn providers_toml_for(idp: &Idp) -> String {
+pub(crate) fn providers_toml_for(idp: &Idp) -> String {
     let r = &idp.ready;
     let s = |a: &str, b: &str| r[a][b].as_str().unwrap().to_owned();
     format!(
@@ -166,7 +166,7 @@ ca_file = "{ca}"
 }
 
 /// A real keyring, with a namespace of its own so tests running at once do not meet.
-fn keyring() -> Arc<KeyringStore> {
+pub(crate) fn keyring() -> Arc<KeyringStore> {
     assert_eq!(
         std::env::var("TESSERA_TEST_KEYRING").as_deref(),
         Ok("1"),
@@ -186,7 +186,7 @@ pub(crate) async fn control(path: &str, body: Value) -> Value {
     control_of(idp(), path, body).await
 }
 
-async fn control_of(idp: &Idp, path: &str, body: Value) -> Value {
+pub(crate) async fn control_of(idp: &Idp, path: &str, body: Value) -> Value {
     let url = format!("{}{path}", idp.ready["control"].as_str().unwrap());
     reqwest::Client::new().post(url).json(&body).send().await.unwrap().json().await.unwrap_or(Value::Null)
 }
@@ -298,7 +298,7 @@ pub(crate) async fn sign_in(s: &Server, provider: &str, login: &str) -> Value {
 }
 
 /// [`sign_in`] through the providers of `at`.
-async fn sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Value {
+pub(crate) async fn sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Value {
     let g = browser_sign_in_at(s, provider, login, at).await;
     s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(g.body)).await.expect(201)
 }

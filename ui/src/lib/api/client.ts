@@ -10,6 +10,7 @@ import type { paths } from './schema';
 
 import type {
   Agent,
+  Attention,
   Device,
   ExtraSession,
   AuditPage,
@@ -217,6 +218,11 @@ export class ApiClient {
   /** GET /api/v1/providers (public). */
   listProviders(): Promise<Provider[]> {
     return this.#send(this.#api.GET('/api/v1/providers'));
+  }
+
+  /** GET /api/v1/user/attention: expiring and expired tokens, links to reconnect; soonest first. */
+  listAttention(): Promise<Attention[]> {
+    return this.#send(this.#api.GET('/api/v1/user/attention'));
   }
 
   /** GET /api/v1/user/devices: the account's signed-in devices (a login session only). */

@@ -818,6 +818,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/user/attention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tokens of the caller (personal, and of organizations they administer) that expire within
+         *     seven days or have expired and are still listed, and linked code-host accounts whose token
+         *     must be renewed by signing in with them again; soonest first.
+         */
+        get: operations["attention_attention"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/user/devices": {
         parameters: {
             query?: never;
@@ -1084,6 +1105,38 @@ export interface components {
          * @enum {string}
          */
         AgentStatus: "online" | "busy" | "offline";
+        /** @description One thing that needs attention. */
+        Attention: {
+            /**
+             * Format: date-time
+             * @description When the token expires or expired; when the link's token expired, if known.
+             */
+            at?: string | null;
+            /** @description The token's or linked identity's id. */
+            id: string;
+            /** @description What about it. */
+            kind: components["schemas"]["AttentionKind"];
+            /** @description The token's label, or the linked account's name. */
+            label: string;
+            /** @description The organization, for its tokens. */
+            org?: string | null;
+            /** @description The organization's name, for its tokens. */
+            org_name?: string | null;
+            /** @description Where it is. */
+            place: components["schemas"]["AttentionPlace"];
+            /** @description The provider id, for a linked account. */
+            provider?: string | null;
+        };
+        /**
+         * @description What about it needs attention.
+         * @enum {string}
+         */
+        AttentionKind: "token_expiring" | "token_expired" | "link_reconnect";
+        /**
+         * @description Where the thing that needs attention lives, so the app can open it.
+         * @enum {string}
+         */
+        AttentionPlace: "personal_tokens" | "agent_tokens" | "org_tokens" | "org_agent_tokens" | "linked_accounts";
         /** @description One entry of the audit log. */
         AuditEvent: {
             /** @description What was done, e.g. `token.create`, `token.use`. */
@@ -6254,6 +6307,50 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attention_attention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attention"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

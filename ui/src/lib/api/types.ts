@@ -5,6 +5,9 @@
 
 export type { Agent } from '../bindings/Agent';
 export type { AgentStatus } from '../bindings/AgentStatus';
+export type { Attention } from '../bindings/Attention';
+export type { AttentionKind } from '../bindings/AttentionKind';
+export type { AttentionPlace } from '../bindings/AttentionPlace';
 export type { AuditEvent } from '../bindings/AuditEvent';
 export type { AuditPage } from '../bindings/AuditPage';
 export type { Device } from '../bindings/Device';
