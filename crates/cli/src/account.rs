@@ -32,6 +32,56 @@ pub enum IdentityCommand {
     },
 }
 
+/// `tessera device …`.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// The devices signed in to your account (a login session only), and which one this is.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Sign a device out: it can no longer renew its session.
+    Revoke {
+        #[command(flatten)]
+        remote: Remote,
+        /// The device's id.
+        id: String,
+    },
+}
+
+/// Runs a device command.
+pub async fn device(cmd: DeviceCommand, out: &Out) -> Result<()> {
+    match cmd {
+        DeviceCommand::List { remote } => {
+            let v = remote.client().await?.get(&api_path("devices_devices", &[])?).await?;
+            out.value(&v, || {
+                let list: Vec<[String; 5]> = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| {
+                        let mark = if d["current"] == true { "*" } else { "" };
+                        [
+                            mark.to_owned(),
+                            field(d, "id"),
+                            field(d, "name"),
+                            field(d, "last_seen_at"),
+                            field(d, "expires_at"),
+                        ]
+                    })
+                    .collect();
+                table(["", "ID", "NAME", "LAST SEEN", "EXPIRES"], &list, "no devices are signed in")
+            });
+            Ok(())
+        }
+        DeviceCommand::Revoke { remote, id } => {
+            remote.client().await?.delete(&api_path("devices_revoke_device", &[("id", &id)])?, None).await?;
+            out.value(&json!({"revoked": id}), || format!("signed out device {id}"));
+            Ok(())
+        }
+    }
+}
+
 /// The account as `GET /me` shows it, as lines of text.
 pub fn me_text(v: &Value) -> String {
     let mut text = crate::output::details(

@@ -208,7 +208,7 @@ pub async fn run(cmd: AuthCommand, out: &Out) -> Result<()> {
                 Kind::Token => credential.expose().to_owned(),
                 Kind::Session => {
                     let client = Client::new(&login.server, Some(credential.expose().to_owned()))?;
-                    let v = client.post(&api_path("account_new_session", &[])?, &json!({})).await?;
+                    let v = client.post(&api_path("devices_extra_session", &[])?, &json!({})).await?;
                     v["token"]
                         .as_str()
                         .map(str::to_owned)

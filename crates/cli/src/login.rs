@@ -175,10 +175,9 @@ async fn browser_flow(client: &Client, info: &ProviderInfo, no_browser: bool, de
         code_verifier: req.code_verifier.expose(),
         redirect_uri: &redirect_uri,
         nonce: &req.nonce,
-        device_name: None,
+        device_name: Some(device_name),
     };
-    let mut body = serde_json::to_value(&grant)?;
-    body["device_name"] = json!(device_name);
+    let body = serde_json::to_value(&grant)?;
     client.public(reqwest::Method::POST, &crate::api_path("signin_sign_in", &[])?, Some(&body)).await
 }
 

@@ -243,7 +243,7 @@ impl Logins {
         }
         let refresh = self.secret(login).await?.ok_or_else(|| missing(login))?;
         let client = Client::new(&login.server, None)?;
-        let path = crate::api_path("signin_refresh", &[])?;
+        let path = crate::api_path("devices_refresh", &[])?;
         let answer = match client
             .public(reqwest::Method::POST, &path, Some(&json!({"refresh_token": refresh.expose()})))
             .await

@@ -119,6 +119,9 @@ enum Command {
     /// Accounts linked at identity providers and code hosts: list, unlink, repositories.
     #[command(subcommand)]
     Identity(account::IdentityCommand),
+    /// Devices signed in to your account: list, revoke.
+    #[command(subcommand)]
+    Device(account::DeviceCommand),
     /// The account you are signed in as.
     Me {
         #[command(flatten)]
@@ -329,6 +332,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
         Command::Me { remote } => account::me(remote, out).await,
         Command::Health { server } => account::health(server, out).await,
         Command::Identity(cmd) => account::identity(cmd, out).await,
+        Command::Device(cmd) => account::device(cmd, out).await,
         Command::Project(cmd) => project::project(cmd, out).await,
         Command::Run(cmd) => project::run(cmd, out).await,
         Command::Secret(cmd) => project::secret(cmd, out).await,
