@@ -50,9 +50,7 @@ fn every_kind_of_token_is_created_listed_shown_edited_rotated_and_deleted() {
 
         // Show and edit.
         let shown = s.run(a, &with(&["token", "show", &id])).ok().to_owned();
-        assert!(
-            shown.contains(&format!("ID:")) && shown.contains(&id) && shown.contains("Label:") && shown.contains("two")
-        );
+        assert!(shown.contains("ID:") && shown.contains(&id) && shown.contains("Label:") && shown.contains("two"));
         let edited =
             s.run(a, &with(&["--json", "token", "edit", &id, "--label", "renamed", "--description", "d"])).json();
         assert_eq!((edited["label"].as_str(), edited["description"].as_str()), (Some("renamed"), Some("d")));
