@@ -16,6 +16,18 @@ pub enum IdentityCommand {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Link another account at one of the server's providers to yours, signing in to it in the
+    /// browser.
+    Link {
+        #[command(flatten)]
+        remote: Remote,
+        /// The provider's id.
+        #[arg(long)]
+        provider: String,
+        /// Do not try to open a browser; only print the URL.
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Unlink an identity (the last one you sign in with stays).
     Unlink {
         #[command(flatten)]
@@ -135,6 +147,13 @@ pub async fn identity(cmd: IdentityCommand, out: &Out) -> Result<()> {
                     &rows(&v, ["id", "provider", "display_name", "status", "expires_at", "last_login_at"]),
                     "no linked identities",
                 )
+            });
+            Ok(())
+        }
+        IdentityCommand::Link { remote, provider, no_browser } => {
+            let v = crate::login::link(&remote.client().await?, &provider, no_browser).await?;
+            out.value(&v, || {
+                format!("linked {} at {} ({})", field(&v, "display_name"), field(&v, "provider"), field(&v, "id"))
             });
             Ok(())
         }

@@ -106,13 +106,7 @@ async fn with_token(base: &str, out: &Out) -> Result<()> {
 /// credential, which is kept.
 async fn with_provider(base: &str, provider: &str, args: &LoginArgs, out: &Out) -> Result<()> {
     let client = Client::new(base, None)?;
-    let providers: Vec<ProviderInfo> = serde_json::from_value(
-        client.public(reqwest::Method::GET, &crate::api_path("signin_providers", &[])?, None).await?,
-    )
-    .context("the server's provider list is not readable")?;
-    let Some(info) = providers.into_iter().find(|p| p.id == provider) else {
-        return Err(Usage(format!("the server has no provider {provider:?}; see {base}/api/v1/providers")).into());
-    };
+    let info = self::provider(&client, provider).await?;
     let device_name = args.device_name.clone().unwrap_or_else(default_device_name);
     let session = if args.device {
         device_flow(&client, &info, &device_name).await?
@@ -160,6 +154,13 @@ fn default_device_name() -> String {
 }
 
 async fn browser_flow(client: &Client, info: &ProviderInfo, no_browser: bool, device_name: &str) -> Result<Value> {
+    let body = code_grant(info, no_browser, Some(device_name)).await?;
+    client.public(reqwest::Method::POST, &crate::api_path("signin_sign_in", &[])?, Some(&body)).await
+}
+
+/// The browser part of a sign-in or a link: the provider's code, with what the server needs to
+/// redeem it, as the body of `POST /sessions` or `POST /user/identities`.
+async fn code_grant(info: &ProviderInfo, no_browser: bool, device_name: Option<&str>) -> Result<Value> {
     let req = AuthRequest::new()?;
     let loopback = Loopback::bind().await?;
     let redirect_uri = loopback.redirect_uri().to_owned();
@@ -175,10 +176,28 @@ async fn browser_flow(client: &Client, info: &ProviderInfo, no_browser: bool, de
         code_verifier: req.code_verifier.expose(),
         redirect_uri: &redirect_uri,
         nonce: &req.nonce,
-        device_name: Some(device_name),
+        device_name,
     };
-    let body = serde_json::to_value(&grant)?;
-    client.public(reqwest::Method::POST, &crate::api_path("signin_sign_in", &[])?, Some(&body)).await
+    Ok(serde_json::to_value(&grant)?)
+}
+
+/// The server's provider `id`, from its public list.
+async fn provider(client: &Client, id: &str) -> Result<ProviderInfo> {
+    let providers: Vec<ProviderInfo> = serde_json::from_value(
+        client.public(reqwest::Method::GET, &crate::api_path("signin_providers", &[])?, None).await?,
+    )
+    .context("the server's provider list is not readable")?;
+    providers.into_iter().find(|p| p.id == id).ok_or_else(|| {
+        Usage(format!("the server has no provider {id:?}; see {}/api/v1/providers", client.base())).into()
+    })
+}
+
+/// `tessera identity link`: signs in at the provider in the browser and links that account to
+/// the signed-in one; answers with the new identity.
+pub async fn link(client: &Client, provider_id: &str, no_browser: bool) -> Result<Value> {
+    let info = provider(client, provider_id).await?;
+    let body = code_grant(&info, no_browser, None).await?;
+    client.post(&crate::api_path("signin_link", &[])?, &body).await
 }
 
 async fn device_flow(client: &Client, info: &ProviderInfo, device_name: &str) -> Result<Value> {

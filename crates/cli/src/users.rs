@@ -20,15 +20,15 @@ use crate::{api_path, Remote, StoreArg};
 pub struct Place {
     /// Act on the store directly instead of through the server (bootstrap and recovery).
     #[arg(long)]
-    offline: bool,
+    pub(crate) offline: bool,
     #[command(flatten)]
-    store: StoreArg,
+    pub(crate) store: StoreArg,
     #[command(flatten)]
-    remote: Remote,
+    pub(crate) remote: Remote,
 }
 
 impl Place {
-    fn is_offline(&self) -> bool {
+    pub(crate) fn is_offline(&self) -> bool {
         self.offline || self.store.db.is_some()
     }
 }

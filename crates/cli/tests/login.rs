@@ -72,12 +72,19 @@ fn serve(data: &Path, idp: &Value) -> (Running, String) {
 
 /// Runs `tessera --json login …` with its logins kept under `client`, handing each line it prints
 /// on stderr to `on_line` until it exits; returns its JSON output.
-fn login(client: &Path, server: &str, args: &[&str], mut on_line: impl FnMut(&str)) -> Value {
+fn login(client: &Path, server: &str, args: &[&str], on_line: impl FnMut(&str)) -> Value {
+    let login = ["login", "--server", server, "--provider", "gh", "--no-browser"];
+    interactive(client, &[login.as_slice(), args].concat(), on_line)
+}
+
+/// Runs `tessera --json ARGS` with its logins kept under `client`, handing each line it prints on
+/// stderr to `on_line` until it exits; returns its JSON output.
+fn interactive(client: &Path, args: &[&str], mut on_line: impl FnMut(&str)) -> Value {
     let mut child = Command::new(TESSERA)
         .env("TESSERA_DATA_DIR", client)
         .env_remove("TESSERA_SERVER")
         .env_remove("TESSERA_TOKEN")
-        .args(["--json", "login", "--server", server, "--provider", "gh", "--no-browser"])
+        .arg("--json")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -210,6 +217,26 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
     assert_eq!(cli(c, &["--json", "me"]).json()["name"], "ivan");
     let devices = cli(c, &["--json", "device", "list"]).json();
     assert!(devices[0]["name"].as_str().unwrap().starts_with("tessera command line"), "{devices}");
+
+    // Another account at the code host linked to ivan's in the browser: listed, its repositories
+    // read through its stored token, unlinked.
+    reqwest::blocking_post(format!("{control}/repos"), json!({"provider": "github", "login": "judy", "count": 3}));
+    let ca = ready["ca_file"].as_str().unwrap().to_owned();
+    let linked = interactive(c, &["identity", "link", "--provider", "gh", "--no-browser"], |line| {
+        if line.starts_with("http") {
+            assert_eq!(reqwest::blocking_visit_trusting(format!("{line}&login=judy"), &ca), 200);
+        }
+    });
+    let judy = linked["id"].as_str().unwrap().to_owned();
+    let identities = cli(c, &["identity", "list"]).ok().to_owned();
+    assert!(identities.starts_with("ID") && identities.lines().any(|l| l.starts_with(&judy)), "{identities}");
+    assert_eq!(identities.lines().count(), 3, "{identities}");
+    let repos = cli(c, &["--json", "identity", "repos", &judy]).json();
+    assert_eq!(repos.as_array().unwrap().len(), 3, "{repos}");
+    assert!(cli(c, &["identity", "repos", &judy]).ok().starts_with("NAME"));
+    cli(c, &["identity", "unlink", &judy]).ok();
+    assert_eq!(cli(c, &["--json", "identity", "list"]).json().as_array().unwrap().len(), 1);
+    cli(c, &["device", "revoke", "dev_doesnotexist0000"]).failed(5, "");
 
     // Signing out ends the sign-in at the server too: its refresh credential no longer renews.
     let kept = stored_refresh(&url, "ivan").unwrap();

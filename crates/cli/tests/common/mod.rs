@@ -95,8 +95,14 @@ pub struct Served {
 
 impl Served {
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// As [`Served::start`], with `setup` given the data directory before the server starts.
+    pub fn start_with(setup: impl FnOnce(&Path)) -> Self {
         use std::io::{BufRead, BufReader};
         let data = tempfile::tempdir().unwrap();
+        setup(data.path());
         tessera(data.path(), &["admin", "create-user", "root", "--admin"]);
         let admin = tessera(data.path(), &["admin", "session", "root"]);
         let mut child = command(data.path())
