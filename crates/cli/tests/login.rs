@@ -193,6 +193,25 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
     assert_eq!(cli(c, &["--json", "me"]).json()["name"], "heidi");
     let second = stored_refresh(&url, "heidi").unwrap();
     assert_ne!(first, second, "rotated");
+    // Several commands at once when the session has run out: one renews it, the others wait for
+    // it and use its session, so no refresh credential is presented twice.
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&index).unwrap()).unwrap();
+    v["logins"][0]["session_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&index, v.to_string()).unwrap();
+    let running: Vec<_> = (0..4)
+        .map(|_| {
+            let mut cmd = command(c);
+            cmd.args(["--json", "me"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in running {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let third = stored_refresh(&url, "heidi").unwrap();
+    assert_ne!(third, second, "renewed once more");
+    assert_eq!(cli(c, &["--json", "me"]).json()["name"], "heidi");
     // The spent credential, presented again (a thief's copy), ends the whole sign-in.
     let reuse =
         reqwest::blocking_post_status(format!("{url}/api/v1/sessions/refresh"), json!({"refresh_token": first}));
