@@ -56,6 +56,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of `server` (refused unless https, or http to this computer) sending `token`.
     pub fn new(server: &str, token: Option<String>) -> Result<Self> {
         let base = server_url(server)?;
         let http = reqwest::Client::builder()
@@ -87,18 +88,22 @@ impl Client {
         read(res).await
     }
 
+    /// A GET with the credential.
     pub async fn get(&self, path: &str) -> Result<Value> {
         self.send(self.request(Method::GET, path)?).await
     }
 
+    /// A POST of JSON with the credential.
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {
         self.send(self.request(Method::POST, path)?.json(body)).await
     }
 
+    /// A PUT of JSON with the credential.
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value> {
         self.send(self.request(Method::PUT, path)?.json(body)).await
     }
 
+    /// A PATCH of JSON with the credential.
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Value> {
         self.send(self.request(Method::PATCH, path)?.json(body)).await
     }
@@ -150,7 +155,8 @@ pub fn server_url(server: &str) -> Result<String> {
     Ok(tessera_auth::urls::base_url("the server URL (--server)", server)?)
 }
 
-pub async fn read(res: Response) -> Result<Value> {
+/// The JSON of a successful answer (`null` when empty), or the server's error as an [`ApiFailure`].
+async fn read(res: Response) -> Result<Value> {
     let status = res.status();
     let text = res.text().await.context("the server's answer could not be read")?;
     if status.is_success() {

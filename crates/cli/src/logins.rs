@@ -38,6 +38,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind as `auth status` and `--json` name it.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Token => "token",
@@ -134,6 +135,7 @@ impl Logins {
         format!("session/{server}/{account}")
     }
 
+    /// The login's long-lived secret from the keyring, if it is still there.
     pub async fn secret(&mut self, login: &Login) -> Result<Option<Secret>> {
         let key = Self::secret_key(&login.server, &login.account);
         Ok(self.keyring()?.get(&key).await?)

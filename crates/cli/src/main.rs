@@ -288,6 +288,7 @@ pub(crate) struct ServerOnly {
 }
 
 impl ServerOnly {
+    /// A client of the server, with no credential.
     pub(crate) fn client(&self) -> Result<Client> {
         let server = match &self.server {
             Some(s) => s.clone(),

@@ -11,6 +11,7 @@ pub struct Out {
 }
 
 impl Out {
+    /// JSON when `json`, else text.
     pub fn new(json: bool) -> Self {
         Self { json }
     }
@@ -206,4 +207,37 @@ pub fn policy_text(v: &Value) -> String {
     );
     let required = if v["require_expiry"].as_bool() == Some(true) { "yes" } else { "no" };
     format!("maximum lifetime: {life}\nexpiry required:  {required}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{ApiFailure, NotSignedIn, Unreachable};
+
+    #[test]
+    fn a_table_is_aligned_and_an_empty_one_says_so() {
+        let lines = [["a".to_owned(), "long value".to_owned()], ["longer".to_owned(), "-".to_owned()]];
+        assert_eq!(table(["ID", "NAME"], &lines, "none"), "ID      NAME\na       long value\nlonger  -");
+        assert_eq!(table(["ID", "NAME"], &[], "no tokens"), "no tokens");
+        let v = json!([{"id": "x", "scopes": ["read", "trigger"], "n": 3, "gone": null}]);
+        assert_eq!(rows(&v, ["id", "scopes", "n", "gone", "absent"]), [["x", "read,trigger", "3", "-", "-"]]);
+    }
+
+    #[test]
+    fn each_kind_of_failure_has_its_exit_code() {
+        let api = |status| anyhow::Error::from(ApiFailure { status, code: "c".into(), message: "m".into() });
+        assert_eq!([400, 401, 403, 404, 409, 500].map(|s| exit_code(&api(s))), [1, 3, 4, 5, 1, 1]);
+        let unreachable = Unreachable { base: "https://t.example".into(), why: "no".into() };
+        assert_eq!(exit_code(&unreachable.into()), 6);
+        assert_eq!(exit_code(&NotSignedIn("x".into()).into()), 3);
+        assert_eq!(exit_code(&Usage("x".into()).into()), 2);
+        assert_eq!(exit_code(&anyhow::anyhow!("other")), 1);
+        // Context added on the way up keeps the kind.
+        assert_eq!(exit_code(&api(404).context("while listing")), 5);
+        for code in
+            ["0  success", "2  usage error", "3  not signed in", "4  forbidden", "5  not found", "6  cannot reach"]
+        {
+            assert!(EXIT_CODES.contains(code), "{code}");
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub struct Place {
 }
 
 impl Place {
+    /// Whether to act on the store rather than through the server.
     pub(crate) fn is_offline(&self) -> bool {
         self.offline || self.store.db.is_some()
     }
