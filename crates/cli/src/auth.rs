@@ -222,7 +222,7 @@ pub async fn run(cmd: AuthCommand, out: &Out) -> Result<()> {
 }
 
 /// Ends a provider sign-in at its server (its device is revoked); a sentence when that failed.
-async fn end_session(logins: &mut Logins, login: &Login) -> Option<String> {
+pub(crate) async fn end_session(logins: &mut Logins, login: &Login) -> Option<String> {
     let result = async {
         let credential = logins.credential(login).await?;
         let client = Client::new(&login.server, Some(credential.expose().to_owned()))?;

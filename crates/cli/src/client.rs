@@ -53,6 +53,8 @@ pub struct Client {
     base: String,
     token: Option<String>,
     http: reqwest::Client,
+    /// The stored login the credential came from, named when the server refuses it.
+    login: Option<String>,
 }
 
 impl Client {
@@ -63,7 +65,13 @@ impl Client {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .context("cannot set up the HTTP client")?;
-        Ok(Self { base, token, http })
+        Ok(Self { base, token, http, login: None })
+    }
+
+    /// The same client, its credential from the stored login `name` ("SERVER as ACCOUNT").
+    pub fn of_login(mut self, name: String) -> Self {
+        self.login = Some(name);
+        self
     }
 
     /// The server's base URL, as parsed.
@@ -85,7 +93,14 @@ impl Client {
     /// Sends `req` and reads the answer.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
         let res = req.send().await.map_err(|e| self.unreachable(&e))?;
-        read(res).await
+        let answer = read(res).await;
+        match (&self.login, &answer) {
+            (Some(login), Err(e)) if e.downcast_ref::<ApiFailure>().is_some_and(|f| f.status == 401) => answer
+                .with_context(|| {
+                    format!("the stored login to {login} no longer works; sign in again with `tessera login`")
+                }),
+            _ => answer,
+        }
     }
 
     /// A GET with the credential.

@@ -91,7 +91,7 @@ async fn with_token(base: &str, out: &Out) -> Result<()> {
         session_expires_at: None,
         added_at: Utc::now(),
     };
-    Logins::open()?.add(login, &value, None).await?;
+    replacing(&login).await?.add(login, &value, None).await?;
     let hint = tessera_core::token::hint(value.expose());
     out.value(&json!({"server": base, "account": account, "kind": "token", "hint": hint}), || {
         format!(
@@ -131,12 +131,25 @@ async fn with_provider(base: &str, provider: &str, args: &LoginArgs, out: &Out) 
         session_expires_at: expires_at.map(|t| t.with_timezone(&Utc)),
         added_at: Utc::now(),
     };
-    Logins::open()?.add(login, &Secret::new(refresh.to_owned()), Some(&Secret::new(token.to_owned()))).await?;
+    replacing(&login).await?.add(login, &Secret::new(refresh.to_owned()), Some(&Secret::new(token.to_owned()))).await?;
     let device = session["device"]["name"].as_str().unwrap_or(&device_name).to_owned();
     out.value(&json!({"server": base, "account": account, "kind": "session", "device": session["device"]}), || {
         format!("signed in to {base} as {account} with {}; this computer is listed as {device:?}", info.name)
     });
     Ok(())
+}
+
+/// The stored logins, after ending at its server an earlier provider sign-in of the same account
+/// that `login` replaces, so it does not stay signed in there unseen.
+async fn replacing(login: &Login) -> Result<Logins> {
+    let mut logins = Logins::open()?;
+    let earlier = logins.matching(Some(&login.server), Some(&login.account));
+    if let Some(old) = earlier.iter().find(|l| l.kind == Kind::Session) {
+        if let Some(note) = crate::auth::end_session(&mut logins, old).await {
+            eprintln!("warning: the earlier sign-in as {} could not be ended: {note}", old.account);
+        }
+    }
+    Ok(logins)
 }
 
 /// This computer's name, for the server's list of signed-in devices.

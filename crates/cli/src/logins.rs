@@ -366,5 +366,6 @@ pub async fn target(server: Option<&str>, token: Option<&str>) -> Result<Client>
         return Client::new(&server, None);
     };
     let credential = logins.credential(&login).await?;
-    Client::new(&server, Some(credential.expose().to_owned()))
+    Ok(Client::new(&server, Some(credential.expose().to_owned()))?
+        .of_login(format!("{} as {}", login.server, login.account)))
 }

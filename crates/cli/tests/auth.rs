@@ -116,7 +116,7 @@ fn token_logins_to_several_servers_and_accounts() {
     let json = cli(c, &["--json", "auth", "status", "--account", "bob"], None).json();
     assert_eq!(json[0]["valid"], false, "{json}");
     cli(c, &["auth", "switch", "--account", "bob"], None).ok();
-    cli(c, &["me"], None).failed(3, "");
+    cli(c, &["me"], None).failed(3, "no longer works; sign in again with `tessera login`");
 
     // Logout forgets the login: keyring entry and index line; the token itself keeps working.
     let out = cli(c, &["auth", "logout", "--server", &two.url], None);

@@ -234,6 +234,21 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
     });
     assert_eq!(signed_in["account"], "ivan");
     assert_eq!(cli(c, &["--json", "me"]).json()["name"], "ivan");
+    // Signing in again as ivan ends the earlier sign-in at the server: one device, not two.
+    let earlier = stored_refresh(&url, "ivan").unwrap();
+    login(c, &url, &["--device"], |line| {
+        if let Some(code) = line.split("enter the code ").nth(1) {
+            std::thread::sleep(Duration::from_millis(200));
+            reqwest::blocking_post(
+                format!("{control}/device/approve"),
+                json!({"provider": "github", "user_code": code.trim(), "login": "ivan"}),
+            );
+        }
+    });
+    let renew =
+        reqwest::blocking_post_status(format!("{url}/api/v1/sessions/refresh"), json!({"refresh_token": earlier}));
+    assert_eq!(renew, 401, "the earlier sign-in was ended");
+    assert_eq!(cli(c, &["--json", "device", "list"]).json().as_array().unwrap().len(), 1);
     let devices = cli(c, &["--json", "device", "list"]).json();
     assert!(devices[0]["name"].as_str().unwrap().starts_with("tessera command line"), "{devices}");
 
