@@ -92,7 +92,8 @@ enum Command {
         #[arg(long)]
         max: Option<u64>,
     },
-    /// Administer the local store directly (bootstrap and recovery).
+    /// Instance administration: accounts, token policy and providers through the server (or the
+    /// store with --offline); create-user, session and secret-key offline on the store.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Tokens of every kind: create, list, show, edit, rotate, revoke, delete; inspect a value.
@@ -116,7 +117,7 @@ enum Command {
     /// Agents: list; connect, heartbeat, claim and disconnect with an agent token.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
-    /// Accounts linked at identity providers and code hosts: list, unlink, repositories.
+    /// Accounts linked at identity providers and code hosts: list, link, unlink, repositories.
     #[command(subcommand)]
     Identity(account::IdentityCommand),
     /// Devices signed in to your account: list, revoke.
