@@ -107,6 +107,13 @@ fn token_logins_to_several_servers_and_accounts() {
     cli(c, &["auth", "switch", "--account", "nobody"], None).failed(3, "no stored login as nobody");
     cli(c, &["auth", "switch", "--server", &one.url], None).ok();
 
+    // An account name on two servers needs the server named.
+    let alice_two = pat(&two, &two.user("alice"));
+    cli(c, &["login", "--server", &two.url, "--with-token"], Some(&alice_two)).ok();
+    cli(c, &["auth", "switch", "--account", "alice"], None).failed(2, "2 stored logins match; name the server");
+    cli(c, &["auth", "logout", "--server", &two.url, "--account", "alice"], None).ok();
+    cli(c, &["auth", "switch", "--server", &one.url, "--account", "alice"], None).ok();
+
     // Token: the stored credential, for scripts.
     assert_eq!(cli(c, &["auth", "token"], None).ok(), alice);
     assert_eq!(cli(c, &["auth", "token", "--server", &two.url], None).ok(), carol);
