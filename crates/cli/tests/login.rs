@@ -282,4 +282,22 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
     assert_eq!(after, 401);
     cli(c, &["auth", "logout", "--all"]).ok();
     cli(c, &["me", "--server", &url]).failed(3, "not signed in");
+
+    // A device signed out from the list can no longer renew its session.
+    login(c, &url, &["--device"], |line| {
+        if let Some(code) = line.split("enter the code ").nth(1) {
+            std::thread::sleep(Duration::from_millis(200));
+            reqwest::blocking_post(
+                format!("{control}/device/approve"),
+                json!({"provider": "github", "user_code": code.trim(), "login": "kim"}),
+            );
+        }
+    });
+    let devices = cli(c, &["--json", "device", "list"]).json();
+    let device = devices[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(cli(c, &["device", "revoke", &device]).ok(), format!("signed out device {device}"));
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&index).unwrap()).unwrap();
+    v["logins"][0]["session_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&index, v.to_string()).unwrap();
+    cli(c, &["me"]).failed(3, "has ended");
 }
