@@ -1,11 +1,19 @@
-//! `tessera`: serve the API, administer the local store offline, and manage tokens as a client
-//! of the REST API. Every command takes `--json`; `TESSERA_DATA_DIR` redirects every path.
+//! `tessera`: serve the API, administer the local store offline, and do everything the REST API
+//! offers as its client, with logins kept in the OS keyring. Every command takes `--json`;
+//! `TESSERA_DATA_DIR` redirects every path. Exit codes say what kind of failure it was
+//! (`output::EXIT_CODES`).
 
+mod account;
+mod agent;
+mod auth;
 mod client;
 mod login;
+mod logins;
 mod org;
 mod output;
+mod project;
 mod providers;
+mod tokens;
 mod users;
 
 use std::net::SocketAddr;
@@ -14,14 +22,13 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::json;
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::model::Role;
 use tessera_core::session::SessionKeys;
 use tessera_core::store::{is_postgres_url, SqlStore};
-use tessera_core::token::{self, FormatError};
-use tessera_core::{Authority, DataDir, Scopes};
+use tessera_core::{Authority, DataDir};
 
 use tessera_auth::local::{self, KeyPlace};
 use tessera_auth::sealed::{SealedStore, SealingKey};
@@ -34,7 +41,7 @@ use crate::client::Client;
 use crate::output::Out;
 
 #[derive(Debug, Parser)]
-#[command(name = "tessera", version, about = "Tessera: tokens you can trust, from one place")]
+#[command(name = "tessera", version, about = "Tessera: tokens you can trust, from one place", after_help = output::EXIT_CODES)]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -85,30 +92,60 @@ enum Command {
         #[arg(long)]
         max: Option<u64>,
     },
-    /// Administer the local store directly (bootstrap and recovery).
+    /// Instance administration: accounts, token policy and providers through the server (or the
+    /// store with --offline); create-user, session and secret-key offline on the store.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Inspect and manage tokens.
+    /// Tokens of every kind: create, list, show, edit, rotate, revoke, delete; inspect a value.
     #[command(subcommand)]
-    Token(TokenCommand),
-    /// Organization membership: invitations.
+    Token(tokens::TokenCommand),
+    /// Organizations: create, list, show, members, invitations, token policy.
     #[command(subcommand)]
     Org(org::OrgCommand),
-    /// Sign in to a Tessera server with one of its identity providers and print the session.
-    Login {
-        /// The server's URL.
-        #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:7878")]
-        server: String,
-        /// The provider's id (see the server's /api/v1/providers).
-        #[arg(long)]
-        provider: String,
-        /// Use the device flow: type a code on any device instead of a browser on this one.
-        #[arg(long)]
-        device: bool,
-        /// Do not try to open a browser; only print the URL.
-        #[arg(long)]
-        no_browser: bool,
+    /// Projects: create, list, show, edit, delete.
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
+    /// Runs of a project: trigger, list.
+    #[command(subcommand)]
+    Run(project::RunCommand),
+    /// Project secrets: set (from standard input), show, delete.
+    #[command(subcommand)]
+    Secret(project::SecretCommand),
+    /// Pipeline files of a project: set, show.
+    #[command(subcommand)]
+    Pipeline(project::PipelineCommand),
+    /// Agents: list; connect, heartbeat, claim and disconnect with an agent token.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+    /// Accounts linked at identity providers and code hosts: list, link, unlink, repositories.
+    #[command(subcommand)]
+    Identity(account::IdentityCommand),
+    /// Devices signed in to your account: list, revoke.
+    #[command(subcommand)]
+    Device(account::DeviceCommand),
+    /// The account you are signed in as.
+    Me {
+        #[command(flatten)]
+        remote: Remote,
     },
+    /// Whether a server is up, and its version.
+    Health {
+        #[command(flatten)]
+        server: ServerOnly,
+    },
+    /// Sign in to a Tessera server and keep the login in the OS keyring: with a token read from
+    /// standard input (--with-token), or through one of its identity providers (--provider).
+    Login(login::LoginArgs),
+    /// Stored logins: status, switch, logout, token.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `tessera man > tessera.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,12 +164,16 @@ enum AdminCommand {
     /// project secrets, code-host tokens; base64); keep it in a file named by
     /// TESSERA_SECRET_KEY_FILE on every replica.
     SecretKey,
-    /// Accounts: list, set-role, disable, enable, delete.
+    /// Accounts, through the server (or offline with --offline): list, set-role, disable, enable,
+    /// delete.
     #[command(subcommand)]
     User(users::UserCommand),
-    /// Identity providers: list, test.
+    /// Identity providers, offline on the store: list, test.
     #[command(subcommand)]
     Provider(providers::ProviderCommand),
+    /// The instance's token policy (instance administrators): show, set.
+    #[command(subcommand)]
+    Policy(AdminPolicyCommand),
     /// Mint a one-hour login session for an account and print it.
     Session {
         #[command(flatten)]
@@ -204,42 +245,60 @@ pub(crate) struct StoreArg {
     pub(crate) db: Option<String>,
 }
 
+/// `tessera admin policy …`.
+#[derive(Debug, Subcommand)]
+enum AdminPolicyCommand {
+    /// The instance's token policy.
+    Show {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Replace the instance's token policy.
+    Set {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        policy: org::PolicyArgs,
+    },
+}
+
+/// Where a client command sends its requests, and with which credential.
 #[derive(Debug, Args)]
-struct Remote {
-    /// The server's URL.
-    #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:7878")]
-    server: String,
-    /// A login session or a token with the rights needed.
+pub(crate) struct Remote {
+    /// The server's URL (default: the current stored login's server, else http://127.0.0.1:7878).
+    #[arg(long, env = "TESSERA_SERVER")]
+    server: Option<String>,
+    /// A login session or a token to send instead of the stored login.
     #[arg(long, env = "TESSERA_TOKEN", hide_env_values = true)]
     token: Option<String>,
 }
 
-#[derive(Debug, Args)]
-struct Target {
-    /// Organization tokens (or organization agent tokens with --agent) of this organization id.
-    #[arg(long, conflicts_with = "project")]
-    org: Option<String>,
-    /// Trigger tokens of this project id.
-    #[arg(long)]
-    project: Option<String>,
-    /// Agent tokens instead of access tokens.
-    #[arg(long, conflicts_with = "project")]
-    agent: bool,
+impl Remote {
+    /// A client of the server with the credential: --token, else the server's stored login.
+    pub(crate) async fn client(&self) -> Result<Client> {
+        logins::target(self.server.as_deref(), self.token.as_deref()).await
+    }
 }
 
-impl Target {
-    /// The path of `operation` (`list`, `create`, `rotate`…) on this collection, from the
-    /// API's own routes.
-    fn path(&self, operation: &str, id: Option<&str>) -> Result<String> {
-        let (collection, mut params) = match (&self.org, &self.project, self.agent) {
-            (Some(org), _, false) => ("org_tokens", vec![("org", org.as_str())]),
-            (Some(org), _, true) => ("org_agent_tokens", vec![("org", org.as_str())]),
-            (None, Some(p), _) => ("trigger_tokens", vec![("project", p.as_str())]),
-            (None, None, true) => ("user_agent_tokens", vec![]),
-            (None, None, false) => ("pats", vec![]),
+/// The server of a command that sends no credential.
+#[derive(Debug, Args)]
+pub(crate) struct ServerOnly {
+    /// The server's URL (default: the current stored login's server, else http://127.0.0.1:7878).
+    #[arg(long, env = "TESSERA_SERVER")]
+    server: Option<String>,
+}
+
+impl ServerOnly {
+    /// A client of the server, with no credential.
+    pub(crate) fn client(&self) -> Result<Client> {
+        let server = match &self.server {
+            Some(s) => s.clone(),
+            None => logins::Logins::open()
+                .ok()
+                .and_then(|l| l.index.current)
+                .unwrap_or_else(|| logins::DEFAULT_SERVER.to_owned()),
         };
-        params.extend(id.map(|id| ("id", id)));
-        api_path(&format!("tokens_{operation}_{collection}"), &params)
+        Client::new(&server, None)
     }
 }
 
@@ -247,62 +306,6 @@ impl Target {
 /// keeps no copy of the server's paths.
 pub(crate) fn api_path(operation: &str, params: &[(&str, &str)]) -> Result<String> {
     tessera_server::openapi::path(operation, params).map_err(anyhow::Error::msg)
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Check a token value's shape and checksum, offline.
-    Inspect {
-        /// The value.
-        value: String,
-    },
-    /// Create a token and print its value once.
-    Create {
-        #[command(flatten)]
-        remote: Remote,
-        #[command(flatten)]
-        target: Target,
-        /// A short name.
-        #[arg(long)]
-        label: String,
-        /// A longer note.
-        #[arg(long, default_value = "")]
-        description: String,
-        /// A scope (repeat for several): trigger, read, pipeline:write, repo:write, secret:write,
-        /// token:admin, org:admin.
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// Expire after this many days.
-        #[arg(long, conflicts_with = "expires_at")]
-        expires_in_days: Option<u32>,
-        /// Expire at this instant (RFC 3339).
-        #[arg(long)]
-        expires_at: Option<DateTime<Utc>>,
-    },
-    /// List tokens.
-    List {
-        #[command(flatten)]
-        remote: Remote,
-        #[command(flatten)]
-        target: Target,
-    },
-    /// Give a token a new value; the old one stops working at once.
-    Rotate {
-        #[command(flatten)]
-        remote: Remote,
-        #[command(flatten)]
-        target: Target,
-        /// The token's id.
-        id: String,
-    },
-    /// Revoke a token or session by its value (RFC 7009); needs no other credential.
-    Revoke {
-        /// The server's URL.
-        #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:7878")]
-        server: String,
-        /// The value to revoke.
-        value: String,
-    },
 }
 
 fn main() -> ExitCode {
@@ -326,8 +329,40 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             let filter = AuditFilterArgs { since, until, actor, action, outcome, target };
             audit(&remote, &filter, max, out).await
         }
-        Command::Login { server, provider, device, no_browser } => {
-            login::run(&server, &provider, device, no_browser, out).await
+        Command::Login(args) => login::run(args, out).await,
+        Command::Auth(cmd) => auth::run(cmd, out).await,
+        Command::Me { remote } => account::me(remote, out).await,
+        Command::Health { server } => account::health(server, out).await,
+        Command::Identity(cmd) => account::identity(cmd, out).await,
+        Command::Device(cmd) => account::device(cmd, out).await,
+        Command::Project(cmd) => project::project(cmd, out).await,
+        Command::Run(cmd) => project::run(cmd, out).await,
+        Command::Secret(cmd) => project::secret(cmd, out).await,
+        Command::Pipeline(cmd) => project::pipeline(cmd, out).await,
+        Command::Agent(cmd) => agent::run(cmd, out).await,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tessera", &mut script);
+            output::emit(String::from_utf8_lossy(&script).trim_end());
+            Ok(())
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| anyhow::anyhow!("cannot make the manual page: {e}"))?;
+            output::emit(String::from_utf8_lossy(&page).trim_end());
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Policy(AdminPolicyCommand::Show { remote })) => {
+            let v = remote.client().await?.get(&api_path("policy_get_instance", &[])?).await?;
+            out.value(&v, || output::policy_text(&v));
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Policy(AdminPolicyCommand::Set { remote, policy })) => {
+            let v = remote.client().await?.put(&api_path("policy_put_instance", &[])?, &policy.body()).await?;
+            out.value(&v, || output::policy_text(&v));
+            Ok(())
         }
         Command::Admin(AdminCommand::CreateUser { store, name, admin }) => {
             let (auth, _) = open(store.db.as_deref(), key).await?;
@@ -349,7 +384,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             out.value(&json!({"secret_key": key.expose()}), || key.expose().to_owned());
             Ok(())
         }
-        Command::Token(t) => token(t, out).await,
+        Command::Token(t) => tokens::run(t, out).await,
         Command::Org(o) => org::run(o, out).await,
     }
 }
@@ -418,7 +453,7 @@ struct AuditFilterArgs {
 /// Pages through the audit log, printing each entry as it arrives: one JSON object a line with
 /// `--json` (for export), else one readable line each.
 async fn audit(remote: &Remote, f: &AuditFilterArgs, max: Option<u64>, out: &Out) -> Result<()> {
-    let client = Client::new(&remote.server, remote.token.clone())?;
+    let client = remote.client().await?;
     let mut params: Vec<(&str, String)> = Vec::new();
     let text = [("actor", &f.actor), ("action", &f.action), ("outcome", &f.outcome), ("target", &f.target)];
     for (k, v) in text {
@@ -471,75 +506,6 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
-}
-
-/// The token value a create or rotate answer reveals, its one and only time. An answer without
-/// one is a failure, not an empty line above "store it now".
-fn revealed(answer: &serde_json::Value) -> Result<&str> {
-    answer["token"].as_str().context("the server's answer carries no token value")
-}
-
-async fn token(cmd: TokenCommand, out: &Out) -> Result<()> {
-    match cmd {
-        TokenCommand::Inspect { value } => {
-            let value = value.trim();
-            let parsed = token::parse(value);
-            let v = json!({
-                "valid": parsed.is_ok(),
-                "kind": parsed.ok().map(|k| k.as_str()),
-                "checksum_valid": !matches!(parsed, Err(FormatError::Checksum) | Err(FormatError::Shape)),
-                "hint": parsed.is_ok().then(|| token::hint(value)),
-                "error": parsed.err().map(|e| e.to_string()),
-            });
-            out.value(&v, || match parsed {
-                Ok(k) => format!("a well-formed {} token ({}); checksum valid", k.as_str(), token::hint(value)),
-                Err(e) => format!("not valid: {e}"),
-            });
-            if parsed.is_err() {
-                bail!(Silent);
-            }
-            Ok(())
-        }
-        TokenCommand::Create { remote, target, label, description, scopes, expires_in_days, expires_at } => {
-            Scopes::parse(&scopes)?;
-            let expires_at = match (expires_in_days, expires_at) {
-                (Some(d), _) => Some(Utc::now() + Duration::days(i64::from(d))),
-                (None, at) => at,
-            };
-            let body = json!({"label": label, "description": description, "scopes": scopes, "expires_at": expires_at});
-            let v = Client::new(&remote.server, remote.token)?.post(&target.path("create", None)?, &body).await?;
-            let value = revealed(&v)?;
-            out.value(&v, || {
-                format!(
-                    "{}\n\nThis is the only time the value is shown: store it now.\n{} {} ({})",
-                    value,
-                    v["kind"].as_str().unwrap_or_default(),
-                    v["id"].as_str().unwrap_or_default(),
-                    v["hint"].as_str().unwrap_or_default()
-                )
-            });
-            Ok(())
-        }
-        TokenCommand::List { remote, target } => {
-            let v = Client::new(&remote.server, remote.token)?.get(&target.path("list", None)?).await?;
-            out.value(&v, || output::token_table(&v));
-            Ok(())
-        }
-        TokenCommand::Rotate { remote, target, id } => {
-            let v =
-                Client::new(&remote.server, remote.token)?.post(&target.path("rotate", Some(&id))?, &json!({})).await?;
-            let value = revealed(&v)?;
-            out.value(&v, || {
-                format!("{value}\n\nThe old value no longer works. This is the only time the new value is shown.")
-            });
-            Ok(())
-        }
-        TokenCommand::Revoke { server, value } => {
-            Client::new(&server, None)?.revoke(value.trim()).await?;
-            out.value(&json!({"revoked": true}), || "revoked (if the server knew it, it no longer works)".to_owned());
-            Ok(())
-        }
-    }
 }
 
 /// An error already reported on standard output; only the exit code remains to be set.

@@ -1,14 +1,20 @@
-//! `tessera admin provider …`: the identity providers of this instance, listed and checked
-//! offline on the store, with the same checks as the API's `POST /providers/{id}/test`.
+//! `tessera admin provider …`: the identity providers of this instance — listed, shown, added,
+//! replaced, deleted and checked through the API by an instance admin, or listed and checked
+//! offline on the store (`--offline` or `--db`), with the same checks as the API's
+//! `POST /providers/{id}/test`.
 
-use anyhow::{anyhow, bail, Result};
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
+use serde_json::{json, Value};
 use tessera_auth::health::{CheckStatus, ProviderHealth};
 use tessera_auth::local::KeyPlace;
 use tessera_auth::{ProviderInfo, SignIn};
 
-use crate::output::Out;
-use crate::StoreArg;
+use crate::output::{field, rows, table, Out};
+use crate::users::Place;
+use crate::{api_path, Remote, StoreArg};
 
 /// The provider commands.
 #[derive(Debug, Subcommand)]
@@ -16,16 +22,126 @@ pub enum ProviderCommand {
     /// List the providers: id, kind, name, where each is configured, and why one cannot be used.
     List {
         #[command(flatten)]
-        store: StoreArg,
+        place: Place,
     },
     /// Check a provider now: discovery, a dry sign-in request, the client id and secret at the
     /// token endpoint, the role mapping. Exits 1 when any check is an error.
     Test {
         #[command(flatten)]
-        store: StoreArg,
+        place: Place,
         /// The provider's id.
         id: String,
     },
+    /// Show a provider's configuration (whether it has a client secret, never the secret).
+    Show {
+        #[command(flatten)]
+        remote: Remote,
+        /// The provider's id.
+        id: String,
+    },
+    /// Add a provider from a JSON file holding its configuration (the keys of providers.toml).
+    Add {
+        #[command(flatten)]
+        remote: Remote,
+        /// The JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Replace a provider's configuration from a JSON file; without client_secret the stored
+    /// one stays.
+    Update {
+        #[command(flatten)]
+        remote: Remote,
+        /// The provider's id.
+        id: String,
+        /// The JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Delete a provider added through the API (those in providers.toml are changed there).
+    Delete {
+        #[command(flatten)]
+        remote: Remote,
+        /// The provider's id.
+        id: String,
+    },
+}
+
+fn config_file(file: &PathBuf) -> Result<Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        crate::output::Usage(format!("{} is not a JSON object of a provider's configuration: {e}", file.display()))
+            .into()
+    })
+}
+
+/// Runs a provider command through the server's API.
+async fn online(cmd: ProviderCommand, out: &Out) -> Result<()> {
+    match cmd {
+        ProviderCommand::List { place } => {
+            let client = place.remote.client().await?;
+            let v = client.public(reqwest::Method::GET, &api_path("signin_providers", &[])?, None).await?;
+            out.value(&v, || {
+                table(
+                    ["ID", "KIND", "NAME", "SOURCE", "PROBLEM"],
+                    &rows(&v, ["id", "kind", "name", "source", "error"]),
+                    "no providers are configured",
+                )
+            });
+            Ok(())
+        }
+        ProviderCommand::Test { place, id } => {
+            let v = place.remote.client().await?.post(&api_path("providers_test", &[("id", &id)])?, &json!({})).await?;
+            let report: ProviderHealth =
+                serde_json::from_value(v.clone()).context("the server's report is not readable")?;
+            out.value(&v, || report_text(&report));
+            if !report.ok {
+                bail!(crate::Silent);
+            }
+            Ok(())
+        }
+        ProviderCommand::Show { remote, id } => {
+            let v = remote.client().await?.get(&api_path("providers_show", &[("id", &id)])?).await?;
+            out.value(&v, || {
+                let c = &v["config"];
+                format!(
+                    "{}\nsource: {}\nclient secret: {}",
+                    crate::output::details(
+                        c,
+                        &[
+                            ("ID", "id"),
+                            ("Kind", "kind"),
+                            ("Name", "name"),
+                            ("Issuer", "issuer"),
+                            ("Base URL", "base_url"),
+                            ("Client id", "client_id"),
+                            ("Scopes", "scopes")
+                        ]
+                    ),
+                    field(&v, "source"),
+                    if v["has_client_secret"] == true { "stored" } else { "none" }
+                )
+            });
+            Ok(())
+        }
+        ProviderCommand::Add { remote, file } => {
+            let body = config_file(&file)?;
+            let v = remote.client().await?.post(&api_path("signin_add_provider", &[])?, &body).await?;
+            out.value(&v, || format!("added provider {}", field(&v, "id")));
+            Ok(())
+        }
+        ProviderCommand::Update { remote, id, file } => {
+            let body = config_file(&file)?;
+            let v = remote.client().await?.put(&api_path("providers_update", &[("id", &id)])?, &body).await?;
+            out.value(&v, || format!("updated provider {id}"));
+            Ok(())
+        }
+        ProviderCommand::Delete { remote, id } => {
+            remote.client().await?.delete(&api_path("signin_delete_provider", &[("id", &id)])?, None).await?;
+            out.value(&json!({"deleted": id}), || format!("deleted provider {id}"));
+            Ok(())
+        }
+    }
 }
 
 async fn sign_in(store: &StoreArg, key: KeyPlace) -> Result<std::sync::Arc<SignIn>> {
@@ -77,8 +193,8 @@ fn report_text(r: &ProviderHealth) -> String {
 /// Runs one provider command.
 pub async fn run(cmd: ProviderCommand, key: KeyPlace, out: &Out) -> Result<()> {
     match cmd {
-        ProviderCommand::List { store } => {
-            let list = sign_in(&store, key).await?.providers().await;
+        ProviderCommand::List { place } if place.is_offline() => {
+            let list = sign_in(&place.store, key).await?.providers().await;
             out.value(&list, || {
                 if list.is_empty() {
                     "no providers are configured".to_owned()
@@ -88,13 +204,14 @@ pub async fn run(cmd: ProviderCommand, key: KeyPlace, out: &Out) -> Result<()> {
             });
             Ok(())
         }
-        ProviderCommand::Test { store, id } => {
-            let report = sign_in(&store, key).await?.check_provider(&id).await?;
+        ProviderCommand::Test { place, id } if place.is_offline() => {
+            let report = sign_in(&place.store, key).await?.check_provider(&id).await?;
             out.value(&report, || report_text(&report));
             if !report.ok {
                 bail!(crate::Silent);
             }
             Ok(())
         }
+        other => online(other, out).await,
     }
 }

@@ -1,6 +1,7 @@
 //! `tessera login` as a person runs it: the real binary against a real `tessera serve` whose
-//! `providers.toml` names the local GitHub of tests/idp, with code-host tokens in the private
-//! keyring `make test` runs this suite in.
+//! `providers.toml` names the local GitHub of tests/idp, with code-host tokens and the stored
+//! login's refresh credential in the private keyring `make test` runs this suite in; then the
+//! stored sign-in used, renewed, listed and ended.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -12,7 +13,32 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{identity_providers, Running, TESSERA};
+use common::{command, identity_providers, ran, Ran, Running, TESSERA};
+
+/// Runs `tessera ARGS` with its logins kept under `client`.
+fn cli(client: &Path, args: &[&str]) -> Ran {
+    let mut c = command(client);
+    c.args(args);
+    ran(c, None)
+}
+
+/// The refresh credential the keyring holds for `account`'s login, read with secret-tool.
+fn stored_refresh(server: &str, account: &str) -> Option<String> {
+    let out =
+        std::process::Command::new("secret-tool").args(["search", "--all", "service", "tessera"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut label = String::new();
+    for line in text.lines() {
+        if let Some(l) = line.strip_prefix("label = ") {
+            label = l.to_owned();
+        } else if let Some(secret) = line.strip_prefix("secret = ") {
+            if label.contains(&format!("/login/{server}/{account}@")) {
+                return Some(secret.to_owned());
+            }
+        }
+    }
+    None
+}
 
 /// `tessera serve` over a fresh data directory whose providers.toml names the local GitHub.
 fn serve(data: &Path, idp: &Value) -> (Running, String) {
@@ -44,11 +70,21 @@ fn serve(data: &Path, idp: &Value) -> (Running, String) {
     (Running(child), url)
 }
 
-/// Runs `tessera --json login …`, handing each line it prints on stderr to `on_line` until it
-/// exits; returns its JSON output.
-fn login(server: &str, args: &[&str], mut on_line: impl FnMut(&str)) -> Value {
+/// Runs `tessera --json login …` with its logins kept under `client`, handing each line it prints
+/// on stderr to `on_line` until it exits; returns its JSON output.
+fn login(client: &Path, server: &str, args: &[&str], on_line: impl FnMut(&str)) -> Value {
+    let login = ["login", "--server", server, "--provider", "gh", "--no-browser"];
+    interactive(client, &[login.as_slice(), args].concat(), on_line)
+}
+
+/// Runs `tessera --json ARGS` with its logins kept under `client`, handing each line it prints on
+/// stderr to `on_line` until it exits; returns its JSON output.
+fn interactive(client: &Path, args: &[&str], mut on_line: impl FnMut(&str)) -> Value {
     let mut child = Command::new(TESSERA)
-        .args(["--json", "login", "--server", server, "--provider", "gh", "--no-browser"])
+        .env("TESSERA_DATA_DIR", client)
+        .env_remove("TESSERA_SERVER")
+        .env_remove("TESSERA_TOKEN")
+        .arg("--json")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -87,6 +123,11 @@ mod reqwest {
         rt.block_on(async { Client::new().post(url).json(&body).send().await.unwrap() });
     }
 
+    pub fn blocking_post_status(url: String, body: serde_json::Value) -> u16 {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async { Client::new().post(url).json(&body).send().await.unwrap().status().as_u16() })
+    }
+
     pub fn blocking_visit(url: String) -> u16 {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async { Client::new().get(url).send().await.unwrap().status().as_u16() })
@@ -107,9 +148,12 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
     let (_idp, ready) = identity_providers(&tmp.path().join("idp"));
     let (_server, url) = serve(&tmp.path().join("data"), &ready);
 
+    let client_dir = tempfile::tempdir().unwrap();
+    let c = client_dir.path();
+
     // The browser flow: the URL it prints is "opened" (the local GitHub signs in `heidi` and
-    // redirects to the command's loopback listener), and the command prints the session.
-    let session = login(&url, &[], |line| {
+    // redirects to the command's loopback listener), and the sign-in is kept.
+    let signed_in = login(c, &url, &["--device-name", "heidi's laptop"], |line| {
         if line.starts_with("http") {
             assert!(line.contains("code_challenge_method=S256") && line.contains("state="), "{line}");
             // Strangers on this computer reach the loopback listener first: a forged code, and a
@@ -123,11 +167,63 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
             assert_eq!(reqwest::blocking_visit_trusting(format!("{line}&login=heidi"), ca), 200);
         }
     });
-    assert_eq!(me(&url, session["token"].as_str().unwrap())["name"], "heidi");
+    assert_eq!((signed_in["account"].as_str(), signed_in["kind"].as_str()), (Some("heidi"), Some("session")));
+    assert!(signed_in.get("token").is_none() && signed_in.get("refresh_token").is_none(), "{signed_in}");
+    // The refresh credential is in the keyring, nowhere on disk.
+    let first = stored_refresh(&url, "heidi").expect("the refresh credential is in the keyring");
+    assert!(first.starts_with("tsr_rfr_"), "a refresh credential");
+    assert!(!std::fs::read_to_string(c.join("logins.json")).unwrap().contains(&first));
+
+    // Commands use the stored sign-in; `auth token` gives scripts a session of their own.
+    assert_eq!(cli(c, &["--json", "me"]).json()["name"], "heidi");
+    let session = cli(c, &["auth", "token"]).ok().to_owned();
+    assert_eq!(me(&url, &session)["name"], "heidi");
+    let status = cli(c, &["--json", "auth", "status"]).json();
+    assert_eq!((status[0]["kind"].as_str(), status[0]["valid"].as_bool()), (Some("session"), Some(true)));
+    let devices = cli(c, &["device", "list"]).ok().to_owned();
+    assert!(devices.lines().any(|l| l.starts_with('*') && l.contains("heidi's laptop")), "{devices}");
+
+    // When the kept session is about to end, the next command renews it: the refresh credential
+    // is rotated and the new one kept.
+    let index = c.join("logins.json");
+    let text = std::fs::read_to_string(&index).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["logins"][0]["session_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&index, v.to_string()).unwrap();
+    assert_eq!(cli(c, &["--json", "me"]).json()["name"], "heidi");
+    let second = stored_refresh(&url, "heidi").unwrap();
+    assert_ne!(first, second, "rotated");
+    // Several commands at once when the session has run out: one renews it, the others wait for
+    // it and use its session, so no refresh credential is presented twice.
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&index).unwrap()).unwrap();
+    v["logins"][0]["session_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&index, v.to_string()).unwrap();
+    let running: Vec<_> = (0..4)
+        .map(|_| {
+            let mut cmd = command(c);
+            cmd.args(["--json", "me"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in running {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let third = stored_refresh(&url, "heidi").unwrap();
+    assert_ne!(third, second, "renewed once more");
+    assert_eq!(cli(c, &["--json", "me"]).json()["name"], "heidi");
+    // The spent credential, presented again (a thief's copy), ends the whole sign-in.
+    let reuse =
+        reqwest::blocking_post_status(format!("{url}/api/v1/sessions/refresh"), json!({"refresh_token": first}));
+    assert_eq!(reuse, 401);
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&index).unwrap()).unwrap();
+    v["logins"][0]["session_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&index, v.to_string()).unwrap();
+    cli(c, &["me"]).failed(3, "has ended");
 
     // The device flow: the command prints a code; approving it at the host signs in.
     let control = ready["control"].as_str().unwrap().to_owned();
-    let session = login(&url, &["--device"], |line| {
+    let signed_in = login(c, &url, &["--device"], |line| {
         if let Some(code) = line.split("enter the code ").nth(1) {
             std::thread::sleep(Duration::from_millis(200));
             reqwest::blocking_post(
@@ -136,5 +232,72 @@ fn tessera_login_runs_the_browser_flow_and_the_device_flow() {
             );
         }
     });
-    assert_eq!(me(&url, session["token"].as_str().unwrap())["name"], "ivan");
+    assert_eq!(signed_in["account"], "ivan");
+    assert_eq!(cli(c, &["--json", "me"]).json()["name"], "ivan");
+    // Signing in again as ivan ends the earlier sign-in at the server: one device, not two.
+    let earlier = stored_refresh(&url, "ivan").unwrap();
+    login(c, &url, &["--device"], |line| {
+        if let Some(code) = line.split("enter the code ").nth(1) {
+            std::thread::sleep(Duration::from_millis(200));
+            reqwest::blocking_post(
+                format!("{control}/device/approve"),
+                json!({"provider": "github", "user_code": code.trim(), "login": "ivan"}),
+            );
+        }
+    });
+    let renew =
+        reqwest::blocking_post_status(format!("{url}/api/v1/sessions/refresh"), json!({"refresh_token": earlier}));
+    assert_eq!(renew, 401, "the earlier sign-in was ended");
+    assert_eq!(cli(c, &["--json", "device", "list"]).json().as_array().unwrap().len(), 1);
+    let devices = cli(c, &["--json", "device", "list"]).json();
+    assert!(devices[0]["name"].as_str().unwrap().starts_with("tessera command line"), "{devices}");
+
+    // Another account at the code host linked to ivan's in the browser: listed, its repositories
+    // read through its stored token, unlinked.
+    reqwest::blocking_post(format!("{control}/repos"), json!({"provider": "github", "login": "judy", "count": 3}));
+    let ca = ready["ca_file"].as_str().unwrap().to_owned();
+    let linked = interactive(c, &["identity", "link", "--provider", "gh", "--no-browser"], |line| {
+        if line.starts_with("http") {
+            assert_eq!(reqwest::blocking_visit_trusting(format!("{line}&login=judy"), &ca), 200);
+        }
+    });
+    let judy = linked["id"].as_str().unwrap().to_owned();
+    let identities = cli(c, &["identity", "list"]).ok().to_owned();
+    assert!(identities.starts_with("ID") && identities.lines().any(|l| l.starts_with(&judy)), "{identities}");
+    assert_eq!(identities.lines().count(), 3, "{identities}");
+    let repos = cli(c, &["--json", "identity", "repos", &judy]).json();
+    assert_eq!(repos.as_array().unwrap().len(), 3, "{repos}");
+    assert!(cli(c, &["identity", "repos", &judy]).ok().starts_with("NAME"));
+    cli(c, &["identity", "unlink", &judy]).ok();
+    assert_eq!(cli(c, &["--json", "identity", "list"]).json().as_array().unwrap().len(), 1);
+    cli(c, &["device", "revoke", "dev_doesnotexist0000"]).failed(5, "");
+
+    // Signing out ends the sign-in at the server too: its refresh credential no longer renews.
+    let kept = stored_refresh(&url, "ivan").unwrap();
+    let out = cli(c, &["auth", "logout", "--account", "ivan"]);
+    assert!(out.ok().starts_with("signed out of"), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    assert_eq!(stored_refresh(&url, "ivan"), None);
+    let after = reqwest::blocking_post_status(format!("{url}/api/v1/sessions/refresh"), json!({"refresh_token": kept}));
+    assert_eq!(after, 401);
+    cli(c, &["auth", "logout", "--all"]).ok();
+    cli(c, &["me", "--server", &url]).failed(3, "not signed in");
+
+    // A device signed out from the list can no longer renew its session.
+    login(c, &url, &["--device"], |line| {
+        if let Some(code) = line.split("enter the code ").nth(1) {
+            std::thread::sleep(Duration::from_millis(200));
+            reqwest::blocking_post(
+                format!("{control}/device/approve"),
+                json!({"provider": "github", "user_code": code.trim(), "login": "kim"}),
+            );
+        }
+    });
+    let devices = cli(c, &["--json", "device", "list"]).json();
+    let device = devices[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(cli(c, &["device", "revoke", &device]).ok(), format!("signed out device {device}"));
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&index).unwrap()).unwrap();
+    v["logins"][0]["session_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&index, v.to_string()).unwrap();
+    cli(c, &["me"]).failed(3, "has ended");
 }

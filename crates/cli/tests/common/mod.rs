@@ -29,7 +29,8 @@ pub fn command(data: &Path) -> Command {
     c.env("TESSERA_DATA_DIR", data)
         .env("TESSERA_KEY_FILE", "1")
         .env("TESSERA_SECRET_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-        .env_remove("TESSERA_TOKEN");
+        .env_remove("TESSERA_TOKEN")
+        .env_remove("TESSERA_SERVER");
     c
 }
 
@@ -80,4 +81,109 @@ pub fn identity_providers(dir: &Path) -> (Running, serde_json::Value) {
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     (Running(child), serde_json::from_str(&line).unwrap())
+}
+
+/// A real `tessera serve` on a free port of 127.0.0.1 over a fresh data directory with an
+/// instance admin `root`; stopped when dropped.
+pub struct Served {
+    pub data: tempfile::TempDir,
+    pub url: String,
+    /// A one-hour login session of `root`.
+    pub admin: String,
+    _server: Running,
+}
+
+impl Served {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// As [`Served::start`], with `setup` given the data directory before the server starts.
+    pub fn start_with(setup: impl FnOnce(&Path)) -> Self {
+        use std::io::{BufRead, BufReader};
+        let data = tempfile::tempdir().unwrap();
+        setup(data.path());
+        tessera(data.path(), &["admin", "create-user", "root", "--admin"]);
+        let admin = tessera(data.path(), &["admin", "session", "root"]);
+        let mut child = command(data.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("TESSERA_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").expect("serve prints where it listens").to_owned();
+        Self { data, url, admin, _server: Running(child) }
+    }
+
+    /// A new account `name` with a one-hour login session (made offline on the same store).
+    pub fn user(&self, name: &str) -> String {
+        tessera(self.data.path(), &["admin", "create-user", name]);
+        tessera(self.data.path(), &["admin", "session", name])
+    }
+
+    /// Runs `tessera ARGS --server URL --token TOKEN` with the server's data directory.
+    pub fn run<S: AsRef<str>>(&self, token: &str, args: &[S]) -> Ran {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        self.run_in(self.data.path(), Some(token), &args, None)
+    }
+
+    /// Runs `tessera ARGS` with its data directory `dir`, the server's URL, `token` if any and
+    /// `stdin` if any.
+    pub fn run_in(&self, dir: &Path, token: Option<&str>, args: &[&str], stdin: Option<&str>) -> Ran {
+        let mut c = command(dir);
+        c.args(args).args(["--server", &self.url]);
+        if let Some(t) = token {
+            c.args(["--token", t]);
+        }
+        ran(c, stdin)
+    }
+}
+
+/// Runs a prepared command with `stdin` (empty when `None`).
+pub fn ran(mut c: Command, stdin: Option<&str>) -> Ran {
+    use std::io::Write;
+    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default().as_bytes()).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).trim_end().to_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+    }
+}
+
+/// What a run of `tessera` did.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Standard output of a run that must have succeeded.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "{self:?}");
+        &self.stdout
+    }
+
+    /// The JSON it printed, of a run that must have succeeded.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok()).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+
+    /// A run that must have failed with `code`, saying `because` on standard error.
+    #[track_caller]
+    pub fn failed(&self, code: i32, because: &str) {
+        assert_eq!(self.code, code, "{self:?}");
+        assert!(self.stderr.contains(because), "expected {because:?}: {self:?}");
+    }
 }
