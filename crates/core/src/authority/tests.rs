@@ -615,3 +615,16 @@ async fn devices_are_listed_and_revoked_by_their_owner_with_a_login_session_only
     assert!(w.auth.authenticate(extra.token.expose(), None).await.is_ok());
     Ok(())
 }
+
+/// A renewal racing its device's revocation (a spent value presented at the same moment) may
+/// record its new session after the revocation: that session must not work either.
+#[tokio::test]
+async fn a_session_recorded_after_its_device_was_revoked_does_not_work() -> Result<()> {
+    let w = world().await?;
+    let (ada, _, device) = w.auth.sign_in_locally("ada", "laptop").await?;
+    w.auth.store().revoke_device(&device.device.id, w.clock.now()).await?;
+    let late = w.auth.issue_session_for(&ada, None, Some(&device.device.id), w.clock.now()).await?;
+    let e = w.auth.authenticate(late.token.expose(), None).await.unwrap_err();
+    assert_eq!(e.code(), crate::error::ErrorCode::Unauthenticated);
+    Ok(())
+}

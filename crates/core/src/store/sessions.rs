@@ -34,7 +34,8 @@ pub struct SessionRecord {
     pub device_id: Option<String>,
 }
 
-/// Login sessions.
+/// Login sessions. A session of a revoked device reads as revoked, whenever it was made: a
+/// renewal that raced the device's revocation cannot leave a live session behind.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Records a new login session.
@@ -118,8 +119,10 @@ impl SessionStore for SqlStore {
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(
-            "SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.identity_id, s.device_id, i.asserted_role FROM sessions s \
-             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id WHERE s.id = $1",
+            "SELECT s.id, s.user_id, s.expires_at, COALESCE(s.revoked_at, d.revoked_at) AS revoked_at, s.identity_id, \
+             s.device_id, i.asserted_role FROM sessions s \
+             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id \
+             LEFT JOIN devices d ON d.id = s.device_id WHERE s.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -129,10 +132,12 @@ impl SessionStore for SqlStore {
 
     async fn session_with_user(&self, id: &str) -> Result<Option<(SessionRecord, User)>> {
         let row = sqlx::query(
-            "SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.identity_id, s.device_id, i.asserted_role, \
+            "SELECT s.id, s.user_id, s.expires_at, COALESCE(s.revoked_at, d.revoked_at) AS revoked_at, s.identity_id, \
+             s.device_id, i.asserted_role, \
              u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, \
              u.disabled_at AS u_disabled_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id WHERE s.id = $1",
+             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id \
+             LEFT JOIN devices d ON d.id = s.device_id WHERE s.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

@@ -52,25 +52,30 @@ async fn a_sign_in_makes_a_device_that_renews_for_longer_than_many_sessions_and_
     renew(&s, &refresh).await.expect_error(401, "unauthenticated");
 }
 
-/// Many renewals with one value at once: exactly one renews, every other one is refused, and
+/// Many renewals with one value at once: at most one renews, every other one is refused, and
 /// the reuse revokes the device, so even the winner's new session and credential stop working.
+/// (Whether the winner's own answer is a 200 depends on whether a loser revoked the device
+/// before the winner's session was read back; both are safe, so both are accepted.)
 #[tokio::test]
 async fn one_value_renewed_many_times_at_once_renews_once_and_revokes_the_device() {
     let (s, _, _) = signin::start().await;
     let first = signin::sign_in(&s, "kc", "bob").await;
     let refresh = refresh_of(&first);
     let replies = futures::future::join_all((0..12).map(|_| renew(&s, &refresh))).await.into_iter().collect::<Vec<_>>();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
     let won: Vec<&crate::harness::Reply> = replies.iter().filter(|r| r.status == 200).collect();
-    assert_eq!(won.len(), 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(won.len() <= 1, "{statuses:?}");
     for r in replies.iter().filter(|r| r.status != 200) {
         assert_eq!(r.status, 401, "{}", r.body);
         assert_eq!(r.code(), "unauthenticated");
         assert!(!r.body.to_string().contains("tsr_rfr_"), "no credential in an error");
     }
-    let winner = &won[0].body;
-    s.get("/api/v1/me", &token_of(winner)).await.expect_error(401, "unauthenticated");
-    renew(&s, &refresh_of(winner)).await.expect_error(401, "unauthenticated");
+    if let Some(winner) = won.first() {
+        s.get("/api/v1/me", &token_of(&winner.body)).await.expect_error(401, "unauthenticated");
+        renew(&s, &refresh_of(&winner.body)).await.expect_error(401, "unauthenticated");
+    }
     s.get("/api/v1/me", &token_of(&first)).await.expect_error(401, "unauthenticated");
+    renew(&s, &refresh).await.expect_error(401, "unauthenticated");
 
     // The instance admin sees the reuse in the audit log.
     let admin = s.user("root", true).await;
