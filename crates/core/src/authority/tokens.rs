@@ -332,6 +332,17 @@ impl Authority {
     /// malformed and already revoked values are quietly accepted, as the RFC asks.
     pub async fn revoke(&self, value: &str, ip: Option<&str>) -> Result<()> {
         let now = self.now();
+        if crate::device::is_refresh_shaped(value) {
+            // A device's refresh credential: revoking it signs the device out. A spent one
+            // names nobody to its presenter and revokes nothing (RFC 7009: still a 200).
+            if let Some(device) = self.store.device_by_refresh(&token::hash(value)).await? {
+                if self.store.revoke_device(&device.id, now).await? {
+                    self.audit("anonymous", "device.revoke", &device.id, Outcome::Ok, ip, "revoked by value", now)
+                        .await;
+                }
+            }
+            return Ok(());
+        }
         if value.starts_with("tsr_") {
             if token::parse(value).is_err() {
                 return Ok(());

@@ -65,6 +65,8 @@ pub trait SessionStore: Send + Sync {
     async fn revoke_device(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
     /// A device by id.
     async fn device(&self, id: &str) -> Result<Option<DeviceRecord>>;
+    /// The device whose current refresh credential hashes to `hash`.
+    async fn device_by_refresh(&self, hash: &[u8]) -> Result<Option<DeviceRecord>>;
     /// A user's devices that can still renew at `now`, the most recently seen first.
     async fn devices_of(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<DeviceRecord>>;
 }
@@ -239,6 +241,14 @@ impl SessionStore for SqlStore {
     async fn device(&self, id: &str) -> Result<Option<DeviceRecord>> {
         let row = sqlx::query(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"))
             .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(device_of).transpose()
+    }
+
+    async fn device_by_refresh(&self, hash: &[u8]) -> Result<Option<DeviceRecord>> {
+        let row = sqlx::query(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE refresh_hash = $1"))
+            .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(device_of).transpose()

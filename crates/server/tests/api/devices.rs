@@ -110,6 +110,25 @@ async fn devices_are_listed_and_signed_out_by_their_owner_with_a_login_session_o
     s.delete(&format!("/api/v1/user/devices/{phone_id}"), &on_laptop).await.expect_error(404, "not_found");
 }
 
+/// RFC 7009: whoever holds a refresh credential can revoke it, which signs its device out.
+#[tokio::test]
+async fn revoking_a_refresh_credential_by_value_signs_its_device_out() {
+    let (s, _, _) = signin::start().await;
+    let signed_in = signin::sign_in(&s, "kc", "eve").await;
+    let form = |value: &str| format!("token={value}").into_bytes();
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let revoke = |value: String| s.raw(Method::POST, "/api/v1/tokens/revoke", &headers, form(&value));
+    revoke(refresh_of(&signed_in)).await.expect(200);
+    s.get("/api/v1/me", &token_of(&signed_in)).await.expect_error(401, "unauthenticated");
+    renew(&s, &refresh_of(&signed_in)).await.expect_error(401, "unauthenticated");
+    // Unknown and spent values are a 200 too, and revoke nothing.
+    revoke("tsr_rfr_0000000000000000000000000000000000000000000".into()).await.expect(200);
+    let other = signin::sign_in(&s, "kc", "eve").await;
+    let next = renew(&s, &refresh_of(&other)).await.expect(200);
+    revoke(refresh_of(&other)).await.expect(200);
+    s.get("/api/v1/me", &token_of(&next)).await.expect(200);
+}
+
 #[tokio::test]
 async fn a_one_hour_session_for_calling_the_api_by_hand() {
     let s = Server::start().await;
