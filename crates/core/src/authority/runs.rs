@@ -233,10 +233,10 @@ impl Authority {
 
     /// Ends a run the agent claimed, as `status` (succeeded or failed).
     pub async fn finish_run(&self, caller: &Caller, agent: &str, run: &str, status: RunStatus) -> Result<Run> {
+        let mut r = self.running_run_of(caller, agent, run, "run.finish").await?;
         if !matches!(status, RunStatus::Succeeded | RunStatus::Failed) {
             return Err(Error::invalid("a run finishes as succeeded or failed"));
         }
-        let mut r = self.running_run_of(caller, agent, run, "run.finish").await?;
         if !self.store.finish_run(&r.id, status).await? {
             return Err(Error::Conflict("the run finished meanwhile".into()));
         }

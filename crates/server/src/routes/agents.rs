@@ -47,12 +47,22 @@ pub struct LogWritten {
     pub log_lines: i64,
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    /// It did what it should.
+    Succeeded,
+    /// It did not.
+    Failed,
+}
+
 /// The body of `POST /agents/{id}/runs/{run}/finish`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinishBody {
-    /// How the run ended: `succeeded` or `failed`.
-    pub status: RunStatus,
+    /// How the run ended.
+    pub status: RunOutcome,
 }
 
 /// Append lines to the log of a run this agent claimed. Over a limit: 413, naming it.
@@ -106,7 +116,11 @@ pub async fn finish(
     Id2((agent, run)): Id2,
     Json(body): Json<FinishBody>,
 ) -> ApiResult<axum::Json<Run>> {
-    Ok(axum::Json(s.authority.finish_run(&c, &agent, &run, body.status).await?))
+    let status = match body.status {
+        RunOutcome::Succeeded => RunStatus::Succeeded,
+        RunOutcome::Failed => RunStatus::Failed,
+    };
+    Ok(axum::Json(s.authority.finish_run(&c, &agent, &run, status).await?))
 }
 
 /// The body of `POST /agents/connect`.

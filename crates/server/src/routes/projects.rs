@@ -437,7 +437,7 @@ pub struct LogQuery {
     /// Read the lines after this line number (0, the default, reads from the start).
     #[param(minimum = 0)]
     #[serde(default)]
-    pub after: u32,
+    pub after: i32,
     /// At most this many lines (1 to 1,000; 1,000 by default).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u16>,
@@ -457,6 +457,9 @@ pub async fn run_log(
 ) -> ApiResult<axum::Json<LogPage>> {
     let axum::extract::Query(q) =
         q.map_err(|e| ApiError::invalid(format!("the query is not valid: {}", e.body_text())))?;
+    if q.after < 0 {
+        return Err(ApiError::invalid("after must be 0 or a line number"));
+    }
     let limit = match q.limit {
         Some(l) if !(1..=1000).contains(&l) => return Err(ApiError::invalid("limit must be 1 to 1000")),
         Some(l) => i64::from(l),
