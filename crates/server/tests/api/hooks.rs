@@ -70,6 +70,12 @@ async fn ci_triggers_with_a_bearer_header_a_form_or_the_query_and_the_run_keeps_
     let r = s.raw(Method::POST, &format!("{url}?token={}&ref=v1.2", p.value), &[], vec![]).await.expect(202);
     assert_eq!(r["ref"], "v1.2");
 
+    // A JSON content type with no body at all is a trigger with nothing named.
+    let bearer = format!("Bearer {}", p.value);
+    let r =
+        s.raw(Method::POST, &url, &[("authorization", &bearer), ("content-type", "application/json")], vec![]).await;
+    assert_eq!(r.expect(202)["ref"], Value::Null);
+
     // The run reads back with `read`, whole.
     let reader = s.pat(&p.owner, &["read"]).await;
     let got = s.get(&format!("/api/v1/projects/{}/runs/{}", p.id, run["id"].as_str().unwrap()), &reader).await;
@@ -100,7 +106,7 @@ async fn ci_triggers_with_a_bearer_header_a_form_or_the_query_and_the_run_keeps_
     s.post(&format!("/api/v1/projects/{}/runs", p.id), &p.value, json!({})).await.expect(202);
     assert_eq!(
         s.get(&format!("/api/v1/projects/{}/runs", p.id), &reader).await.expect(200).as_array().unwrap().len(),
-        4
+        5
     );
 }
 
