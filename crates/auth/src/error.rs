@@ -37,6 +37,15 @@ pub enum AuthError {
     /// A stored code-host token is gone or expired: sign in with the provider again.
     #[error("the linked account needs a new sign-in: {0}")]
     Reconnect(String),
+    /// [`AuthError::Reconnect`] as it leaves a request about one linked account: with the
+    /// provider to sign in with again, so a client can offer that sign-in.
+    #[error("the linked account at {provider} needs a new sign-in: {why}")]
+    ReconnectRequired {
+        /// The provider's id.
+        provider: String,
+        /// Why, in a few words.
+        why: String,
+    },
     /// The provider's sign-in policy (allowed domains or groups) does not admit this person.
     /// Callers write the audit entry and answer with the reason.
     #[error("{reason}")]
@@ -69,9 +78,18 @@ impl AuthError {
             AuthError::SlowDown => ErrorCode::SlowDown,
             AuthError::KeyringLocked => ErrorCode::KeyringLocked,
             AuthError::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,
-            AuthError::Reconnect(_) => ErrorCode::ReconnectRequired,
+            AuthError::Reconnect(_) | AuthError::ReconnectRequired { .. } => ErrorCode::ReconnectRequired,
             AuthError::SignInRefused { .. } => ErrorCode::Forbidden,
             AuthError::Core(e) => e.code(),
+        }
+    }
+
+    /// This error as it answers a request about an account at `provider`: a reconnect names
+    /// the provider; anything else is unchanged.
+    pub fn at_provider(self, provider: &str) -> Self {
+        match self {
+            AuthError::Reconnect(why) => AuthError::ReconnectRequired { provider: provider.to_owned(), why },
+            other => other,
         }
     }
 

@@ -564,11 +564,11 @@ impl SignIn {
         if p.kind() == ProviderKind::Oidc {
             return Err(AuthError::InvalidRequest("this linked account is not a code host".into()));
         }
-        let token = self.access_token(&p, &identity).await?;
+        let token = self.access_token(&p, &identity).await.map_err(|e| e.at_provider(&identity.provider))?;
         match scm::repositories(&self.http(&p)?, &p, token.expose()).await {
             Err(AuthError::Reconnect(why)) => {
                 self.authority.record_scm_failure(&identity.id).await?;
-                Err(AuthError::Reconnect(why))
+                Err(AuthError::Reconnect(why).at_provider(&identity.provider))
             }
             other => other,
         }

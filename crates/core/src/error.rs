@@ -164,6 +164,9 @@ pub enum Error {
     /// The request conflicts with what is stored, for the reason given.
     #[error("{0}")]
     Conflict(String),
+    /// What was sent is over a size limit; the sentence names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// The store failed; never caused by input. Its error is kept whole for the log (and said in
     /// this error's text, which only the log and the operator's command line ever show).
     #[error("the store failed: {0}")]
@@ -201,6 +204,7 @@ impl Error {
             Error::ScopeMissing(_) | Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::NameTaken(_) | Error::AlreadyLinked | Error::Conflict(_) => ErrorCode::Conflict,
+            Error::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Error::Store(_) | Error::Migration(_) | Error::UnknownStoredValue { .. } | Error::Internal(_) => {
                 ErrorCode::Internal
             }

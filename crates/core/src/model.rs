@@ -348,6 +348,48 @@ pub struct Run {
     pub triggered_by: Option<String>,
     /// The agent that claimed it.
     pub agent_id: Option<String>,
+    /// The git ref it was triggered for (`refs/heads/main`), if one was named.
+    #[serde(rename = "ref")]
+    #[cfg_attr(feature = "ts", ts(rename = "ref"))]
+    pub git_ref: Option<String>,
+    /// The commit it was triggered for, if one was named.
+    pub commit: Option<String>,
+    /// The variables it was triggered with.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, string>"))]
+    pub variables: std::collections::BTreeMap<String, String>,
+    /// How many log lines its agent has posted.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub log_lines: i64,
+}
+
+/// One line of a run's log, as its agent posted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LogLine {
+    /// Its number in the run's log, from 1.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub seq: i64,
+    /// When the server received it.
+    pub at: DateTime<Utc>,
+    /// The text, without its line ending.
+    pub text: String,
+}
+
+/// A file a run's agent kept (its content is read on its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Artifact {
+    /// Its name within the run.
+    pub name: String,
+    /// Its size in bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size: i64,
+    /// The SHA-256 of its content, in hex.
+    pub sha256: String,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
 }
 
 /// What an agent says it is doing.

@@ -24,3 +24,8 @@ pub fn secret_entry(project_id: &str, name: &str) -> String {
 
 /// The name team mode's shared session signing key is sealed under.
 pub const SESSION_KEY_ENTRY: &str = "session-key";
+
+/// The name a trigger token's webhook secret is sealed under.
+pub fn webhook_entry(token_id: &str) -> String {
+    format!("webhook:{token_id}")
+}

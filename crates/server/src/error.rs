@@ -23,6 +23,9 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// A sentence for a person.
     pub message: String,
+    /// For `reconnect_required` only: the id of the provider to sign in with again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// An error on its way to the client.
@@ -33,12 +36,14 @@ pub struct ApiError {
     message: String,
     /// For 429: how long to wait, sent as `Retry-After`.
     retry_after: Option<std::time::Duration>,
+    /// For `reconnect_required`: the provider to sign in with again.
+    provider: Option<String>,
 }
 
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn with_code(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { status, code, message: scrub(&message.into()), retry_after: None }
+        Self { status, code, message: scrub(&message.into()), retry_after: None, provider: None }
     }
 
     /// A 429 `rate_limited`, to be retried after `wait`.
@@ -124,6 +129,15 @@ impl From<tessera_auth::AuthError> for ApiError {
     fn from(e: tessera_auth::AuthError) -> Self {
         match e {
             tessera_auth::AuthError::Core(core) => core.into(),
+            tessera_auth::AuthError::ReconnectRequired { provider, why } => {
+                let mut e = Self::with_code(
+                    status_of(ErrorCode::ReconnectRequired),
+                    ErrorCode::ReconnectRequired,
+                    format!("the linked account at {provider} needs a new sign-in: {why}"),
+                );
+                e.provider = Some(provider);
+                e
+            }
             e => match e.code() {
                 ErrorCode::Internal => internal(&e),
                 code => Self::with_code(status_of(code), code, e.to_string()),
@@ -134,7 +148,7 @@ impl From<tessera_auth::AuthError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, provider: self.provider } };
         let mut res = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\""));

@@ -180,3 +180,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Id2 {
         Ok(Id2((object, name)))
     }
 }
+
+/// Three ids in the path: an object, one inside it, and a name inside that.
+pub struct Id3(pub (String, String, String));
+
+impl<S: Send + Sync> FromRequestParts<S> for Id3 {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let [a, b, c] = ids(parts, state).await?;
+        Ok(Id3((a, b, c)))
+    }
+}

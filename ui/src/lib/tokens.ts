@@ -99,8 +99,11 @@ export function triggerTokens(client: ApiClient, project: string): TokenCollecti
   };
 }
 
-/** The token without its value: what a list may keep after a create or rotate. */
-export function withoutValue(created: TokenWithValue): { token: Token; value: string } {
-  const { token: value, ...token } = created;
-  return { token, value };
+/**
+ * The token without its value (and a trigger token's webhook secret): what a list may keep after
+ * a create or rotate. The secrets go to the reveal dialog only.
+ */
+export function withoutValue(created: TokenWithValue): { token: Token; value: string; webhookSecret: string | null } {
+  const { token: value, webhook_secret: webhookSecret, ...token } = created;
+  return { token, value, webhookSecret: webhookSecret ?? null };
 }

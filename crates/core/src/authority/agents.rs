@@ -16,7 +16,7 @@ impl Authority {
     }
 
     /// The agent `id`, if it belongs to the same owner as the caller's agent token.
-    async fn own_agent(&self, caller: &Caller, id: &str, action: &str) -> Result<Agent> {
+    pub(super) async fn own_agent(&self, caller: &Caller, id: &str, action: &str) -> Result<Agent> {
         let token = self.guard(caller, action, id, self.agent_token(caller)).await?;
         self.store.agent(id).await?.filter(|a| a.owner == token.owner).ok_or(Error::NotFound("agent"))
     }

@@ -16,9 +16,11 @@ mod orgs;
 mod policy;
 mod projects;
 mod providers;
+mod runs;
 mod signup;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -32,8 +34,13 @@ pub use identities::SignedIn;
 pub use orgs::{MemberChange, INVITATION_LIFETIME};
 pub use policy::{OrgPolicy, TokenPolicy};
 pub use projects::{NewProject, ProjectPatch};
+pub use runs::{
+    artifact_too_large, LogPage, RunRequest, ARTIFACT_MAX, COMMIT_PATTERN, LOG_PAGE_MAX, REF_PATTERN,
+    RUN_ARTIFACTS_MAX, RUN_LOG_MAX,
+};
 pub use tokens::{Collection, Introspection, NewToken, TokenPatch};
 pub use users::{AdminActor, UserPatch};
+pub use webhooks::{Delivery, WEBHOOK_SECRET_PREFIX};
 
 use crate::audit::{self, Outcome};
 use crate::clock::Clock;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::runs::RunRequest;
 use super::{validate_name, validate_text, Access, Authority, Caller, Credential};
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
@@ -135,6 +136,13 @@ impl Authority {
     /// Queues a run: with a trigger token of this project, or with the `trigger` scope and
     /// access to the project.
     pub async fn trigger_run(&self, caller: &Caller, project: &str) -> Result<Run> {
+        self.trigger_run_for(caller, project, RunRequest::default()).await
+    }
+
+    /// Queues a run for a ref, a commit and variables, with the rights of
+    /// [`Authority::trigger_run`].
+    pub async fn trigger_run_for(&self, caller: &Caller, project: &str, req: RunRequest) -> Result<Run> {
+        let req = req.validated()?;
         let allowed = match &caller.credential {
             Credential::Token { token, .. } if token.kind == TokenKind::Trigger => {
                 if token.owner.id == project {
@@ -160,6 +168,10 @@ impl Authority {
                 Credential::Session { user, .. } => Some(user.id.clone()),
             },
             agent_id: None,
+            git_ref: req.git_ref,
+            commit: req.commit,
+            variables: req.variables,
+            log_lines: 0,
         };
         self.store.insert_run(&run).await?;
         Ok(run)

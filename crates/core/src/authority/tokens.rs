@@ -172,7 +172,7 @@ impl Authority {
     }
 
     /// The token `id` of `coll`, after checking the caller may manage `coll`.
-    async fn token_in(&self, caller: &Caller, coll: &Collection, id: &str, action: &str) -> Result<Token> {
+    pub(super) async fn token_in(&self, caller: &Caller, coll: &Collection, id: &str, action: &str) -> Result<Token> {
         Ok(self.token_and_hash_in(caller, coll, id, action).await?.0)
     }
 

@@ -35,6 +35,17 @@ pub trait ProjectStore: Send + Sync {
     async fn secret_info(&self, project_id: &str, name: &str) -> Result<Option<SecretInfo>>;
     /// Deletes a secret; false when there was none.
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool>;
+    /// Keeps (or replaces) the sealed webhook secret of a project's trigger token.
+    async fn put_webhook_secret(
+        &self,
+        token_id: &str,
+        project_id: &str,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The sealed webhook secrets of a project's trigger tokens that are neither revoked nor
+    /// expired at `now`, as (token id, sealed secret).
+    async fn webhook_secrets(&self, project_id: &str, now: DateTime<Utc>) -> Result<Vec<(String, Vec<u8>)>>;
 }
 
 fn name_taken(name: &str) -> Error {
@@ -180,6 +191,39 @@ impl ProjectStore for SqlStore {
 
     async fn delete_secret(&self, project_id: &str, name: &str) -> Result<bool> {
         touched(&self.pool, "DELETE FROM secrets WHERE project_id = $1 AND name = $2", &[project_id, name]).await
+    }
+
+    async fn put_webhook_secret(
+        &self,
+        token_id: &str,
+        project_id: &str,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO webhook_secrets (token_id, project_id, sealed, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (token_id) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at",
+        )
+        .bind(token_id)
+        .bind(project_id)
+        .bind(sealed)
+        .bind(to_millis(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhook_secrets(&self, project_id: &str, now: DateTime<Utc>) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT w.token_id, w.sealed FROM webhook_secrets w JOIN tokens t ON t.id = w.token_id \
+             WHERE w.project_id = $1 AND t.owner_kind = 'project' AND t.owner_id = $1 AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > $2) ORDER BY w.created_at DESC, w.token_id",
+        )
+        .bind(project_id)
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("token_id")?, r.try_get("sealed")?))).collect()
     }
 }
 

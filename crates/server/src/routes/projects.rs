@@ -1,14 +1,22 @@
 //! Projects, runs, pipeline files and secrets.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tessera_core::authority::{NewProject, ProjectPatch};
-use tessera_core::model::{Pipeline, Project, Run, SecretInfo};
+use tessera_core::authority::{Delivery, LogPage, NewProject, ProjectPatch, RunRequest};
+use tessera_core::error::ErrorCode;
+use tessera_core::model::{Artifact, Pipeline, Project, Run, SecretInfo};
+use tessera_core::Caller;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Auth, Id, Id2, Json};
-use crate::AppState;
+use crate::extract::{client_ip, Auth, Id, Id2, Id3, Json, UNKNOWN_CLIENT};
+use crate::{AppState, ClientAddr, Edge};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,6 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get, update, delete))
         .routes(routes!(trigger, runs))
+        .routes(routes!(trigger_hook))
+        .routes(routes!(get_run))
+        .routes(routes!(run_log))
+        .routes(routes!(run_artifacts))
+        .routes(routes!(run_artifact))
         .routes(routes!(put_pipeline, get_pipeline))
         .routes(routes!(get_secret, put_secret, delete_secret));
     crate::openapi::name_operations(r, "projects")
@@ -190,4 +203,302 @@ pub async fn put_secret(
 pub async fn delete_secret(State(s): State<AppState>, Auth(c): Auth, Id2((p, name)): Id2) -> ApiResult<StatusCode> {
     s.authority.delete_secret(&c, &p, &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST …/trigger` (JSON; the same fields may come as a form or in the query, with
+/// variables as `variables[NAME]=value`, as GitLab's trigger API takes them).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerBody {
+    /// The trigger token, for clients that cannot send `Authorization: Bearer`.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 8192, pattern = "\\S")]
+    pub token: Option<String>,
+    /// The git ref to run, such as `refs/heads/main`.
+    #[serde(default, rename = "ref")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF\\s]+$"
+    )]
+    pub git_ref: Option<String>,
+    /// The commit to run, 7 to 64 hexadecimal digits.
+    #[serde(default)]
+    #[schema(pattern = "^[0-9A-Fa-f]{7,64}$")]
+    pub commit: Option<String>,
+    /// Variables for the run (at most 50): names of letters, digits and `_`, not starting with a
+    /// digit; values up to 4,096 characters.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+impl TriggerBody {
+    fn set(&mut self, key: &str, value: String) -> ApiResult<()> {
+        let slot = match key {
+            "token" => &mut self.token,
+            "ref" => &mut self.git_ref,
+            "commit" => &mut self.commit,
+            _ => match key.strip_prefix("variables[").and_then(|k| k.strip_suffix(']')) {
+                Some(name) => {
+                    self.variables.insert(name.to_owned(), value);
+                    return Ok(());
+                }
+                None => {
+                    let shown: String = key.chars().take(40).collect();
+                    return Err(ApiError::invalid(format!(
+                        "unknown field {shown:?}: send token, ref, commit and variables[NAME]"
+                    )));
+                }
+            },
+        };
+        if slot.replace(value).is_some() {
+            return Err(ApiError::invalid(format!("the field {key} was sent twice")));
+        }
+        Ok(())
+    }
+
+    /// Adds the fields of a form or a query string.
+    fn add_form(&mut self, form: &[u8]) -> ApiResult<()> {
+        for (k, v) in url::form_urlencoded::parse(form) {
+            self.set(&k, v.into_owned())?;
+        }
+        Ok(())
+    }
+
+    fn request(self) -> RunRequest {
+        RunRequest { git_ref: self.git_ref, commit: self.commit, variables: self.variables }
+    }
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> ApiResult<Option<&'a str>> {
+    headers
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| ApiError::unauthenticated(format!("the {name} header is not readable text"))))
+        .transpose()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
+}
+
+/// What a code host's push delivery names: GitHub's `ref` and `after`, GitLab's `ref` and
+/// `checkout_sha`. GitHub may send its payload as a form field `payload`.
+fn pushed(headers: &HeaderMap, body: &[u8], commit_field: &str) -> ApiResult<RunRequest> {
+    let json: serde_json::Value = if is_json(headers) || body.first() == Some(&b'{') {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::invalid(format!("the webhook's body is not valid JSON: {e}")))?
+    } else {
+        let payload = url::form_urlencoded::parse(body).find(|(k, _)| k == "payload").map(|(_, v)| v.into_owned());
+        let payload = payload
+            .ok_or_else(|| ApiError::invalid("send the webhook's body as JSON (content type application/json)"))?;
+        serde_json::from_str(&payload)
+            .map_err(|e| ApiError::invalid(format!("the webhook's payload is not valid JSON: {e}")))?
+    };
+    let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    Ok(RunRequest { git_ref: text("ref"), commit: text(commit_field), variables: BTreeMap::new() })
+}
+
+/// Counts a failed authentication against the client's throttle: past its limit, a 429.
+fn failed(edge: &Edge, addr: std::net::IpAddr, e: ApiError) -> ApiError {
+    match edge.throttles.note_failure(addr) {
+        Err(wait) => ApiError::rate_limited(wait),
+        Ok(()) => e,
+    }
+}
+
+/// Trigger a run with a trigger token (or a credential with the `trigger` scope) sent as a
+/// bearer header, as a `token` field of the query, a form or JSON, or through a code-host
+/// webhook: GitHub's `X-Hub-Signature-256` (HMAC-SHA256 of the body with the trigger token's
+/// webhook secret) or GitLab's `X-Gitlab-Token` (the webhook secret). A webhook's push names the
+/// run's ref and commit; a GitHub `ping` answers 204. Failed attempts count against the
+/// client's failed-authentication throttle.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/trigger", tag = "projects",
+    params(("project" = String, Path),
+        ("token" = Option<String>, Query, description = "The trigger token, GitLab's trigger style."),
+        ("X-Hub-Signature-256" = Option<String>, Header, description = "GitHub: sha256=<HMAC-SHA256 of the body, hex>."),
+        ("X-Gitlab-Token" = Option<String>, Header, description = "GitLab: the trigger token's webhook secret."),
+        ("X-GitHub-Event" = Option<String>, Header, description = "GitHub: the event; `ping` triggers nothing.")),
+    request_body(content = TriggerBody, content_type = "application/json"),
+    responses((status = 202, body = Run), (status = 204, description = "A GitHub ping, verified; no run."),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ()))]
+pub async fn trigger_hook(
+    State(s): State<AppState>,
+    axum::Extension(edge): axum::Extension<Arc<Edge>>,
+    parts: axum::http::request::Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let mut parts = parts;
+    let Id(p) = <Id as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &s).await?;
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::with_code(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("a trigger's body may be at most {} KiB", crate::BODY_LIMIT / 1024),
+        ),
+        _ => ApiError::invalid(format!("the body could not be read: {}", e.body_text())),
+    })?;
+    let ip = client_ip(&parts);
+    let addr = parts.extensions.get::<ClientAddr>().map_or(UNKNOWN_CLIENT, |c| c.0);
+    if let Err(wait) = edge.throttles.check_failures(addr) {
+        s.authority.note_failed_authentication(ip.as_deref(), "", "throttled");
+        return Err(ApiError::rate_limited(wait));
+    }
+    let headers = &parts.headers;
+    let github = header_text(headers, "x-hub-signature-256").map_err(|e| failed(&edge, addr, e))?;
+    let gitlab = header_text(headers, "x-gitlab-token").map_err(|e| failed(&edge, addr, e))?;
+    let (caller, req): (Caller, RunRequest) = if let Some(signature) = github {
+        let caller = s
+            .authority
+            .webhook_caller(&p, Delivery::GitHub { signature, body: &body }, ip.clone())
+            .await
+            .map_err(|e| failed(&edge, addr, e.into()))?;
+        if header_text(headers, "x-github-event")?.is_some_and(|e| e.eq_ignore_ascii_case("ping")) {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        (caller, pushed(headers, &body, "after")?)
+    } else if let Some(token) = gitlab {
+        let caller = s
+            .authority
+            .webhook_caller(&p, Delivery::GitLab { token }, ip.clone())
+            .await
+            .map_err(|e| failed(&edge, addr, e.into()))?;
+        (caller, pushed(headers, &body, "checkout_sha")?)
+    } else {
+        let mut fields = TriggerBody::default();
+        if let Some(q) = parts.uri.query() {
+            fields.add_form(q.as_bytes())?;
+        }
+        // An empty body says nothing, whatever its content type claims.
+        if is_json(headers) && !body.trim_ascii().is_empty() {
+            let json: TriggerBody =
+                serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("the body does not fit: {e}")))?;
+            for (k, v) in [("token", json.token), ("ref", json.git_ref), ("commit", json.commit)] {
+                if let Some(v) = v {
+                    fields.set(k, v)?;
+                }
+            }
+            for (k, v) in json.variables {
+                fields.set(&format!("variables[{k}]"), v)?;
+            }
+        } else if !body.is_empty() {
+            fields.add_form(&body)?;
+        }
+        let bearer = match (header_text(headers, "authorization").map_err(|e| failed(&edge, addr, e))?, fields.token.take())
+        {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid("send the token once: in the Authorization header or as token, not both"))
+            }
+            (Some(h), None) => h
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| failed(&edge, addr, ApiError::unauthenticated("the Authorization header must be: Bearer <token>")))?,
+            (None, Some(t)) => t.trim().to_owned(),
+            (None, None) => {
+                return Err(ApiError::unauthenticated(
+                    "send the trigger token as Authorization: Bearer <token> or as token=<token>, or sign a webhook with its secret",
+                ))
+            }
+        };
+        let caller = match s.authority.authenticate(&bearer, ip.clone()).await {
+            Ok(c) => c,
+            Err(e) if e.code() == ErrorCode::Unauthenticated => return Err(failed(&edge, addr, e.into())),
+            Err(e) => return Err(e.into()),
+        };
+        (caller, fields.request())
+    };
+    if caller.token_kind() == Some(tessera_core::TokenKind::Trigger) {
+        edge.throttles.trigger(&caller.actor()).map_err(ApiError::rate_limited)?;
+    }
+    let run = s.authority.trigger_run_for(&caller, &p, req).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(run)).into_response())
+}
+
+/// One run of a project: its ref, commit, variables and status (`read`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/runs/{run}", tag = "projects",
+    params(("project" = String, Path), ("run" = String, Path)),
+    responses((status = 200, body = Run), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_run(State(s): State<AppState>, Auth(c): Auth, Id2((p, run)): Id2) -> ApiResult<axum::Json<Run>> {
+    Ok(axum::Json(s.authority.get_run(&c, &p, &run).await?))
+}
+
+/// Which part of a run's log to read.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Read the lines after this line number (0, the default, reads from the start).
+    #[param(minimum = 0)]
+    #[serde(default)]
+    pub after: i32,
+    /// At most this many lines (1 to 1,000; 1,000 by default).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u16>,
+}
+
+/// A run's log, in order, a page at a time (`read`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/runs/{run}/log", tag = "projects",
+    params(("project" = String, Path), ("run" = String, Path), LogQuery),
+    responses((status = 200, body = LogPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_log(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id2((p, run)): Id2,
+    q: Result<axum::extract::Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::Json<LogPage>> {
+    let axum::extract::Query(q) =
+        q.map_err(|e| ApiError::invalid(format!("the query is not valid: {}", e.body_text())))?;
+    if q.after < 0 {
+        return Err(ApiError::invalid("after must be 0 or a line number"));
+    }
+    let limit = match q.limit {
+        Some(l) if !(1..=1000).contains(&l) => return Err(ApiError::invalid("limit must be 1 to 1000")),
+        Some(l) => i64::from(l),
+        None => tessera_core::authority::LOG_PAGE_MAX,
+    };
+    Ok(axum::Json(s.authority.run_log(&c, &p, &run, i64::from(q.after), limit).await?))
+}
+
+/// The artifacts a run's agent kept (`read`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/runs/{run}/artifacts", tag = "projects",
+    params(("project" = String, Path), ("run" = String, Path)),
+    responses((status = 200, body = Vec<Artifact>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_artifacts(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id2((p, run)): Id2,
+) -> ApiResult<axum::Json<Vec<Artifact>>> {
+    Ok(axum::Json(s.authority.run_artifacts(&c, &p, &run).await?))
+}
+
+/// One artifact's content, as it was uploaded (`read`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/runs/{run}/artifacts/{name}", tag = "projects",
+    params(("project" = String, Path), ("run" = String, Path), ("name" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_artifact(State(s): State<AppState>, Auth(c): Auth, Id3((p, run, name)): Id3) -> ApiResult<Response> {
+    let (a, content) = s.authority.run_artifact(&c, &p, &run, &name).await?;
+    let disposition = format!("attachment; filename=\"{}\"", a.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::HeaderName::from_static("x-content-sha256"), a.sha256),
+        ],
+        content,
+    )
+        .into_response())
 }

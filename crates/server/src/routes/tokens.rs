@@ -29,6 +29,11 @@ pub struct IssuedToken {
     /// The value. Shown once: store it now.
     #[serde(rename = "token")]
     pub value: String,
+    /// Trigger tokens only: the webhook secret beside it, for code-host webhooks (GitHub's
+    /// `X-Hub-Signature-256`, GitLab's `X-Gitlab-Token`). Shown once, with the value; absent on a
+    /// server without a sealing key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 /// Which of the five token collections a router serves; each is the same handlers nested under
@@ -195,7 +200,9 @@ pub async fn create(
     Json(req): Json<NewToken>,
 ) -> ApiResult<(StatusCode, axum::Json<IssuedToken>)> {
     let (token, value) = s.authority.create_token(&c, &coll.coll, req).await?;
-    Ok((StatusCode::CREATED, axum::Json(IssuedToken { token, value: value.expose().to_owned() })))
+    let hook = s.authority.issue_webhook_secret(&c, &coll.coll, &token.id).await?;
+    let webhook_secret = hook.map(|h| h.expose().to_owned());
+    Ok((StatusCode::CREATED, axum::Json(IssuedToken { token, value: value.expose().to_owned(), webhook_secret })))
 }
 
 /// One token.
@@ -229,7 +236,10 @@ pub async fn update(
     security(("bearer" = [])))]
 pub async fn rotate(State(s): State<AppState>, Auth(c): Auth, coll: Coll) -> ApiResult<axum::Json<IssuedToken>> {
     let (token, value) = s.authority.rotate_token(&c, &coll.coll, coll.id()).await?;
-    Ok(axum::Json(IssuedToken { token, value: value.expose().to_owned() }))
+    // A rotation replaces the webhook secret too: whoever held the old pair holds nothing.
+    let hook = s.authority.issue_webhook_secret(&c, &coll.coll, &token.id).await?;
+    let webhook_secret = hook.map(|h| h.expose().to_owned());
+    Ok(axum::Json(IssuedToken { token, value: value.expose().to_owned(), webhook_secret }))
 }
 
 /// Delete a token.

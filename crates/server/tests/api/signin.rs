@@ -560,7 +560,8 @@ async fn expiry_and_refresh_of_code_host_tokens() {
 
     // When the host stops accepting the token, the account shows expired and asks to reconnect.
     control_of(&own, "/revoke-all", json!({"provider": "gitlab"})).await;
-    s.get(&repos, &a).await.expect_error(409, "reconnect_required");
+    let e = s.get(&repos, &a).await.expect_error(409, "reconnect_required");
+    assert_eq!(e["error"]["provider"], "gl", "the answer names the provider to sign in with again: {e}");
     assert_eq!(s.get("/api/v1/user/identities", &a).await.expect(200)[0]["status"], "expired");
     // Signing in again reconnects it.
     sign_in_at(&s, "gl", "carol", &own).await;

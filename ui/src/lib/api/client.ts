@@ -17,6 +17,7 @@ import type {
   AuditQuery,
   Identity,
   Invitation,
+  LogPage,
   Me,
   Member,
   MemberRemoval,
@@ -545,6 +546,15 @@ export class ApiClient {
   /** GET /api/v1/projects/{project}/runs */
   listRuns(project: string): Promise<Run[]> {
     return this.#send(this.#api.GET('/api/v1/projects/{project}/runs', { params: { path: { project } } }));
+  }
+
+  /** GET /api/v1/projects/{project}/runs/{run}/log: the lines after line `after`. */
+  runLog(project: string, run: string, after = 0): Promise<LogPage> {
+    return this.#send(
+      this.#api.GET('/api/v1/projects/{project}/runs/{run}/log', {
+        params: { path: { project, run }, query: { after } },
+      }),
+    );
   }
 
   /** POST /api/v1/projects/{project}/runs (answers 202) */

@@ -176,6 +176,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/{id}/runs/{run}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Keep a file of a run this agent claimed (the raw body, up to 8 MiB; a run's artifacts
+         *     hold up to 32 MiB together). Each name is kept once. Over a limit: 413, naming it.
+         */
+        put: operations["agents_put_artifact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/runs/{run}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a run this agent claimed. */
+        post: operations["agents_finish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/runs/{run}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Append lines to the log of a run this agent claimed. Over a limit: 413, naming it. */
+        post: operations["agents_post_log"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -508,6 +562,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/runs/{run}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One run of a project: its ref, commit, variables and status (`read`). */
+        get: operations["projects_get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/runs/{run}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The artifacts a run's agent kept (`read`). */
+        get: operations["projects_run_artifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/runs/{run}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One artifact's content, as it was uploaded (`read`). */
+        get: operations["projects_run_artifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/runs/{run}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run's log, in order, a page at a time (`read`). */
+        get: operations["projects_run_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/secrets/{name}": {
         parameters: {
             query?: never;
@@ -522,6 +644,30 @@ export interface paths {
         post?: never;
         /** Delete a secret. */
         delete: operations["projects_delete_secret"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trigger a run with a trigger token (or a credential with the `trigger` scope) sent as a
+         *     bearer header, as a `token` field of the query, a form or JSON, or through a code-host
+         *     webhook: GitHub's `X-Hub-Signature-256` (HMAC-SHA256 of the body with the trigger token's
+         *     webhook secret) or GitLab's `X-Gitlab-Token` (the webhook secret). A webhook's push names the
+         *     run's ref and commit; a GitHub `ping` answers 204. Failed attempts count against the
+         *     client's failed-authentication throttle.
+         */
+        post: operations["projects_trigger_hook"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1105,6 +1251,23 @@ export interface components {
          * @enum {string}
          */
         AgentStatus: "online" | "busy" | "offline";
+        /** @description A file a run's agent kept (its content is read on its own). */
+        Artifact: {
+            /**
+             * Format: date-time
+             * @description When it was uploaded.
+             */
+            created_at: string;
+            /** @description Its name within the run. */
+            name: string;
+            /** @description The SHA-256 of its content, in hex. */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            size: number;
+        };
         /** @description One thing that needs attention. */
         Attention: {
             /**
@@ -1302,6 +1465,8 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description A sentence for a person. */
             message: string;
+            /** @description For `reconnect_required` only: the id of the provider to sign in with again. */
+            provider?: string | null;
         };
         /** @description A one-hour login session outside any device. */
         ExtraSession: {
@@ -1312,6 +1477,11 @@ export interface components {
             expires_at: string;
             /** @description The session (a JWT): send it as `Authorization: Bearer …`. */
             token: string;
+        };
+        /** @description The body of `POST /agents/{id}/runs/{run}/finish`. */
+        FinishBody: {
+            /** @description How the run ended. */
+            status: components["schemas"]["RunOutcome"];
         };
         /** @description The answer of `/health`. */
         Health: {
@@ -1412,6 +1582,55 @@ export interface components {
         IssuedToken: components["schemas"]["Token"] & {
             /** @description The value. Shown once: store it now. */
             token: string;
+            /**
+             * @description Trigger tokens only: the webhook secret beside it, for code-host webhooks (GitHub's
+             *     `X-Hub-Signature-256`, GitLab's `X-Gitlab-Token`). Shown once, with the value; absent on a
+             *     server without a sealing key.
+             */
+            webhook_secret?: string | null;
+        };
+        /** @description The body of `POST /agents/{id}/runs/{run}/log`. */
+        LogBody: {
+            /**
+             * @description The lines, in order, each without its line ending (1 to 1,000 per request, each up to
+             *     8 KiB; a run keeps up to 4 MiB of log).
+             */
+            lines: string[];
+        };
+        /** @description One line of a run's log, as its agent posted it. */
+        LogLine: {
+            /**
+             * Format: date-time
+             * @description When the server received it.
+             */
+            at: string;
+            /**
+             * Format: int64
+             * @description Its number in the run's log, from 1.
+             */
+            seq: number;
+            /** @description The text, without its line ending. */
+            text: string;
+        };
+        /** @description A page of a run's log. */
+        LogPage: {
+            /** @description The lines, in order. */
+            lines: components["schemas"]["LogLine"][];
+            /**
+             * Format: int64
+             * @description Pass as `after` to read on; the number of the last line given (or `after` when none).
+             */
+            next_after: number;
+            /** @description Whether the run is still queued or running, so more lines may come. */
+            open: boolean;
+        };
+        /** @description The answer of `POST /agents/{id}/runs/{run}/log`. */
+        LogWritten: {
+            /**
+             * Format: int64
+             * @description How many lines the run's log holds now.
+             */
+            log_lines: number;
         };
         /** @description The signed-in account as `GET /me` shows it. */
         Me: {
@@ -1727,6 +1946,8 @@ export interface components {
         Run: {
             /** @description The agent that claimed it. */
             agent_id?: string | null;
+            /** @description The commit it was triggered for, if one was named. */
+            commit?: string | null;
             /**
              * Format: date-time
              * @description When it was triggered.
@@ -1734,13 +1955,29 @@ export interface components {
             created_at: string;
             /** @description Run id. */
             id: string;
+            /**
+             * Format: int64
+             * @description How many log lines its agent has posted.
+             */
+            log_lines: number;
             /** @description The project it belongs to. */
             project_id: string;
+            /** @description The git ref it was triggered for (`refs/heads/main`), if one was named. */
+            ref?: string | null;
             /** @description Where it is. */
             status: components["schemas"]["RunStatus"];
             /** @description The token that triggered it, if a token did. */
             triggered_by?: string | null;
+            /** @description The variables it was triggered with. */
+            variables: {
+                [key: string]: string;
+            };
         };
+        /**
+         * @description How a run ended.
+         * @enum {string}
+         */
+        RunOutcome: "succeeded" | "failed";
         /**
          * @description Where a run is in its life.
          * @enum {string}
@@ -1881,6 +2118,25 @@ export interface components {
             max_lifetime_seconds?: number | null;
             /** @description Whether every token must have an expiry. */
             require_expiry?: boolean;
+        };
+        /**
+         * @description The body of `POST …/trigger` (JSON; the same fields may come as a form or in the query, with
+         *     variables as `variables[NAME]=value`, as GitLab's trigger API takes them).
+         */
+        TriggerBody: {
+            /** @description The commit to run, 7 to 64 hexadecimal digits. */
+            commit?: string | null;
+            /** @description The git ref to run, such as `refs/heads/main`. */
+            ref?: string | null;
+            /** @description The trigger token, for clients that cannot send `Authorization: Bearer`. */
+            token?: string | null;
+            /**
+             * @description Variables for the run (at most 50): names of letters, digits and `_`, not starting with a
+             *     digit; values up to 4,096 characters.
+             */
+            variables?: {
+                [key: string]: string;
+            };
         };
         /** @description A person's account. */
         User: {
@@ -2557,6 +2813,257 @@ export interface operations {
                 };
             };
             /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    agents_put_artifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                run: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Artifact"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    agents_finish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinishBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    agents_post_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogWritten"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4675,6 +5182,240 @@ export interface operations {
             };
         };
     };
+    projects_get_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    projects_run_artifacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Artifact"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    projects_run_artifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                run: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    projects_run_log: {
+        parameters: {
+            query?: {
+                /** @description Read the lines after this line number (0, the default, reads from the start). */
+                after?: number;
+                /** @description At most this many lines (1 to 1,000; 1,000 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     projects_get_secret: {
         parameters: {
             query?: never;
@@ -4849,6 +5590,96 @@ export interface operations {
                 };
             };
             /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    projects_trigger_hook: {
+        parameters: {
+            query?: {
+                /** @description The trigger token, GitLab's trigger style. */
+                token?: string;
+            };
+            header?: {
+                /** @description GitHub: sha256=<HMAC-SHA256 of the body, hex>. */
+                "X-Hub-Signature-256"?: string | null;
+                /** @description GitLab: the trigger token's webhook secret. */
+                "X-Gitlab-Token"?: string | null;
+                /** @description GitHub: the event; `ping` triggers nothing. */
+                "X-GitHub-Event"?: string | null;
+            };
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriggerBody"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description A GitHub ping, verified; no run. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             429: {
                 headers: {
                     [name: string]: unknown;

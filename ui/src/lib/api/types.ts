@@ -40,6 +40,8 @@ export type Timestamp = string;
 /** The create (201) and rotate (200) answers: the token plus its value, shown once. */
 export interface TokenWithValue extends Token {
   token: string;
+  /** Trigger tokens only: the webhook secret for code-host webhooks, shown once with the value. */
+  webhook_secret?: string;
 }
 
 // Request bodies: generated from the server's document (schema.d.ts), never written by hand.
@@ -62,6 +64,9 @@ export type ProviderConfig = Schemas['ProviderConfig'];
 export type ProviderDetail = Schemas['ProviderDetail'];
 /** Where an OpenID provider's role claim is read. */
 export type ClaimSource = Schemas['ClaimSource'];
+
+/** A page of a run's log. */
+export type LogPage = Schemas['LogPage'];
 /** A provider's checks, each with ok, warning or error and a sentence. */
 export type ProviderHealth = Schemas['ProviderHealth'];
 export type ProviderCheck = Schemas['ProviderCheck'];

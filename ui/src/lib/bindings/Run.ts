@@ -28,4 +28,20 @@ triggered_by: string | null,
 /**
  * The agent that claimed it.
  */
-agent_id: string | null, };
+agent_id: string | null, 
+/**
+ * The git ref it was triggered for (`refs/heads/main`), if one was named.
+ */
+ref: string | null, 
+/**
+ * The commit it was triggered for, if one was named.
+ */
+commit: string | null, 
+/**
+ * The variables it was triggered with.
+ */
+variables: Record<string, string>, 
+/**
+ * How many log lines its agent has posted.
+ */
+log_lines: number, };

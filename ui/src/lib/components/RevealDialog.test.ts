@@ -40,6 +40,24 @@ describe('RevealDialog in the desktop app', () => {
     expect(invoke).toHaveBeenCalledTimes(1);
   });
 
+  it("shows a trigger token's webhook secret once beside the value, copies it, and forgets both on close", async () => {
+    const HOOK = 'whsec_0123456789abcdefghijABCDEFGHIJ0123456789';
+    const { component } = render(RevealDialog, { props: { clearAfterSeconds: 45 } });
+    component.show('tsr_trg_0123456789abcdefghijABCDEFGHIJ123456', 'Your new trigger token', null, HOOK);
+    await tick();
+    expect((screen.getByTestId('reveal-webhook-secret') as HTMLInputElement).value).toBe(HOOK);
+    await fireEvent.click(screen.getByTestId('reveal-webhook-copy'));
+    await tick();
+    expect(invoke).toHaveBeenCalledExactlyOnceWith('copy_to_clipboard', { text: HOOK, clearAfter: 45 });
+    await fireEvent.click(screen.getByTestId('reveal-copy'));
+    await fireEvent.click(screen.getByTestId('reveal-done'));
+    expect(document.body.innerHTML).not.toContain(HOOK);
+    // A later reveal without a secret shows none.
+    component.show(SECRET, 'Your new personal access token');
+    await tick();
+    expect(screen.queryByTestId('reveal-webhook-secret')).toBeNull();
+  });
+
   it('shows a failed copy as a sentence and how to copy by hand', async () => {
     invoke.mockRejectedValueOnce({ code: 'clipboard', message: 'Tessera could not use the clipboard.' });
     const { component } = render(RevealDialog, { props: { clearAfterSeconds: 30 } });
