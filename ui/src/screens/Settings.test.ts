@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
-import { fireEvent, screen } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
 import { fakeClient, renderPane } from '../lib/panes/renderPane.test-helper';
 import Settings from './Settings.svelte';
 
@@ -36,5 +36,33 @@ describe('Settings shortcuts', () => {
     const sheet = await screen.findByTestId('shortcuts-dialog');
     expect(sheet.textContent).toContain('Ctrl+N');
     expect(sheet.textContent).toContain('Ctrl+,');
+  });
+});
+
+const shellMock = vi.hoisted(() => ({ linkIdentity: vi.fn(async (_provider: string) => undefined) }));
+vi.mock('../lib/shell', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../lib/shell')>()),
+  linkIdentity: shellMock.linkIdentity,
+}));
+
+describe('Settings: attention', () => {
+  const LINK = {
+    kind: 'link_reconnect', place: 'linked_accounts', id: 'idn_1', label: 'carol', org: null, org_name: null,
+    provider: 'gitlab', at: null,
+  };
+
+  it('reconnects a code-host link in one click and reads the list again', async () => {
+    const answers = [[LINK], []];
+    const client = new Proxy(fakeClient({ listPersonalTokens: [TOKEN], getUserPolicy: null }), {
+      get: (target, name: string) =>
+        name === 'listAttention' ? async () => answers.shift() ?? [] : (target as unknown as Record<string, unknown>)[name],
+    });
+    renderPane(Settings, client, { role: 'member' });
+    await fireEvent.click(await screen.findByTestId('attention-toggle'));
+    const item = await screen.findByTestId('attention-item');
+    expect(item.textContent).toContain('Your gitlab account carol needs reconnecting');
+    await fireEvent.click(screen.getByTestId('attention-reconnect'));
+    expect(shellMock.linkIdentity).toHaveBeenCalledWith('gitlab');
+    await waitFor(() => expect(screen.queryByTestId('attention')).toBeNull());
   });
 });
