@@ -123,8 +123,9 @@ impl Authority {
             let agents = self.list_tokens(caller, &Collection::OrgAgentTokens(org.id.clone())).await?;
             items.extend(tokens_needing_attention(&agents, AttentionPlace::OrgAgentTokens, of, now));
         }
-        for identity in self.identities(caller).await?.iter().filter(|i| needs_token(i)) {
-            if matches!(super::identities::status_at(identity, now), ScmStatus::Expired | ScmStatus::Disconnected) {
+        // `me` read the identities with their status at `now` already.
+        for identity in me.identities.iter().filter(|i| needs_token(i)) {
+            if matches!(identity.status, ScmStatus::Expired | ScmStatus::Disconnected) {
                 items.push(Attention {
                     kind: AttentionKind::LinkReconnect,
                     place: AttentionPlace::LinkedAccounts,

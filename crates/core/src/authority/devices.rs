@@ -25,7 +25,8 @@ pub struct NewDevice {
 /// A renewed login: the next session and the next refresh credential.
 #[derive(Debug)]
 pub struct Renewed {
-    /// The account, with the session's role.
+    /// The account as stored, with its local role; the session's role (which may be its
+    /// identity's higher one) is what authenticating the session says.
     pub user: User,
     /// The new one-hour session.
     pub session: IssuedSession,
@@ -96,7 +97,7 @@ impl Authority {
                 return Err(Error::Unauthenticated(REFUSED));
             }
         };
-        let mut user = self.store.user(&record.user_id).await?.ok_or(Error::Unauthenticated(REFUSED))?;
+        let user = self.store.user(&record.user_id).await?.ok_or(Error::Unauthenticated(REFUSED))?;
         if user.disabled {
             self.store.revoke_device(&record.id, now).await?;
             self.audit(
@@ -112,11 +113,6 @@ impl Authority {
             return Err(Error::forbidden("this account is disabled; ask an instance administrator"));
         }
         let session = self.issue_session_for(&user, record.identity_id.as_deref(), Some(&record.id), now).await?;
-        // The session's role, as the next request will see it.
-        let caller = self.authenticate(session.token.expose(), None).await?;
-        if let Credential::Session { user: u, .. } = caller.credential {
-            user = u;
-        }
         Ok(Renewed { user, session, device: NewDevice { device: record.view(Some(&record.id)), refresh: next } })
     }
 

@@ -88,6 +88,16 @@ fn device_of(r: &AnyRow) -> Result<DeviceRecord> {
     })
 }
 
+/// What [`session_of`] reads, from [`SESSION_JOINED`].
+const SESSION_COLUMNS: &str = "s.id, s.user_id, s.expires_at, COALESCE(s.revoked_at, d.revoked_at) AS revoked_at, \
+     s.identity_id, s.device_id, i.asserted_role";
+
+/// A session with its identity (an unlinked one asserts nothing) and its device (a revoked
+/// device's sessions read as revoked).
+const SESSION_JOINED: &str = "sessions s \
+     LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id \
+     LEFT JOIN devices d ON d.id = s.device_id";
+
 /// A session row joined with its identity: an unlinked identity asserts nothing.
 fn session_of(r: &AnyRow) -> Result<SessionRecord> {
     Ok(SessionRecord {
@@ -120,27 +130,19 @@ impl SessionStore for SqlStore {
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query(
-            "SELECT s.id, s.user_id, s.expires_at, COALESCE(s.revoked_at, d.revoked_at) AS revoked_at, s.identity_id, \
-             s.device_id, i.asserted_role FROM sessions s \
-             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id \
-             LEFT JOIN devices d ON d.id = s.device_id WHERE s.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_JOINED} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(session_of).transpose()
     }
 
     async fn session_with_user(&self, id: &str) -> Result<Option<(SessionRecord, User)>> {
-        let row = sqlx::query(
-            "SELECT s.id, s.user_id, s.expires_at, COALESCE(s.revoked_at, d.revoked_at) AS revoked_at, s.identity_id, \
-             s.device_id, i.asserted_role, \
-             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, \
-             u.disabled_at AS u_disabled_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id \
-             LEFT JOIN devices d ON d.id = s.device_id WHERE s.id = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS}, u.id AS u_id, u.name AS u_name, u.role AS u_role, \
+             u.created_at AS u_created_at, u.disabled_at AS u_disabled_at \
+             FROM {SESSION_JOINED} JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;

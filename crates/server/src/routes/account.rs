@@ -46,11 +46,17 @@ pub async fn health() -> axum::Json<Health> {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me(State(s): State<AppState>, Auth(c): Auth) -> ApiResult<axum::Json<Me>> {
-    let mut me = s.authority.me(&c).await?;
+    Ok(axum::Json(me_of(&s, &c).await?))
+}
+
+/// `GET /me`'s answer for `caller`, with each identity's provider kind; sign-in and renewal
+/// answers carry the same.
+pub(crate) async fn me_of(s: &AppState, caller: &tessera_core::Caller) -> ApiResult<Me> {
+    let mut me = s.authority.me(caller).await?;
     if let Some(si) = &s.sign_in {
         me.identities = si.with_kinds(me.identities).await;
     }
-    Ok(axum::Json(me))
+    Ok(me)
 }
 
 /// End the login session used for this request.

@@ -70,11 +70,7 @@ pub async fn refresh(
 ) -> ApiResult<axum::Json<SessionRenewed>> {
     let renewed = s.authority.renew_session(body.refresh_token.trim(), ip.as_deref()).await?;
     let token = renewed.session.token.expose().to_owned();
-    let caller = s.authority.authenticate(&token, ip.clone()).await?;
-    let mut account = s.authority.me(&caller).await?;
-    if let Some(si) = &s.sign_in {
-        account.identities = si.with_kinds(account.identities).await;
-    }
+    let account = super::account::me_of(&s, &s.authority.authenticate(&token, ip).await?).await?;
     Ok(axum::Json(SessionRenewed {
         token,
         expires_at: renewed.session.expires_at,

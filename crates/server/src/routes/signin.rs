@@ -51,11 +51,7 @@ pub struct SessionIssued {
 
 async fn issued(s: &AppState, done: SignedIn) -> ApiResult<(StatusCode, axum::Json<SessionIssued>)> {
     let token = done.session.token.expose().to_owned();
-    let caller = s.authority.authenticate(&token, None).await?;
-    let mut account = s.authority.me(&caller).await?;
-    if let Some(si) = &s.sign_in {
-        account.identities = si.with_kinds(account.identities).await;
-    }
+    let account = super::account::me_of(s, &s.authority.authenticate(&token, None).await?).await?;
     let body = SessionIssued {
         token,
         expires_at: done.session.expires_at,
