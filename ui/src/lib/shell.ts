@@ -39,6 +39,11 @@ export const DEFAULT_PREFERENCES: Preferences = {
 /** The code a cancelled browser sign-in rejects with; the UI treats it as no error at all. */
 export const CANCELLED = 'cancelled';
 
+/** Whether `e` is the shell's answer to a browser flow the person cancelled. */
+export function isCancelled(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && e.code === CANCELLED;
+}
+
 function toShellError(error: unknown): ShellError {
   if (typeof error === 'object' && error !== null) {
     const e = error as { code?: unknown; message?: unknown };

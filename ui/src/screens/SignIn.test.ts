@@ -8,7 +8,11 @@ const shell = vi.hoisted(() => ({
   cancelSignIn: vi.fn(),
   startLocal: vi.fn(),
 }));
-vi.mock('../lib/shell', () => ({ ...shell, CANCELLED: 'cancelled' }));
+// The commands are stand-ins; the rest of the module (CANCELLED, isCancelled) is the real one.
+vi.mock('../lib/shell', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../lib/shell')>()),
+  ...shell,
+}));
 
 const { default: SignIn } = await import('./SignIn.svelte');
 
