@@ -65,9 +65,7 @@ pub struct LoginArgs {
 
 /// `--with-token`: the token is checked at the server (`/me` names its account) before it is kept.
 async fn with_token(base: &str, out: &Out) -> Result<()> {
-    let mut value = String::new();
-    std::io::Read::read_to_string(&mut std::io::stdin(), &mut value).context("cannot read standard input")?;
-    let value = Secret::new(value.trim().to_owned());
+    let value = Secret::new(crate::read_stdin()?.trim().to_owned());
     if value.expose().is_empty() {
         return Err(Usage("--with-token reads the token from standard input, and it was empty".into()).into());
     }

@@ -302,6 +302,13 @@ impl ServerOnly {
     }
 }
 
+/// All of standard input, for values that must not appear in the shell's history.
+pub(crate) fn read_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("cannot read standard input")?;
+    Ok(s)
+}
+
 /// The path of one of the API's operations, by its id in the OpenAPI document: the command line
 /// keeps no copy of the server's paths.
 pub(crate) fn api_path(operation: &str, params: &[(&str, &str)]) -> Result<String> {

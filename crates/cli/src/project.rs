@@ -149,11 +149,7 @@ pub enum PipelineCommand {
 fn content(file: Option<&PathBuf>) -> Result<String> {
     match file {
         Some(f) => std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display())),
-        None => {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("cannot read standard input")?;
-            Ok(s)
-        }
+        None => crate::read_stdin(),
     }
 }
 

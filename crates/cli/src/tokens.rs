@@ -156,14 +156,7 @@ fn revealed(answer: &Value) -> Result<&str> {
 
 /// A value given on the command line, or read from standard input for "-".
 pub fn value_arg(value: &str) -> Result<String> {
-    let v = if value == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
-        s
-    } else {
-        value.to_owned()
-    };
+    let v = if value == "-" { crate::read_stdin()? } else { value.to_owned() };
     let v = v.trim().to_owned();
     if v.is_empty() {
         return Err(Usage("the value is empty".to_owned()).into());
