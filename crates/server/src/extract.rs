@@ -81,10 +81,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(e) => Err(json_rejection(e)),
+        // Every JSON body the API takes is an object; serde would read a struct whose fields all
+        // have defaults from `[]` as well, so anything else is refused before it is read.
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(json_rejection)?;
+        if !value.is_object() {
+            return Err(ApiError::invalid("the body must be a JSON object"));
         }
+        serde_json::from_value(value).map(Json).map_err(|e| ApiError::invalid(format!("the body does not fit: {e}")))
     }
 }
 

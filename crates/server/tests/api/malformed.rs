@@ -154,3 +154,22 @@ async fn bad_paths_are_404_or_400_never_500() {
     s.get(&long, &alice).await.expect_error(404, "not_found");
     s.call(Method::PUT, "/api/v1/me", Some(&alice), None).await.expect_error(405, "method_not_allowed");
 }
+
+/// A body whose fields all have defaults is still refused when it is not an object: serde reads
+/// such a struct from `[]`, and `PUT /admin/policy` answered 200 to it.
+#[tokio::test]
+async fn a_json_body_that_is_not_an_object_is_refused() {
+    let s = crate::harness::Server::start().await;
+    let admin = s.user("root", true).await;
+    for body in ["[]", "[null, false]", "1", "\"x\""] {
+        let r = s
+            .raw(
+                reqwest::Method::PUT,
+                "/api/v1/admin/policy",
+                &[("content-type", "application/json"), ("authorization", &format!("Bearer {admin}"))],
+                body.as_bytes().to_vec(),
+            )
+            .await;
+        r.expect_error(400, "invalid_request");
+    }
+}
