@@ -16,7 +16,7 @@ export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 # openssl for the test identity provider's certificates.
 # The desktop app builds against WebKitGTK; its end-to-end test and benchmark run it under Xvfb
 # through WebKitWebDriver.
-APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk openssl \
+APT_PACKAGES := build-essential pkg-config libssl-dev curl wrk openssl git \
 	dbus dbus-user-session gnome-keyring libsecret-tools \
 	libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	xvfb xauth x11-utils webkit2gtk-driver \

@@ -22,7 +22,7 @@ console.debug = toStderr;
 const { mkdirSync, readdirSync } = await import('node:fs');
 const http = await import('node:http');
 const https = await import('node:https');
-const { resolve } = await import('node:path');
+const { join, resolve } = await import('node:path');
 const { makeCertificates } = await import('./lib/certs.mjs');
 const { log } = await import('./lib/http.mjs');
 
@@ -114,9 +114,11 @@ const oidcs = {};
 for (const [name, flavor] of Object.entries(OIDC_PROVIDERS)) {
   oidcs[name] = await startOidc({ tls, groups, ttl: ttlFromOptions(), flavor });
 }
-const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'] });
-const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'] });
-const bitbucket = createBitbucket({ expiresIn: opts['bitbucket-expires-in'] });
+// Each code host serves git over smart HTTP from its own folder of repositories (lib/githttp.mjs).
+const gitDir = (name) => join(dir, 'git', name);
+const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'], gitDir: gitDir('github') });
+const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'], gitDir: gitDir('gitlab') });
+const bitbucket = createBitbucket({ expiresIn: opts['bitbucket-expires-in'], gitDir: gitDir('bitbucket') });
 
 // The code hosts serve HTTPS with the OpenID provider's certificate: clients such as the oauth2
 // crate refuse plain-http token and revocation URLs.

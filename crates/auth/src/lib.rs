@@ -9,6 +9,7 @@ pub mod admin;
 pub mod error;
 pub mod fetch;
 pub mod flow;
+pub mod git;
 pub mod health;
 pub mod keys;
 pub mod local;

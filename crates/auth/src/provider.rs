@@ -52,8 +52,9 @@ impl ProviderKind {
         match self {
             ProviderKind::Oidc => &["openid", "profile", "email", "offline_access"],
             ProviderKind::Github => &["read:user", "user:email", "repo"],
-            ProviderKind::Gitlab => &["read_user", "read_api"],
-            ProviderKind::Bitbucket => &["account", "repository"],
+            // The repository scopes let `tessera git-credential` clone and push with the token.
+            ProviderKind::Gitlab => &["read_user", "read_api", "read_repository", "write_repository"],
+            ProviderKind::Bitbucket => &["account", "repository", "repository:write"],
         }
     }
 
@@ -192,6 +193,27 @@ pub struct Provider {
     pub client_secret: Option<Secret>,
     /// Where it is configured.
     pub source: Source,
+}
+
+/// How git reaches a code host: what `git credential` names it by, and what to answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitRemote {
+    /// The host's web base URL, which its repository URLs start with.
+    pub url: String,
+    /// `https` (or `http` for a host configured so).
+    pub protocol: String,
+    /// Host name, lower case, with the port when it is not the scheme's default: as git's
+    /// credential protocol sends `host`.
+    pub host: String,
+    /// The user name the host expects beside an OAuth token as the password.
+    pub username: &'static str,
+}
+
+impl GitRemote {
+    /// Whether git's `protocol` and `host` mean this remote.
+    pub fn matches(&self, protocol: &str, host: &str) -> bool {
+        self.protocol.eq_ignore_ascii_case(protocol) && self.host.eq_ignore_ascii_case(host)
+    }
 }
 
 /// What a client needs to start a sign-in: never a secret.
@@ -401,6 +423,24 @@ impl Provider {
         }
     }
 
+    /// Where git reaches this code host's repositories, and the user name it sends with an OAuth
+    /// token there; none for an OpenID provider.
+    pub fn git_remote(&self) -> Option<GitRemote> {
+        let username = match self.kind() {
+            ProviderKind::Github => "x-access-token",
+            ProviderKind::Gitlab => "oauth2",
+            ProviderKind::Bitbucket => "x-token-auth",
+            ProviderKind::Oidc => return None,
+        };
+        let url = url::Url::parse(&self.base_url()).ok()?;
+        let host = url.host_str()?.to_ascii_lowercase();
+        let host = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        Some(GitRemote { url: self.base_url(), protocol: url.scheme().to_owned(), host, username })
+    }
+
     /// The OpenID issuer URL of an `oidc` provider. No `oidc` provider is made without one; asking
     /// another kind for it is a configuration error, never an empty URL to discover.
     pub fn oidc_issuer(&self) -> Result<&str> {
@@ -583,7 +623,7 @@ mod tests {
         assert_eq!(ghe.api_url(), "https://git.corp.example/api/v3");
         let gl = provider("[[provider]]\nid = \"gl\"\nkind = \"gitlab\"\nclient_id = \"c\"\nbase_url = \"https://gitlab.corp.example\"")?;
         assert_eq!(gl.api_url(), "https://gitlab.corp.example/api/v4");
-        assert_eq!(gl.scopes(), vec!["read_user", "read_api"]);
+        assert_eq!(gl.scopes(), vec!["read_user", "read_api", "read_repository", "write_repository"]);
         Ok(())
     }
 

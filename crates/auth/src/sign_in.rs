@@ -90,6 +90,9 @@ pub struct SignIn {
     pub(crate) secrets: Arc<dyn SecretStore>,
     oidc: OidcCache,
     pub(crate) clients: Mutex<HashMap<String, reqwest::Client>>,
+    /// One refresh at a time per linked account: a refresh token is spent by its first use, so
+    /// a second refresh of the same one (git asking twice at once) would lose the link.
+    refreshing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -145,6 +148,7 @@ impl SignIn {
             secrets,
             oidc: OidcCache::default(),
             clients: Mutex::new(HashMap::new()),
+            refreshing: Mutex::new(HashMap::new()),
         };
         me.adopt_issuers().await?;
         Ok(me)
@@ -575,7 +579,7 @@ impl SignIn {
     }
 
     /// A usable access token for a linked account, refreshed first when it is about to expire.
-    async fn access_token(&self, p: &Provider, identity: &Identity) -> Result<Secret> {
+    pub(crate) async fn access_token(&self, p: &Provider, identity: &Identity) -> Result<Secret> {
         if identity.status != ScmStatus::Connected {
             return Err(AuthError::Reconnect(format!("sign in with {} again", p.name())));
         }
@@ -593,6 +597,19 @@ impl SignIn {
     }
 
     async fn refresh(&self, p: &Provider, identity: &Identity, old: TokenSet, now: DateTime<Utc>) -> Result<TokenSet> {
+        let lock = match self.refreshing.lock() {
+            Ok(mut m) => Arc::clone(m.entry(identity.id.clone()).or_default()),
+            Err(_) => return Err(AuthError::ProviderUnavailable("the refresh lock is poisoned".into())),
+        };
+        let _one_at_a_time = lock.lock().await;
+        // Whoever held the lock before may have refreshed already, spending `old`'s refresh token:
+        // what it kept is the answer.
+        if let Some(kept) = self.secrets.get(&scm_key(&identity.provider, &identity.subject)).await? {
+            let kept = TokenSet::from_secret(&kept)?;
+            if kept.access_token.expose() != old.access_token.expose() {
+                return Ok(kept);
+            }
+        }
         let refresh = old.refresh_token.as_ref().ok_or_else(|| AuthError::Reconnect("the token expired".into()))?;
         let endpoints = self.endpoints(p).await?;
         let mut fresh = match oauth::refresh(&self.http(p)?, p, &endpoints, refresh, now).await {

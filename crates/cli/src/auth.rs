@@ -42,6 +42,15 @@ pub enum AuthCommand {
         #[arg(long, conflicts_with_all = ["server", "account"])]
         all: bool,
     },
+    /// Make git ask Tessera for the code-host token of your linked account at each host you have
+    /// one at (or at --host): `credential.<url>.helper` in git's global configuration.
+    SetupGit {
+        #[command(flatten)]
+        remote: crate::Remote,
+        /// Only this host (e.g. github.com, or a base URL such as https://gitlab.example.com).
+        #[arg(long)]
+        host: Option<String>,
+    },
     /// Print a credential for scripts: the stored token, or a new one-hour login session.
     Token {
         #[command(flatten)]
@@ -101,6 +110,7 @@ async fn problem(logins: &mut Logins, login: &Login) -> Option<String> {
 pub async fn run(cmd: AuthCommand, out: &Out) -> Result<()> {
     let mut logins = Logins::open()?;
     match cmd {
+        AuthCommand::SetupGit { remote, host } => crate::git::setup(&remote, host.as_deref(), out).await,
         AuthCommand::Status { which } => {
             let server = which.server.as_deref().map(crate::client::server_url).transpose()?;
             let list = logins.matching(server.as_deref(), which.account.as_deref());

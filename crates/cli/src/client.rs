@@ -11,6 +11,8 @@ pub struct ApiFailure {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// The provider to sign in with again, with `reconnect_required`.
+    pub provider: Option<String>,
 }
 
 impl std::fmt::Display for ApiFailure {
@@ -185,6 +187,7 @@ async fn read(res: Response) -> Result<Value> {
         status: status.as_u16(),
         code: v["error"]["code"].as_str().unwrap_or("error").to_owned(),
         message: v["error"]["message"].as_str().unwrap_or("the server refused the request").to_owned(),
+        provider: v["error"]["provider"].as_str().map(str::to_owned),
     }
     .into())
 }

@@ -7,6 +7,7 @@ mod account;
 mod agent;
 mod auth;
 mod client;
+mod git;
 mod login;
 mod logins;
 mod org;
@@ -139,6 +140,15 @@ enum Command {
     /// Stored logins: status, switch, logout, token.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Git's credential helper (`git help credential`): answers `get` with the code-host token of
+    /// your linked account at the host git asks about; `store` and `erase` keep nothing. Set up
+    /// with `tessera auth setup-git`.
+    GitCredential {
+        #[command(flatten)]
+        remote: Remote,
+        /// What git asks: get, store or erase (others are ignored, as git expects).
+        operation: String,
+    },
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -338,6 +348,7 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
         }
         Command::Login(args) => login::run(args, out).await,
         Command::Auth(cmd) => auth::run(cmd, out).await,
+        Command::GitCredential { remote, operation } => git::credential(&remote, &operation).await,
         Command::Me { remote } => account::me(remote, out).await,
         Command::Health { server } => account::health(server, out).await,
         Command::Identity(cmd) => account::identity(cmd, out).await,

@@ -225,7 +225,8 @@ mod tests {
 
     #[test]
     fn each_kind_of_failure_has_its_exit_code() {
-        let api = |status| anyhow::Error::from(ApiFailure { status, code: "c".into(), message: "m".into() });
+        let api =
+            |status| anyhow::Error::from(ApiFailure { status, code: "c".into(), message: "m".into(), provider: None });
         assert_eq!([400, 401, 403, 404, 409, 500].map(|s| exit_code(&api(s))), [1, 3, 4, 5, 1, 1]);
         let unreachable = Unreachable { base: "https://t.example".into(), why: "no".into() };
         assert_eq!(exit_code(&unreachable.into()), 6);

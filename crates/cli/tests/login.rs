@@ -4,16 +4,15 @@
 //! stored sign-in used, renewed, listed and ended.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 mod common;
 
-use common::{command, identity_providers, ran, Ran, Running, TESSERA};
+use common::{command, identity_providers, interactive, ran, serve_with_code_hosts, Ran, Running};
 
 /// Runs `tessera ARGS` with its logins kept under `client`.
 fn cli(client: &Path, args: &[&str]) -> Ran {
@@ -42,32 +41,7 @@ fn stored_refresh(server: &str, account: &str) -> Option<String> {
 
 /// `tessera serve` over a fresh data directory whose providers.toml names the local GitHub.
 fn serve(data: &Path, idp: &Value) -> (Running, String) {
-    assert_eq!(std::env::var("TESSERA_TEST_KEYRING").as_deref(), Ok("1"), "run under tests/keyring/with-keyring.sh");
-    std::fs::create_dir_all(data).unwrap();
-    let gh = &idp["github"];
-    std::fs::write(
-        data.join("providers.toml"),
-        format!(
-            "[[provider]]\nid = \"gh\"\nkind = \"github\"\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nca_file = \"{}\"\n",
-            gh["base_url"].as_str().unwrap(),
-            gh["client_id"].as_str().unwrap(),
-            gh["client_secret"].as_str().unwrap(),
-            idp["ca_file"].as_str().unwrap()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(TESSERA)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TESSERA_DATA_DIR", data)
-        .env("TESSERA_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("serve prints where it listens").to_owned();
-    (Running(child), url)
+    serve_with_code_hosts(data, idp, &["github"])
 }
 
 /// Runs `tessera --json login …` with its logins kept under `client`, handing each line it prints
@@ -75,29 +49,6 @@ fn serve(data: &Path, idp: &Value) -> (Running, String) {
 fn login(client: &Path, server: &str, args: &[&str], on_line: impl FnMut(&str)) -> Value {
     let login = ["login", "--server", server, "--provider", "gh", "--no-browser"];
     interactive(client, &[login.as_slice(), args].concat(), on_line)
-}
-
-/// Runs `tessera --json ARGS` with its logins kept under `client`, handing each line it prints on
-/// stderr to `on_line` until it exits; returns its JSON output.
-fn interactive(client: &Path, args: &[&str], mut on_line: impl FnMut(&str)) -> Value {
-    let mut child = Command::new(TESSERA)
-        .env("TESSERA_DATA_DIR", client)
-        .env_remove("TESSERA_SERVER")
-        .env_remove("TESSERA_TOKEN")
-        .arg("--json")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    for line in stderr.lines() {
-        on_line(&line.unwrap());
-    }
-    let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    assert!(child.wait().unwrap().success(), "tessera login failed: {out}");
-    serde_json::from_str(&out).unwrap()
 }
 
 fn me(server: &str, token: &str) -> Value {

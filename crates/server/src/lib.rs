@@ -114,6 +114,12 @@ pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionL
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Answers carry token values, code-host tokens and account data: no cache may keep them
+        // (RFC 9111 section 5.2.2.5); a route that may be cached says so itself.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::with_code(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,

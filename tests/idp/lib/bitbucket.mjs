@@ -8,6 +8,7 @@ import {
   withQuery, log,
 } from './http.mjs';
 import { CodeHost } from './codehost.mjs';
+import { gitFront } from './githttp.mjs';
 
 // The consumer's registered callback URL. A redirect_uri sent with the request must extend it
 // (any port on the loopback host, RFC 8252); without one, the person is sent back to it.
@@ -54,6 +55,11 @@ export function createBitbucket(options) {
     slowDownIncrement: 0,
   });
   let baseUrl = '';
+  // git clone/push at /<owner>/<repo>.git with a token this host issued (lib/githttp.mjs).
+  const git = options.gitDir ? gitFront({
+    host, dir: options.gitDir, username: 'x-token-auth', realm: 'Bitbucket',
+    allows: (scopes, write) => scopes.includes('repository:write') || scopes.includes('repository:admin') || (!write && scopes.includes('repository')),
+  }) : null;
   const apiUrl = () => `${baseUrl}/2.0`;
 
   function oauthError(res, error, status = 400, extra = {}) {
@@ -248,6 +254,7 @@ export function createBitbucket(options) {
 
   async function handle(req, res) {
     const url = new URL(req.url, baseUrl);
+    if (git && git(req, res, url)) return undefined;
     const q = url.searchParams;
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
     switch (route) {

@@ -150,9 +150,9 @@ export function createControl({
       case 'GET /stats':
         return sendJson(res, 200, {
           ...Object.fromEntries(Object.entries(oidcs).map(([name, o]) => [name, { ...o.stats }])),
-          github: { ...github.host.stats },
-          gitlab: { ...gitlab.host.stats },
-          bitbucket: { ...bitbucket.host.stats },
+          github: { ...github.host.stats, git: { ...github.host.git } },
+          gitlab: { ...gitlab.host.stats, git: { ...gitlab.host.git } },
+          bitbucket: { ...bitbucket.host.stats, git: { ...bitbucket.host.git } },
         });
 
       case 'POST /revoke-all': {

@@ -6,6 +6,7 @@ import {
   randomHex, stableId, isLoopbackRedirect, withQuery, wantsJson, log,
 } from './http.mjs';
 import { CodeHost, paginate, linkHeader } from './codehost.mjs';
+import { gitFront } from './githttp.mjs';
 
 const DOCS = 'https://docs.github.com';
 
@@ -40,6 +41,11 @@ export function createGitHub(options) {
   // login -> ["org/team-slug", ...], set through the control API (POST /teams).
   host.teams = new Map();
   let baseUrl = '';
+  // git clone/push at /<owner>/<repo>.git with a token this host issued (lib/githttp.mjs).
+  const git = options.gitDir ? gitFront({
+    host, dir: options.gitDir, username: 'x-access-token', realm: 'GitHub',
+    allows: (scopes) => scopes.includes('repo'),
+  }) : null;
 
   // GitHub answers token-endpoint errors with status 200, as JSON or form-encoded.
   function oauthAnswer(req, res, value) {
@@ -256,6 +262,7 @@ export function createGitHub(options) {
 
   async function handle(req, res) {
     const url = new URL(req.url, baseUrl);
+    if (git && git(req, res, url)) return undefined;
     const q = url.searchParams;
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
     switch (route) {

@@ -6,6 +6,7 @@ import {
   isLoopbackRedirect, withQuery, log,
 } from './http.mjs';
 import { CodeHost, paginate, linkHeader } from './codehost.mjs';
+import { gitFront } from './githttp.mjs';
 
 // GitLab's access levels: no access, minimal access, guest, planner, reporter, developer,
 // maintainer, owner.
@@ -40,6 +41,11 @@ export function createGitLab(options) {
   // login -> [{full_path, access_level}], set through the control API (POST /gitlab-groups).
   host.groups = new Map();
   let baseUrl = '';
+  // git clone/push at /<owner>/<repo>.git with a token this host issued (lib/githttp.mjs).
+  const git = options.gitDir ? gitFront({
+    host, dir: options.gitDir, username: 'oauth2', realm: 'GitLab',
+    allows: (scopes, write) => scopes.includes('api') || scopes.includes('write_repository') || (!write && scopes.includes('read_repository')),
+  }) : null;
 
   function oauthError(res, error, status = 400, extra = {}) {
     const headers = status === 401 ? { 'www-authenticate': `Bearer realm="Doorkeeper", error="${error}"` } : {};
@@ -306,6 +312,7 @@ export function createGitLab(options) {
 
   async function handle(req, res) {
     const url = new URL(req.url, baseUrl);
+    if (git && git(req, res, url)) return undefined;
     const q = url.searchParams;
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
     switch (route) {

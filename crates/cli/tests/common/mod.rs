@@ -83,6 +83,77 @@ pub fn identity_providers(dir: &Path) -> (Running, serde_json::Value) {
     (Running(child), serde_json::from_str(&line).unwrap())
 }
 
+/// `tessera serve` on a free port of 127.0.0.1 over a fresh data directory whose providers.toml
+/// names the local code hosts of tests/idp in `hosts` (`github` as `gh`, `gitlab` as `gl`,
+/// `bitbucket` as `bb`); returns it (stopped when dropped) with its URL. Needs the private keyring
+/// of tests/keyring/with-keyring.sh, where code-host tokens and stored logins go.
+pub fn serve_with_code_hosts(data: &Path, idp: &serde_json::Value, hosts: &[&str]) -> (Running, String) {
+    use std::fmt::Write;
+    use std::io::{BufRead, BufReader};
+    assert_eq!(std::env::var("TESSERA_TEST_KEYRING").as_deref(), Ok("1"), "run under tests/keyring/with-keyring.sh");
+    std::fs::create_dir_all(data).unwrap();
+    let mut toml = String::new();
+    for kind in hosts {
+        let h = &idp[kind];
+        let id = match *kind {
+            "github" => "gh",
+            "gitlab" => "gl",
+            "bitbucket" => "bb",
+            other => panic!("no local code host {other}"),
+        };
+        let text = |k: &str| h[k].as_str().unwrap().to_owned();
+        write!(
+            toml,
+            "[[provider]]\nid = \"{id}\"\nkind = \"{kind}\"\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nca_file = \"{}\"\n",
+            text("base_url"),
+            text("client_id"),
+            text("client_secret"),
+            idp["ca_file"].as_str().unwrap()
+        )
+        .unwrap();
+        if let Some(api) = h["api_url"].as_str() {
+            writeln!(toml, "api_url = \"{api}\"").unwrap();
+        }
+    }
+    std::fs::write(data.join("providers.toml"), toml).unwrap();
+    let mut child = Command::new(TESSERA)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TESSERA_DATA_DIR", data)
+        .env("TESSERA_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("serve prints where it listens").to_owned();
+    (Running(child), url)
+}
+
+/// Runs `tessera --json ARGS` with its logins kept under `client`, handing each line it prints on
+/// stderr to `on_line` until it exits; returns its JSON output.
+pub fn interactive(client: &Path, args: &[&str], mut on_line: impl FnMut(&str)) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(TESSERA)
+        .env("TESSERA_DATA_DIR", client)
+        .env_remove("TESSERA_SERVER")
+        .env_remove("TESSERA_TOKEN")
+        .arg("--json")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        on_line(&line.unwrap());
+    }
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success(), "tessera {args:?} failed: {out}");
+    serde_json::from_str(&out).unwrap()
+}
+
 /// A real `tessera serve` on a free port of 127.0.0.1 over a fresh data directory with an
 /// instance admin `root`; stopped when dropped.
 pub struct Served {

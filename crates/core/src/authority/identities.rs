@@ -223,6 +223,44 @@ impl Authority {
         Ok(list)
     }
 
+    /// The signed-in person's linked accounts at the providers in `providers`, best first, for
+    /// handing one's code-host token to git: the one whose name at the host is `username` (when
+    /// git names one), then connected ones, then the most recently used. A login session only:
+    /// the code-host token is the person's own credential at the host, which an API token's scopes
+    /// do not reach. Empty when none is linked there.
+    pub async fn identities_for_git(
+        &self,
+        caller: &Caller,
+        providers: &[String],
+        username: Option<&str>,
+    ) -> Result<Vec<Identity>> {
+        let user = self.session_user(caller, "identity.git_credential").await?;
+        let now = self.now();
+        let mut list: Vec<Identity> =
+            self.store.identities_of(&user.id).await?.into_iter().filter(|i| providers.contains(&i.provider)).collect();
+        for i in &mut list {
+            i.status = status_at(i, now);
+        }
+        let named = |i: &Identity| username.is_some_and(|u| i.display_name.eq_ignore_ascii_case(u));
+        list.sort_by_key(|i| (!named(i), i.status != ScmStatus::Connected, std::cmp::Reverse(i.last_login_at)));
+        Ok(list)
+    }
+
+    /// Records in the audit log that identity `id`'s code-host token was handed to git for `host`.
+    pub async fn record_git_credential(&self, caller: &Caller, id: &str, host: &str) {
+        let detail = format!("for git at {host}");
+        self.audit(
+            &caller.actor(),
+            "identity.git_credential",
+            id,
+            Outcome::Ok,
+            caller.ip.as_deref(),
+            &detail,
+            self.now(),
+        )
+        .await;
+    }
+
     /// One of the caller's identities, for using its code-host token (`read`).
     pub async fn identity_for(&self, caller: &Caller, id: &str) -> Result<Identity> {
         self.guard(caller, "identity.read", id, caller.require(Scope::Read)).await?;
@@ -302,6 +340,9 @@ impl Authority {
             Credential::Token { .. } => Err(Error::forbidden(match action.split('.').next() {
                 Some("device") => "signed-in devices are managed with a login session only",
                 Some("session") => "a login session is made from a login session only",
+                _ if action == "identity.git_credential" => {
+                    "code-host tokens are handed to git for a login session only (tessera login), never for an API token"
+                }
                 _ => "linked accounts are managed with a login session only",
             })),
         };

@@ -6,6 +6,7 @@ pub mod account;
 pub mod agents;
 pub mod attention;
 pub mod devices;
+pub mod git;
 pub mod orgs;
 pub mod policy;
 pub mod projects;
@@ -27,6 +28,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(signin::router())
         .merge(devices::router())
+        .merge(git::router())
         .merge(attention::router())
         .merge(providers::router())
         .merge(users::router())

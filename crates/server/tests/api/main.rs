@@ -13,6 +13,7 @@ mod ceiling;
 mod concurrency;
 mod cors;
 mod devices;
+mod git;
 mod hooks;
 mod interop;
 mod introspect;

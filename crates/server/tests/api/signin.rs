@@ -336,7 +336,7 @@ pub(crate) fn token_of(session: &Value) -> String {
     session["token"].as_str().unwrap().to_owned()
 }
 
-fn secret_tool_lookup(kr: &KeyringStore, key: &str) -> Option<String> {
+pub(crate) fn secret_tool_lookup(kr: &KeyringStore, key: &str) -> Option<String> {
     let out = Command::new("secret-tool")
         .args(["lookup", "service", tessera_auth::secret_store::SERVICE, "username", &kr.user_name(key)])
         .output()

@@ -1025,6 +1025,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/user/git/credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A credential for git at a code host (a login session only): the caller's linked account there,
+         *     its token refreshed first when about to expire. 404 when no account is linked at that host;
+         *     409 `reconnect_required` when it must be signed in to again. Audited.
+         */
+        post: operations["git_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/git/credential/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Git says a code host refused a credential (a login session only). When it is the linked
+         *     account's current token and the host no longer accepts it, the link is marked for reconnecting
+         *     and the answer is 409 `reconnect_required`; otherwise 204 and nothing changes.
+         */
+        post: operations["git_reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/git/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The code hosts the caller has linked accounts at, with the URL git reaches each by. */
+        get: operations["git_hosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/user/identities": {
         parameters: {
             query?: never;
@@ -1388,6 +1447,23 @@ export interface components {
             /** @description The new agent's id, for heartbeat and claim. */
             agent_id: string;
         };
+        /** @description What git asks about: the `protocol`, `host` and `username` lines of its credential request. */
+        CredentialQuery: {
+            /** @description The host, with `:port` when it is not the default. */
+            host: string;
+            /**
+             * @description The repository path, when git sends it (`credential.useHttpPath`); accepted, not needed
+             *     to answer: a linked account's token is for every repository it reaches.
+             */
+            path?: string | null;
+            /** @description `https` (or `http`). */
+            protocol: string;
+            /**
+             * @description The user name in the remote's URL, when it has one: picks among several linked accounts
+             *     at one host.
+             */
+            username?: string | null;
+        };
         /** @description A signed-in device, as its owner sees it in Account. */
         Device: {
             /**
@@ -1482,6 +1558,44 @@ export interface components {
         FinishBody: {
             /** @description How the run ended. */
             status: components["schemas"]["RunOutcome"];
+        };
+        /** @description A credential for git: the linked account's code-host token and the user name its host expects. */
+        GitCredentialAnswer: {
+            /** @description The account's name at the host. */
+            account: string;
+            /**
+             * Format: date-time
+             * @description When the token expires, if it does.
+             */
+            expires_at?: string | null;
+            /** @description The linked identity whose token it is. */
+            identity: string;
+            /** @description The code-host access token, refreshed first when it was about to expire. */
+            password: string;
+            /** @description The provider's id. */
+            provider: string;
+            /**
+             * @description The user name to send: `x-access-token` (GitHub), `oauth2` (GitLab), `x-token-auth`
+             *     (Bitbucket).
+             */
+            username: string;
+        };
+        /** @description A code host git can use through Tessera. */
+        GitHostEntry: {
+            /** @description The account's name at the host. */
+            account: string;
+            /** @description The host as git names it (with `:port` when not the default). */
+            host: string;
+            /** @description The linked identity. */
+            identity: string;
+            /** @description The provider's id. */
+            provider: string;
+            /** @description The provider's name. */
+            provider_name: string;
+            /** @description Whether its token is usable. */
+            status: components["schemas"]["ScmStatus"];
+            /** @description The host's base URL, which its repository URLs start with. */
+            url: string;
         };
         /** @description The answer of `/health`. */
         Health: {
@@ -1921,6 +2035,19 @@ export interface components {
         RefreshBody: {
             /** @description The device's refresh credential, from its sign-in or its last renewal. */
             refresh_token: string;
+        };
+        /** @description The body of `POST /user/git/credential/reject`: what git sent and the host refused. */
+        RejectBody: {
+            /** @description The host, with `:port` when it is not the default. */
+            host: string;
+            /** @description The password the host refused. */
+            password: string;
+            /** @description The repository path, when git sends it; accepted, not needed. */
+            path?: string | null;
+            /** @description `https` (or `http`). */
+            protocol: string;
+            /** @description The user name git sent. */
+            username?: string | null;
         };
         /** @description A repository the user can reach. */
         Repository: {
@@ -7287,6 +7414,242 @@ export interface operations {
             };
             /** @description Too many failed attempts from this address; see Retry-After. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    git_credential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialQuery"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitCredentialAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    git_reject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectBody"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    git_hosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitHostEntry"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed attempts from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
