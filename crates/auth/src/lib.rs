@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod flow;
 pub mod git;
 pub mod health;
+pub mod import;
 pub mod keys;
 pub mod local;
 pub mod oauth;

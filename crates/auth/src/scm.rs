@@ -186,6 +186,86 @@ pub async fn repositories(http: &reqwest::Client, provider: &Provider, token: &s
     Ok(items.iter().filter_map(|r| repository(provider.kind(), r)).collect())
 }
 
+/// The largest file read from a repository: more than a pipeline file may be, so the size rule
+/// itself refuses one a little too large, in its own words.
+const FILE_LIMIT: usize = 1024 * 1024;
+
+/// `base` with `segments` appended, each percent-encoded as one path segment.
+fn with_segments<'a>(base: &str, segments: impl IntoIterator<Item = &'a str>) -> Result<url::Url> {
+    let mut u = url::Url::parse(base).map_err(|e| AuthError::Config(format!("the code host's API URL: {e}")))?;
+    u.path_segments_mut()
+        .map_err(|()| AuthError::Config("the code host's API URL cannot take a path".into()))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(u)
+}
+
+/// One file of repository `repo` (`owner/name`, or a GitLab project's full path) at `req`'s ref
+/// (the default branch when none), through the host's REST API.
+pub async fn file(
+    http: &reqwest::Client,
+    provider: &Provider,
+    token: &str,
+    repo: &str,
+    req: &crate::import::ImportRequest,
+) -> Result<Vec<u8>> {
+    let api = provider.api_url();
+    let path = req.path.split('/');
+    let mut url = match provider.kind() {
+        ProviderKind::Github => {
+            with_segments(&api, ["repos"].into_iter().chain(repo.split('/')).chain(["contents"]).chain(path))?
+        }
+        ProviderKind::Gitlab => {
+            with_segments(&api, ["projects", repo, "repository", "files", req.path.as_str(), "raw"])?
+        }
+        ProviderKind::Bitbucket => {
+            let branch = match &req.git_ref {
+                Some(r) => r.clone(),
+                None => {
+                    let about = with_segments(&api, ["repositories"].into_iter().chain(repo.split('/')))?;
+                    let v = api_get(http, about.as_str(), token).await?;
+                    v["mainbranch"]["name"]
+                        .as_str()
+                        .ok_or_else(|| AuthError::ProviderUnavailable("the repository names no main branch".into()))?
+                        .to_owned()
+                }
+            };
+            let src = ["repositories"].into_iter().chain(repo.split('/')).chain(["src", branch.as_str()]).chain(path);
+            with_segments(&api, src)?
+        }
+        ProviderKind::Oidc => return Err(AuthError::InvalidRequest("an OpenID provider has no repositories".into())),
+    };
+    if provider.kind() != ProviderKind::Bitbucket {
+        if let Some(r) = &req.git_ref {
+            url.query_pairs_mut().append_pair("ref", r);
+        }
+    }
+    let res = http
+        .get(url.as_str())
+        .bearer_auth(token)
+        // GitHub answers the file itself with its raw media type; the others always do.
+        .header(reqwest::header::ACCEPT, "application/vnd.github.raw+json")
+        .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
+        .send()
+        .await
+        .map_err(|e| AuthError::ProviderUnavailable(crate::fetch::why_unreachable(&e, url.as_str())))?;
+    match res.status().as_u16() {
+        200 => {
+            if res.content_length().is_some_and(|n| n > FILE_LIMIT as u64) {
+                return Err(AuthError::InvalidRequest(format!("{} is larger than a pipeline file may be", req.path)));
+            }
+            crate::fetch::read_limited(res, FILE_LIMIT).await
+        }
+        401 => Err(AuthError::Reconnect("the code host no longer accepts the stored token".into())),
+        403 => Err(AuthError::ProviderDenied(format!(
+            "the code host refused to show {} (HTTP 403): the linked account may not read that repository",
+            req.path
+        ))),
+        404 => Err(tessera_core::Error::NotFound("pipeline file in the repository").into()),
+        s => Err(AuthError::ProviderUnavailable(format!("the code host answered HTTP {s}"))),
+    }
+}
+
 fn repository(kind: ProviderKind, r: &Value) -> Option<Repository> {
     Some(match kind {
         ProviderKind::Github => Repository {

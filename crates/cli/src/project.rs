@@ -134,6 +134,22 @@ pub enum PipelineCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Import a pipeline file from the project's repository, read at its code host through your
+    /// linked account there.
+    Import {
+        #[command(flatten)]
+        remote: Remote,
+        /// The project's id.
+        project: String,
+        /// The file's name in the project.
+        name: String,
+        /// The file's path in the repository, e.g. .tessera/pipeline.yml.
+        #[arg(long)]
+        path: String,
+        /// A branch, tag or commit (default: the repository's default branch).
+        #[arg(long = "ref")]
+        git_ref: Option<String>,
+    },
     /// Print a pipeline file of a project.
     Show {
         #[command(flatten)]
@@ -289,6 +305,18 @@ pub async fn pipeline(cmd: PipelineCommand, out: &Out) -> Result<()> {
             let path = api_path("projects_put_pipeline", &[("project", &project), ("name", &name)])?;
             let v = remote.client().await?.put(&path, &body).await?;
             out.value(&v, || format!("wrote pipeline {} of project {}", field(&v, "name"), field(&v, "project_id")));
+            Ok(())
+        }
+        PipelineCommand::Import { remote, project, name, path, git_ref } => {
+            let mut body = json!({"path": path});
+            if let Some(r) = git_ref {
+                body["ref"] = json!(r);
+            }
+            let at = api_path("projects_import_pipeline", &[("project", &project), ("name", &name)])?;
+            let v = remote.client().await?.post(&at, &body).await?;
+            out.value(&v, || {
+                format!("imported {path} as pipeline {} of project {}", field(&v, "name"), field(&v, "project_id"))
+            });
             Ok(())
         }
         PipelineCommand::Show { remote, project, name } => {

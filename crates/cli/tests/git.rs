@@ -188,12 +188,30 @@ fn git_clones_and_pushes_through_tessera_at_github_gitlab_and_bitbucket() {
 
         // A push through the same helper, seen by a fresh clone.
         std::fs::write(work.join("CHANGES.md"), format!("pushed to {kind}\n")).unwrap();
-        desk.git_ok(&work, &["add", "CHANGES.md"]);
+        std::fs::create_dir_all(work.join(".tessera")).unwrap();
+        std::fs::write(work.join(".tessera/pipeline.yml"), format!("steps:\n  - run: make test # {kind}\n")).unwrap();
+        desk.git_ok(&work, &["add", "CHANGES.md", ".tessera/pipeline.yml"]);
         desk.git_ok(&work, &["commit", "--quiet", "-m", "Record the push"]);
         desk.git_ok(&work, &["push", "--quiet", "origin", "main"]);
         let check = tmp.path().join(format!("{kind}-check"));
         desk.git_ok(tmp.path(), &["clone", "--quiet", &url, check.to_str().unwrap()]);
         assert_eq!(std::fs::read_to_string(check.join("CHANGES.md")).unwrap(), format!("pushed to {kind}\n"));
+
+        // The pushed pipeline file imported into a project of that repository, through the same
+        // linked account, at the default branch and at a named ref.
+        let project =
+            desk.tessera(&["--json", "project", "create", &format!("app-{kind}"), "--repository-url", &url], None);
+        let project = project.json()["id"].as_str().unwrap().to_owned();
+        let imported =
+            desk.tessera(&["--json", "pipeline", "import", &project, "ci", "--path", ".tessera/pipeline.yml"], None);
+        assert_eq!(imported.json()["content"], format!("steps:\n  - run: make test # {kind}\n"), "{kind}");
+        let readme = desk.tessera(
+            &["--json", "pipeline", "import", &project, "readme", "--path", "README.md", "--ref", "main"],
+            None,
+        );
+        assert_eq!(readme.json()["content"], "# hello-world\n", "{kind}");
+        let missing = desk.tessera(&["pipeline", "import", &project, "x", "--path", "nope.yml"], None);
+        missing.failed(5, "not found");
 
         // Another person's repository stays out of reach: the token is heidi's.
         let other = desk.git(tmp.path(), &["clone", "--quiet", &format!("{base}/ivan/hello-world.git")]);

@@ -290,11 +290,31 @@ export function createBitbucket(options) {
         const all = host.repositories(check.login).map(repository);
         return sendJson(res, 200, paged(all, url, { defaultPagelen: 10, maxPagelen: 100 }));
       }
-      default:
+      default: {
+        const about = /^GET \/2\.0\/repositories\/([^/]+)\/([^/]+)$/.exec(route);
+        const src = /^GET \/2\.0\/repositories\/([^/]+)\/([^/]+)\/src\/([^/]+)\/(.+)$/.exec(route);
+        if ((about || src) && git) {
+          const check = authenticated(req, res, 'repository');
+          if (!check) return undefined;
+          const [ws, slug, ref, path] = (about || src).slice(1).map(decodeURIComponent);
+          if (about) {
+            if (ws.toLowerCase() !== check.login.toLowerCase() || !host.repositories(check.login).some((r) => r.name === slug)) {
+              return apiError(res, 404, `Repository ${ws}/${slug} not found`);
+            }
+            return sendJson(res, 200, {
+              type: 'repository', full_name: `${ws}/${slug}`, name: slug, mainbranch: { type: 'branch', name: 'main' },
+            });
+          }
+          const body = git.file(check.login, ws, slug, ref, path);
+          if (!body) return apiError(res, 404, `No such file or directory: ${path}`);
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          return res.end(body);
+        }
         if (url.pathname.startsWith('/2.0')) {
           return apiError(res, 404, `Resource not found: ${url.pathname}`);
         }
         return sendText(res, 404, 'Not Found');
+      }
     }
   }
 

@@ -40,7 +40,8 @@ function seed(path, owner, name) {
  * @param {string} o.username             the user name the host expects with a token
  * @param {string} o.realm                the Basic realm, as the host names itself
  * @param {(scopes: string[], write: boolean) => boolean} o.allows  whether the scopes allow it
- * @returns {(req, res, url: URL) => boolean} handles a git request (true) or leaves it (false)
+ * @returns {(req, res, url: URL) => boolean} handles a git request (true) or leaves it (false);
+ *   its `file(login, owner, repo, ref, path)` reads one file for the host's contents API
  */
 export function gitFront({ host, dir, username, realm, allows }) {
   host.git = { ok: 0, refused: 0 }; // what the control API's /stats reports
@@ -50,7 +51,25 @@ export function gitFront({ host, dir, username, realm, allows }) {
     res.end(`${message}\n`);
   };
 
-  return function handle(req, res, url) {
+  /**
+   * One file of `owner/repo` at `ref` (the default branch when none) as `login` may read it: a
+   * Buffer, or null when there is no such repository, ref or file (or it is not `login`'s).
+   */
+  function file(login, owner, repo, ref, path) {
+    if (owner.toLowerCase() !== login.toLowerCase() || (ref && ref.startsWith('-'))) return null;
+    const at = join(dir, owner.toLowerCase(), `${repo}.git`);
+    if (!existsSync(at)) {
+      if (!host.repositories(login).some((r) => r.name === repo)) return null;
+      seed(at, login, repo);
+    }
+    try {
+      return execFileSync('git', ['--git-dir', at, 'show', `${ref || 'HEAD'}:${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
+    }
+  }
+
+  function handle(req, res, url) {
     const m = GIT_PATH.exec(url.pathname);
     if (!m) return false;
     const [, owner, repo, rest] = m;
@@ -92,7 +111,10 @@ export function gitFront({ host, dir, username, realm, allows }) {
     });
     host.git.ok += 1;
     return true;
-  };
+  }
+
+  handle.file = file;
+  return handle;
 }
 
 /** Hands the request to `git http-backend` and its CGI answer back to the client. */

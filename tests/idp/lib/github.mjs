@@ -297,6 +297,23 @@ export function createGitHub(options) {
         });
       }
       default: {
+        const contents = /^GET \/api\/v3\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(route);
+        if (contents && git) {
+          const check = authenticated(req, res);
+          if (!check) return undefined;
+          const [owner, repo, path] = contents.slice(1).map(decodeURIComponent);
+          const body = (check.scope || '').split(/[\s,]+/).includes('repo')
+            ? git.file(check.login, owner, repo, q.get('ref'), path) : null;
+          if (!body) return sendJson(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/rest/repos/contents` });
+          if ((req.headers.accept || '').includes('application/vnd.github.raw')) {
+            res.writeHead(200, { 'content-type': 'application/vnd.github.raw', ...apiHeaders(check) });
+            return res.end(body);
+          }
+          return sendJson(res, 200, {
+            type: 'file', encoding: 'base64', size: body.length, name: path.split('/').pop(), path,
+            content: body.toString('base64').replace(/(.{60})/g, '$1\n'),
+          }, apiHeaders(check));
+        }
         const m = /^DELETE \/api\/v3\/applications\/([^/]+)\/token$/.exec(route);
         if (m) return deleteAppToken(req, res, decodeURIComponent(m[1]));
         const membership = /^GET \/api\/v3\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(route);

@@ -344,6 +344,22 @@ export function createGitLab(options) {
         return groupsAnswer(res, check, q);
       }
       default: {
+        // The project and the file path arrive URL-encoded, each one path segment.
+        const raw = /^GET \/api\/v4\/projects\/([^/]+)\/repository\/files\/([^/]+)\/raw$/.exec(route);
+        if (raw && git) {
+          const check = authenticated(req, res);
+          if (!check) return undefined;
+          const granted = (check.scope || '').split(/\s+/);
+          if (!['api', 'read_api', 'read_repository'].some((s) => granted.includes(s))) {
+            return sendJson(res, 403, { error: 'insufficient_scope' });
+          }
+          const [project, path] = raw.slice(1).map(decodeURIComponent);
+          const [owner, repo] = project.split('/');
+          const body = project.split('/').length === 2 ? git.file(check.login, owner, repo, q.get('ref'), path) : null;
+          if (!body) return sendJson(res, 404, { message: '404 File Not Found' });
+          res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+          return res.end(body);
+        }
         const m = /^GET \/api\/v4\/groups\/([^/]+)\/members\/all\/([^/]+)$/.exec(route);
         if (m) {
           const check = authenticated(req, res);

@@ -7,7 +7,7 @@ use super::{validate_name, validate_text, Access, Authority, Caller, Credential}
 use crate::audit::Outcome;
 use crate::error::{Error, Result};
 use crate::id::new_id;
-use crate::model::{Owner, Pipeline, Project, Run, RunStatus, SecretInfo};
+use crate::model::{Identity, Owner, Pipeline, Project, Run, RunStatus, SecretInfo};
 use crate::patch::Patch;
 use crate::scope::Scope;
 use crate::token::TokenKind;
@@ -197,6 +197,29 @@ impl Authority {
         let pipeline = Pipeline { name: name.to_owned(), project_id: p.id, content, updated_at: self.now() };
         self.store.put_pipeline(&pipeline).await?;
         Ok(pipeline)
+    }
+
+    /// Where pipeline `name` may be imported from (`pipeline:write` on the project): the project,
+    /// with its repository, and the linked accounts of the person importing, whose code-host token
+    /// reads the file. A person's credential only: an organization token has no linked accounts.
+    pub async fn pipeline_import_source(
+        &self,
+        caller: &Caller,
+        project: &str,
+        name: &str,
+    ) -> Result<(Project, Vec<Identity>)> {
+        validate_name("pipeline name", name, 100)?;
+        self.guard(caller, "pipeline.import", project, caller.require(Scope::PipelineWrite)).await?;
+        let r = self.project_access(caller, project, Access::Work).await;
+        let p = self.guard(caller, "pipeline.import", project, r).await?;
+        let r = caller.acting_user().cloned();
+        let user = self.guard(caller, "pipeline.import", project, r).await?;
+        let now = self.now();
+        let mut linked = self.store.identities_of(&user.id).await?;
+        for i in &mut linked {
+            i.status = super::identities::status_at(i, now);
+        }
+        Ok((p, linked))
     }
 
     /// Reads a pipeline file.

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(run_artifacts))
         .routes(routes!(run_artifact))
         .routes(routes!(put_pipeline, get_pipeline))
+        .routes(routes!(import_pipeline))
         .routes(routes!(get_secret, put_secret, delete_secret));
     crate::openapi::name_operations(r, "projects")
 }
@@ -43,6 +44,19 @@ pub struct PipelineBody {
     /// The file's content (up to 256 KiB).
     #[schema(max_length = 262144)]
     pub content: String,
+}
+
+/// The body of `POST …/pipelines/{name}/import`: which file of the project's repository.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// The file's path in the repository, e.g. `.tessera/pipeline.yml`.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub path: String,
+    /// A branch, tag or commit (default: the repository's default branch).
+    #[serde(rename = "ref")]
+    #[schema(min_length = 1, max_length = 255)]
+    pub git_ref: Option<String>,
 }
 
 /// The body of `PUT …/secrets/{name}`.
@@ -149,6 +163,26 @@ pub async fn put_pipeline(
     Json(body): Json<PipelineBody>,
 ) -> ApiResult<axum::Json<Pipeline>> {
     Ok(axum::Json(s.authority.put_pipeline(&c, &p, &name, body.content).await?))
+}
+
+/// Import a pipeline file from the project's repository (`pipeline:write`), read at its code host
+/// through the caller's linked account there (a login session or a personal access token). 409
+/// when no account at that host is linked, or `reconnect_required` when it must be signed in to
+/// again.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/pipelines/{name}/import", tag = "projects",
+    params(("project" = String, Path), ("name" = String, Path)), request_body = ImportBody,
+    responses((status = 200, body = Pipeline), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn import_pipeline(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Id2((p, name)): Id2,
+    Json(body): Json<ImportBody>,
+) -> ApiResult<axum::Json<Pipeline>> {
+    let req = tessera_auth::import::ImportRequest { path: body.path, git_ref: body.git_ref };
+    Ok(axum::Json(s.sign_in()?.import_pipeline(&c, &p, &name, &req).await?))
 }
 
 /// Read a pipeline file.

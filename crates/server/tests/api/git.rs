@@ -103,3 +103,61 @@ async fn a_login_session_gets_its_own_linked_token_for_git_and_nothing_else_does
     assert!(items.iter().any(|e| e["target"] == identity.as_str() && e["outcome"] == "ok"), "{log}");
     assert!(items.iter().any(|e| e["outcome"] == "denied"), "the API token's attempt: {log}");
 }
+
+#[tokio::test]
+async fn a_pipeline_file_is_imported_from_the_project_repository_through_the_linked_account() {
+    let (s, _, _) = start().await;
+    let ivy = token_of(&sign_in(&s, "gh", "ivy").await);
+    let base = idp().ready["github"]["base_url"].as_str().unwrap().to_owned();
+    let repo = format!("{base}/ivy/hello-world.git");
+    let p = s.post("/api/v1/projects", &ivy, json!({"name": "app", "repository_url": repo})).await.expect(201);
+    let import = |name: &str| format!("/api/v1/projects/{}/pipelines/{name}/import", p["id"].as_str().unwrap());
+
+    // A personal token with pipeline:write reads through its owner's linked account.
+    let pat = s.pat(&ivy, &["pipeline:write", "read"]).await;
+    let got = s.post(&import("readme"), &pat, json!({"path": "README.md", "ref": "main"})).await.expect(200);
+    assert_eq!(got["content"], "# hello-world\n");
+    assert_eq!(
+        s.get(&format!("/api/v1/projects/{}/pipelines/readme", p["id"].as_str().unwrap()), &ivy).await.expect(200)
+            ["content"],
+        "# hello-world\n"
+    );
+
+    // Refusals, each in a sentence: no such file, a path or ref that names more than one file, a
+    // token without pipeline:write, a project without a repository.
+    s.post(&import("x"), &ivy, json!({"path": "missing.yml"})).await.expect_error(404, "not_found");
+    for bad in [
+        json!({"path": "../../etc/passwd"}),
+        json!({"path": "/README.md"}),
+        json!({"path": "README.md", "ref": "--upload-pack=x"}),
+        json!({"path": "README.md", "extra": 1}),
+    ] {
+        s.post(&import("x"), &ivy, bad.clone()).await.expect_error(400, "invalid_request");
+    }
+    let read_only = s.pat(&ivy, &["read"]).await;
+    s.post(&import("x"), &read_only, json!({"path": "README.md"})).await.expect_error(403, "forbidden");
+    let bare = s.post("/api/v1/projects", &ivy, json!({"name": "bare"})).await.expect(201);
+    let r = s
+        .post(
+            &format!("/api/v1/projects/{}/pipelines/x/import", bare["id"].as_str().unwrap()),
+            &ivy,
+            json!({"path": "README.md"}),
+        )
+        .await;
+    assert!(r.expect_error(400, "invalid_request")["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("names no repository"));
+
+    // Someone with no account linked at that host: 409 with what to do.
+    let jon = token_of(&sign_in(&s, "gl", "jon").await);
+    let theirs = s.post("/api/v1/projects", &jon, json!({"name": "fork", "repository_url": repo})).await.expect(201);
+    let r = s
+        .post(
+            &format!("/api/v1/projects/{}/pipelines/x/import", theirs["id"].as_str().unwrap()),
+            &jon,
+            json!({"path": "README.md"}),
+        )
+        .await;
+    assert!(r.expect_error(409, "conflict")["error"]["message"].as_str().unwrap().contains("link one"));
+}
