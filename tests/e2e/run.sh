@@ -36,14 +36,16 @@ app=${TESSERA_E2E_APP:-}
 if [ -z "$app" ]; then
     [ -d ui/node_modules ] || (cd ui && npm ci --no-audit --no-fund)
     (cd ui && npm run build >/dev/null)
-    cargo build -p tessera-desktop
+    # One build of both binaries, as the package test and schemathesis make them: each other
+    # selection of packages unifies features differently and compiles the workspace again.
+    cargo build -p tessera-desktop -p tessera-cli
     app=$root/target/debug/tessera-desktop
 fi
 app=$(realpath "$app")
 # The team server the app is pointed at in the last steps: the `tessera` command.
 server=${TESSERA_E2E_SERVER:-}
 if [ -z "$server" ]; then
-    cargo build -p tessera-cli
+    cargo build -p tessera-desktop -p tessera-cli
     server=$root/target/debug/tessera
 fi
 server=$(realpath "$server")

@@ -46,7 +46,9 @@ if [[ -z ${TESSERA_TEST_KEYRING:-} ]]; then
         "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$st_version"
     fi
     if [[ -z ${TESSERA_BIN:-} ]]; then
-        "$cargo" build --quiet -p tessera-cli
+        # Both binaries, as the end-to-end and package tests build them: one feature set, one
+        # compilation of the workspace.
+        "$cargo" build --quiet -p tessera-desktop -p tessera-cli
         TESSERA_BIN=$target_dir/debug/tessera
     fi
     export TESSERA_BIN SCHEMATHESIS_VENV=$venv
