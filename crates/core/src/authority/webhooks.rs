@@ -1,7 +1,8 @@
 //! Code-host webhooks that trigger runs. A webhook cannot send a bearer header, so each trigger
 //! token has a webhook secret beside it, shown once when the token is created or rotated:
-//! GitHub signs each delivery with it (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body) and
-//! GitLab sends it back as `X-Gitlab-Token`. The server must compute the HMAC, so the secret is
+//! GitHub, Gitea/Forgejo and Bitbucket Cloud sign each delivery with it (HMAC-SHA256 of the raw
+//! body: `X-Hub-Signature-256`, `X-Gitea-Signature`, `X-Hub-Signature`) and GitLab sends it back
+//! as `X-Gitlab-Token`. The server must compute the HMAC, so the secret is
 //! kept sealed (as project secrets are), not hashed.
 //!
 //! Comparisons go through `ring::hmac` (already a dependency of this crate): the GitHub tag with
@@ -23,8 +24,10 @@ use crate::token::TokenKind;
 /// What a code host's delivery carries to prove it comes from a holder of the secret.
 #[derive(Debug, Clone, Copy)]
 pub enum Delivery<'a> {
-    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body.
-    GitHub {
+    /// An HMAC-SHA256 of the raw body in hex, with or without a `sha256=` prefix: GitHub's
+    /// `X-Hub-Signature-256`, Gitea's and Forgejo's `X-Gitea-Signature`, Bitbucket's
+    /// `X-Hub-Signature`.
+    Signed {
         /// The header's value.
         signature: &'a str,
         /// The body exactly as received.
@@ -44,7 +47,8 @@ const WEBHOOK_SECRET_RANDOM: usize = 40;
 const MISMATCH: &str = "the webhook's signature does not match the secret of any trigger token of this project";
 
 fn tag_of(signature: &str) -> Option<Vec<u8>> {
-    let hex = signature.trim().strip_prefix("sha256=")?;
+    let signature = signature.trim();
+    let hex = signature.strip_prefix("sha256=").unwrap_or(signature);
     if hex.len() != 64 {
         return None;
     }
@@ -66,7 +70,7 @@ impl Delivery<'_> {
     /// Whether this delivery was made with `secret`.
     fn made_with(&self, secret: &[u8]) -> Result<bool> {
         Ok(match self {
-            Delivery::GitHub { signature, body } => match tag_of(signature) {
+            Delivery::Signed { signature, body } => match tag_of(signature) {
                 Some(tag) => hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, secret), body, &tag).is_ok(),
                 None => false,
             },
@@ -163,18 +167,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn github_signatures_are_hmac_sha256_of_the_body() {
+    fn signatures_are_hmac_sha256_of_the_body() {
         // The example GitHub documents for validating webhook deliveries.
         let sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
-        let d = Delivery::GitHub { signature: sig, body: b"Hello, World!" };
+        let d = Delivery::Signed { signature: sig, body: b"Hello, World!" };
         assert!(d.made_with(b"It's a Secret to Everybody").unwrap_or(false));
         assert!(!d.made_with(b"another secret").unwrap_or(true));
-        let d = Delivery::GitHub { signature: sig, body: b"Hello, World?" };
+        // Gitea and Forgejo send the hex without the prefix.
+        let bare = sig.trim_start_matches("sha256=");
+        assert!(Delivery::Signed { signature: bare, body: b"Hello, World!" }
+            .made_with(b"It's a Secret to Everybody")
+            .unwrap_or(false));
+        let d = Delivery::Signed { signature: sig, body: b"Hello, World?" };
         assert!(!d.made_with(b"It's a Secret to Everybody").unwrap_or(true));
         for bad in
             ["", "sha256=", "sha1=757107ea", "sha256=zz7107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"]
         {
-            let d = Delivery::GitHub { signature: bad, body: b"Hello, World!" };
+            let d = Delivery::Signed { signature: bad, body: b"Hello, World!" };
             assert!(!d.made_with(b"It's a Secret to Everybody").unwrap_or(true), "{bad}");
         }
     }

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod attention;
 pub mod devices;
 pub mod git;
+pub mod hooks;
 pub mod orgs;
 pub mod policy;
 pub mod projects;

@@ -14,6 +14,7 @@ use tessera_core::error::ErrorCode;
 use tessera_core::model::{Artifact, Pipeline, Project, Run, SecretInfo};
 use tessera_core::Caller;
 
+use super::hooks;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{client_ip, Auth, Id, Id2, Id3, Json, UNKNOWN_CLIENT};
 use crate::{AppState, ClientAddr, Edge};
@@ -318,21 +319,20 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
 }
 
-/// What a code host's push delivery names: GitHub's `ref` and `after`, GitLab's `ref` and
-/// `checkout_sha`. GitHub may send its payload as a form field `payload`.
-fn pushed(headers: &HeaderMap, body: &[u8], commit_field: &str) -> ApiResult<RunRequest> {
-    let json: serde_json::Value = if is_json(headers) || body.first() == Some(&b'{') {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::invalid(format!("the webhook's body is not valid JSON: {e}")))?
-    } else {
-        let payload = url::form_urlencoded::parse(body).find(|(k, _)| k == "payload").map(|(_, v)| v.into_owned());
-        let payload = payload
-            .ok_or_else(|| ApiError::invalid("send the webhook's body as JSON (content type application/json)"))?;
-        serde_json::from_str(&payload)
-            .map_err(|e| ApiError::invalid(format!("the webhook's payload is not valid JSON: {e}")))?
-    };
-    let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    Ok(RunRequest { git_ref: text("ref"), commit: text(commit_field), variables: BTreeMap::new() })
+/// The password of an `Authorization: Basic` header, if that is its scheme; an error when it is
+/// Basic but unreadable.
+fn basic_password(authorization: Option<&str>) -> Option<ApiResult<String>> {
+    let (scheme, value) = authorization?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let unreadable = || ApiError::unauthenticated("the Authorization header's Basic credentials are not readable");
+    let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value.trim()).ok();
+    let pair = decoded.and_then(|d| String::from_utf8(d).ok());
+    Some(match pair.as_deref().and_then(|p| p.split_once(':')) {
+        Some((_, password)) if !password.trim().is_empty() => Ok(password.trim().to_owned()),
+        _ => Err(unreadable()),
+    })
 }
 
 /// Counts a failed authentication against the client's throttle: past its limit, a 429.
@@ -344,16 +344,20 @@ fn failed(edge: &Edge, addr: std::net::IpAddr, e: ApiError) -> ApiError {
 }
 
 /// Trigger a run with a trigger token (or a credential with the `trigger` scope) sent as a
-/// bearer header, as a `token` field of the query, a form or JSON, or through a code-host
-/// webhook: GitHub's `X-Hub-Signature-256` (HMAC-SHA256 of the body with the trigger token's
-/// webhook secret) or GitLab's `X-Gitlab-Token` (the webhook secret). A webhook's push names the
-/// run's ref and commit; a GitHub `ping` answers 204. Failed attempts count against the
-/// client's failed-authentication throttle.
+/// bearer header, as a `token` field of the query, a form or JSON, as the password of Basic
+/// credentials (Azure DevOps service hooks), or through a code-host webhook signed with the
+/// trigger token's webhook secret: GitHub's `X-Hub-Signature-256`, Gitea's and Forgejo's
+/// `X-Gitea-Signature`, Bitbucket's `X-Hub-Signature` (each an HMAC-SHA256 of the body), or
+/// GitLab's `X-Gitlab-Token` (the secret itself). A push names the run's ref and commit; a
+/// GitHub `ping` answers 204. Failed attempts count against the client's failed-authentication
+/// throttle.
 #[utoipa::path(post, path = "/api/v1/projects/{project}/trigger", tag = "projects",
     params(("project" = String, Path),
         ("token" = Option<String>, Query, description = "The trigger token, GitLab's trigger style."),
         ("X-Hub-Signature-256" = Option<String>, Header, description = "GitHub: sha256=<HMAC-SHA256 of the body, hex>."),
         ("X-Gitlab-Token" = Option<String>, Header, description = "GitLab: the trigger token's webhook secret."),
+        ("X-Gitea-Signature" = Option<String>, Header, description = "Gitea and Forgejo (also X-Forgejo-Signature): <HMAC-SHA256 of the body, hex>."),
+        ("X-Hub-Signature" = Option<String>, Header, description = "Bitbucket Cloud: sha256=<HMAC-SHA256 of the body, hex>."),
         ("X-GitHub-Event" = Option<String>, Header, description = "GitHub: the event; `ping` triggers nothing.")),
     request_body(content = TriggerBody, content_type = "application/json"),
     responses((status = 202, body = Run), (status = 204, description = "A GitHub ping, verified; no run."),
@@ -384,25 +388,54 @@ pub async fn trigger_hook(
         return Err(ApiError::rate_limited(wait));
     }
     let headers = &parts.headers;
-    let github = header_text(headers, "x-hub-signature-256").map_err(|e| failed(&edge, addr, e))?;
-    let gitlab = header_text(headers, "x-gitlab-token").map_err(|e| failed(&edge, addr, e))?;
-    let (caller, req): (Caller, RunRequest) = if let Some(signature) = github {
+    let text = |name: &str| header_text(headers, name).map_err(|e| failed(&edge, addr, e));
+    // Who signed the body, by the header each host signs with. GitHub sends its SHA-1
+    // `X-Hub-Signature` too, beside the SHA-256 one read first; Bitbucket sends only the latter
+    // name, with a SHA-256.
+    let signed = match (text("x-hub-signature-256")?, text("x-gitea-signature")?.or(text("x-forgejo-signature")?)) {
+        (Some(sig), _) | (None, Some(sig)) => Some((sig, hooks::Host::GitHub)),
+        (None, None) => match text("x-hub-signature")? {
+            Some(sig) if sig.trim_start().starts_with("sha256=") => Some((sig, hooks::Host::Bitbucket)),
+            Some(_) => {
+                return Err(failed(
+                    &edge,
+                    addr,
+                    ApiError::unauthenticated("the webhook's X-Hub-Signature must be sha256=<HMAC-SHA256 of the body>"),
+                ))
+            }
+            None => None,
+        },
+    };
+    let (caller, req): (Caller, RunRequest) = if let Some((signature, host)) = signed {
         let caller = s
             .authority
-            .webhook_caller(&p, Delivery::GitHub { signature, body: &body }, ip.clone())
+            .webhook_caller(&p, Delivery::Signed { signature, body: &body }, ip.clone())
             .await
             .map_err(|e| failed(&edge, addr, e.into()))?;
-        if header_text(headers, "x-github-event")?.is_some_and(|e| e.eq_ignore_ascii_case("ping")) {
+        if text("x-github-event")?.is_some_and(|e| e.eq_ignore_ascii_case("ping")) {
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
-        (caller, pushed(headers, &body, "after")?)
-    } else if let Some(token) = gitlab {
+        (caller, hooks::pushed(host, &body, is_json(headers))?)
+    } else if let Some(token) = text("x-gitlab-token")? {
         let caller = s
             .authority
             .webhook_caller(&p, Delivery::GitLab { token }, ip.clone())
             .await
             .map_err(|e| failed(&edge, addr, e.into()))?;
-        (caller, pushed(headers, &body, "checkout_sha")?)
+        (caller, hooks::pushed(hooks::Host::GitLab, &body, is_json(headers))?)
+    } else if let Some(password) = basic_password(text("authorization")?) {
+        // Azure DevOps service hooks send the trigger token as the Basic password.
+        let caller = match s.authority.authenticate(password?.as_str(), ip.clone()).await {
+            Ok(c) => c,
+            Err(e) if e.code() == ErrorCode::Unauthenticated => return Err(failed(&edge, addr, e.into())),
+            Err(e) => return Err(e.into()),
+        };
+        let req = if hooks::is_azure_devops(&body) {
+            hooks::pushed(hooks::Host::AzureDevOps, &body, true)?
+        } else {
+            RunRequest { git_ref: None, commit: None, variables: BTreeMap::new() }
+        };
+        (caller, req)
     } else {
         let mut fields = TriggerBody::default();
         if let Some(q) = parts.uri.query() {

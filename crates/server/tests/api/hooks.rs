@@ -352,3 +352,51 @@ async fn concurrent_log_posts_number_every_line_once_and_the_caps_hold_under_rac
     let total: i64 = kept.as_array().unwrap().iter().map(|a| a["size"].as_i64().unwrap()).sum();
     assert_eq!(total, 4 * 7 * 1024 * 1024);
 }
+
+#[tokio::test]
+async fn gitea_bitbucket_and_azure_devops_deliveries_trigger_with_their_own_shapes() {
+    let s = Server::start().await;
+    let p = project(&s).await;
+
+    // Gitea and Forgejo: the same HMAC in hex without a prefix, and GitHub's push shape.
+    let push = serde_json::to_vec(&json!({"ref": "refs/heads/main", "after": "a1b2c3d", "repository": {}})).unwrap();
+    let hex = github_signature(&p.secret, &push).trim_start_matches("sha256=").to_owned();
+    for header in ["x-gitea-signature", "x-forgejo-signature"] {
+        let run = deliver(&s, &p.id, &[(header, &hex), ("x-gitea-event", "push")], &push).await.expect(202);
+        assert_eq!(
+            (run["ref"].as_str(), run["commit"].as_str()),
+            (Some("refs/heads/main"), Some("a1b2c3d")),
+            "{header}"
+        );
+    }
+    let forged = github_signature("whsec_wrong", &push).trim_start_matches("sha256=").to_owned();
+    deliver(&s, &p.id, &[("x-gitea-signature", &forged)], &push).await.expect_error(401, "unauthenticated");
+
+    // Bitbucket Cloud: X-Hub-Signature with sha256=, and its push.changes shape.
+    let bb = serde_json::to_vec(&json!({"push": {"changes": [
+        {"new": {"type": "branch", "name": "release", "target": {"hash": "beef012"}}}
+    ]}}))
+    .unwrap();
+    let sig = github_signature(&p.secret, &bb);
+    let run = deliver(&s, &p.id, &[("x-hub-signature", &sig), ("x-event-key", "repo:push")], &bb).await.expect(202);
+    assert_eq!((run["ref"].as_str(), run["commit"].as_str()), (Some("refs/heads/release"), Some("beef012")));
+    // A SHA-1 X-Hub-Signature alone is not a Bitbucket signature and proves nothing.
+    let r = deliver(&s, &p.id, &[("x-hub-signature", "sha1=0123456789abcdef0123456789abcdef01234567")], &bb).await;
+    r.expect_error(401, "unauthenticated");
+
+    // Azure DevOps service hooks: the trigger token as the Basic password, and its git.push shape.
+    let az = serde_json::to_vec(&json!({"publisherId": "tfs", "eventType": "git.push", "resource": {
+        "refUpdates": [{"name": "refs/heads/main", "oldObjectId": "0000", "newObjectId": "cafe423"}]}}))
+    .unwrap();
+    let basic = |password: &str| {
+        format!(
+            "Basic {}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("azure:{password}"))
+        )
+    };
+    let run = deliver(&s, &p.id, &[("authorization", &basic(&p.value))], &az).await.expect(202);
+    assert_eq!((run["ref"].as_str(), run["commit"].as_str()), (Some("refs/heads/main"), Some("cafe423")));
+    assert_eq!(run["triggered_by"], p.token["id"]);
+    deliver(&s, &p.id, &[("authorization", &basic("tsr_trg_wrong"))], &az).await.expect_error(401, "unauthenticated");
+    deliver(&s, &p.id, &[("authorization", "Basic !!!")], &az).await.expect_error(401, "unauthenticated");
+}

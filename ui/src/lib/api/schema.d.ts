@@ -682,11 +682,13 @@ export interface paths {
         put?: never;
         /**
          * Trigger a run with a trigger token (or a credential with the `trigger` scope) sent as a
-         *     bearer header, as a `token` field of the query, a form or JSON, or through a code-host
-         *     webhook: GitHub's `X-Hub-Signature-256` (HMAC-SHA256 of the body with the trigger token's
-         *     webhook secret) or GitLab's `X-Gitlab-Token` (the webhook secret). A webhook's push names the
-         *     run's ref and commit; a GitHub `ping` answers 204. Failed attempts count against the
-         *     client's failed-authentication throttle.
+         *     bearer header, as a `token` field of the query, a form or JSON, as the password of Basic
+         *     credentials (Azure DevOps service hooks), or through a code-host webhook signed with the
+         *     trigger token's webhook secret: GitHub's `X-Hub-Signature-256`, Gitea's and Forgejo's
+         *     `X-Gitea-Signature`, Bitbucket's `X-Hub-Signature` (each an HMAC-SHA256 of the body), or
+         *     GitLab's `X-Gitlab-Token` (the secret itself). A push names the run's ref and commit; a
+         *     GitHub `ping` answers 204. Failed attempts count against the client's failed-authentication
+         *     throttle.
          */
         post: operations["projects_trigger_hook"];
         delete?: never;
@@ -5867,6 +5869,10 @@ export interface operations {
                 "X-Hub-Signature-256"?: string | null;
                 /** @description GitLab: the trigger token's webhook secret. */
                 "X-Gitlab-Token"?: string | null;
+                /** @description Gitea and Forgejo (also X-Forgejo-Signature): <HMAC-SHA256 of the body, hex>. */
+                "X-Gitea-Signature"?: string | null;
+                /** @description Bitbucket Cloud: sha256=<HMAC-SHA256 of the body, hex>. */
+                "X-Hub-Signature"?: string | null;
                 /** @description GitHub: the event; `ping` triggers nothing. */
                 "X-GitHub-Event"?: string | null;
             };
