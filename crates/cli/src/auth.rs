@@ -47,6 +47,9 @@ pub enum AuthCommand {
     SetupGit {
         #[command(flatten)]
         remote: crate::Remote,
+        /// For the desktop app in local mode on this computer, instead of a server's stored login.
+        #[arg(long)]
+        desktop: bool,
         /// Only this host (e.g. github.com, or a base URL such as https://gitlab.example.com).
         #[arg(long)]
         host: Option<String>,
@@ -107,10 +110,13 @@ async fn problem(logins: &mut Logins, login: &Login) -> Option<String> {
 }
 
 /// Runs an auth command.
-pub async fn run(cmd: AuthCommand, out: &Out) -> Result<()> {
+pub async fn run(cmd: AuthCommand, key: tessera_auth::local::KeyPlace, out: &Out) -> Result<()> {
     let mut logins = Logins::open()?;
     match cmd {
-        AuthCommand::SetupGit { remote, host } => crate::git::setup(&remote, host.as_deref(), out).await,
+        AuthCommand::SetupGit { remote, desktop, host } => {
+            let source = if desktop { crate::git::Source::Desktop(key) } else { crate::git::Source::Remote(&remote) };
+            crate::git::setup(source, host.as_deref(), out).await
+        }
         AuthCommand::Status { which } => {
             let server = which.server.as_deref().map(crate::client::server_url).transpose()?;
             let list = logins.matching(server.as_deref(), which.account.as_deref());

@@ -3,14 +3,23 @@
 //! and `tessera auth setup-git`, which names this command as git's helper for the linked hosts.
 //!
 //! The helper keeps nothing: every `get` asks the server, which refreshes the token first when it
-//! is about to expire. When it has nothing to give it says why in one sentence on standard error
+//! is about to expire. With `--desktop` it acts for the desktop app in local mode instead: over
+//! the app's own store and keyring in this process, as the person the app is signed in as (its
+//! device's refresh credential, read from the keyring and never spent here). When it has nothing to give it says why in one sentence on standard error
 //! and answers nothing, so git goes on to its next helper (or its own prompt).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use std::sync::Arc;
+
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
+use tessera_auth::git::GitQuery;
+use tessera_auth::local::KeyPlace;
+use tessera_auth::secret_store::namespace_for;
+use tessera_auth::{AuthError, KeyringStore, SecretStore, SignIn};
+use tessera_core::{Caller, DataDir};
 
 use crate::api_path;
 use crate::client::{ApiFailure, Client, NotSignedIn};
@@ -102,8 +111,66 @@ fn why_nothing(e: &anyhow::Error, host: &str) -> String {
     format!("tessera: no credential for {host}: {e:#}")
 }
 
+/// Where the helper gets its answers: a server through the stored login, or the desktop app's
+/// local store in this process.
+pub enum Source<'a> {
+    /// `--server`/`--token`, or the stored login.
+    Remote(&'a Remote),
+    /// `--desktop`: the desktop app in local mode, with the local session key kept where `KeyPlace` says.
+    Desktop(KeyPlace),
+}
+
+/// The desktop app's login on this computer in local mode, in the keyring of its data directory.
+const DESKTOP_LOGIN: &str = "desktop/login/local";
+/// A session of that login's device kept for the helper's next runs.
+const DESKTOP_GIT_SESSION: &str = "desktop/git-session/local";
+
+/// A failure of the in-process sign-in service, in the shape of the server's answers.
+fn as_api_failure(e: AuthError) -> anyhow::Error {
+    let provider = match &e {
+        AuthError::ReconnectRequired { provider, .. } => Some(provider.clone()),
+        _ => None,
+    };
+    let message = match &e {
+        AuthError::ReconnectRequired { provider, why } => {
+            format!("the linked account at {provider} needs a new sign-in: {why}")
+        }
+        other => other.to_string(),
+    };
+    ApiFailure { status: 0, code: e.code().as_str().to_owned(), message, provider }.into()
+}
+
+/// The sign-in service over the desktop app's local store, and a caller for the person the app
+/// is signed in as: a session of the app's device, kept in the keyring while it has a while left.
+async fn desktop(key: KeyPlace) -> Result<(Arc<SignIn>, Caller)> {
+    let (authority, sign_in) = crate::open(None, key).await?;
+    let sign_in = sign_in.context("the desktop app's linked accounts need the OS keyring, and none can be reached")?;
+    let dir = DataDir::from_env()?;
+    let keyring = KeyringStore::connect(&namespace_for(dir.path())).context("cannot reach the OS keyring")?;
+    if let Some(kept) = keyring.get(DESKTOP_GIT_SESSION).await? {
+        if let Ok(c) = authority.authenticate(kept.expose(), None).await {
+            let left = match &c.credential {
+                tessera_core::authority::Credential::Session { expires_at, .. } => *expires_at - authority.now(),
+                tessera_core::authority::Credential::Token { .. } => chrono::TimeDelta::zero(),
+            };
+            if left > chrono::TimeDelta::minutes(2) {
+                return Ok((sign_in, c));
+            }
+        }
+    }
+    let refresh = keyring.get(DESKTOP_LOGIN).await?.ok_or_else(|| {
+        NotSignedIn("the Tessera app is not signed in on this computer in local mode; open it and sign in".to_owned())
+    })?;
+    let session = authority.device_session(refresh.expose()).await.map_err(|_| {
+        NotSignedIn("the Tessera app's sign-in on this computer has ended; open it and sign in again".to_owned())
+    })?;
+    keyring.set(DESKTOP_GIT_SESSION, &session.token).await?;
+    let caller = authority.authenticate(session.token.expose(), None).await?;
+    Ok((sign_in, caller))
+}
+
 /// Runs `tessera git-credential OPERATION`, reading git's request from standard input.
-pub async fn credential(remote: &Remote, operation: &str) -> Result<()> {
+pub async fn credential(source: Source<'_>, operation: &str) -> Result<()> {
     // Git may add operations; a helper ignores the ones it does not know.
     if !matches!(operation, "get" | "store" | "erase") {
         return Ok(());
@@ -123,9 +190,10 @@ pub async fn credential(remote: &Remote, operation: &str) -> Result<()> {
     if !matches!(request.get("protocol"), Some("https" | "http")) {
         return Ok(());
     }
-    let result = match operation {
-        "get" => get(remote, &query).await,
-        _ => erase(remote, query, request.get("password")).await,
+    let result = match (&source, operation) {
+        (Source::Remote(remote), "get") => get(remote, &query).await,
+        (Source::Remote(remote), _) => erase(remote, query, request.get("password")).await,
+        (Source::Desktop(key), op) => desktop_answer(*key, &request, op).await,
     };
     match result {
         Ok(Some(lines)) => {
@@ -136,6 +204,25 @@ pub async fn credential(remote: &Remote, operation: &str) -> Result<()> {
         Err(e) => eprintln!("{}", why_nothing(&e, &host)),
     }
     Ok(())
+}
+
+/// `get` and `erase` for the desktop app, in process.
+async fn desktop_answer(key: KeyPlace, request: &Request, operation: &str) -> Result<Option<String>> {
+    let (sign_in, caller) = desktop(key).await?;
+    let q = GitQuery {
+        protocol: request.get("protocol").unwrap_or_default().to_owned(),
+        host: request.get("host").unwrap_or_default().to_owned(),
+        username: request.get("username").map(str::to_owned),
+    };
+    if operation == "get" {
+        let c = sign_in.git_credential(&caller, &q).await.map_err(as_api_failure)?;
+        let v = json!({"username": c.username, "password": c.password.expose(), "expires_at": c.expires_at});
+        return Ok(Some(answer(&v).context("the credential cannot be passed to git")?));
+    }
+    if let Some(password) = request.get("password") {
+        sign_in.git_reject(&caller, &q, password).await.map_err(as_api_failure)?;
+    }
+    Ok(None)
 }
 
 async fn get(remote: &Remote, query: &Value) -> Result<Option<String>> {
@@ -156,11 +243,14 @@ async fn erase(remote: &Remote, mut query: Value, password: Option<&str>) -> Res
 
 /// The command git runs as its helper: this program, quoted for the shell git runs it with,
 /// with the server of the login it should use.
-fn helper_command(server: &str) -> Result<String> {
+fn helper_command(server: Option<&str>) -> Result<String> {
     let exe = std::env::current_exe().context("cannot tell where this program is")?;
     let exe = exe.to_str().context("this program's path is not UTF-8, which git's configuration cannot hold")?;
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    Ok(format!("!{} git-credential --server {}", quote(exe), quote(server)))
+    Ok(match server {
+        Some(server) => format!("!{} git-credential --server {}", quote(exe), quote(server)),
+        None => format!("!{} git-credential --desktop", quote(exe)),
+    })
 }
 
 fn git_config(args: &[&str]) -> Result<()> {
@@ -179,10 +269,26 @@ fn git_config(args: &[&str]) -> Result<()> {
 /// (or the one named by `host`), git's global configuration gets this program as the only
 /// credential helper for that host's URL, replacing any other helper for it (as `gh auth
 /// setup-git` does): an old stored password must not win over the linked account.
-pub async fn setup(remote: &Remote, host: Option<&str>, out: &Out) -> Result<()> {
-    let client: Client = remote.client().await?;
-    let hosts = client.get(&api_path("git_hosts", &[])?).await?;
-    let hosts: Vec<Value> = hosts.as_array().cloned().unwrap_or_default();
+pub async fn setup(source: Source<'_>, host: Option<&str>, out: &Out) -> Result<()> {
+    let (hosts, helper) = match source {
+        Source::Remote(remote) => {
+            let client: Client = remote.client().await?;
+            let hosts = client.get(&api_path("git_hosts", &[])?).await?;
+            (hosts.as_array().cloned().unwrap_or_default(), helper_command(Some(client.base()))?)
+        }
+        Source::Desktop(key) => {
+            let (sign_in, caller) = desktop(key).await?;
+            let hosts = sign_in.git_hosts(&caller).await.map_err(as_api_failure)?;
+            let hosts = hosts
+                .into_iter()
+                .map(|h| {
+                    json!({"url": h.remote.url, "host": h.remote.host, "provider": h.provider, "account": h.account,
+                        "status": h.status})
+                })
+                .collect();
+            (hosts, helper_command(None)?)
+        }
+    };
     let wanted = |h: &Value| match host {
         None => true,
         Some(want) => {
@@ -205,7 +311,6 @@ pub async fn setup(remote: &Remote, host: Option<&str>, out: &Out) -> Result<()>
         })
         .into());
     }
-    let helper = helper_command(client.base())?;
     let mut done = Vec::new();
     for h in &chosen {
         let url = h["url"].as_str().context("the server listed a host without a URL")?;
@@ -275,8 +380,9 @@ mod tests {
 
     #[test]
     fn the_helper_is_quoted_for_the_shell() {
-        let h = helper_command("https://t.example").unwrap();
+        let h = helper_command(Some("https://t.example")).unwrap();
         assert!(h.starts_with("!'"), "{h}");
         assert!(h.ends_with(" git-credential --server 'https://t.example'"), "{h}");
+        assert!(helper_command(None).unwrap().ends_with(" git-credential --desktop"));
     }
 }

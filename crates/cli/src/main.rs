@@ -146,6 +146,10 @@ enum Command {
     GitCredential {
         #[command(flatten)]
         remote: Remote,
+        /// Act for the desktop app in local mode on this computer (its store and keyring), as
+        /// the person it is signed in as, instead of a server's stored login.
+        #[arg(long)]
+        desktop: bool,
         /// What git asks: get, store or erase (others are ignored, as git expects).
         operation: String,
     },
@@ -347,8 +351,11 @@ async fn run(command: Command, key: KeyPlace, out: &Out) -> Result<()> {
             audit(&remote, &filter, max, out).await
         }
         Command::Login(args) => login::run(args, out).await,
-        Command::Auth(cmd) => auth::run(cmd, out).await,
-        Command::GitCredential { remote, operation } => git::credential(&remote, &operation).await,
+        Command::Auth(cmd) => auth::run(cmd, key, out).await,
+        Command::GitCredential { remote, desktop, operation } => {
+            let source = if desktop { git::Source::Desktop(key) } else { git::Source::Remote(&remote) };
+            git::credential(source, &operation).await
+        }
         Command::Me { remote } => account::me(remote, out).await,
         Command::Health { server } => account::health(server, out).await,
         Command::Identity(cmd) => account::identity(cmd, out).await,

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{command, identity_providers, interactive, ran, serve_with_code_hosts, Ran, TESSERA};
+use common::{command, identity_providers, interactive, ran, serve_with_code_hosts, stored_refresh, Ran, TESSERA};
 
 /// A person's computer: Tessera's logins under `client`, git's global configuration in
 /// `gitconfig`, the test CA trusted by git.
@@ -307,4 +307,65 @@ fn an_expired_token_is_refreshed_once_and_a_token_the_host_revoked_fails_with_a_
     let again = desk.git(tmp.path(), &["clone", "--quiet", &format!("{base}/heidi/hello-world.git"), "third"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("click Reconnect"));
+}
+
+#[test]
+fn the_desktop_apps_local_sign_in_serves_git_without_spending_its_refresh_credential() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_idp, ready) = identity_providers(&tmp.path().join("idp"));
+    // The desktop app's data directory: its local store, with the link to GitHub made there.
+    let data = tmp.path().join("data");
+    let (server, url) = serve_with_code_hosts(&data, &ready, &["github"]);
+    let mut desk = Desk::new(tmp.path(), ready["ca_file"].as_str().unwrap());
+    desk.login(&url, "gh", "heidi");
+    // What the app keeps after its sign-in: its device's refresh credential, in the keyring of
+    // its data directory.
+    let refresh = stored_refresh(&url, "heidi").expect("the sign-in's refresh credential");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let namespace = tessera_auth::secret_store::namespace_for(&data);
+        let keyring = tessera_auth::KeyringStore::connect(&namespace).unwrap();
+        tessera_auth::SecretStore::set(&keyring, "desktop/login/local", &tessera_core::Secret::new(refresh.clone()))
+            .await
+            .unwrap();
+    });
+    drop(server); // the app is closed: the helper works on its store alone
+    desk.client = data.clone();
+
+    let setup = desk.tessera(&["--json", "auth", "setup-git", "--desktop"], None).json();
+    assert_eq!(setup[0]["helper"], format!("!'{TESSERA}' git-credential --desktop"), "{setup}");
+    let base = ready["github"]["base_url"].as_str().unwrap();
+    for dest in ["one", "two"] {
+        desk.git_ok(tmp.path(), &["clone", "--quiet", &format!("{base}/heidi/hello-world.git"), dest]);
+    }
+    assert_eq!(std::fs::read_to_string(tmp.path().join("two/README.md")).unwrap(), "# hello-world\n");
+    // The app's refresh credential was read, never spent: the app still renews with it.
+    let (_server, url) = serve_with_code_hosts(&data, &ready, &["github"]);
+    let renewed: Value = rt.block_on(async {
+        let res = reqwest::Client::new()
+            .post(format!("{url}/api/v1/sessions/refresh"))
+            .json(&json!({"refresh_token": refresh}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "the desktop app's credential still renews");
+        res.json().await.unwrap()
+    });
+
+    // The app signs out: its device ends with every session of it, and the helper says so.
+    let (token, device) = (renewed["token"].as_str().unwrap(), renewed["device"]["id"].as_str().unwrap());
+    let status = rt.block_on(async {
+        let res = reqwest::Client::new()
+            .delete(format!("{url}/api/v1/user/devices/{device}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        res.status().as_u16()
+    });
+    assert_eq!(status, 204);
+    let host = base.strip_prefix("https://").unwrap();
+    let r = desk.tessera(&["git-credential", "--desktop", "get"], Some(&format!("protocol=https\nhost={host}\n\n")));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r:?}");
+    assert!(r.stderr.contains("sign-in on this computer has ended"), "{r:?}");
 }

@@ -12,31 +12,13 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{command, identity_providers, interactive, ran, serve_with_code_hosts, Ran, Running};
+use common::{command, identity_providers, interactive, ran, serve_with_code_hosts, stored_refresh, Ran, Running};
 
 /// Runs `tessera ARGS` with its logins kept under `client`.
 fn cli(client: &Path, args: &[&str]) -> Ran {
     let mut c = command(client);
     c.args(args);
     ran(c, None)
-}
-
-/// The refresh credential the keyring holds for `account`'s login, read with secret-tool.
-fn stored_refresh(server: &str, account: &str) -> Option<String> {
-    let out =
-        std::process::Command::new("secret-tool").args(["search", "--all", "service", "tessera"]).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut label = String::new();
-    for line in text.lines() {
-        if let Some(l) = line.strip_prefix("label = ") {
-            label = l.to_owned();
-        } else if let Some(secret) = line.strip_prefix("secret = ") {
-            if label.contains(&format!("/login/{server}/{account}@")) {
-                return Some(secret.to_owned());
-            }
-        }
-    }
-    None
 }
 
 /// `tessera serve` over a fresh data directory whose providers.toml names the local GitHub.

@@ -154,6 +154,24 @@ pub fn interactive(client: &Path, args: &[&str], mut on_line: impl FnMut(&str)) 
     serde_json::from_str(&out).unwrap()
 }
 
+/// The refresh credential the keyring holds for `account`'s login, read with secret-tool.
+pub fn stored_refresh(server: &str, account: &str) -> Option<String> {
+    let out =
+        std::process::Command::new("secret-tool").args(["search", "--all", "service", "tessera"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut label = String::new();
+    for line in text.lines() {
+        if let Some(l) = line.strip_prefix("label = ") {
+            label = l.to_owned();
+        } else if let Some(secret) = line.strip_prefix("secret = ") {
+            if label.contains(&format!("/login/{server}/{account}@")) {
+                return Some(secret.to_owned());
+            }
+        }
+    }
+    None
+}
+
 /// A real `tessera serve` on a free port of 127.0.0.1 over a fresh data directory with an
 /// instance admin `root`; stopped when dropped.
 pub struct Served {

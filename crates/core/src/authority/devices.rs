@@ -116,6 +116,31 @@ impl Authority {
         Ok(Renewed { user, session, device: NewDevice { device: record.view(Some(&record.id)), refresh: next } })
     }
 
+    /// A one-hour session of the device whose current refresh credential is `refresh`, without
+    /// spending it: for a program on the same computer acting for the app that keeps the device's
+    /// credential in the keyring (`tessera git-credential --desktop` over the desktop app's local
+    /// store). Whoever holds the credential could renew with it, so this grants nothing more; the
+    /// session belongs to the device and ends with it. An unknown, spent, revoked or idle device,
+    /// or a disabled account, is refused.
+    pub async fn device_session(&self, refresh: &str) -> Result<IssuedSession> {
+        let now = self.now();
+        if !device::is_refresh_shaped(refresh) {
+            return Err(Error::Unauthenticated(REFUSED));
+        }
+        let live = self.store.device_by_refresh(&token::hash(refresh)).await?;
+        let Some(record) = live.filter(|d| d.revoked_at.is_none() && d.expires_at > now) else {
+            return Err(Error::Unauthenticated(REFUSED));
+        };
+        let user = self.store.user(&record.user_id).await?.ok_or(Error::Unauthenticated(REFUSED))?;
+        if user.disabled {
+            return Err(Error::forbidden("this account is disabled; ask an instance administrator"));
+        }
+        let session = self.issue_session_for(&user, record.identity_id.as_deref(), Some(&record.id), now).await?;
+        let actor = format!("user:{}", user.id);
+        self.audit(&actor, "session.create", &user.id, Outcome::Ok, None, "for this computer's device", now).await;
+        Ok(session)
+    }
+
     /// `GET /user/devices`: the caller's signed-in devices, the current one marked.
     pub async fn devices(&self, caller: &Caller) -> Result<Vec<Device>> {
         let user = self.session_user(caller, "device.list").await?;
