@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiClient } from '../api/client';
 import type { Device, GitHost, Identity } from '../api/types';
+import { axeViolations } from '../axe.test-helper';
 import AccountPane from './AccountPane.svelte';
 import { fakeClient, renderPane, TEST_NOW } from './renderPane.test-helper';
 
@@ -104,6 +105,8 @@ describe('Account: using linked code hosts with git', () => {
     expect(shellMock.copyToClipboard).toHaveBeenCalledWith('tessera auth setup-git', 30);
     await waitFor(() => expect(copy.textContent?.trim()).toBe('Copied'));
     expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain('Copied tessera auth setup-git.');
+    expect(within(note).getByRole('list', { name: 'Hosts git can use' })).toBeTruthy();
+    expect(await axeViolations(note)).toEqual([]);
   });
 
   it('says so when the command cannot be copied', async () => {

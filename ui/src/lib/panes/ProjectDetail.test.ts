@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../api/client';
 import type { Pipeline, Project } from '../api/types';
+import { axeViolations } from '../axe.test-helper';
 import ProjectDetail from './ProjectDetail.svelte';
 import { renderPane, TEST_NOW } from './renderPane.test-helper';
 
@@ -189,6 +190,8 @@ describe('Project: pipeline files', () => {
     expect(imports()[1]!.body).toEqual({ path: '.tessera/pipeline.yml', ref: 'main' });
     expect(screen.queryByTestId('error')).toBeNull();
     expect(screen.queryByTestId('pipeline-reconnect')).toBeNull();
+    // The Reconnect button went away with the focus on it: the focus moves to what was imported.
+    await waitFor(() => expect(document.activeElement?.textContent).toMatch(/Imported\s+ci/));
   });
 
   it('keeps the reconnect offer when the browser sign-in is cancelled, and retries nothing', async () => {
@@ -247,5 +250,29 @@ describe('Project: pipeline files', () => {
     await fireEvent.input(name, { target: { value: 'release' } });
     await fireEvent.click(screen.getByTestId('pipeline-view'));
     expect((await screen.findByTestId('error')).textContent?.trim()).toBe('This project has no pipeline named release yet.');
+  });
+});
+
+describe('Project: pipeline files are accessible', () => {
+  it('has labelled fields and a labelled, focusable result, with no axe violations', async () => {
+    const { client } = server({ imports: [json(200, PIPELINE)], reads: [apiError(404, 'not_found', 'pipeline not found')] });
+    renderProject(client);
+    const section = await screen.findByTestId('pipeline-files');
+    expect(within(section).getByRole('form', { name: 'Import a pipeline file' })).toBeTruthy();
+    expect(within(section).getByLabelText(/Ref/)).toBe(screen.getByTestId('pipeline-ref'));
+    expect(within(section).getByLabelText('Name in the project')).toBe(screen.getByTestId('pipeline-name'));
+    await importWith();
+    const region = await within(section).findByRole('region', { name: 'Content of ci' });
+    expect(region.tabIndex).toBe(0);
+    await fireEvent.click(screen.getByTestId('pipeline-view'));
+    await within(section).findByRole('alert');
+    expect(await axeViolations(section)).toEqual([]);
+  });
+
+  it('has no axe violations without a repository', async () => {
+    const { client } = server({});
+    renderProject(client, { ...PROJECT, repository_url: null });
+    const section = await screen.findByTestId('pipeline-files');
+    expect(await axeViolations(section)).toEqual([]);
   });
 });
