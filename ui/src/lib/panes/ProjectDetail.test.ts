@@ -100,10 +100,14 @@ describe('Project: pipeline files', () => {
     expect(screen.queryByTestId('error')).toBeNull();
   });
 
-  it('sends the ref and the name given, trimmed', async () => {
+  it('sends the ref and the name given, trimmed, when the form is submitted from the keyboard', async () => {
     const { client, imports } = server({ imports: [json(200, { ...PIPELINE, name: 'deploy' })] });
     renderProject(client);
-    await importWith({ path: ' ci/deploy.yml ', ref: ' v2 ', name: 'deploy' });
+    for (const [key, value] of Object.entries({ path: ' ci/deploy.yml ', ref: ' v2 ', name: 'deploy' })) {
+      await fireEvent.input(await screen.findByTestId(`pipeline-${key}`), { target: { value } });
+    }
+    // Enter in a field submits its form.
+    await fireEvent.submit(screen.getByRole('form', { name: 'Import a pipeline file' }));
     await screen.findByTestId('pipeline-shown');
     expect(imports()[0]).toMatchObject({
       path: '/api/v1/projects/prj_1/pipelines/deploy/import',
