@@ -112,6 +112,9 @@ describe('requests', () => {
     ['createTriggerToken', (a: ApiClient) => a.createTriggerToken('p1', { label: 'hook' }), 'POST', '/projects/p1/trigger-tokens', { label: 'hook' }],
     ['deleteTriggerToken', (a: ApiClient) => a.deleteTriggerToken('p1', 't1'), 'DELETE', '/projects/p1/trigger-tokens/t1', undefined],
     ['triggerRun', (a: ApiClient) => a.triggerRun('p1'), 'POST', '/projects/p1/runs', undefined],
+    ['getPipeline', (a: ApiClient) => a.getPipeline('p1', 'ci'), 'GET', '/projects/p1/pipelines/ci', undefined],
+    ['importPipeline', (a: ApiClient) => a.importPipeline('p1', 'ci', { path: '.tessera/pipeline.yml', ref: 'v2' }), 'POST', '/projects/p1/pipelines/ci/import', { path: '.tessera/pipeline.yml', ref: 'v2' }],
+    ['listGitHosts', (a: ApiClient) => a.listGitHosts(), 'GET', '/user/git/hosts', undefined],
     ['listAuditEvents', (a: ApiClient) => a.listAuditEvents(), 'GET', '/admin/audit', undefined],
     ['listAuditEvents', (a: ApiClient) => a.listAuditEvents({ action: 'token.use', outcome: 'failed', target: '', limit: 50, cursor: 'c1' }), 'GET', '/admin/audit?action=token.use&outcome=failed&limit=50&cursor=c1', undefined],
     ['unlinkIdentity', (a: ApiClient) => a.unlinkIdentity('i1'), 'DELETE', '/user/identities/i1', undefined],
@@ -146,6 +149,20 @@ describe('errors', () => {
       code: 'forbidden',
       message: 'This token lacks the token:admin scope.',
     });
+  });
+
+  it('keeps the provider to sign in with again from a reconnect_required answer', async () => {
+    const { api } = client(() =>
+      json(409, { error: { code: 'reconnect_required', message: 'sign in with GitHub again', provider: 'gh' } }),
+    );
+    await expect(api.importPipeline('p1', 'ci', { path: 'ci.yml' })).rejects.toMatchObject({
+      status: 409,
+      code: 'reconnect_required',
+      provider: 'gh',
+      message: 'Sign in with GitHub again.',
+    });
+    const forbidden = client(() => json(403, { error: { code: 'forbidden', message: 'no' } })).api;
+    await expect(forbidden.listPersonalTokens()).rejects.toMatchObject({ code: 'forbidden', provider: null });
   });
 
   it('falls back to a sentence for the code when the message is missing', async () => {

@@ -14,6 +14,7 @@ import type {
   Device,
   ExtraSession,
   AuditPage,
+  GitHost,
   AuditQuery,
   Identity,
   Invitation,
@@ -28,6 +29,8 @@ import type {
   NewUnscopedToken,
   Org,
   OrgPolicy,
+  Pipeline,
+  PipelineImport,
   Project,
   ProjectPatch,
   Provider,
@@ -55,6 +58,8 @@ export class ApiError extends Error {
     /** The server's code (one `ErrorCode`, generated from Rust) or the client's own. */
     readonly code: ErrorCode | ClientErrorCode,
     message: string,
+    /** For `reconnect_required`: the provider whose link must be signed in to again. */
+    readonly provider: string | null = null,
   ) {
     super(message);
   }
@@ -110,13 +115,15 @@ function statusSentence(status: number): string {
 function errorFromBody(status: number, body: unknown): ApiError {
   let code: ErrorCode | ClientErrorCode = 'unknown';
   let message = '';
+  let provider: string | null = null;
   if (typeof body === 'object' && body !== null && 'error' in body) {
     const error = (body as { error: unknown }).error;
     if (typeof error === 'object' && error !== null) {
-      const e = error as { code?: unknown; message?: unknown };
+      const e = error as { code?: unknown; message?: unknown; provider?: unknown };
       // The server sends only ErrorCode names (crates/core/src/error.rs); `unknown` otherwise.
       if (typeof e.code === 'string' && e.code !== '') code = e.code as ErrorCode;
       if (typeof e.message === 'string') message = e.message;
+      if (typeof e.provider === 'string' && e.provider !== '') provider = e.provider;
     }
   }
   // Not JSON (a proxy's HTML page, an empty body): the status has to speak for it.
@@ -124,7 +131,7 @@ function errorFromBody(status: number, body: unknown): ApiError {
     message !== '' && !looksLikeMarkup(message)
       ? sentence(message)
       : (FALLBACK_SENTENCES[code] ?? statusSentence(status));
-  return new ApiError(status, code, text);
+  return new ApiError(status, code, text, provider);
 }
 
 /** Turns anything thrown into a sentence fit for the screen. */
@@ -286,6 +293,11 @@ export class ApiClient {
   /** DELETE /api/v1/user/identities/{id} */
   unlinkIdentity(id: string): Promise<void> {
     return this.#send(this.#api.DELETE('/api/v1/user/identities/{id}', { params: { path: { id } } }));
+  }
+
+  /** GET /api/v1/user/git/hosts: the code hosts git can use through Tessera (`tessera auth setup-git`). */
+  listGitHosts(): Promise<GitHost[]> {
+    return this.#send(this.#api.GET('/api/v1/user/git/hosts'));
   }
 
   // Token policies
@@ -554,6 +566,22 @@ export class ApiClient {
       this.#api.GET('/api/v1/projects/{project}/runs/{run}/log', {
         params: { path: { project, run }, query: { after } },
       }),
+    );
+  }
+
+  /** GET /api/v1/projects/{project}/pipelines/{name} */
+  getPipeline(project: string, name: string): Promise<Pipeline> {
+    return this.#send(this.#api.GET('/api/v1/projects/{project}/pipelines/{name}', { params: { path: { project, name } } }));
+  }
+
+  /**
+   * POST /api/v1/projects/{project}/pipelines/{name}/import: reads the file from the project's
+   * repository through the caller's linked account at its host; 409 `reconnect_required` (with
+   * the provider) when that link must be signed in to again.
+   */
+  importPipeline(project: string, name: string, body: PipelineImport): Promise<Pipeline> {
+    return this.#send(
+      this.#api.POST('/api/v1/projects/{project}/pipelines/{name}/import', { params: { path: { project, name } }, body: body }),
     );
   }
 

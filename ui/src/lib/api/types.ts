@@ -65,6 +65,13 @@ export type ProviderDetail = Schemas['ProviderDetail'];
 /** Where an OpenID provider's role claim is read. */
 export type ClaimSource = Schemas['ClaimSource'];
 
+/** A pipeline file of a project. */
+export type Pipeline = Schemas['Pipeline'];
+/** The body of `POST …/pipelines/{name}/import`: a file of the project's repository, at a ref. */
+export type PipelineImport = Schemas['ImportBody'];
+/** A code host git can use through Tessera, with the linked account it uses there. */
+export type GitHost = Schemas['GitHostEntry'];
+
 /** A page of a run's log. */
 export type LogPage = Schemas['LogPage'];
 /** A provider's checks, each with ok, warning or error and a sentence. */

@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import type { Device } from '../api/types';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, type ApiClient } from '../api/client';
+import type { Device, GitHost, Identity } from '../api/types';
+import { axeViolations } from '../axe.test-helper';
 import AccountPane from './AccountPane.svelte';
 import { fakeClient, renderPane, TEST_NOW } from './renderPane.test-helper';
 
@@ -52,5 +53,101 @@ describe('Account: signed-in devices and an API session', () => {
     expect(dialog.textContent).toContain('A one-hour API session');
     expect((screen.getByTestId('reveal-value') as HTMLInputElement).value).toBe('eyJ.one-hour.session');
     expect(client.createApiSession).toHaveBeenCalledTimes(1);
+  });
+});
+
+const shellMock = vi.hoisted(() => ({ copyToClipboard: vi.fn(async (_text: string, _clear: number) => undefined) }));
+vi.mock('../shell', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../shell')>()),
+  copyToClipboard: shellMock.copyToClipboard,
+}));
+
+function identity(id: string, kind: Identity['provider_kind'], name: string): Identity {
+  return {
+    id, provider: kind, provider_kind: kind, subject: `${id}-subject`, display_name: name, email: null,
+    created_at: '2025-06-01T00:00:00Z', last_login_at: null, status: 'connected', expires_at: null, asserted_role: null,
+  };
+}
+
+const GITHUB = identity('idn_gh', 'github', 'octocat');
+const SSO = identity('idn_sso', 'oidc', 'ada@example.com');
+const HOSTS: GitHost[] = [
+  { provider: 'github', provider_name: 'GitHub', url: 'https://github.com', host: 'github.com', identity: 'idn_gh', account: 'octocat', status: 'connected' },
+  { provider: 'gitlab', provider_name: 'GitLab', url: 'https://gitlab.example.com:8443', host: 'gitlab.example.com:8443', identity: 'idn_gl', account: 'carol', status: 'disconnected' },
+];
+
+/** Waits until the linked accounts and the git hosts have both been answered. */
+async function linkedAccountsLoaded(client: ApiClient) {
+  await screen.findByRole('list', { name: 'Linked accounts' });
+  await waitFor(() => expect(client.listGitHosts).toHaveBeenCalled());
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+describe('Account: using linked code hosts with git', () => {
+  beforeEach(() => shellMock.copyToClipboard.mockReset());
+
+  it('shows the setup-git command with a copy button, and the hosts with their accounts', async () => {
+    const client = clientWith({
+      listIdentities: vi.fn(async () => [GITHUB]),
+      listGitHosts: vi.fn(async () => HOSTS),
+    });
+    renderPane(AccountPane, client);
+    const note = await screen.findByTestId('git-note');
+    expect(within(note).getByRole('heading', { name: 'Use with git' })).toBeTruthy();
+    expect(note.textContent?.replace(/\s+/g, ' ')).toContain(
+      'Run tessera auth setup-git once: git then clones and pushes with these accounts.',
+    );
+    const hosts = within(note).getAllByTestId('git-host').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
+    expect(hosts).toEqual(['https://github.com as octocat', 'https://gitlab.example.com:8443 as carol needs reconnecting']);
+
+    const copy = within(note).getByRole('button', { name: 'Copy the command tessera auth setup-git' });
+    await fireEvent.click(copy);
+    expect(shellMock.copyToClipboard).toHaveBeenCalledWith('tessera auth setup-git', 30);
+    await waitFor(() => expect(copy.textContent?.trim()).toBe('Copied'));
+    expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain('Copied tessera auth setup-git.');
+    expect(within(note).getByRole('list', { name: 'Hosts git can use' })).toBeTruthy();
+    expect(await axeViolations(note)).toEqual([]);
+  });
+
+  it('says so when the command cannot be copied', async () => {
+    shellMock.copyToClipboard.mockRejectedValueOnce({ code: 'clipboard', message: 'Tessera could not write to the clipboard.' });
+    const client = clientWith({ listIdentities: vi.fn(async () => [GITHUB]), listGitHosts: vi.fn(async () => HOSTS) });
+    renderPane(AccountPane, client);
+    await fireEvent.click(await screen.findByTestId('git-setup-copy'));
+    const note = screen.getByTestId('git-note');
+    expect((await within(note).findByTestId('error')).textContent).toContain('Tessera could not write to the clipboard.');
+  });
+
+  it('is hidden when the server has no git hosts endpoint (404)', async () => {
+    const client = clientWith({
+      listIdentities: vi.fn(async () => [GITHUB]),
+      listGitHosts: vi.fn(async () => {
+        throw new ApiError(404, 'not_found', 'Not found.');
+      }),
+    });
+    renderPane(AccountPane, client);
+    await linkedAccountsLoaded(client);
+    expect(screen.getAllByTestId('identity-row')).toHaveLength(1);
+    expect(screen.queryByTestId('git-note')).toBeNull();
+  });
+
+  it('is hidden when no code host is linked', async () => {
+    const client = clientWith({ listIdentities: vi.fn(async () => [SSO]), listGitHosts: vi.fn(async () => []) });
+    renderPane(AccountPane, client);
+    await linkedAccountsLoaded(client);
+    expect(screen.queryByTestId('git-note')).toBeNull();
+  });
+
+  it('still gives the command, without the list, when the hosts cannot be read', async () => {
+    const client = clientWith({
+      listIdentities: vi.fn(async () => [SSO, GITHUB]),
+      listGitHosts: vi.fn(async () => {
+        throw new ApiError(502, 'provider_unavailable', 'The code host answered HTTP 500.');
+      }),
+    });
+    renderPane(AccountPane, client);
+    const note = await screen.findByTestId('git-note');
+    expect(note.textContent).toContain('tessera auth setup-git');
+    expect(within(note).queryByTestId('git-hosts')).toBeNull();
   });
 });

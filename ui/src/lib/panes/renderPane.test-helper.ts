@@ -18,8 +18,11 @@ export function fakeClient(answers: Record<string, unknown>): ApiClient {
   });
 }
 
-/** Renders `pane` for the account `me` (an admin called ada by default) over `client`. */
-export function renderPane(pane: Component, client: ApiClient, me: Partial<Me> = {}) {
+/**
+ * Renders `pane` for the account `me` (an admin called ada by default) over `client`, with the
+ * pane's own `props` (a detail view's project, say; any pane, so its props are not typed here).
+ */
+export function renderPane(pane: Component<any>, client: ApiClient, me: Partial<Me> = {}, props: Record<string, unknown> = {}) {
   const app = {
     client,
     me: { id: 'u1', name: 'ada', role: 'admin', orgs: [], ...me } as unknown as Me,
@@ -29,5 +32,5 @@ export function renderPane(pane: Component, client: ApiClient, me: Partial<Me> =
     savePreferences: vi.fn(),
     signOut: vi.fn(),
   } satisfies AppContext;
-  return render(WithApp, { props: { app, pane } });
+  return render(WithApp, { props: { app, pane, props } });
 }
