@@ -164,9 +164,18 @@ impl Endpoints {
                 revocation: None,
                 basic_auth: true,
             },
-            ProviderKind::Oidc => {
+            // Gitea and Forgejo have neither the device flow nor RFC 7009 revocation: a grant is
+            // withdrawn in the user's settings there.
+            ProviderKind::Gitea => Endpoints {
+                authorization: format!("{base}/login/oauth/authorize"),
+                token: format!("{base}/login/oauth/access_token"),
+                device: None,
+                revocation: None,
+                basic_auth: false,
+            },
+            ProviderKind::Oidc | ProviderKind::AzureDevops => {
                 return Err(AuthError::Config(format!(
-                    "provider {}: an oidc provider's endpoints come from discovery",
+                    "provider {}: an OpenID provider's endpoints come from discovery",
                     p.id()
                 )));
             }
