@@ -572,11 +572,18 @@ async fn client_check(p: &Provider, http: &reqwest::Client, endpoint: &str, redi
     };
     let status = res.status().as_u16();
     let body = crate::fetch::read_limited(res, PAGE_LIMIT).await.unwrap_or_default();
-    let answer = serde_json::from_slice::<Value>(&body).ok().or_else(|| {
+    let mut answer = serde_json::from_slice::<Value>(&body).ok().or_else(|| {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .ok()
             .map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
     });
+    // Gitea and Forgejo refuse a code they do not know with `unauthorized_client` (and a client
+    // they do not know with `invalid_client`): there it is the code's refusal.
+    if let (ProviderKind::Gitea, Some(Value::Object(a))) = (p.kind(), answer.as_mut()) {
+        if a.get("error").and_then(Value::as_str) == Some("unauthorized_client") {
+            a.insert("error".into(), Value::String("invalid_grant".into()));
+        }
+    }
     classify_token_answer(&p.config.client_id, p.client_secret.is_some(), status, answer.as_ref())
 }
 

@@ -14,6 +14,7 @@ mod concurrency;
 mod cors;
 mod devices;
 mod hooks;
+mod hosts;
 mod interop;
 mod introspect;
 mod malformed;
