@@ -1816,7 +1816,8 @@ export interface components {
             admin_group?: string | null;
             /**
              * @description GitHub: members of this organization team (`org/team-slug`) are `admin`, read through
-             *     the host's API at each sign-in (needs the `read:org` scope).
+             *     the host's API at each sign-in (needs the `read:org` scope). Gitea/Forgejo: the same with
+             *     the team's name (`org/Owners`; needs `read:organization`).
              */
             admin_team?: string | null;
             /** @description The claim value that means `admin`. */
@@ -1835,7 +1836,10 @@ export interface components {
             allowed_groups?: string[];
             /** @description The REST API base URL when it is not the usual one for `base_url`. */
             api_url?: string | null;
-            /** @description The web base URL of a GitHub Enterprise server or a self-managed GitLab. */
+            /**
+             * @description The web base URL of a GitHub Enterprise server, a self-managed GitLab or a Gitea/Forgejo
+             *     server; for `azure_devops`, the Azure DevOps URL (`https://dev.azure.com` when not set).
+             */
             base_url?: string | null;
             /** @description An extra certificate authority (PEM) to trust for this provider, for private CAs. */
             ca_file?: string | null;
@@ -1850,7 +1854,10 @@ export interface components {
             groups_claim?: string | null;
             /** @description A short id: lower-case letters, digits, `-` and `_`. */
             id: string;
-            /** @description The OpenID issuer URL (`oidc`). */
+            /**
+             * @description The OpenID issuer URL (`oidc`; `azure_devops`: Microsoft Entra ID's
+             *     `https://login.microsoftonline.com/{tenant}/v2.0`).
+             */
             issuer?: string | null;
             /** @description What it is. */
             kind: components["schemas"]["ProviderKind"];
@@ -1858,6 +1865,8 @@ export interface components {
             logo?: string | null;
             /** @description The name on its button. */
             name?: string | null;
+            /** @description Azure DevOps: the organizations whose repositories are listed (`dev.azure.com/{org}`). */
+            organizations?: string[];
             /** @description The claim that decides the role, e.g. `groups` or `realm_access.roles`. */
             role_claim?: string | null;
             role_claim_source?: null | components["schemas"]["ClaimSource"];
@@ -1899,7 +1908,7 @@ export interface components {
             error?: string | null;
             /** @description Provider id. */
             id: string;
-            /** @description `oidc`, `github`, `gitlab` or `bitbucket`. */
+            /** @description `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`. */
             kind: components["schemas"]["ProviderKind"];
             /** @description Its logo, if configured. */
             logo?: string | null;
@@ -1916,7 +1925,7 @@ export interface components {
          * @description The kinds of provider.
          * @enum {string}
          */
-        ProviderKind: "oidc" | "github" | "gitlab" | "bitbucket";
+        ProviderKind: "oidc" | "github" | "gitlab" | "bitbucket" | "gitea" | "azure_devops";
         /** @description The body of `POST /sessions/refresh`. */
         RefreshBody: {
             /** @description The device's refresh credential, from its sign-in or its last renewal. */
