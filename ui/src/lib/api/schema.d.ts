@@ -1521,7 +1521,10 @@ export interface components {
             last_login_at?: string | null;
             /** @description The provider's id in this instance's configuration. */
             provider: string;
-            /** @description The provider's kind: `oidc`, `github`, `gitlab` or `bitbucket` (filled in by the API). */
+            /**
+             * @description The provider's kind: `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`
+             *     (filled in by the API).
+             */
             provider_kind?: string;
             /** @description Whether Tessera holds a usable code-host token for it. */
             status: components["schemas"]["ScmStatus"];
