@@ -336,7 +336,8 @@ fn scopes_check(wanted: &[String], offered: Option<&[&str]>) -> ProviderCheck {
 
 /// A code host's REST API answers at all.
 async fn api_check(p: &Provider, http: &reqwest::Client) -> ProviderCheck {
-    let url = p.api_url();
+    // Gitea answers its API root with 404; its version endpoint answers anyone.
+    let url = if p.kind() == ProviderKind::Gitea { format!("{}/version", p.api_url()) } else { p.api_url() };
     let res = http
         .get(&url)
         .header(reqwest::header::ACCEPT, "application/json")
