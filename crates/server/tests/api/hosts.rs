@@ -108,7 +108,9 @@ fn names(repos: &Value) -> Vec<String> {
 async fn gitea_signs_in_links_lists_repositories_and_refreshes_with_rotation() {
     let at = idp();
     let (s, si, kr) = start_at(at).await;
+    let started = std::time::Instant::now();
     let first = sign_in_at(&s, "gt", "gitte", at).await;
+    let sign_in_ms = started.elapsed().as_millis();
     assert_eq!(first["created"], true);
     let t = token_of(&first);
     let gt = identity(&s, &t, "gt").await;
@@ -125,7 +127,9 @@ async fn gitea_signs_in_links_lists_repositories_and_refreshes_with_rotation() {
 
     // Repositories from /api/v1/user/repos.
     let repos_path = format!("/api/v1/user/scm/{}/repos", gt["id"].as_str().unwrap());
+    let started = std::time::Instant::now();
     let repos = s.get(&repos_path, &t).await.expect(200);
+    let repos_ms = started.elapsed().as_millis();
     assert!(names(&repos).contains(&"gitte/hello-world".to_owned()), "{repos}");
     let private = repos.as_array().unwrap().iter().find(|r| r["name"] == "secret-project").unwrap();
     assert_eq!(private["private"], true);
@@ -180,7 +184,9 @@ async fn gitea_signs_in_links_lists_repositories_and_refreshes_with_rotation() {
     let t = s.session(first["account"]["name"].as_str().unwrap()).await;
     s.get(&repos_path, &t).await.expect(200);
     assert_ne!(identity(&s, &t, "gt").await["expires_at"], refreshed["expires_at"], "refreshed on use");
-    eprintln!("figure: hosts gitea: sign-in yes | link yes | refresh yes (rotating) | repositories yes");
+    eprintln!(
+        "figure: hosts gitea: sign-in yes ({sign_in_ms} ms, browser flow included) | link yes | refresh yes (rotating) | repositories yes ({repos_ms} ms)"
+    );
 }
 
 #[tokio::test]
@@ -287,7 +293,9 @@ async fn azure_devops_signs_in_through_entra_and_lists_repositories_of_its_organ
     let (s, si, kr) = start_at(at).await;
     // The role from Entra app roles in the ID token.
     control_of(at, "/groups", json!({"login": "ada", "groups": ["Tessera.Admin"]})).await;
+    let started = std::time::Instant::now();
     let first = sign_in_at(&s, "ado", "ada", at).await;
+    let sign_in_ms = started.elapsed().as_millis();
     assert_eq!(first["account"]["role"], "admin", "{first}");
     let t = token_of(&first);
     s.get("/api/v1/admin/users", &t).await.expect(200);
@@ -302,7 +310,9 @@ async fn azure_devops_signs_in_through_entra_and_lists_repositories_of_its_organ
 
     // Repositories of both configured organizations, through the Entra access token.
     let repos_path = format!("/api/v1/user/scm/{}/repos", ado["id"].as_str().unwrap());
+    let started = std::time::Instant::now();
     let repos = s.get(&repos_path, &t).await.expect(200);
+    let repos_ms = started.elapsed().as_millis();
     let mut got = names(&repos);
     got.sort();
     assert_eq!(
@@ -378,7 +388,9 @@ async fn azure_devops_signs_in_through_entra_and_lists_repositories_of_its_organ
     let mut g = browser_sign_in_at(&s, "ado", "ada", at).await;
     g.body["nonce"] = json!("not-the-nonce-of-this-request");
     s.call(reqwest::Method::POST, "/api/v1/sessions", None, Some(g.body)).await.expect_error(401, "id_token_invalid");
-    eprintln!("figure: hosts azure devops: sign-in yes (Entra) | link yes | refresh yes (rotating) | repositories yes");
+    eprintln!(
+        "figure: hosts azure devops: sign-in yes (Entra, {sign_in_ms} ms, browser flow included) | link yes | refresh yes (rotating) | repositories yes ({repos_ms} ms, two organizations)"
+    );
 }
 
 #[tokio::test]
