@@ -260,9 +260,16 @@ async fn gitea_garbage_and_refusals_read_as_sentences_and_unlinking_forgets_the_
     assert_eq!(identity(&s, &t, "gt").await["status"], "connected");
     s.get(&repos, &t).await.expect(200);
 
-    // Revoked at the host (the person withdrew the grant in Gitea's settings): the same.
+    // Revoked at the host (the person withdrew the grant in Gitea's settings): the same, and
+    // Attention offers the reconnect.
     control_of(&own, "/revoke-all", json!({"provider": "gitea"})).await;
     s.get(&repos, &t).await.expect_error(409, "reconnect_required");
+    let items = s.get("/api/v1/user/attention", &t).await.expect(200);
+    assert_eq!(
+        (items[0]["kind"].as_str(), items[0]["provider"].as_str()),
+        (Some("link_reconnect"), Some("gt")),
+        "{items}"
+    );
     sign_in_at(&s, "gt", "gus", &own).await;
 
     // A refresh token Gitea refuses (its `unauthorized_client`) means reconnect, not a client
@@ -418,11 +425,20 @@ async fn azure_devops_refusals_and_garbage_read_as_sentences_and_unlinking_forge
     assert_eq!(identity(&s, &t, "ado").await["status"], "connected");
     s.get(&repos, &t).await.expect(200);
 
-    // Every access token revoked at Entra: Azure DevOps refuses them, the link must reconnect.
+    // Every access token revoked at Entra: Azure DevOps refuses them, the link must reconnect,
+    // and Attention offers the reconnect (an Azure DevOps link holds a code-host token).
+    assert_eq!(s.get("/api/v1/user/attention", &t).await.expect(200), json!([]));
     control_of(&own, "/revoke-all", json!({"provider": "oidc_entra"})).await;
     s.get(&repos, &t).await.expect_error(409, "reconnect_required");
     assert_eq!(identity(&s, &t, "ado").await["status"], "expired");
+    let items = s.get("/api/v1/user/attention", &t).await.expect(200);
+    assert_eq!(
+        (items[0]["kind"].as_str(), items[0]["provider"].as_str()),
+        (Some("link_reconnect"), Some("ado")),
+        "{items}"
+    );
     sign_in_at(&s, "ado", "cleo", &own).await;
+    assert_eq!(s.get("/api/v1/user/attention", &t).await.expect(200), json!([]), "reconnected");
     s.get(&repos, &t).await.expect(200);
     assert!(stats(&own).await["azure_devops"]["unauthorized"].as_u64().unwrap() >= 2);
 
