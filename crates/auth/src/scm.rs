@@ -269,21 +269,31 @@ async fn gitea_repositories(http: &reqwest::Client, api: &str, token: &str) -> R
 }
 
 /// The Git repositories of each configured Azure DevOps organization, the first hundred in all.
+/// An organization the person is not a member of is left out; when they are a member of none,
+/// the listing is refused with a sentence naming them.
 async fn azure_repositories(http: &reqwest::Client, p: &Provider, token: &str) -> Result<Vec<Repository>> {
     let base = p.api_url();
     let mut out = Vec::new();
+    let mut not_member = Vec::new();
     for org in &p.config.organizations {
         let url = format!("{base}/{}/_apis/git/repositories?api-version=7.1", path_part(org));
         let res = send(http, &url, token).await?;
-        let list = match res.status().as_u16() {
+        let status = res.status().as_u16();
+        let list = match status {
             200 => crate::fetch::read_json(res, crate::fetch::API_PAGE_LIMIT, "Azure DevOps").await?,
+            // 401 means two things at Azure DevOps: a token it does not take, or a person it
+            // knows who is not a member of the organization (TF400813 naming the user).
+            401 if azure_names_the_user(res).await => {
+                not_member.push(org.as_str());
+                continue;
+            }
+            401 => return Err(AuthError::Reconnect("Azure DevOps no longer accepts the stored token".into())),
             // What Azure DevOps answers a token it does not accept when the header asking for a
             // 401 is lost on the way (a proxy): its sign-in page.
-            203 | 401 => return Err(AuthError::Reconnect("Azure DevOps no longer accepts the stored token".into())),
+            203 => return Err(AuthError::Reconnect("Azure DevOps no longer accepts the stored token".into())),
             403 | 404 => {
                 return Err(AuthError::ProviderDenied(format!(
-                    "Azure DevOps has no organization {org} that this account may read (HTTP {})",
-                    res.status().as_u16()
+                    "Azure DevOps has no organization {org} that this account may read (HTTP {status})"
                 )))
             }
             s => return Err(AuthError::ProviderUnavailable(format!("Azure DevOps answered HTTP {s}"))),
@@ -298,7 +308,28 @@ async fn azure_repositories(http: &reqwest::Client, p: &Provider, token: &str) -
             break;
         }
     }
+    if !not_member.is_empty() && not_member.len() == p.config.organizations.len() {
+        return Err(AuthError::ProviderDenied(format!(
+            "this Azure DevOps account is not a member of {}; ask an administrator there to add it",
+            not_member.join(" or ")
+        )));
+    }
+    if !not_member.is_empty() {
+        tracing::info!(provider = %p.id(), organizations = %not_member.join(", "), "not a member: left out of the listing");
+    }
     Ok(out)
+}
+
+/// Whether a 401 from Azure DevOps names the signed-in user (TF400813 "The user '…' is not
+/// authorized"), which a member-less but valid token gets, rather than an anonymous refusal.
+async fn azure_names_the_user(res: reqwest::Response) -> bool {
+    let Ok(body) = crate::fetch::read_limited(res, crate::fetch::ANSWER_LIMIT).await else {
+        return false;
+    };
+    serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(|m| m.starts_with("TF400813: The user '")))
+        .unwrap_or(false)
 }
 
 fn azure_repository(org: &str, r: &Value) -> Option<Repository> {

@@ -6,7 +6,7 @@
 import { sendJson, bearerToken, stableId, log } from './http.mjs';
 import { AZURE_DEVOPS_RESOURCE } from './oidc.mjs';
 
-/** The organizations the host knows; everyone signed in is a member of each. */
+/** The organizations the host knows; everyone signed in is a member of each unless the control API says otherwise. */
 export const ORGANIZATIONS = ['acme', 'acme-labs'];
 
 function uuid(name) {
@@ -21,6 +21,8 @@ function uuid(name) {
 export function createAzureDevOps({ entra }) {
   let baseUrl = '';
   const state = {
+    // login -> organizations that account is a member of (all when not set), through the control API.
+    memberships: new Map(),
     stats: { repositories: 0, unauthorized: 0 },
     // 'garbage': 200 with an HTML page for the REST API; 'unauthorized': 401 for every token.
     misbehave: null,
@@ -73,13 +75,23 @@ export function createAzureDevOps({ entra }) {
       res.writeHead(203, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page) });
       return res.end(page);
     }
-    const body = '';
     res.writeHead(401, {
       'www-authenticate': `Bearer authorization_uri=${entra.issuer.replace(/\/v2\.0$/, '')}, Basic realm="${baseUrl}/"`,
-      'x-tfs-serviceerror': 'TF400813%3a+The+user+is+not+authorized+to+access+this+resource.',
+      'x-tfs-serviceerror': 'TF400813%3a+Resource+not+available+for+anonymous+access.+Client+authentication+required.',
       'content-length': 0,
     });
-    return res.end(body);
+    return res.end();
+  }
+
+  // A valid token of someone who is not a member of the organization: 401 naming the user.
+  function notMember(res, payload) {
+    state.stats.unauthorized += 1;
+    return sendJson(res, 401, {
+      $id: '1', innerException: null,
+      message: `TF400813: The user '${payload.oid || payload.sub}' is not authorized to access this resource.`,
+      typeName: 'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, Microsoft.TeamFoundation.Framework.Server',
+      typeKey: 'UnauthorizedRequestException', errorCode: 0, eventId: 3000,
+    }, { 'x-tfs-serviceerror': `TF400813%3a+The+user+%27${payload.oid || payload.sub}%27+is+not+authorized+to+access+this+resource.` });
   }
 
   async function handle(req, res) {
@@ -106,6 +118,8 @@ export function createAzureDevOps({ entra }) {
     if (state.misbehave === 'unauthorized') return unauthorized(req, res);
     const checked = entra.verifyAccessToken(bearerToken(req), AZURE_DEVOPS_RESOURCE);
     if (checked.error) return unauthorized(req, res);
+    const member = state.memberships.get(checked.payload.sub);
+    if (member && !member.includes(org.toLowerCase())) return notMember(res, checked.payload);
     if (!url.searchParams.get('api-version')) {
       return sendJson(res, 400, {
         $id: '1', innerException: null,

@@ -113,6 +113,16 @@ export function createControl({
         return sendJson(res, 200, { ok: true, login: body.login, private: body.private });
       }
 
+      case 'POST /azure-organizations': {
+        if (typeof body.login !== 'string' || !body.login
+          || !(body.organizations === null || (Array.isArray(body.organizations) && body.organizations.every((o) => typeof o === 'string')))) {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "organizations": [string] or null (all)}' });
+        }
+        if (body.organizations === null) azureDevOps.state.memberships.delete(body.login);
+        else azureDevOps.state.memberships.set(body.login, body.organizations.map((o) => o.toLowerCase()));
+        return sendJson(res, 200, { ok: true, login: body.login, organizations: body.organizations });
+      }
+
       case 'POST /misbehave': {
         const modes = { gitea: [null, 'garbage', 'unauthorized', 'token_garbage'], azure_devops: [null, 'garbage', 'unauthorized'] };
         if (!Object.hasOwn(modes, body.provider) || !modes[body.provider].includes(body.mode ?? null)) {

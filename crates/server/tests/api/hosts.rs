@@ -425,6 +425,20 @@ async fn azure_devops_refusals_and_garbage_read_as_sentences_and_unlinking_forge
     assert_eq!(identity(&s, &t, "ado").await["status"], "connected");
     s.get(&repos, &t).await.expect(200);
 
+    // Azure DevOps answers 401 also to a valid token of someone who is not a member of an
+    // organization: that organization is left out, and with none left the listing says so,
+    // while the link stays connected (a new sign-in would not change it).
+    control_of(&own, "/azure-organizations", json!({"login": "cleo", "organizations": ["acme-labs"]})).await;
+    let listed = s.get(&repos, &t).await.expect(200);
+    assert!(names(&listed).iter().all(|n| n.starts_with("acme-labs/")) && !names(&listed).is_empty(), "{listed}");
+    control_of(&own, "/azure-organizations", json!({"login": "cleo", "organizations": []})).await;
+    let e = s.get(&repos, &t).await.expect_error(400, "provider_denied");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("not a member of acme or acme-labs"), "{msg}");
+    assert_eq!(identity(&s, &t, "ado").await["status"], "connected");
+    control_of(&own, "/azure-organizations", json!({"login": "cleo", "organizations": null})).await;
+    s.get(&repos, &t).await.expect(200);
+
     // Every access token revoked at Entra: Azure DevOps refuses them, the link must reconnect,
     // and Attention offers the reconnect (an Azure DevOps link holds a code-host token).
     assert_eq!(s.get("/api/v1/user/attention", &t).await.expect(200), json!([]));
