@@ -520,3 +520,80 @@ async fn the_new_kinds_pass_their_health_checks_and_say_what_is_wrong() {
     assert!(find("gt")["authorization_endpoint"].as_str().unwrap().ends_with("/login/oauth/authorize"));
     assert!(find("ado")["authorization_endpoint"].as_str().unwrap().contains("/oauth2/v2.0/authorize"));
 }
+
+/// Azure DevOps through Entra's device flow (`tessera login --provider ado --device`): the
+/// person confirms the code on the provider's page, signs in, and the poll makes the session.
+#[tokio::test]
+async fn azure_devops_signs_in_with_the_device_flow() {
+    let at = idp();
+    let (s, _, _) = start_at(at).await;
+    let device = |body: Value| s.call(reqwest::Method::POST, "/api/v1/sessions/device", None, Some(body));
+    let started = device(json!({"provider": "ado"})).await.expect(200);
+    let poll = json!({"provider": "ado", "device_code": started["device_code"]});
+    device(poll.clone()).await.expect_error(400, "authorization_pending");
+    let verification = started["verification_uri"].as_str().unwrap().to_owned();
+    assert!(verification.contains("/v2.0/"), "the page is under the tenant issuer: {verification}");
+
+    // The person's browser: the code page, its confirmation, then the sign-in and consent forms.
+    let ca = std::fs::read(at.ready["ca_file"].as_str().unwrap()).unwrap();
+    let b = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = b.get(&verification).send().await.unwrap().text().await.unwrap();
+    let xsrf = page.split("name=\"xsrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+    let code = started["user_code"].as_str().unwrap();
+    let confirm = b.post(&verification).form(&[("xsrf", &xsrf[..]), ("user_code", code)]).send().await.unwrap();
+    assert!(confirm.text().await.unwrap().contains("name=\"confirm\" value=\"yes\""));
+    let go = b
+        .post(&verification)
+        .form(&[("xsrf", &xsrf[..]), ("user_code", code), ("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    let mut url = reqwest::Url::parse(&verification).unwrap().join(go.headers()["location"].to_str().unwrap()).unwrap();
+    let mut done = false;
+    for _ in 0..10 {
+        let mut res = b.get(url.clone()).send().await.unwrap();
+        if res.status().as_u16() == 200 && url.path().contains("/interaction/") {
+            let text = res.text().await.unwrap();
+            let form: Vec<(&str, &str)> = if text.contains("value=\"login\"") {
+                vec![("prompt", "login"), ("login", "dana"), ("password", "x")]
+            } else {
+                vec![("prompt", "consent")]
+            };
+            res = b.post(url.clone()).form(&form).send().await.unwrap();
+        }
+        if res.status().as_u16() != 303 {
+            done = res.text().await.unwrap().contains("Sign-in Success");
+            break;
+        }
+        url = url.join(res.headers()["location"].to_str().unwrap()).unwrap();
+    }
+    assert!(done, "the provider's pages end with its success page");
+
+    let mut session = None;
+    for _ in 0..20 {
+        let r = device(poll.clone()).await;
+        if r.status.as_u16() == 201 {
+            session = Some(r.body);
+            break;
+        }
+        assert!(matches!(r.code(), "authorization_pending" | "slow_down"), "{}", r.body);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let session = session.expect("the confirmed device sign-in completes");
+    let t = token_of(&session);
+    let ado = identity(&s, &t, "ado").await;
+    assert_eq!(
+        (ado["provider_kind"].as_str(), ado["email"].as_str()),
+        (Some("azure_devops"), Some("dana@example.test"))
+    );
+    s.get(&format!("/api/v1/user/scm/{}/repos", ado["id"].as_str().unwrap()), &t).await.expect(200);
+
+    // Gitea has no device flow: asking for one gets a sentence.
+    let e = device(json!({"provider": "gt"})).await.expect_error(400, "invalid_request");
+    assert!(e["error"]["message"].as_str().unwrap().contains("does not offer the device flow"), "{e}");
+}
