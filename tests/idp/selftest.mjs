@@ -47,7 +47,7 @@ after(async () => {
 });
 
 test('ready line: shape, files and addresses', () => {
-  assert.deepEqual(Object.keys(info).sort(), ['bitbucket', 'ca_file', 'control', 'github', 'gitlab', 'oidc', 'oidc_keycloak', 'oidc_thin']);
+  assert.deepEqual(Object.keys(info).sort(), ['azure_devops', 'bitbucket', 'ca_file', 'control', 'gitea', 'github', 'gitlab', 'oidc', 'oidc_keycloak', 'oidc_thin']);
   assert.ok(existsSync(info.ca_file));
   assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server.pem')));
   assert.ok(existsSync(info.ca_file.replace(/ca\.pem$/, 'server-key.pem')));
@@ -1111,4 +1111,140 @@ test('lifetimes come from arguments and the environment', async () => {
     const { code } = await other.stop();
     assert.equal(code, 0);
   }
+});
+
+// ---------------------------------------------------------------- Gitea
+
+const giteaToken = (body, headers = {}) => request(`${info.gitea.base_url}/login/oauth/access_token`, {
+  method: 'POST', body, ca, headers,
+});
+const giteaApi = (path, token) => request(`${info.gitea.base_url}/api/v1${path}`, {
+  ca, headers: token ? { authorization: `Bearer ${token}` } : {},
+});
+
+async function giteaLogin(login, scope = 'read:user read:repository') {
+  const { verifier, challenge } = pkce();
+  const q = new URLSearchParams({
+    client_id: info.gitea.client_id, redirect_uri: REDIRECT, response_type: 'code', state: 's', scope,
+    code_challenge: challenge, code_challenge_method: 'S256', login,
+  });
+  const { params } = await codeHostAuthorize(`${info.gitea.base_url}/login/oauth/authorize?${q}`, { ca });
+  const res = await giteaToken({
+    grant_type: 'authorization_code', code: params.get('code'), redirect_uri: REDIRECT, code_verifier: verifier,
+    client_id: info.gitea.client_id, client_secret: info.gitea.client_secret,
+  });
+  assert.equal(res.status, 200, res.text);
+  return { tokens: res.json(), code: params.get('code'), verifier };
+}
+
+test('gitea: authorize -> code -> token -> user, emails, repositories; Gitea-shaped errors', async () => {
+  assert.deepEqual(Object.keys(info.gitea).sort(), ['base_url', 'client_id', 'client_secret']);
+  const { tokens, code, verifier } = await giteaLogin('tea');
+  assert.deepEqual(Object.keys(tokens).sort(), ['access_token', 'expires_in', 'refresh_token', 'token_type']);
+  assert.equal(tokens.expires_in, 3600);
+  const user = (await giteaApi('/user', tokens.access_token)).json();
+  assert.equal(user.login, 'tea');
+  assert.equal(user.full_name, 'Tea Gitea');
+  assert.equal(user.email, 'tea@example.test');
+  await control('/private-email', { login: 'tea', private: true });
+  assert.equal((await giteaApi('/user', tokens.access_token)).json().email, '');
+  const emails = (await giteaApi('/user/emails', tokens.access_token)).json();
+  assert.deepEqual(emails.filter((e) => e.primary && e.verified).map((e) => e.email), ['tea@example.test']);
+  const repos = await giteaApi('/user/repos?limit=2&page=1', tokens.access_token);
+  assert.equal(repos.headers['x-total-count'], '3');
+  assert.deepEqual(repos.json().map((r) => r.full_name), ['tea/hello-world', 'tea/tessera-pipelines']);
+  assert.match(repos.headers.link, /rel="next"/);
+  // Teams need read:organization.
+  const noOrg = await giteaApi('/user/teams', tokens.access_token);
+  assert.equal(noOrg.status, 403);
+  assert.match(noOrg.json().message, /read:organization/);
+  await control('/teams', { provider: 'gitea', login: 'tea', teams: ['acme/Owners'] });
+  const withOrg = await giteaLogin('tea', 'read:user read:organization');
+  const teams = (await giteaApi('/user/teams', withOrg.tokens.access_token)).json();
+  assert.deepEqual(teams.map((t) => [t.organization.name, t.name]), [['acme', 'Owners']]);
+  assert.equal((await giteaApi('/user', 'nope')).status, 401);
+  // A replayed code is the grant's refusal in Gitea's words; a wrong secret the client's.
+  const replay = await giteaToken({
+    grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier,
+    client_id: info.gitea.client_id, client_secret: info.gitea.client_secret,
+  });
+  assert.equal(replay.status, 400);
+  assert.equal(replay.json().error, 'unauthorized_client');
+  const wrong = await giteaToken({
+    grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: info.gitea.client_id, client_secret: 'x',
+  });
+  assert.equal(wrong.json().error, 'invalid_client');
+});
+
+test('gitea: refresh rotates; misbehave and revoke-all', async () => {
+  const { tokens } = await giteaLogin('rota');
+  const refresh = (rt) => giteaToken({
+    grant_type: 'refresh_token', refresh_token: rt, client_id: info.gitea.client_id, client_secret: info.gitea.client_secret,
+  });
+  const first = await refresh(tokens.refresh_token);
+  assert.equal(first.status, 200);
+  assert.notEqual(first.json().refresh_token, tokens.refresh_token);
+  assert.equal((await refresh(tokens.refresh_token)).json().error, 'unauthorized_client', 'the old one is spent');
+  const fresh = first.json().access_token;
+  await control('/misbehave', { provider: 'gitea', mode: 'garbage' });
+  const garbage = await giteaApi('/user', fresh);
+  assert.equal(garbage.status, 200);
+  assert.match(garbage.headers['content-type'], /text\/html/);
+  await control('/misbehave', { provider: 'gitea', mode: null });
+  assert.equal((await giteaApi('/user', fresh)).status, 200);
+  assert.equal((await control('/misbehave', { provider: 'gitea', mode: 'nonsense' })).status, 400);
+  await control('/revoke-all', { provider: 'gitea' });
+  assert.equal((await giteaApi('/user', fresh)).status, 401);
+});
+
+// ---------------------------------------------------------------- Entra ID and Azure DevOps
+
+test('oidc_entra + azure_devops: tenant issuer, DevOps-audience JWT, repositories, 203 or 401 without a good token', async () => {
+  const a = info.azure_devops;
+  assert.deepEqual(Object.keys(a).sort(), ['client_id', 'devops_url', 'issuer', 'organizations']);
+  assert.match(a.issuer, /^https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/v2\.0$/);
+  const d = (await request(`${a.issuer}/.well-known/openid-configuration`, { ca })).json();
+  assert.equal(d.issuer, a.issuer);
+  assert.ok(d.authorization_endpoint.endsWith('/oauth2/v2.0/authorize'));
+  assert.equal(d.revocation_endpoint, undefined, 'no RFC 7009 endpoint, as at Entra');
+  const { verifier, challenge } = pkce();
+  const q = new URLSearchParams({
+    client_id: a.client_id, redirect_uri: REDIRECT, response_type: 'code', state: 's', nonce: 'n',
+    scope: 'openid profile email offline_access 499b84ac-1321-427f-aa17-267ca6975798/.default',
+    code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  const done = await driveOidcLogin({ authorizeUrl: `${d.authorization_endpoint}?${q}`, redirectUri: REDIRECT, login: 'ado', ca });
+  assert.ok(done.code, done.callback);
+  const t = (await request(d.token_endpoint, {
+    method: 'POST', ca,
+    body: { grant_type: 'authorization_code', code: done.code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: a.client_id },
+  })).json();
+  const id = decodeJwt(t.id_token).payload;
+  assert.equal(id.iss, a.issuer);
+  assert.equal(id.preferred_username, 'ado@example.test');
+  assert.ok(id.oid && id.tid);
+  const at = decodeJwt(t.access_token).payload;
+  assert.equal(at.aud, '499b84ac-1321-427f-aa17-267ca6975798');
+  const repos = (token, suppress = true) => request(`${a.devops_url}/acme/_apis/git/repositories?api-version=7.1`, {
+    ca, headers: { authorization: `Bearer ${token}`, ...(suppress ? { 'x-tfs-fedauthredirect': 'Suppress' } : {}) },
+  });
+  const ok = await repos(t.access_token);
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json().count, 4);
+  assert.deepEqual(ok.json().value.filter((r) => !r.isDisabled).map((r) => `${r.project.name}/${r.name}`),
+    ['Platform/hello-world', 'Platform/secret-project', 'Open/tessera-pipelines']);
+  // An ID token is not an Azure DevOps token (wrong audience).
+  assert.equal((await repos(t.id_token)).status, 401);
+  assert.equal((await repos('nope', false)).status, 203);
+  const unknown = await request(`${a.devops_url}/nowhere/_apis/connectionData`, { ca });
+  assert.equal(unknown.status, 404);
+  assert.equal((await request(`${a.devops_url}/acme/_apis/connectionData`, { ca })).status, 200);
+  // Refresh rotates and keeps the audience; revoke-all ends the access tokens.
+  const r = (await request(d.token_endpoint, {
+    method: 'POST', ca, body: { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: a.client_id },
+  })).json();
+  assert.notEqual(r.refresh_token, t.refresh_token);
+  assert.equal(decodeJwt(r.access_token).payload.aud, '499b84ac-1321-427f-aa17-267ca6975798');
+  await control('/revoke-all', { provider: 'oidc_entra' });
+  assert.equal((await repos(r.access_token)).status, 401);
 });

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Starts the identity providers Tessera's sign-in tests run against, all on 127.0.0.1:
-//   three OpenID providers over HTTPS (test CA made here with openssl), a local GitHub, GitLab and
-//   Bitbucket over HTTPS with the same server certificate, and a plain-HTTP control API. Prints one
+//   four OpenID providers over HTTPS (test CA made here with openssl; one shaped like Microsoft
+//   Entra ID), a local GitHub, GitLab, Bitbucket, Gitea and Azure DevOps over HTTPS with the same
+//   server certificate, and a plain-HTTP control API. Prints one
 //   JSON line on stdout once everything listens, logs to stderr, and runs until SIGTERM/SIGINT
 //   (exit 0).
 //
 //   node tests/idp/start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S]
 //     [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S]
-//     [--gitlab-expires-in S] [--bitbucket-expires-in S] [--device-interval S] [--exit-with-stdin]
+//     [--gitlab-expires-in S] [--bitbucket-expires-in S] [--gitea-expires-in S] [--device-interval S]
+//     [--exit-with-stdin]
 //
 // Every option can also come from the environment: TESSERA_IDP_ACCESS_TOKEN_TTL, and so on
 // (the option name upper-cased with dashes as underscores, prefixed with TESSERA_IDP_).
@@ -34,11 +36,12 @@ const NUMERIC = {
   'github-expires-in': 28800,
   'gitlab-expires-in': 7200,
   'bitbucket-expires-in': 7200,
+  'gitea-expires-in': 3600,
   'device-interval': 1,
 };
 
 function usage(message) {
-  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--bitbucket-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
+  process.stderr.write(`start.mjs: ${message}\nusage: node start.mjs --dir <empty dir> [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--device-code-ttl S] [--github-expires-in S] [--gitlab-expires-in S] [--bitbucket-expires-in S] [--gitea-expires-in S] [--device-interval S] [--exit-with-stdin]\n`);
   process.exit(2);
 }
 
@@ -96,6 +99,8 @@ const { startOidc } = await import('./lib/oidc.mjs');
 const { createGitHub } = await import('./lib/github.mjs');
 const { createGitLab } = await import('./lib/gitlab.mjs');
 const { createBitbucket } = await import('./lib/bitbucket.mjs');
+const { createGitea } = await import('./lib/gitea.mjs');
+const { createAzureDevOps, ORGANIZATIONS } = await import('./lib/azure_devops.mjs');
 const { createControl } = await import('./lib/control.mjs');
 
 const groups = new Map(); // OIDC login -> groups, shared by the three OpenID providers
@@ -109,7 +114,9 @@ const ttlFromOptions = () => ({
 });
 
 // The ready line's name of each OpenID provider, and its shape (lib/oidc.mjs).
-const OIDC_PROVIDERS = { oidc: 'full', oidc_thin: 'thin', oidc_keycloak: 'keycloak' };
+const OIDC_PROVIDERS = {
+  oidc: 'full', oidc_thin: 'thin', oidc_keycloak: 'keycloak', oidc_entra: 'entra',
+};
 const oidcs = {};
 for (const [name, flavor] of Object.entries(OIDC_PROVIDERS)) {
   oidcs[name] = await startOidc({ tls, groups, ttl: ttlFromOptions(), flavor });
@@ -119,6 +126,8 @@ const gitDir = (name) => join(dir, 'git', name);
 const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterval: opts['device-interval'], gitDir: gitDir('github') });
 const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'], gitDir: gitDir('gitlab') });
 const bitbucket = createBitbucket({ expiresIn: opts['bitbucket-expires-in'], gitDir: gitDir('bitbucket') });
+const gitea = createGitea({ expiresIn: opts['gitea-expires-in'], gitDir: gitDir('gitea') });
+const azureDevOps = createAzureDevOps({ entra: oidcs.oidc_entra });
 
 // The code hosts serve HTTPS with the OpenID provider's certificate: clients such as the oauth2
 // crate refuse plain-http token and revocation URLs.
@@ -128,15 +137,21 @@ const bitbucketServer = https.createServer({ cert: tls.cert, key: tls.key }, bit
 const githubPort = await listen(githubServer);
 const gitlabPort = await listen(gitlabServer);
 const bitbucketPort = await listen(bitbucketServer);
+const giteaServer = https.createServer({ cert: tls.cert, key: tls.key }, gitea.handler);
+const azureDevOpsServer = https.createServer({ cert: tls.cert, key: tls.key }, azureDevOps.handler);
+const giteaPort = await listen(giteaServer);
+const azureDevOpsPort = await listen(azureDevOpsServer);
+gitea.setBaseUrl(`https://127.0.0.1:${giteaPort}`);
+azureDevOps.setBaseUrl(`https://127.0.0.1:${azureDevOpsPort}`);
 github.setBaseUrl(`https://127.0.0.1:${githubPort}`);
 gitlab.setBaseUrl(`https://127.0.0.1:${gitlabPort}`);
 bitbucket.setBaseUrl(`https://127.0.0.1:${bitbucketPort}`);
 const controlServer = http.createServer(createControl({
-  oidcs, github, gitlab, bitbucket, groups,
+  oidcs, github, gitlab, bitbucket, gitea, azureDevOps, groups,
 }));
 const controlPort = await listen(controlServer);
 
-const servers = [...Object.values(oidcs).map((o) => o.server), githubServer, gitlabServer, bitbucketServer, controlServer];
+const servers = [...Object.values(oidcs).map((o) => o.server), githubServer, gitlabServer, bitbucketServer, giteaServer, azureDevOpsServer, controlServer];
 let stopping = false;
 function stop(signal) {
   if (stopping) return;
@@ -184,7 +199,20 @@ const ready = {
     client_id: bitbucket.host.clientId,
     client_secret: bitbucket.host.clientSecret,
   },
+  gitea: {
+    base_url: `https://127.0.0.1:${giteaPort}`,
+    client_id: gitea.host.clientId,
+    client_secret: gitea.host.clientSecret,
+  },
+  // Azure DevOps: sign-in at the Entra-shaped issuer (the public client `tessera`), repositories
+  // at the DevOps URL.
+  azure_devops: {
+    issuer: oidcs.oidc_entra.issuer,
+    client_id: 'tessera',
+    devops_url: `https://127.0.0.1:${azureDevOpsPort}`,
+    organizations: ORGANIZATIONS,
+  },
   control: `http://127.0.0.1:${controlPort}`,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
-log(`ready in ${Date.now() - started} ms: oidc ${ready.oidc.issuer}, oidc_thin ${ready.oidc_thin.issuer}, oidc_keycloak ${ready.oidc_keycloak.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, bitbucket ${ready.bitbucket.base_url}, control ${ready.control}`);
+log(`ready in ${Date.now() - started} ms: oidc ${ready.oidc.issuer}, oidc_thin ${ready.oidc_thin.issuer}, oidc_keycloak ${ready.oidc_keycloak.issuer}, github ${ready.github.base_url}, gitlab ${ready.gitlab.base_url}, bitbucket ${ready.bitbucket.base_url}, gitea ${ready.gitea.base_url}, entra ${ready.azure_devops.issuer}, azure devops ${ready.azure_devops.devops_url}, control ${ready.control}`);

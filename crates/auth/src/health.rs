@@ -128,13 +128,11 @@ pub async fn check(p: &Provider, http: &reqwest::Client, secret_problem: Option<
     // Once the endpoints are known the remaining requests do not depend on each other: they run
     // at once, so a provider that does not answer costs one time limit, not three.
     let redirect_uri = loopback_redirect();
-    let endpoints = match p.kind() {
-        ProviderKind::Oidc => oidc_checks(p, http, &mut checks).await,
-        _ => code_host_endpoints(p),
-    };
+    let endpoints = if p.kind().is_openid() { oidc_checks(p, http, &mut checks).await } else { code_host_endpoints(p) };
     let api = async {
         match p.kind() {
             ProviderKind::Oidc => None,
+            ProviderKind::AzureDevops => Some(azure_api_check(p, http).await),
             _ => Some(api_check(p, http).await),
         }
     };
@@ -231,7 +229,13 @@ async fn oidc_checks(p: &Provider, http: &reqwest::Client, checks: &mut Vec<Prov
     });
 
     let offered: Option<Vec<&str>> = meta.scopes_supported().map(|s| s.iter().map(|s| s.as_str()).collect());
-    checks.push(scopes_check(&p.scopes(), offered.as_deref()));
+    let mut wanted = p.scopes();
+    if p.kind() == ProviderKind::AzureDevops {
+        // Entra ID lists only the OpenID scopes; a resource's scope (`{app id}/.default`) is
+        // judged by the authorization check.
+        wanted.retain(|s| !s.contains('/'));
+    }
+    checks.push(scopes_check(&wanted, offered.as_deref()));
 
     Some(Endpoints {
         authorization: meta.authorization_endpoint().as_str().to_owned(),
@@ -332,7 +336,8 @@ fn scopes_check(wanted: &[String], offered: Option<&[&str]>) -> ProviderCheck {
 
 /// A code host's REST API answers at all.
 async fn api_check(p: &Provider, http: &reqwest::Client) -> ProviderCheck {
-    let url = p.api_url();
+    // Gitea answers its API root with 404; its version endpoint answers anyone.
+    let url = if p.kind() == ProviderKind::Gitea { format!("{}/version", p.api_url()) } else { p.api_url() };
     let res = http
         .get(&url)
         .header(reqwest::header::ACCEPT, "application/json")
@@ -342,6 +347,41 @@ async fn api_check(p: &Provider, http: &reqwest::Client) -> ProviderCheck {
     match res {
         Ok(r) => ok(CheckName::Api, format!("the REST API at {url} answers (HTTP {})", r.status().as_u16())),
         Err(e) => error(CheckName::Api, format!("the REST API cannot be reached: {}", why_unreachable(&e, &url))),
+    }
+}
+
+/// Each configured Azure DevOps organization answers at its connection-data endpoint, which
+/// Azure DevOps serves without a token.
+async fn azure_api_check(p: &Provider, http: &reqwest::Client) -> ProviderCheck {
+    let base = p.api_url();
+    let mut missing = Vec::new();
+    for org in &p.config.organizations {
+        let url = format!("{base}/{org}/_apis/connectionData");
+        let res = http
+            .get(&url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("X-TFS-FedAuthRedirect", "Suppress")
+            .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status().as_u16() == 404 => missing.push(org.as_str()),
+            Ok(_) => {}
+            Err(e) => {
+                return error(CheckName::Api, format!("Azure DevOps cannot be reached: {}", why_unreachable(&e, &url)))
+            }
+        }
+    }
+    if missing.is_empty() {
+        ok(
+            CheckName::Api,
+            format!("Azure DevOps at {base} knows the organization(s) {}", p.config.organizations.join(", ")),
+        )
+    } else {
+        error(
+            CheckName::Api,
+            format!("Azure DevOps at {base} has no organization named {}: check organizations", missing.join(", ")),
+        )
     }
 }
 
@@ -368,7 +408,7 @@ async fn authorization_check(
             .append_pair("state", state.secret())
             .append_pair("code_challenge", challenge.as_str())
             .append_pair("code_challenge_method", "S256");
-        if p.kind() == ProviderKind::Oidc {
+        if p.kind().is_openid() {
             q.append_pair("nonce", openidconnect::Nonce::new_random().secret());
         }
     }
@@ -533,11 +573,18 @@ async fn client_check(p: &Provider, http: &reqwest::Client, endpoint: &str, redi
     };
     let status = res.status().as_u16();
     let body = crate::fetch::read_limited(res, PAGE_LIMIT).await.unwrap_or_default();
-    let answer = serde_json::from_slice::<Value>(&body).ok().or_else(|| {
+    let mut answer = serde_json::from_slice::<Value>(&body).ok().or_else(|| {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .ok()
             .map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
     });
+    // Gitea and Forgejo refuse a code they do not know with `unauthorized_client` (and a client
+    // they do not know with `invalid_client`): there it is the code's refusal.
+    if let (ProviderKind::Gitea, Some(Value::Object(a))) = (p.kind(), answer.as_mut()) {
+        if a.get("error").and_then(Value::as_str) == Some("unauthorized_client") {
+            a.insert("error".into(), Value::String("invalid_grant".into()));
+        }
+    }
     classify_token_answer(&p.config.client_id, p.client_secret.is_some(), status, answer.as_ref())
 }
 
@@ -597,6 +644,22 @@ fn role_mapping_check(p: &Provider, done: &[ProviderCheck]) -> Option<ProviderCh
     let c = &p.config;
     let scopes = p.scopes();
     let has = |s: &str| scopes.iter().any(|x| x == s);
+    if let (Some(team), ProviderKind::Gitea) = (&c.admin_team, p.kind()) {
+        return Some(if has("read:organization") || has("write:organization") {
+            ok(
+                CheckName::RoleMapping,
+                format!("members of the team {team} are admin; read:organization lets Tessera read that"),
+            )
+        } else {
+            error(
+                CheckName::RoleMapping,
+                format!(
+                    "admin_team reads membership of {team} through Gitea's API, which needs the read:organization \
+                     scope: add read:organization to scopes"
+                ),
+            )
+        });
+    }
     if let Some(team) = &c.admin_team {
         return Some(if has("read:org") {
             ok(CheckName::RoleMapping, format!("members of the team {team} are admin; read:org lets Tessera read that"))

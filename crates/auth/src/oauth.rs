@@ -164,9 +164,18 @@ impl Endpoints {
                 revocation: None,
                 basic_auth: true,
             },
-            ProviderKind::Oidc => {
+            // Gitea and Forgejo have neither the device flow nor RFC 7009 revocation: a grant is
+            // withdrawn in the user's settings there.
+            ProviderKind::Gitea => Endpoints {
+                authorization: format!("{base}/login/oauth/authorize"),
+                token: format!("{base}/login/oauth/access_token"),
+                device: None,
+                revocation: None,
+                basic_auth: false,
+            },
+            ProviderKind::Oidc | ProviderKind::AzureDevops => {
                 return Err(AuthError::Config(format!(
-                    "provider {}: an oidc provider's endpoints come from discovery",
+                    "provider {}: an OpenID provider's endpoints come from discovery",
                     p.id()
                 )));
             }
@@ -231,7 +240,7 @@ pub async fn exchange_code(
         .set_redirect_uri(Cow::Owned(redirect))
         .request_async(&Limited(http))
         .await
-        .map_err(|e| request_error("token", e))?;
+        .map_err(|e| request_error(p.kind(), "token", e))?;
     token_set(tokens, now)
 }
 
@@ -249,7 +258,7 @@ pub async fn refresh(
         .exchange_refresh_token(&token)
         .request_async(&Limited(http))
         .await
-        .map_err(|e| request_error("token", e))?;
+        .map_err(|e| request_error(p.kind(), "token", e))?;
     token_set(tokens, now)
 }
 
@@ -266,7 +275,7 @@ pub async fn device_authorization(
         .add_scopes(p.scopes().into_iter().map(Scope::new))
         .request_async(&Limited(http))
         .await
-        .map_err(|e| request_error("device", e))?;
+        .map_err(|e| request_error(p.kind(), "device", e))?;
     let seconds = |d: StdDuration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
     Ok(DeviceAuthorization {
         device_code: started.device_code().secret().clone(),
@@ -315,7 +324,7 @@ pub async fn device_poll(
     let limited = Limited(http);
     let poll = request.request_async(&limited, sleep, None);
     tokio::select! {
-        done = poll => token_set(done.map_err(|e| request_error("token", e))?, now),
+        done = poll => token_set(done.map_err(|e| request_error(p.kind(), "token", e))?, now),
         () = asked_to_wait.notified() => {
             let interval = waited.lock().ok().and_then(|w| *w).unwrap_or_default();
             Err(if interval.as_secs() > INTERVAL { AuthError::SlowDown } else { AuthError::AuthorizationPending })
@@ -333,18 +342,30 @@ pub async fn revoke(http: &reqwest::Client, p: &Provider, endpoints: &Endpoints,
     }
     for token in values {
         let request = client.revoke_token(token).map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
-        request.request_async(&Limited(http)).await.map_err(|e| request_error("revocation", e))?;
+        request.request_async(&Limited(http)).await.map_err(|e| request_error(p.kind(), "revocation", e))?;
     }
     Ok(())
 }
 
 /// How a failed request to one of the provider's endpoints reads: the provider's error code as a
 /// decision, or why no usable answer came. Bodies are never echoed.
-fn request_error<T>(endpoint: &str, e: RequestTokenError<HttpError, StandardErrorResponse<T>>) -> AuthError
+fn request_error<T>(
+    kind: ProviderKind,
+    endpoint: &str,
+    e: RequestTokenError<HttpError, StandardErrorResponse<T>>,
+) -> AuthError
 where
     T: ErrorResponseType + AsRef<str> + std::fmt::Display + 'static,
 {
     match e {
+        // Gitea and Forgejo answer `unauthorized_client` for a code or refresh token they do not
+        // accept (used, expired, failed PKCE), and `invalid_client` for a client they do not
+        // know: their refusal of a grant is the grant's, not the client's.
+        RequestTokenError::ServerResponse(r)
+            if kind == ProviderKind::Gitea && r.error().as_ref() == "unauthorized_client" =>
+        {
+            oauth_error("invalid_grant", r.error_description().map(String::as_str))
+        }
         RequestTokenError::ServerResponse(r) => {
             oauth_error(r.error().as_ref(), r.error_description().map(String::as_str))
         }

@@ -26,7 +26,16 @@ pub enum ProviderKind {
     Gitlab,
     /// Bitbucket Cloud.
     Bitbucket,
+    /// A Gitea or Forgejo server (they share one API).
+    Gitea,
+    /// Azure DevOps, signed in to through Microsoft Entra ID as an OpenID provider.
+    #[serde(rename = "azure_devops")]
+    AzureDevops,
 }
+
+/// The Azure DevOps resource in Microsoft Entra ID: tokens for its REST API are asked for with
+/// this application id's `/.default` scope.
+pub const AZURE_DEVOPS_RESOURCE: &str = "499b84ac-1321-427f-aa17-267ca6975798";
 
 impl ProviderKind {
     /// The kind's name.
@@ -36,7 +45,20 @@ impl ProviderKind {
             ProviderKind::Github => "github",
             ProviderKind::Gitlab => "gitlab",
             ProviderKind::Bitbucket => "bitbucket",
+            ProviderKind::Gitea => "gitea",
+            ProviderKind::AzureDevops => "azure_devops",
         }
+    }
+
+    /// Whether people sign in through OpenID Connect (discovery, an ID token) rather than a code
+    /// host's own OAuth endpoints and user API.
+    pub fn is_openid(self) -> bool {
+        matches!(self, ProviderKind::Oidc | ProviderKind::AzureDevops)
+    }
+
+    /// Whether linked accounts hold a token for a code host's repositories.
+    pub fn is_code_host(self) -> bool {
+        self != ProviderKind::Oidc
     }
 
     fn default_base(self) -> &'static str {
@@ -45,6 +67,9 @@ impl ProviderKind {
             ProviderKind::Github => "https://github.com",
             ProviderKind::Gitlab => "https://gitlab.com",
             ProviderKind::Bitbucket => "https://bitbucket.org",
+            // Gitea and Forgejo are always self-hosted (or codeberg.org): no default.
+            ProviderKind::Gitea => "",
+            ProviderKind::AzureDevops => "https://dev.azure.com",
         }
     }
 
@@ -55,6 +80,10 @@ impl ProviderKind {
             // The repository scopes let `tessera git-credential` clone and push with the token.
             ProviderKind::Gitlab => &["read_user", "read_api", "read_repository", "write_repository"],
             ProviderKind::Bitbucket => &["account", "repository", "repository:write"],
+            ProviderKind::Gitea => &["read:user", "read:repository", "write:repository"],
+            ProviderKind::AzureDevops => {
+                &["openid", "profile", "email", "offline_access", "499b84ac-1321-427f-aa17-267ca6975798/.default"]
+            }
         }
     }
 
@@ -64,6 +93,8 @@ impl ProviderKind {
             ProviderKind::Github => "GitHub",
             ProviderKind::Gitlab => "GitLab",
             ProviderKind::Bitbucket => "Bitbucket",
+            ProviderKind::Gitea => "Gitea",
+            ProviderKind::AzureDevops => "Azure DevOps",
         }
     }
 }
@@ -82,10 +113,12 @@ pub struct ProviderConfig {
     /// The name on its button.
     #[serde(default)]
     pub name: Option<String>,
-    /// The OpenID issuer URL (`oidc`).
+    /// The OpenID issuer URL (`oidc`; `azure_devops`: Microsoft Entra ID's
+    /// `https://login.microsoftonline.com/{tenant}/v2.0`).
     #[serde(default)]
     pub issuer: Option<String>,
-    /// The web base URL of a GitHub Enterprise server or a self-managed GitLab.
+    /// The web base URL of a GitHub Enterprise server, a self-managed GitLab or a Gitea/Forgejo
+    /// server; for `azure_devops`, the Azure DevOps URL (`https://dev.azure.com` when not set).
     #[serde(default)]
     pub base_url: Option<String>,
     /// The REST API base URL when it is not the usual one for `base_url`.
@@ -115,7 +148,8 @@ pub struct ProviderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_claim_source: Option<ClaimSource>,
     /// GitHub: members of this organization team (`org/team-slug`) are `admin`, read through
-    /// the host's API at each sign-in (needs the `read:org` scope).
+    /// the host's API at each sign-in (needs the `read:org` scope). Gitea/Forgejo: the same with
+    /// the team's name (`org/Owners`; needs `read:organization`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"))]
     pub admin_team: Option<String>,
@@ -149,6 +183,9 @@ pub struct ProviderConfig {
     /// path such as `realm_access.roles`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_claim: Option<String>,
+    /// Azure DevOps: the organizations whose repositories are listed (`dev.azure.com/{org}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -222,7 +259,7 @@ impl GitRemote {
 pub struct ProviderInfo {
     /// Provider id.
     pub id: String,
-    /// `oidc`, `github`, `gitlab` or `bitbucket`.
+    /// `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`.
     pub kind: ProviderKind,
     /// The name on its button.
     pub name: String,
@@ -273,20 +310,24 @@ impl ProviderConfig {
         if self.client_id.trim().is_empty() || self.client_id.len() > 256 {
             return Err(AuthError::Config(format!("provider {}: client_id is required", self.id)));
         }
-        match self.kind {
-            ProviderKind::Oidc => {
-                let issuer = self
-                    .issuer
-                    .as_deref()
-                    .ok_or_else(|| AuthError::Config(format!("provider {}: an oidc provider needs issuer", self.id)))?;
-                check_url("issuer", issuer)?;
-            }
-            _ => {
-                if self.issuer.is_some() {
-                    return Err(AuthError::Config(format!("provider {}: issuer is for oidc providers", self.id)));
-                }
-            }
+        if self.kind.is_openid() {
+            let issuer = self.issuer.as_deref().ok_or_else(|| {
+                AuthError::Config(format!("provider {}: an {} provider needs issuer", self.id, self.kind.as_str()))
+            })?;
+            check_url("issuer", issuer)?;
+        } else if self.issuer.is_some() {
+            return Err(AuthError::Config(format!(
+                "provider {}: issuer is for oidc and azure_devops providers",
+                self.id
+            )));
         }
+        if self.kind == ProviderKind::Gitea && self.base_url.is_none() {
+            return Err(AuthError::Config(format!(
+                "provider {}: a gitea provider needs base_url, the server's web address",
+                self.id
+            )));
+        }
+        self.check_organizations()?;
         if let Some(b) = &self.base_url {
             check_url("base_url", b)?;
         }
@@ -312,12 +353,12 @@ impl ProviderConfig {
         {
             return refuse("role_claim must be a claim name or a path like realm_access.roles");
         }
-        if self.role_claim_source.is_some() && (self.kind != ProviderKind::Oidc || self.role_claim.is_none()) {
-            return refuse("role_claim_source goes with role_claim on an oidc provider");
+        if self.role_claim_source.is_some() && (!self.kind.is_openid() || self.role_claim.is_none()) {
+            return refuse("role_claim_source goes with role_claim on an oidc or azure_devops provider");
         }
         if let Some(team) = &self.admin_team {
-            if self.kind != ProviderKind::Github {
-                return refuse("admin_team is for github providers");
+            if !matches!(self.kind, ProviderKind::Github | ProviderKind::Gitea) {
+                return refuse("admin_team is for github and gitea providers");
             }
             let part_ok = |p: &str| {
                 !p.is_empty() && p.len() <= 100 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
@@ -345,6 +386,38 @@ impl ProviderConfig {
         let ways = [self.role_claim.is_some(), self.admin_team.is_some(), self.admin_group.is_some()];
         if ways.iter().filter(|w| **w).count() > 1 {
             return refuse("choose one role mapping: role_claim, admin_team or admin_group");
+        }
+        Ok(())
+    }
+
+    /// Checks the Azure DevOps organizations: at least one for `azure_devops` (repositories are
+    /// listed per organization), none for other kinds.
+    fn check_organizations(&self) -> Result<()> {
+        let id = &self.id;
+        if self.kind != ProviderKind::AzureDevops {
+            if !self.organizations.is_empty() {
+                return Err(AuthError::Config(format!("provider {id}: organizations is for azure_devops providers")));
+            }
+            return Ok(());
+        }
+        if self.organizations.is_empty() || self.organizations.len() > 50 {
+            return Err(AuthError::Config(format!(
+                "provider {id}: an azure_devops provider needs 1 to 50 organizations (the names in dev.azure.com/NAME)"
+            )));
+        }
+        // Azure DevOps organization names: letters, digits and hyphens, not starting or ending
+        // with a hyphen.
+        let name_ok = |o: &str| {
+            !o.is_empty()
+                && o.len() <= 50
+                && !o.starts_with('-')
+                && !o.ends_with('-')
+                && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        if let Some(bad) = self.organizations.iter().find(|o| !name_ok(o)) {
+            return Err(AuthError::Config(format!(
+                "provider {id}: {bad:?} is not an Azure DevOps organization name (letters, digits and hyphens)"
+            )));
         }
         Ok(())
     }
@@ -419,7 +492,8 @@ impl Provider {
             ProviderKind::Gitlab => format!("{base}/api/v4"),
             ProviderKind::Bitbucket if base == "https://bitbucket.org" => "https://api.bitbucket.org/2.0".to_owned(),
             ProviderKind::Bitbucket => format!("{base}/!api/2.0"),
-            ProviderKind::Oidc => base,
+            ProviderKind::Gitea => format!("{base}/api/v1"),
+            ProviderKind::AzureDevops | ProviderKind::Oidc => base,
         }
     }
 
@@ -430,6 +504,9 @@ impl Provider {
             ProviderKind::Github => "x-access-token",
             ProviderKind::Gitlab => "oauth2",
             ProviderKind::Bitbucket => "x-token-auth",
+            ProviderKind::Gitea => "oauth2",
+            // Azure DevOps takes an Entra access token with any user name that is not empty.
+            ProviderKind::AzureDevops => "tessera",
             ProviderKind::Oidc => return None,
         };
         let url = url::Url::parse(&self.base_url()).ok()?;
@@ -441,21 +518,22 @@ impl Provider {
         Some(GitRemote { url: self.base_url(), protocol: url.scheme().to_owned(), host, username })
     }
 
-    /// The OpenID issuer URL of an `oidc` provider. No `oidc` provider is made without one; asking
-    /// another kind for it is a configuration error, never an empty URL to discover.
+    /// The OpenID issuer URL of an `oidc` or `azure_devops` provider. None is made without one;
+    /// asking another kind for it is a configuration error, never an empty URL to discover.
     pub fn oidc_issuer(&self) -> Result<&str> {
         self.config
             .issuer
             .as_deref()
-            .ok_or_else(|| AuthError::Config(format!("provider {}: an oidc provider needs issuer", self.id())))
+            .ok_or_else(|| AuthError::Config(format!("provider {}: an OpenID provider needs issuer", self.id())))
     }
 
     /// Who vouches for this provider's subjects, as identities are keyed: the OpenID issuer, or
     /// the code host's web base URL (without a trailing slash either way).
     pub fn identity_issuer(&self) -> String {
-        match self.kind() {
-            ProviderKind::Oidc => self.config.issuer.as_deref().unwrap_or("").trim_end_matches('/').to_owned(),
-            _ => self.base_url(),
+        if self.kind().is_openid() {
+            self.config.issuer.as_deref().unwrap_or("").trim_end_matches('/').to_owned()
+        } else {
+            self.base_url()
         }
     }
 
@@ -624,6 +702,38 @@ mod tests {
         let gl = provider("[[provider]]\nid = \"gl\"\nkind = \"gitlab\"\nclient_id = \"c\"\nbase_url = \"https://gitlab.corp.example\"")?;
         assert_eq!(gl.api_url(), "https://gitlab.corp.example/api/v4");
         assert_eq!(gl.scopes(), vec!["read_user", "read_api", "read_repository", "write_repository"]);
+        Ok(())
+    }
+
+    #[test]
+    fn gitea_and_azure_devops_have_their_endpoints_and_rules() -> Result<()> {
+        let gitea = provider(
+            "[[provider]]\nid = \"forgejo\"\nkind = \"gitea\"\nclient_id = \"c\"\nbase_url = \"https://codeberg.example/\"\nadmin_team = \"acme/Owners\"",
+        )?;
+        assert_eq!(gitea.api_url(), "https://codeberg.example/api/v1");
+        assert_eq!(gitea.identity_issuer(), "https://codeberg.example");
+        assert!(!gitea.kind().is_openid() && gitea.kind().is_code_host());
+        let ado = provider(
+            "[[provider]]\nid = \"ado\"\nkind = \"azure_devops\"\nclient_id = \"c\"\nissuer = \"https://login.example/tenant/v2.0\"\norganizations = [\"acme\", \"acme-labs\"]",
+        )?;
+        assert_eq!(ado.api_url(), "https://dev.azure.com", "the DevOps URL is apart from the Entra issuer");
+        assert_eq!(ado.identity_issuer(), "https://login.example/tenant/v2.0");
+        assert!(ado.kind().is_openid() && ado.kind().is_code_host());
+        assert!(ado.scopes().contains(&format!("{AZURE_DEVOPS_RESOURCE}/.default")));
+        assert_eq!(ado.name(), "Azure DevOps");
+        for bad in [
+            "[[provider]]\nid = \"g\"\nkind = \"gitea\"\nclient_id = \"c\"",
+            "[[provider]]\nid = \"g\"\nkind = \"gitea\"\nclient_id = \"c\"\nbase_url = \"https://g.example\"\nissuer = \"https://g.example\"",
+            "[[provider]]\nid = \"g\"\nkind = \"gitea\"\nclient_id = \"c\"\nbase_url = \"https://g.example\"\norganizations = [\"acme\"]",
+            "[[provider]]\nid = \"a\"\nkind = \"azure_devops\"\nclient_id = \"c\"\norganizations = [\"acme\"]",
+            "[[provider]]\nid = \"a\"\nkind = \"azure_devops\"\nclient_id = \"c\"\nissuer = \"https://l.example/t/v2.0\"",
+            "[[provider]]\nid = \"a\"\nkind = \"azure_devops\"\nclient_id = \"c\"\nissuer = \"https://l.example/t/v2.0\"\norganizations = [\"a/b\"]",
+            "[[provider]]\nid = \"a\"\nkind = \"azure_devops\"\nclient_id = \"c\"\nissuer = \"https://l.example/t/v2.0\"\norganizations = [\"-acme\"]",
+            "[[provider]]\nid = \"a\"\nkind = \"azure_devops\"\nclient_id = \"c\"\nissuer = \"https://l.example/t/v2.0\"\norganizations = [\"acme\"]\nadmin_team = \"a/b\"",
+            "[[provider]]\nid = \"a\"\nkind = \"azuredevops\"\nclient_id = \"c\"",
+        ] {
+            assert!(parse_file(bad).is_err(), "{bad}");
+        }
         Ok(())
     }
 

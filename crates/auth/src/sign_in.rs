@@ -241,7 +241,7 @@ impl SignIn {
 
     /// The provider's OAuth endpoints: from discovery for OpenID providers, fixed for code hosts.
     async fn endpoints(&self, p: &Provider) -> Result<Endpoints> {
-        if p.kind() != ProviderKind::Oidc {
+        if !p.kind().is_openid() {
             return Endpoints::of_code_host(p);
         }
         let d = self.oidc.discovery(&self.http(p)?, p.oidc_issuer()?).await?;
@@ -279,18 +279,19 @@ impl SignIn {
             }
         };
         for p in all {
-            let (auth, device, error) = match p.kind() {
-                ProviderKind::Oidc => match self.http(&p).and_then(|http| Ok((http, p.oidc_issuer()?))) {
+            let (auth, device, error) = if p.kind().is_openid() {
+                match self.http(&p).and_then(|http| Ok((http, p.oidc_issuer()?))) {
                     Ok((http, issuer)) => match self.oidc.discovery(&http, issuer).await {
                         Ok(d) => (Some(d.authorization_endpoint()), d.device_authorization_endpoint().is_some(), None),
                         Err(e) => (None, false, Some(e.to_string())),
                     },
                     Err(e) => (None, false, Some(e.to_string())),
-                },
-                _ => match Endpoints::of_code_host(&p) {
+                }
+            } else {
+                match Endpoints::of_code_host(&p) {
                     Ok(e) => (Some(e.authorization), e.device.is_some(), None),
                     Err(e) => (None, false, Some(e.to_string())),
-                },
+                }
             };
             out.push(ProviderInfo {
                 id: p.id().to_owned(),
@@ -301,7 +302,7 @@ impl SignIn {
                 authorization_endpoint: auth,
                 scopes: p.scopes(),
                 code_challenge_method: "S256".into(),
-                nonce: p.kind() == ProviderKind::Oidc,
+                nonce: p.kind().is_openid(),
                 device,
                 error,
                 source: p.source,
@@ -314,7 +315,7 @@ impl SignIn {
     async fn redeem(&self, req: &CodeLogin, now: DateTime<Utc>) -> Result<(Provider, VerifiedIdentity, TokenSet)> {
         check_login(req)?;
         let p = self.provider(&req.provider).await?;
-        if p.kind() == ProviderKind::Oidc && req.nonce.as_deref().is_none_or(str::is_empty) {
+        if p.kind().is_openid() && req.nonce.as_deref().is_none_or(str::is_empty) {
             return Err(AuthError::InvalidRequest("an OpenID sign-in needs the request's nonce".into()));
         }
         let endpoints = self.endpoints(&p).await?;
@@ -333,7 +334,8 @@ impl SignIn {
         now: DateTime<Utc>,
     ) -> Result<VerifiedIdentity> {
         let http = self.http(p)?;
-        if p.kind() == ProviderKind::Oidc {
+        // Azure DevOps people sign in through Entra ID: who they are is in the ID token.
+        if p.kind().is_openid() {
             let claims = self.oidc_claims(&http, p, tokens, nonce, now).await?;
             p.admits(&claims.all).map_err(|reason| refused(p, Some(&claims.subject), reason))?;
             let s = |k: &str| claims.all.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -509,8 +511,7 @@ impl SignIn {
     /// token only when its provider is a code host (an OpenID sign-in keeps none to renew).
     pub async fn attention(&self, caller: &Caller) -> Result<Vec<tessera_core::authority::Attention>> {
         let all = self.all_providers().await.unwrap_or_else(|_| self.file_providers.clone());
-        let hosts: Vec<String> =
-            all.iter().filter(|p| p.kind() != crate::provider::ProviderKind::Oidc).map(|p| p.id().to_owned()).collect();
+        let hosts: Vec<String> = all.iter().filter(|p| p.kind().is_code_host()).map(|p| p.id().to_owned()).collect();
         Ok(self.authority.attention(caller, |i| hosts.contains(&i.provider)).await?)
     }
 
@@ -565,7 +566,7 @@ impl SignIn {
     pub async fn repositories(&self, caller: &Caller, identity_id: &str) -> Result<Vec<Repository>> {
         let identity = self.authority.identity_for(caller, identity_id).await?;
         let p = self.provider(&identity.provider).await?;
-        if p.kind() == ProviderKind::Oidc {
+        if !p.kind().is_code_host() {
             return Err(AuthError::InvalidRequest("this linked account is not a code host".into()));
         }
         let token = self.access_token(&p, &identity).await.map_err(|e| e.at_provider(&identity.provider))?;

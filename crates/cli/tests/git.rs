@@ -1,5 +1,5 @@
 //! `tessera git-credential` and `tessera auth setup-git` with the real `git`: clones and pushes
-//! over HTTPS from the local GitHub, GitLab and Bitbucket of tests/idp, whose git front (git's own
+//! over HTTPS from the local GitHub, GitLab, Bitbucket and Gitea of tests/idp, whose git front (git's own
 //! `git http-backend`) accepts only a token that host issued, with the user name it expects.
 //! Everything runs on 127.0.0.1 with git's configuration, the logins and the keyring private to
 //! the test.
@@ -151,19 +151,21 @@ fn timed_clone(desk: &Desk, url: &str, dest: &Path) -> CloneTimes {
 }
 
 #[test]
-fn git_clones_and_pushes_through_tessera_at_github_gitlab_and_bitbucket() {
+fn git_clones_and_pushes_through_tessera_at_github_gitlab_bitbucket_and_gitea() {
     let tmp = tempfile::tempdir().unwrap();
     let (_idp, ready) = identity_providers(&tmp.path().join("idp"));
-    let (_server, server) = serve_with_code_hosts(&tmp.path().join("data"), &ready, &["github", "gitlab", "bitbucket"]);
+    let (_server, server) =
+        serve_with_code_hosts(&tmp.path().join("data"), &ready, &["github", "gitlab", "bitbucket", "gitea"]);
     let desk = Desk::new(tmp.path(), ready["ca_file"].as_str().unwrap());
     desk.login(&server, "gh", "heidi");
     desk.link("gl", "heidi");
     desk.link("bb", "heidi");
+    desk.link("gt", "heidi");
 
     // setup-git names Tessera as the one helper of each linked host, for this server.
     let setup = desk.tessera(&["--json", "auth", "setup-git"], None).json();
-    assert_eq!(setup.as_array().unwrap().len(), 3, "{setup}");
-    for kind in ["github", "gitlab", "bitbucket"] {
+    assert_eq!(setup.as_array().unwrap().len(), 4, "{setup}");
+    for kind in ["github", "gitlab", "bitbucket", "gitea"] {
         let base = ready[kind]["base_url"].as_str().unwrap();
         let helpers =
             desk.git_ok(tmp.path(), &["config", "--global", "--get-all", &format!("credential.{base}.helper")]);
@@ -179,7 +181,7 @@ fn git_clones_and_pushes_through_tessera_at_github_gitlab_and_bitbucket() {
     assert_eq!(again.lines().count(), 2, "{again}");
 
     let mut figures = Vec::new();
-    for kind in ["github", "gitlab", "bitbucket"] {
+    for kind in ["github", "gitlab", "bitbucket", "gitea"] {
         let base = ready[kind]["base_url"].as_str().unwrap();
         let url = format!("{base}/heidi/hello-world.git");
         let work = tmp.path().join(format!("{kind}-work"));

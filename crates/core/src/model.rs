@@ -576,9 +576,13 @@ pub struct Identity {
     pub user_id: String,
     /// The provider's id in this instance's configuration.
     pub provider: String,
-    /// The provider's kind: `oidc`, `github`, `gitlab` or `bitbucket` (filled in by the API).
+    /// The provider's kind: `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`
+    /// (filled in by the API).
     #[serde(default)]
-    #[cfg_attr(feature = "ts", ts(type = "\"oidc\" | \"github\" | \"gitlab\" | \"bitbucket\""))]
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "\"oidc\" | \"github\" | \"gitlab\" | \"bitbucket\" | \"gitea\" | \"azure_devops\"")
+    )]
     pub provider_kind: String,
     /// The account's id at the provider.
     pub subject: String,

@@ -194,7 +194,8 @@ export async function driveOidcLogin({ authorizeUrl, redirectUri, login, ca, jar
       url = res.location;
       continue;
     }
-    const m = /^\/interaction\/([^/?#]+)$/.exec(new URL(url).pathname);
+    // Under an issuer with a path (Entra's `/{tenant}/v2.0`) the interaction pages are beneath it.
+    const m = /\/interaction\/([^/?#]+)$/.exec(new URL(url).pathname);
     if (res.status !== 200 || !m) {
       throw new Error(`unexpected ${res.status} at ${url}: ${res.text.slice(0, 400)}`);
     }

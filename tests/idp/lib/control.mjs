@@ -22,9 +22,11 @@ function positiveInt(value, name, { allowZero = false } = {}) {
  * @param {Map<string, string[]>} o.groups  shared by the OpenID providers
  */
 export function createControl({
-  oidcs, github, gitlab, bitbucket, groups,
+  oidcs, github, gitlab, bitbucket, gitea, azureDevOps, groups,
 }) {
-  const hosts = { github: github.host, gitlab: gitlab.host, bitbucket: bitbucket.host };
+  const hosts = {
+    github: github.host, gitlab: gitlab.host, bitbucket: bitbucket.host, gitea: gitea.host,
+  };
 
   function badRequest(message) {
     const err = new Error(message);
@@ -33,13 +35,13 @@ export function createControl({
   }
 
   function codeHost(provider) {
-    if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github", "gitlab" or "bitbucket"');
+    if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github", "gitlab", "bitbucket" or "gitea"');
     return hosts[provider];
   }
 
   // Bitbucket Cloud has no device flow.
   function deviceHost(provider) {
-    if (provider === 'bitbucket') throw badRequest('bitbucket has no device flow');
+    if (provider === 'bitbucket' || provider === 'gitea') throw badRequest(`${provider} has no device flow`);
     if (!Object.hasOwn(hosts, provider)) throw badRequest('provider must be "github" or "gitlab"');
     return hosts[provider];
   }
@@ -66,11 +68,13 @@ export function createControl({
       case 'POST /teams': {
         const teamRe = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
         if (typeof body.login !== 'string' || !body.login || !Array.isArray(body.teams)
-          || !body.teams.every((t) => typeof t === 'string' && teamRe.test(t))) {
-          return sendJson(res, 400, { error: 'body must be {"login": string, "teams": ["org/team-slug"]}' });
+          || !body.teams.every((t) => typeof t === 'string' && teamRe.test(t))
+          || ![undefined, 'github', 'gitea'].includes(body.provider)) {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "teams": ["org/team-slug"], "provider": "github" (default) or "gitea"}' });
         }
-        github.host.teams.set(body.login, [...body.teams]);
-        log(`control: GitHub teams of ${body.login} = ${JSON.stringify(body.teams)}`);
+        const teamHost = body.provider === 'gitea' ? gitea.host : github.host;
+        teamHost.teams.set(body.login, [...body.teams]);
+        log(`control: ${teamHost.name} teams of ${body.login} = ${JSON.stringify(body.teams)}`);
         return sendJson(res, 200, { ok: true, login: body.login, teams: body.teams });
       }
 
@@ -98,6 +102,38 @@ export function createControl({
         }
         host.emails.set(body.login, body.email);
         return sendJson(res, 200, { ok: true, login: body.login, email: body.email });
+      }
+
+      case 'POST /private-email': {
+        if (typeof body.login !== 'string' || !body.login || typeof body.private !== 'boolean') {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "private": boolean} (Gitea)' });
+        }
+        if (body.private) gitea.host.privateEmail.add(body.login);
+        else gitea.host.privateEmail.delete(body.login);
+        return sendJson(res, 200, { ok: true, login: body.login, private: body.private });
+      }
+
+      case 'POST /azure-organizations': {
+        if (typeof body.login !== 'string' || !body.login
+          || !(body.organizations === null || (Array.isArray(body.organizations) && body.organizations.every((o) => typeof o === 'string')))) {
+          return sendJson(res, 400, { error: 'body must be {"login": string, "organizations": [string] or null (all)}' });
+        }
+        if (body.organizations === null) azureDevOps.state.memberships.delete(body.login);
+        else azureDevOps.state.memberships.set(body.login, body.organizations.map((o) => o.toLowerCase()));
+        return sendJson(res, 200, { ok: true, login: body.login, organizations: body.organizations });
+      }
+
+      case 'POST /misbehave': {
+        const modes = { gitea: [null, 'garbage', 'unauthorized', 'token_garbage'], azure_devops: [null, 'garbage', 'unauthorized'] };
+        if (!Object.hasOwn(modes, body.provider) || !modes[body.provider].includes(body.mode ?? null)) {
+          return sendJson(res, 400, {
+            error: 'body must be {"provider": "gitea", "mode": null | "garbage" | "unauthorized" | "token_garbage"} or {"provider": "azure_devops", "mode": null | "garbage" | "unauthorized"}',
+          });
+        }
+        const target = body.provider === 'gitea' ? gitea.host : azureDevOps.state;
+        target.misbehave = body.mode ?? null;
+        log(`control: ${body.provider} misbehaves: ${target.misbehave}`);
+        return sendJson(res, 200, { ok: true, provider: body.provider, mode: target.misbehave });
       }
 
       case 'POST /expires-in': {
@@ -153,6 +189,8 @@ export function createControl({
           github: { ...github.host.stats, git: { ...github.host.git } },
           gitlab: { ...gitlab.host.stats, git: { ...gitlab.host.git } },
           bitbucket: { ...bitbucket.host.stats, git: { ...bitbucket.host.git } },
+          gitea: { ...gitea.host.stats, git: { ...gitea.host.git } },
+          azure_devops: { ...azureDevOps.state.stats },
         });
 
       case 'POST /revoke-all': {

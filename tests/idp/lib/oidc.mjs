@@ -6,10 +6,21 @@
 //   keycloak  the ID token carries the profile and email claims and `azp` but no roles; the access
 //             token is a JWT (RS256, the provider's JWKS key) with Keycloak's `realm_access` and
 //             `resource_access` roles.
+//   entra     Microsoft Entra ID's v2 endpoints for one tenant (issuer `/{tenant}/v2.0`): the ID
+//             token carries the profile, `oid`, `tid` and app `roles`; the access token is a JWT
+//             for the resource the `{app id}/.default` scope names (Azure DevOps), which its
+//             userinfo does not take; no revocation endpoint, as at Entra.
 import https from 'node:https';
 import { generateKeyPairSync, randomUUID, createPublicKey, verify as verifySignature } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
+import { createHash } from 'node:crypto';
 import { randomHex, log } from './http.mjs';
+
+/** A stable UUID for a name, as Entra's object ids look. */
+function stableUuid(name) {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 /** An in-memory adapter that, unlike the built-in LRU one, never evicts and can drop all tokens of a kind. */
 function createAdapter() {
@@ -104,7 +115,16 @@ function listen(server) {
   });
 }
 
-export const FLAVORS = ['full', 'thin', 'keycloak'];
+export const FLAVORS = ['full', 'thin', 'keycloak', 'entra'];
+
+/** Azure DevOps' application id in Entra ID: its tokens have this audience. */
+export const AZURE_DEVOPS_RESOURCE = '499b84ac-1321-427f-aa17-267ca6975798';
+const AZURE_DEVOPS_SCOPE = `${AZURE_DEVOPS_RESOURCE}/.default`;
+// oidc-provider names resources by absolute URI; Azure DevOps' tokens carry its application id
+// as their audience all the same.
+const AZURE_DEVOPS_INDICATOR = 'https://app.vssps.visualstudio.com';
+/** The tenant of the Entra-shaped provider. */
+export const ENTRA_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 
 // The one resource server of the Keycloak-shaped provider: every access token is a JWT for it.
 const KEYCLOAK_RESOURCE = 'urn:tessera:keycloak:account';
@@ -124,9 +144,20 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
     res.statusCode = 503;
     res.end();
   };
-  const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => handler(req, res));
+  // Entra's issuer has a path; oidc-provider is mounted under it, the way an Express app mounts
+  // it (the prefix taken off `url`, the whole path kept in `originalUrl`).
+  const prefix = flavor === 'entra' ? `/${ENTRA_TENANT}/v2.0` : '';
+  const mounted = (req, res) => {
+    if (prefix && (req.url === prefix || req.url.startsWith(`${prefix}/`) || req.url.startsWith(`${prefix}?`))) {
+      req.originalUrl = req.url;
+      req.url = req.url.slice(prefix.length) || '/';
+      if (req.url.startsWith('?')) req.url = `/${req.url}`;
+    }
+    return handler(req, res);
+  };
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, mounted);
   const port = await listen(server);
-  const issuer = `https://127.0.0.1:${port}`;
+  const issuer = `https://127.0.0.1:${port}${prefix}`;
 
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
@@ -136,7 +167,17 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
   const grantTypes = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
   const ourClients = new Set(['tessera', 'tessera-confidential']);
 
-  const accountClaims = (id) => ({
+  const accountClaims = (id) => (flavor === 'entra' ? {
+    sub: id,
+    // Entra's preferred_username is the user principal name; it says nothing of verification.
+    preferred_username: `${id}@example.test`,
+    name: id,
+    email: `${id}@example.test`,
+    oid: stableUuid(`oid:${id}`),
+    tid: ENTRA_TENANT,
+    ver: '2.0',
+    roles: [...(groups.get(id) || [])],
+  } : {
     sub: id,
     preferred_username: id,
     name: id,
@@ -150,20 +191,54 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
   // Which claims each scope releases. The Keycloak-shaped provider adds `azp` to the ID token
   // (Keycloak always sets it) and releases no groups claim: its roles are in the access token.
   const claims = {
-    openid: flavor === 'keycloak' ? ['sub', 'azp'] : ['sub'],
+    openid: { keycloak: ['sub', 'azp'], entra: ['sub', 'oid', 'tid', 'ver', 'roles'] }[flavor] || ['sub'],
     profile: ['preferred_username', 'name'],
-    email: ['email', 'email_verified'],
-    groups: flavor === 'keycloak' ? [] : ['groups'],
+    email: flavor === 'entra' ? ['email'] : ['email', 'email_verified'],
+    groups: ['keycloak', 'entra'].includes(flavor) ? [] : ['groups'],
   };
+  if (flavor === 'entra') delete claims.groups;
 
   const features = {
     devInteractions: { enabled: true },
-    revocation: { enabled: true },
-    introspection: { enabled: true },
+    revocation: { enabled: flavor !== 'entra' },
+    introspection: { enabled: flavor !== 'entra' },
     deviceFlow: { enabled: true },
     userinfo: { enabled: true },
   };
   const flavorConfig = {};
+  if (flavor === 'entra') {
+    // The `.default` scope of Azure DevOps makes the access token a JWT for it (audience its
+    // application id); the OpenID scopes still shape the ID token.
+    features.resourceIndicators = {
+      enabled: true,
+      defaultResource: async () => AZURE_DEVOPS_INDICATOR,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (ctx, resourceIndicator) => {
+        if (resourceIndicator !== AZURE_DEVOPS_INDICATOR) throw new errors.InvalidTarget();
+        return {
+          scope: AZURE_DEVOPS_SCOPE,
+          audience: AZURE_DEVOPS_RESOURCE,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    };
+    flavorConfig.extraTokenClaims = async (ctx, token) => {
+      if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      const c = accountClaims(token.accountId);
+      return {
+        scp: 'user_impersonation', oid: c.oid, tid: c.tid, name: c.name, upn: c.preferred_username, appid: token.clientId,
+      };
+    };
+    flavorConfig.routes = {
+      authorization: '/oauth2/v2.0/authorize',
+      token: '/oauth2/v2.0/token',
+      jwks: '/discovery/v2.0/keys',
+      device_authorization: '/oauth2/v2.0/devicecode',
+      userinfo: '/oidc/userinfo',
+      end_session: '/oauth2/v2.0/logout',
+    };
+  }
   if (flavor === 'keycloak') {
     // Every access token is for one resource server whose format is JWT; refreshes keep it.
     features.resourceIndicators = {
@@ -223,7 +298,9 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
     ],
     responseTypes: ['code'],
     pkce: { required: () => true },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
+    scopes: flavor === 'entra'
+      ? ['openid', 'offline_access', 'profile', 'email', AZURE_DEVOPS_SCOPE]
+      : ['openid', 'offline_access', 'profile', 'email', 'groups'],
     claims,
     // full: every claim of the granted scopes in the ID token too, so role mapping can read it
     // there. thin: OpenID Connect Core's default (the ID token holds sub only; the rest comes
@@ -268,7 +345,7 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
   // without roles (as Keycloak's default mappers).
   const issuedJwts = new Map(); // jti -> exp (seconds), live JWT access tokens
   const revokedJwts = new Set();
-  if (flavor === 'keycloak') {
+  if (flavor === 'keycloak' || flavor === 'entra') {
     provider.on('access_token.issued', (token) => {
       if (issuedJwts.size >= 1000) {
         const now = Date.now() / 1000;
@@ -276,29 +353,45 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
       }
       issuedJwts.set(token.jti, (token.iat || Date.now() / 1000) + token.expiration);
     });
-    const publicKey = createPublicKey(privateKey);
+  }
+  const publicKey = createPublicKey(privateKey);
+  /**
+   * Checks a JWT access token of this provider: signature, issuer, audience (when given), expiry,
+   * and whether /revoke-all dropped it. Returns {payload} or {error: description}.
+   */
+  const verifyAccessToken = (jwt, audience) => {
+    const [h, p, sig] = String(jwt || '').split('.');
+    let header;
+    let payload;
+    try {
+      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+      payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    } catch {
+      return { error: 'Token verification failed' };
+    }
+    if (header.alg !== 'RS256' || header.kid !== signingKey.kid || !sig
+      || !verifySignature('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url'))
+      || payload.iss !== issuer || typeof payload.sub !== 'string') {
+      return { error: 'Token verification failed' };
+    }
+    if (audience !== undefined && payload.aud !== audience
+      && !(Array.isArray(payload.aud) && payload.aud.includes(audience))) {
+      return { error: 'Token verification failed: wrong audience' };
+    }
+    if (!(payload.exp > Date.now() / 1000)) return { error: 'Token verification failed: token is expired' };
+    if (revokedJwts.has(payload.jti)) return { error: 'Token verification failed: token was revoked' };
+    return { payload };
+  };
+  if (flavor === 'keycloak') {
     const jwtUserinfo = (ctx, jwt) => {
       const fail = (description) => {
         ctx.status = 401;
         ctx.set('www-authenticate', `Bearer realm="${issuer}", error="invalid_token", error_description="${description}"`);
         ctx.body = { error: 'invalid_token', error_description: description };
       };
-      const [h, p, sig] = jwt.split('.');
-      let header;
-      let payload;
-      try {
-        header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-        payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-      } catch {
-        return fail('Token verification failed');
-      }
-      if (header.alg !== 'RS256' || header.kid !== signingKey.kid
-        || !verifySignature('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url'))
-        || payload.iss !== issuer || typeof payload.sub !== 'string') {
-        return fail('Token verification failed');
-      }
-      if (!(payload.exp > Date.now() / 1000)) return fail('Token verification failed: token is expired');
-      if (revokedJwts.has(payload.jti)) return fail('Token verification failed: token was revoked');
+      const checked = verifyAccessToken(jwt);
+      if (checked.error) return fail(checked.error);
+      const { payload } = checked;
       const c = accountClaims(payload.sub);
       const scopes = new Set(String(payload.scope || '').split(' '));
       const out = { sub: c.sub };
@@ -319,7 +412,7 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
   // Count token-endpoint calls by grant type (successful or not).
   provider.use(async (ctx, next) => {
     await next();
-    if (ctx.method === 'POST' && ctx.path === '/token') {
+    if (ctx.method === 'POST' && (ctx.path === '/token' || ctx.path === '/oauth2/v2.0/token')) {
       const grantType = ctx.oidc?.params?.grant_type || 'none';
       stats[grantType] = (stats[grantType] || 0) + 1;
     }
@@ -336,6 +429,7 @@ export async function startOidc({ tls, groups, ttl, flavor = 'full' }) {
     stats,
     ttl,
     confidentialSecret,
+    verifyAccessToken,
     revokeAllAccessTokens() {
       let n = adapter.dropAll('AccessToken');
       const now = Date.now() / 1000;

@@ -55,6 +55,23 @@ describe('SignIn', () => {
     expect(fetch).toHaveBeenCalledWith('http://127.0.0.1:41234/api/v1/providers', expect.anything());
   });
 
+  it('shows Gitea/Forgejo and Azure DevOps providers with their own logos', async () => {
+    vi.mocked(fetch).mockImplementation(async () =>
+      answer(200, [
+        { id: 'forgejo', kind: 'gitea', name: 'Forgejo' },
+        { id: 'ado', kind: 'azure_devops', name: 'Azure DevOps' },
+        { id: 'sso', kind: 'oidc', name: 'SSO' },
+      ]),
+    );
+    render(SignIn, { props: { onsession: vi.fn() } });
+    const logo = async (id: string) =>
+      (await screen.findByTestId(`sign-in-provider-${id}`)).querySelector('img')?.getAttribute('src') ?? '';
+    expect((await screen.findByTestId('sign-in-provider-forgejo')).textContent).toContain('Sign in with Forgejo');
+    expect(await logo('forgejo')).toContain('gitea');
+    expect(await logo('ado')).toContain('azure_devops');
+    expect(await logo('sso')).toContain('oidc');
+  });
+
   it('opens the app with the local session', async () => {
     shell.startLocal.mockResolvedValue(SESSION);
     const onsession = vi.fn(async () => undefined);

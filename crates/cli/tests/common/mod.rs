@@ -85,7 +85,7 @@ pub fn identity_providers(dir: &Path) -> (Running, serde_json::Value) {
 
 /// `tessera serve` on a free port of 127.0.0.1 over a fresh data directory whose providers.toml
 /// names the local code hosts of tests/idp in `hosts` (`github` as `gh`, `gitlab` as `gl`,
-/// `bitbucket` as `bb`); returns it (stopped when dropped) with its URL. Needs the private keyring
+/// `bitbucket` as `bb`, `gitea` as `gt`); returns it (stopped when dropped) with its URL. Needs the private keyring
 /// of tests/keyring/with-keyring.sh, where code-host tokens and stored logins go.
 pub fn serve_with_code_hosts(data: &Path, idp: &serde_json::Value, hosts: &[&str]) -> (Running, String) {
     use std::fmt::Write;
@@ -99,6 +99,7 @@ pub fn serve_with_code_hosts(data: &Path, idp: &serde_json::Value, hosts: &[&str
             "github" => "gh",
             "gitlab" => "gl",
             "bitbucket" => "bb",
+            "gitea" => "gt",
             other => panic!("no local code host {other}"),
         };
         let text = |k: &str| h[k].as_str().unwrap().to_owned();

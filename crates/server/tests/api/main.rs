@@ -15,6 +15,7 @@ mod cors;
 mod devices;
 mod git;
 mod hooks;
+mod hosts;
 mod interop;
 mod introspect;
 mod malformed;

@@ -239,7 +239,8 @@ async fn drive(b: &reqwest::Client, url: &str, login: &str, callback: &str) -> S
         let page = res.text().await.unwrap();
         next = match location {
             Some(l) => here.join(&l).unwrap().to_string(),
-            None if here.path().starts_with("/interaction/") => {
+            // Under an issuer with a path (Entra's `/{tenant}/v2.0`) the pages are beneath it.
+            None if here.path().contains("/interaction/") => {
                 let form: Vec<(&str, &str)> = if page.contains("value=\"login\"") {
                     vec![("prompt", "login"), ("login", login), ("password", "x")]
                 } else {
@@ -267,13 +268,14 @@ pub(crate) async fn browser_sign_in(s: &Server, provider: &str, login: &str) -> 
 }
 
 /// [`browser_sign_in`] with a browser that trusts the CA of `at`.
-async fn browser_sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Grant {
+pub(crate) async fn browser_sign_in_at(s: &Server, provider: &str, login: &str, at: &Idp) -> Grant {
     let info = provider_info(s, provider).await;
     let req = AuthRequest::new().unwrap();
     let lb = Loopback::bind().await.unwrap();
     let redirect_uri = lb.redirect_uri().to_owned();
     let mut url = authorization_url(&info, &redirect_uri, &req).unwrap();
-    if info.kind != tessera_auth::ProviderKind::Oidc {
+    // The code-host stand-ins sign in whoever `login` names; OpenID providers show forms.
+    if !info.kind.is_openid() {
         url.push_str(&format!("&login={login}"));
     }
     let state = req.state.clone();

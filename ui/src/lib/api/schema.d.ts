@@ -1659,7 +1659,10 @@ export interface components {
             last_login_at?: string | null;
             /** @description The provider's id in this instance's configuration. */
             provider: string;
-            /** @description The provider's kind: `oidc`, `github`, `gitlab` or `bitbucket` (filled in by the API). */
+            /**
+             * @description The provider's kind: `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`
+             *     (filled in by the API).
+             */
             provider_kind?: string;
             /** @description Whether Tessera holds a usable code-host token for it. */
             status: components["schemas"]["ScmStatus"];
@@ -1961,7 +1964,8 @@ export interface components {
             admin_group?: string | null;
             /**
              * @description GitHub: members of this organization team (`org/team-slug`) are `admin`, read through
-             *     the host's API at each sign-in (needs the `read:org` scope).
+             *     the host's API at each sign-in (needs the `read:org` scope). Gitea/Forgejo: the same with
+             *     the team's name (`org/Owners`; needs `read:organization`).
              */
             admin_team?: string | null;
             /** @description The claim value that means `admin`. */
@@ -1980,7 +1984,10 @@ export interface components {
             allowed_groups?: string[];
             /** @description The REST API base URL when it is not the usual one for `base_url`. */
             api_url?: string | null;
-            /** @description The web base URL of a GitHub Enterprise server or a self-managed GitLab. */
+            /**
+             * @description The web base URL of a GitHub Enterprise server, a self-managed GitLab or a Gitea/Forgejo
+             *     server; for `azure_devops`, the Azure DevOps URL (`https://dev.azure.com` when not set).
+             */
             base_url?: string | null;
             /** @description An extra certificate authority (PEM) to trust for this provider, for private CAs. */
             ca_file?: string | null;
@@ -1995,7 +2002,10 @@ export interface components {
             groups_claim?: string | null;
             /** @description A short id: lower-case letters, digits, `-` and `_`. */
             id: string;
-            /** @description The OpenID issuer URL (`oidc`). */
+            /**
+             * @description The OpenID issuer URL (`oidc`; `azure_devops`: Microsoft Entra ID's
+             *     `https://login.microsoftonline.com/{tenant}/v2.0`).
+             */
             issuer?: string | null;
             /** @description What it is. */
             kind: components["schemas"]["ProviderKind"];
@@ -2003,6 +2013,8 @@ export interface components {
             logo?: string | null;
             /** @description The name on its button. */
             name?: string | null;
+            /** @description Azure DevOps: the organizations whose repositories are listed (`dev.azure.com/{org}`). */
+            organizations?: string[];
             /** @description The claim that decides the role, e.g. `groups` or `realm_access.roles`. */
             role_claim?: string | null;
             role_claim_source?: null | components["schemas"]["ClaimSource"];
@@ -2044,7 +2056,7 @@ export interface components {
             error?: string | null;
             /** @description Provider id. */
             id: string;
-            /** @description `oidc`, `github`, `gitlab` or `bitbucket`. */
+            /** @description `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`. */
             kind: components["schemas"]["ProviderKind"];
             /** @description Its logo, if configured. */
             logo?: string | null;
@@ -2061,7 +2073,7 @@ export interface components {
          * @description The kinds of provider.
          * @enum {string}
          */
-        ProviderKind: "oidc" | "github" | "gitlab" | "bitbucket";
+        ProviderKind: "oidc" | "github" | "gitlab" | "bitbucket" | "gitea" | "azure_devops";
         /** @description The body of `POST /sessions/refresh`. */
         RefreshBody: {
             /** @description The device's refresh credential, from its sign-in or its last renewal. */

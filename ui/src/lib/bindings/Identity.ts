@@ -15,9 +15,10 @@ id: string,
  */
 provider: string, 
 /**
- * The provider's kind: `oidc`, `github`, `gitlab` or `bitbucket` (filled in by the API).
+ * The provider's kind: `oidc`, `github`, `gitlab`, `bitbucket`, `gitea` or `azure_devops`
+ * (filled in by the API).
  */
-provider_kind: "oidc" | "github" | "gitlab" | "bitbucket", 
+provider_kind: "oidc" | "github" | "gitlab" | "bitbucket" | "gitea" | "azure_devops", 
 /**
  * The account's id at the provider.
  */

@@ -197,6 +197,60 @@ describe('Providers pane', () => {
     });
   });
 
+  it('adds Azure DevOps with its Entra issuer, DevOps URL and organizations, and Gitea with its address', async () => {
+    const { fns, api } = client();
+    renderPane(ProvidersPane, api);
+    await rows();
+    await fireEvent.click(screen.getByTestId('provider-add'));
+    let dialog = await screen.findByTestId('provider-dialog');
+    const type = (id: string, value: string) => fireEvent.input(within(dialog).getByTestId(id), { target: { value } });
+    await fireEvent.click(within(dialog).getByTestId('provider-kind-azure_devops'));
+    await type('provider-id', 'ado');
+    await type('provider-issuer', 'https://login.microsoftonline.com/contoso/v2.0');
+    await type('provider-client-id', 'app-guid');
+    // No organization yet: refused before asking the server.
+    await fireEvent.click(within(dialog).getByTestId('provider-save'));
+    await within(dialog).findByText(/at least one Azure DevOps organization/);
+    expect(fns.addProvider).not.toHaveBeenCalled();
+    await type('provider-organizations', 'acme, acme-labs');
+    await type('provider-role-claim', 'roles');
+    await type('provider-admin-value', 'Tessera.Admin');
+    await fireEvent.click(within(dialog).getByTestId('provider-save'));
+    await waitFor(() => expect(fns.addProvider).toHaveBeenCalledTimes(1));
+    expect(fns.addProvider.mock.calls[0]![0]).toMatchObject({
+      id: 'ado',
+      kind: 'azure_devops',
+      issuer: 'https://login.microsoftonline.com/contoso/v2.0',
+      base_url: null,
+      organizations: ['acme', 'acme-labs'],
+      role_claim: 'roles',
+      admin_value: 'Tessera.Admin',
+      admin_team: null,
+    });
+    await waitFor(() => expect(screen.queryByTestId('provider-dialog')).toBeNull());
+
+    await fireEvent.click(screen.getByTestId('provider-add'));
+    dialog = await screen.findByTestId('provider-dialog');
+    await fireEvent.click(within(dialog).getByTestId('provider-kind-gitea'));
+    expect(within(dialog).queryByTestId('provider-issuer')).toBeNull();
+    await type('provider-id', 'forgejo');
+    await type('provider-client-id', 'cid');
+    await fireEvent.click(within(dialog).getByTestId('provider-save'));
+    await within(dialog).findByText(/Enter the web address of the Gitea or Forgejo server/);
+    await type('provider-base', 'https://codeberg.example');
+    await type('provider-admin-team', 'acme/Owners');
+    await fireEvent.click(within(dialog).getByTestId('provider-save'));
+    await waitFor(() => expect(fns.addProvider).toHaveBeenCalledTimes(2));
+    expect(fns.addProvider.mock.calls[1]![0]).toMatchObject({
+      id: 'forgejo',
+      kind: 'gitea',
+      base_url: 'https://codeberg.example',
+      issuer: null,
+      admin_team: 'acme/Owners',
+      organizations: [],
+    });
+  });
+
   it('refuses a new provider without an id or client id before asking the server', async () => {
     const { fns, api } = client();
     renderPane(ProvidersPane, api);
