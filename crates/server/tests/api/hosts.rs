@@ -348,6 +348,13 @@ async fn azure_devops_signs_in_through_entra_and_lists_repositories_of_its_organ
     assert_eq!(claims["aud"], tessera_auth::provider::AZURE_DEVOPS_RESOURCE, "{claims}");
     assert!(!store_holds(&s, before["access_token"].as_str().unwrap()).await);
 
+    // Git at the DevOps host gets that token, with a user name (Azure DevOps takes any).
+    let devops_host = devops.strip_prefix("https://").unwrap();
+    let git =
+        s.post("/api/v1/user/git/credential", &t, json!({"protocol": "https", "host": devops_host})).await.expect(200);
+    assert_eq!((git["username"].as_str(), git["provider"].as_str()), (Some("tessera"), Some("ado")));
+    assert_eq!(git["password"], before["access_token"]);
+
     // Linking: GitHub into the Azure DevOps account, and Azure DevOps into a GitHub one.
     let gh = browser_sign_in_at(&s, "gh", "ada-gh", at).await;
     s.post("/api/v1/user/identities", &t, gh.body).await.expect(201);
