@@ -127,7 +127,7 @@ const github = createGitHub({ expiresIn: opts['github-expires-in'], deviceInterv
 const gitlab = createGitLab({ expiresIn: opts['gitlab-expires-in'], deviceInterval: opts['device-interval'], gitDir: gitDir('gitlab') });
 const bitbucket = createBitbucket({ expiresIn: opts['bitbucket-expires-in'], gitDir: gitDir('bitbucket') });
 const gitea = createGitea({ expiresIn: opts['gitea-expires-in'], gitDir: gitDir('gitea') });
-const azureDevOps = createAzureDevOps({ entra: oidcs.oidc_entra });
+const azureDevOps = createAzureDevOps({ entra: oidcs.oidc_entra, gitDir: gitDir('azure_devops') });
 
 // The code hosts serve HTTPS with the OpenID provider's certificate: clients such as the oauth2
 // crate refuse plain-http token and revocation URLs.

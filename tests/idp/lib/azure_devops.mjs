@@ -3,8 +3,10 @@
 // access tokens for Azure DevOps (signature, issuer, audience 499b84ac-…, expiry, revocation), as
 // dev.azure.com takes Entra ID's. A token it does not take gets its sign-in page with HTTP 203
 // unless the request asks for a plain 401 (`X-TFS-FedAuthRedirect: Suppress`), as at Azure DevOps.
+// Git over smart HTTP at `/{organization}/{project}/_git/{repository}` takes the same tokens.
 import { sendJson, bearerToken, stableId, log } from './http.mjs';
 import { AZURE_DEVOPS_RESOURCE } from './oidc.mjs';
+import { gitFront } from './githttp.mjs';
 
 /** The organizations the host knows; everyone signed in is a member of each unless the control API says otherwise. */
 export const ORGANIZATIONS = ['acme', 'acme-labs'];
@@ -18,7 +20,7 @@ function uuid(name) {
  * @param {object} o
  * @param {{verifyAccessToken: (jwt: string, audience?: string) => {payload?: object, error?: string}, issuer: string}} o.entra
  */
-export function createAzureDevOps({ entra }) {
+export function createAzureDevOps({ entra, gitDir }) {
   let baseUrl = '';
   const state = {
     // login -> organizations that account is a member of (all when not set), through the control API.
@@ -67,6 +69,30 @@ export function createAzureDevOps({ entra }) {
     return out;
   }
 
+  // git clone/push at /{org}/{project}/_git/{repo} with an Entra access token for Azure DevOps
+  // as the password of any user name (lib/githttp.mjs).
+  const memberOf = (login, org) => {
+    const orgs = state.memberships.get(login);
+    return ORGANIZATIONS.includes(org.toLowerCase()) && (!orgs || orgs.includes(org.toLowerCase()));
+  };
+  const git = gitDir ? gitFront({
+    dir: gitDir, realm: 'Azure DevOps', allows: () => true, stats: (state.git = {}),
+    parse: (pathname) => {
+      const m = /^\/([^/]+)\/([^/]+)\/_git\/([^/]+)(\/(?:info\/refs|git-upload-pack|git-receive-pack))$/.exec(pathname);
+      return m && { owner: `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}`, repo: decodeURIComponent(m[3]), rest: m[4] };
+    },
+    check: (user, password) => {
+      if (!user) return { error: 'no user name' };
+      const checked = entra.verifyAccessToken(password, AZURE_DEVOPS_RESOURCE);
+      return checked.error ? { error: checked.error } : { login: checked.payload.sub, scope: '' };
+    },
+    reaches: (login, owner) => memberOf(login, owner.split('/')[0]),
+    listed: (login, owner, repo) => {
+      const [org, project] = owner.toLowerCase().split('/');
+      return repositories(org).some((r) => !r.isDisabled && r.name === repo && r.project.name.toLowerCase() === project);
+    },
+  }) : null;
+
   function unauthorized(req, res) {
     state.stats.unauthorized += 1;
     const suppress = (req.headers['x-tfs-fedauthredirect'] || '').toLowerCase() === 'suppress';
@@ -96,6 +122,7 @@ export function createAzureDevOps({ entra }) {
 
   async function handle(req, res) {
     const url = new URL(req.url, baseUrl);
+    if (git && git(req, res, url)) return undefined;
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const [org, apis, area, resource] = parts;
     if (!org || apis !== '_apis') return sendJson(res, 404, { message: 'Page not found.' });

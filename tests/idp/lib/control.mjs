@@ -190,7 +190,7 @@ export function createControl({
           gitlab: { ...gitlab.host.stats, git: { ...gitlab.host.git } },
           bitbucket: { ...bitbucket.host.stats, git: { ...bitbucket.host.git } },
           gitea: { ...gitea.host.stats, git: { ...gitea.host.git } },
-          azure_devops: { ...azureDevOps.state.stats },
+          azure_devops: { ...azureDevOps.state.stats, git: { ...azureDevOps.state.git } },
         });
 
       case 'POST /revoke-all': {

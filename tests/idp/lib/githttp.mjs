@@ -35,7 +35,10 @@ function seed(path, owner, name) {
 
 /**
  * @param {object} o
- * @param {import('./codehost.mjs').CodeHost} o.host  whose access tokens are accepted
+ * @param {import('./codehost.mjs').CodeHost} [o.host]  whose access tokens are accepted
+ * A host of another shape (Azure DevOps) passes its own `parse(pathname)` → {owner, repo, rest},
+ * `check(user, password)` → {login, scope} or {error}, `reaches(login, owner)`,
+ * `listed(login, owner, repo)` and the `stats` object to count in.
  * @param {string} o.dir                  where its repositories live
  * @param {string} o.username             the user name the host expects with a token
  * @param {string} o.realm                the Basic realm, as the host names itself
@@ -43,10 +46,24 @@ function seed(path, owner, name) {
  * @returns {(req, res, url: URL) => boolean} handles a git request (true) or leaves it (false);
  *   its `file(login, owner, repo, ref, path)` reads one file for the host's contents API
  */
-export function gitFront({ host, dir, username, realm, allows }) {
-  host.git = { ok: 0, refused: 0 }; // what the control API's /stats reports
+export function gitFront({
+  host, dir, username, realm, allows,
+  parse = (pathname) => {
+    const m = GIT_PATH.exec(pathname);
+    return m && { owner: m[1], repo: m[2], rest: m[3] };
+  },
+  check = (user, password) => {
+    if (user !== username) return { error: 'user name' };
+    return host.checkAccess(password);
+  },
+  reaches = (login, owner) => owner.toLowerCase() === login.toLowerCase(),
+  listed = (login, owner, repo) => host.repositories(login).some((r) => r.name === repo),
+  stats = {},
+}) {
+  Object.assign(stats, { ok: 0, refused: 0 }); // what the control API's /stats reports
+  if (host) host.git = stats;
   const refuse = (res, status, message, headers = {}) => {
-    host.git.refused += 1;
+    stats.refused += 1;
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
     res.end(`${message}\n`);
   };
@@ -56,10 +73,10 @@ export function gitFront({ host, dir, username, realm, allows }) {
    * Buffer, or null when there is no such repository, ref or file (or it is not `login`'s).
    */
   function file(login, owner, repo, ref, path) {
-    if (owner.toLowerCase() !== login.toLowerCase() || (ref && ref.startsWith('-'))) return null;
+    if (!reaches(login, owner) || (ref && ref.startsWith('-'))) return null;
     const at = join(dir, owner.toLowerCase(), `${repo}.git`);
     if (!existsSync(at)) {
-      if (!host.repositories(login).some((r) => r.name === repo)) return null;
+      if (!listed(login, owner, repo)) return null;
       seed(at, login, repo);
     }
     try {
@@ -70,9 +87,9 @@ export function gitFront({ host, dir, username, realm, allows }) {
   }
 
   function handle(req, res, url) {
-    const m = GIT_PATH.exec(url.pathname);
+    const m = parse(url.pathname);
     if (!m) return false;
-    const [, owner, repo, rest] = m;
+    const { owner, repo, rest } = m;
     const write = rest === '/git-receive-pack' || url.searchParams.get('service') === 'git-receive-pack';
     const challenge = { 'www-authenticate': `Basic realm="${realm}"` };
     const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization || '');
@@ -83,33 +100,33 @@ export function gitFront({ host, dir, username, realm, allows }) {
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const [user, password] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
-    const check = host.checkAccess(password);
-    if (user !== username || check.error) {
-      log(`${host.name} git: refused ${user || '(no user)'} (${user !== username ? 'user name' : check.error})`);
+    const checked = check(user, password);
+    if (checked.error) {
+      log(`${realm} git: refused ${user || '(no user)'} (${checked.error})`);
       refuse(res, 401, 'Invalid username or token', challenge);
       return true;
     }
-    if (owner.toLowerCase() !== check.login.toLowerCase()) {
+    if (!reaches(checked.login, owner)) {
       refuse(res, 404, 'Repository not found');
       return true;
     }
-    const scopes = (check.scope || '').split(/[\s,]+/).filter(Boolean);
+    const scopes = (checked.scope || '').split(/[\s,]+/).filter(Boolean);
     if (!allows(scopes, write)) {
       refuse(res, 403, `The token's scopes (${scopes.join(' ') || 'none'}) do not allow ${write ? 'pushing' : 'reading'}`);
       return true;
     }
     const path = join(dir, owner.toLowerCase(), `${repo}.git`);
     if (!existsSync(path)) {
-      if (!host.repositories(check.login).some((r) => r.name === repo)) {
+      if (!listed(checked.login, owner, repo)) {
         refuse(res, 404, 'Repository not found');
         return true;
       }
-      seed(path, check.login, repo);
+      seed(path, checked.login, repo);
     }
     backend(req, res, {
-      root: dir, pathInfo: `/${owner.toLowerCase()}/${repo}.git${rest}`, query: url.search.slice(1), user: check.login,
+      root: dir, pathInfo: `/${owner.toLowerCase()}/${repo}.git${rest}`, query: url.search.slice(1), user: checked.login,
     });
-    host.git.ok += 1;
+    stats.ok += 1;
     return true;
   }
 

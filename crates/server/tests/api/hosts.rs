@@ -354,6 +354,23 @@ async fn azure_devops_signs_in_through_entra_and_lists_repositories_of_its_organ
         s.post("/api/v1/user/git/credential", &t, json!({"protocol": "https", "host": devops_host})).await.expect(200);
     assert_eq!((git["username"].as_str(), git["provider"].as_str()), (Some("tessera"), Some("ado")));
     assert_eq!(git["password"], before["access_token"]);
+    // The real git clones from the DevOps host with that answer, as `tessera git-credential` gives it.
+    let home = tempfile::tempdir().unwrap();
+    let clone = std::process::Command::new("git")
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("GIT_CONFIG_GLOBAL", home.path().join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_SSL_CAINFO", at.ready["ca_file"].as_str().unwrap())
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("TESSERA_TEST_GIT_USER", git["username"].as_str().unwrap())
+        .env("TESSERA_TEST_GIT_TOKEN", git["password"].as_str().unwrap())
+        .args(["-c", r#"credential.helper=!f() { echo "username=$TESSERA_TEST_GIT_USER"; echo "password=$TESSERA_TEST_GIT_TOKEN"; }; f"#])
+        .args(["clone", "--quiet", &format!("{devops}/acme/Platform/_git/hello-world"), "work"])
+        .output()
+        .unwrap();
+    assert!(clone.status.success(), "git clone: {}", String::from_utf8_lossy(&clone.stderr));
+    assert_eq!(std::fs::read_to_string(home.path().join("work/README.md")).unwrap(), "# hello-world\n");
 
     // Linking: GitHub into the Azure DevOps account, and Azure DevOps into a GitHub one.
     let gh = browser_sign_in_at(&s, "gh", "ada-gh", at).await;
