@@ -30,7 +30,7 @@ impl GitQuery {
     /// Refuses what no git remote sends: an empty or overlong field, a line break, a protocol
     /// other than HTTP(S).
     pub fn check(&self) -> Result<()> {
-        let bad = |v: &str| v.is_empty() || v.len() > MAX_FIELD || v.chars().any(|c| c.is_control());
+        let bad = |v: &str| v.is_empty() || v.chars().count() > MAX_FIELD || v.chars().any(char::is_control);
         if !matches!(self.protocol.to_ascii_lowercase().as_str(), "https" | "http") {
             return Err(AuthError::InvalidRequest(
                 "protocol must be https or http: git sends code-host tokens over HTTP only".into(),

@@ -27,7 +27,7 @@ impl ImportRequest {
     pub fn check(&self) -> Result<()> {
         let p = &self.path;
         let bad_char = |s: &str| s.chars().any(|c| c.is_control() || c == '\\');
-        if p.is_empty() || p.len() > MAX_PATH || p.starts_with('/') || bad_char(p) {
+        if p.is_empty() || p.chars().count() > MAX_PATH || p.starts_with('/') || bad_char(p) {
             return Err(AuthError::InvalidRequest(format!(
                 "path must be a file's path in the repository (at most {MAX_PATH} characters, not starting with /)"
             )));
@@ -56,9 +56,9 @@ impl ImportRequest {
 /// path), without `.git` or a web page's suffix.
 fn repository_at(url: &str) -> Result<(String, String, String)> {
     let unusable = || {
-        AuthError::InvalidRequest(format!(
-            "the project's repository URL {url:?} is not an http(s) URL of a repository at a code host"
-        ))
+        AuthError::Core(tessera_core::Error::Conflict(format!(
+            "the project's repository URL {url:?} is not an http(s) URL of a repository at a code host; edit the project"
+        )))
     };
     let u = url::Url::parse(url).map_err(|_| unusable())?;
     let host = u.host_str().ok_or_else(unusable)?.to_ascii_lowercase();
@@ -90,16 +90,17 @@ impl SignIn {
         req.check()?;
         let (p, linked) = self.authority.pipeline_import_source(caller, project, name).await?;
         let url = p.repository_url.as_deref().ok_or_else(|| {
-            AuthError::InvalidRequest("the project names no repository: set its repository URL first".into())
+            tessera_core::Error::Conflict("the project names no repository: set its repository URL first".into())
         })?;
         let (protocol, host, repo) = repository_at(url)?;
         let providers = self.all_providers().await?;
         let at_host: Vec<_> =
             providers.iter().filter(|pr| pr.git_remote().is_some_and(|r| r.matches(&protocol, &host))).collect();
         if at_host.is_empty() {
-            return Err(AuthError::InvalidRequest(format!(
+            return Err(tessera_core::Error::Conflict(format!(
                 "no code host of this server is at {host}, where the project's repository is"
-            )));
+            ))
+            .into());
         }
         let mut candidates: Vec<_> = linked
             .into_iter()
@@ -137,6 +138,7 @@ mod tests {
     #[test]
     fn repository_urls_name_a_host_and_a_repository() {
         let at = |u: &str| repository_at(u).ok().map(|(s, h, p)| format!("{s} {h} {p}"));
+        assert!(matches!(repository_at("http://"), Err(AuthError::Core(tessera_core::Error::Conflict(_)))));
         assert_eq!(at("https://github.com/acme/app.git").as_deref(), Some("https github.com acme/app"));
         assert_eq!(
             at("https://GitLab.example.com:8443/g/sub/app/-/tree/main").as_deref(),

@@ -47,7 +47,9 @@ export function importErrorSentence(error: unknown, body: PipelineImport, provid
     return `There is no ${body.path} ${where(body)} of the project's repository. Check the path and the ref.`;
   }
   if (error.code === 'conflict') {
-    return `${error.message} Linked accounts are in Account.`;
+    // No linked account at the repository's host; otherwise the project's repository URL is the
+    // trouble, which the sentence itself says how to fix.
+    return /\blinked\b/.test(error.message) ? `${error.message} Linked accounts are in Account.` : errorSentence(error);
   }
   if (error.code === 'provider_unavailable') {
     return `Tessera could not read the file from the code host (${clause(error.message)}). Try again in a moment.`;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tessera_auth::git::GitQuery;
 use tessera_core::model::ScmStatus;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Json};
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,30 +20,61 @@ pub fn router() -> OpenApiRouter<AppState> {
     crate::openapi::name_operations(r, "git")
 }
 
+/// The protocols git sends code-host tokens over.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GitProtocol {
+    /// HTTPS.
+    Https,
+    /// Plain HTTP, for a host configured so.
+    Http,
+}
+
+impl GitProtocol {
+    fn as_str(self) -> &'static str {
+        match self {
+            GitProtocol::Https => "https",
+            GitProtocol::Http => "http",
+        }
+    }
+}
+
 /// What git asks about: the `protocol`, `host` and `username` lines of its credential request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialQuery {
     /// `https` (or `http`).
-    #[schema(min_length = 1, max_length = 10)]
-    pub protocol: String,
+    pub protocol: GitProtocol,
     /// The host, with `:port` when it is not the default.
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub host: String,
     /// The user name in the remote's URL, when it has one: picks among several linked accounts
     /// at one host.
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub username: Option<String>,
     /// The repository path, when git sends it (`credential.useHttpPath`); accepted, not needed
     /// to answer: a linked account's token is for every repository it reaches.
     #[schema(max_length = 4096)]
-    #[allow(dead_code)]
     pub path: Option<String>,
 }
 
 impl CredentialQuery {
-    fn query(self) -> GitQuery {
-        GitQuery { protocol: self.protocol, host: self.host, username: self.username }
+    fn query(self) -> ApiResult<GitQuery> {
+        check_path(self.path.as_deref())?;
+        Ok(GitQuery { protocol: self.protocol.as_str().to_owned(), host: self.host, username: self.username })
+    }
+}
+
+/// Longest repository path and password a body may carry.
+const MAX_PATH: usize = 4096;
+
+/// The path git may send is not needed, but a body is held to its documented limit all the same.
+fn check_path(path: Option<&str>) -> ApiResult<()> {
+    match path {
+        Some(p) if p.chars().count() > MAX_PATH => {
+            Err(ApiError::invalid(format!("path must be at most {MAX_PATH} characters")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -52,17 +83,15 @@ impl CredentialQuery {
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// `https` (or `http`).
-    #[schema(min_length = 1, max_length = 10)]
-    pub protocol: String,
+    pub protocol: GitProtocol,
     /// The host, with `:port` when it is not the default.
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub host: String,
     /// The user name git sent.
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub username: Option<String>,
     /// The repository path, when git sends it; accepted, not needed.
     #[schema(max_length = 4096)]
-    #[allow(dead_code)]
     pub path: Option<String>,
     /// The password the host refused.
     #[schema(min_length = 1, max_length = 4096)]
@@ -142,7 +171,7 @@ pub async fn credential(
     Auth(c): Auth,
     Json(body): Json<CredentialQuery>,
 ) -> ApiResult<axum::Json<GitCredentialAnswer>> {
-    let answer = s.sign_in()?.git_credential(&c, &body.query()).await?;
+    let answer = s.sign_in()?.git_credential(&c, &body.query()?).await?;
     Ok(axum::Json(GitCredentialAnswer {
         username: answer.username,
         password: answer.password.expose().to_owned(),
@@ -163,7 +192,11 @@ pub async fn credential(
         (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reject(State(s): State<AppState>, Auth(c): Auth, Json(body): Json<RejectBody>) -> ApiResult<StatusCode> {
-    let q = GitQuery { protocol: body.protocol, host: body.host, username: body.username };
+    check_path(body.path.as_deref())?;
+    if body.password.is_empty() || body.password.chars().count() > MAX_PATH {
+        return Err(ApiError::invalid(format!("password must be 1 to {MAX_PATH} characters")));
+    }
+    let q = GitQuery { protocol: body.protocol.as_str().to_owned(), host: body.host, username: body.username };
     s.sign_in()?.git_reject(&c, &q, &body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

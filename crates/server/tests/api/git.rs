@@ -144,10 +144,7 @@ async fn a_pipeline_file_is_imported_from_the_project_repository_through_the_lin
             json!({"path": "README.md"}),
         )
         .await;
-    assert!(r.expect_error(400, "invalid_request")["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("names no repository"));
+    assert!(r.expect_error(409, "conflict")["error"]["message"].as_str().unwrap().contains("names no repository"));
 
     // Someone with no account linked at that host: 409 with what to do.
     let jon = token_of(&sign_in(&s, "gl", "jon").await);

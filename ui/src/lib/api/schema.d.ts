@@ -1481,7 +1481,7 @@ export interface components {
              */
             path?: string | null;
             /** @description `https` (or `http`). */
-            protocol: string;
+            protocol: components["schemas"]["GitProtocol"];
             /**
              * @description The user name in the remote's URL, when it has one: picks among several linked accounts
              *     at one host.
@@ -1621,6 +1621,11 @@ export interface components {
             /** @description The host's base URL, which its repository URLs start with. */
             url: string;
         };
+        /**
+         * @description The protocols git sends code-host tokens over.
+         * @enum {string}
+         */
+        GitProtocol: "https" | "http";
         /** @description The answer of `/health`. */
         Health: {
             /** @description Always `ok` when the server answers. */
@@ -2088,7 +2093,7 @@ export interface components {
             /** @description The repository path, when git sends it; accepted, not needed. */
             path?: string | null;
             /** @description `https` (or `http`). */
-            protocol: string;
+            protocol: components["schemas"]["GitProtocol"];
             /** @description The user name git sent. */
             username?: string | null;
         };

@@ -132,8 +132,8 @@ describe('Project: pipeline files', () => {
       'Path must not have empty, . or .. parts.',
     ],
     [
-      'a project whose repository URL is unusable (400)',
-      apiError(400, 'invalid_request', 'the project names no repository: set its repository URL first'),
+      'a project whose repository URL is unusable (409)',
+      apiError(409, 'conflict', 'the project names no repository: set its repository URL first'),
       'The project names no repository: set its repository URL first.',
     ],
     [
