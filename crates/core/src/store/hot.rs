@@ -12,8 +12,10 @@
 //!   cached. An indexed lookup is a few microseconds of work; should SQLite ever answer "busy",
 //!   the read goes the general way instead, which waits without holding the thread;
 //! - on PostgreSQL they run on a typed `PgPool` of their own: statements prepared once per
-//!   connection, rows decoded by position, and `/me`'s two lists read in one statement, so one
-//!   round trip.
+//!   connection and rows decoded by position.
+//!
+//! `/me`'s two lists are one statement on both: one read transaction on SQLite, one round trip on
+//! PostgreSQL.
 //!
 //! Decoding is written once over [`Columns`], for both backends, and refuses what the `Any` path
 //! refuses (an unknown kind, role, owner kind or scope; an instant out of any calendar).
@@ -67,23 +69,12 @@ const CREDENTIAL_USER_AT: usize = 14;
 const IDENTITY_COLUMNS: &str = "id, user_id, provider_id, subject, display_name, email, created_at, last_login_at, \
      scm_stored, scm_expires_at, scm_refreshable, scm_failed, asserted_role, issuer";
 
-/// SQLite: a user's identities, oldest first. Two statements on one in-process connection cost
-/// no round trip, so the lists stay apart.
-const IDENTITIES_SQLITE: &str = concat!(
-    "SELECT id, user_id, provider_id, subject, display_name, email, created_at, last_login_at, ",
-    "scm_stored, scm_expires_at, scm_refreshable, scm_failed, asserted_role, issuer ",
-    "FROM identities WHERE user_id = $1 ORDER BY created_at, id"
-);
-
-/// SQLite: a user's organizations by name, with the user's role in each.
-const ORGS_SQLITE: &str = "SELECT o.id, o.name, o.created_at, m.role FROM orgs o \
-     JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name";
-
-/// PostgreSQL: both lists in one statement, one round trip. Column 0 tells the rows apart
+/// Both backends: a user's identities and organizations in one statement, so one read (on
+/// SQLite one read transaction, on PostgreSQL one round trip). Column 0 tells the rows apart
 /// (`i`dentity or `o`rganization); 1 to 14 are an identity's columns (an organization's id, name
 /// and creation in 1, 5 and 7); 15 is the role in an organization; 16 and 17 only sort: identities
-/// oldest first, then organizations by name, as the lists are read apart.
-const LISTS_POSTGRES: &str = concat!(
+/// oldest first, then organizations by name, as the lists are read apart elsewhere.
+const LISTS_SQL: &str = concat!(
     "SELECT 'i' AS what, id, user_id, provider_id, subject, display_name, email, created_at, last_login_at, ",
     "scm_stored, scm_expires_at, scm_refreshable, scm_failed, asserted_role, issuer, ",
     "CAST(NULL AS TEXT) AS role, created_at AS k_at, CAST(NULL AS TEXT) AS k_name ",
@@ -94,6 +85,14 @@ const LISTS_POSTGRES: &str = concat!(
     "FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ",
     "ORDER BY what, k_at, k_name, id"
 );
+
+/// SQLite: the change counter, one row the triggers bump.
+pub(super) const CHANGES_SQLITE: &str = "SELECT seq FROM credential_changes WHERE id = 1";
+
+/// PostgreSQL: the change counter, a sequence the triggers advance. `last_value` stays 1 through
+/// the first `nextval`; `is_called` tells them apart.
+pub(super) const CHANGES_POSTGRES: &str =
+    "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM credential_changes";
 
 /// The hot path's reads.
 #[async_trait]
@@ -190,27 +189,35 @@ impl HotReads {
         }
     }
 
+    /// The change counter (see [`super::ChangeStore`]), read after every request that may have
+    /// written.
+    pub(super) async fn credential_changes(&self) -> Result<Read<i64>> {
+        match self {
+            HotReads::Sqlite(db) => db.read(|c| Ok(c.prepare_cached(CHANGES_SQLITE)?.query_row([], |r| r.get(0))?)),
+            HotReads::Postgres(pool) => {
+                Ok(Read::Done(sqlx::query(CHANGES_POSTGRES).fetch_one(pool).await?.try_get::<i64, _>(0)?))
+            }
+        }
+    }
+
     pub(super) async fn identities_and_orgs(&self, user_id: &str) -> Result<Read<(Vec<Identity>, Vec<OrgWithRole>)>> {
         match self {
             HotReads::Sqlite(db) => db.read(|c| {
-                let mut identities = Vec::new();
-                let mut statement = c.prepare_cached(IDENTITIES_SQLITE)?;
+                let (mut identities, mut orgs) = (Vec::new(), Vec::new());
+                let mut statement = c.prepare_cached(LISTS_SQL)?;
                 let mut rows = statement.query([user_id])?;
                 while let Some(row) = rows.next()? {
-                    identities.push(identity_at(&SqliteRow(row), 0)?);
-                }
-                let mut orgs = Vec::new();
-                let mut statement = c.prepare_cached(ORGS_SQLITE)?;
-                let mut rows = statement.query([user_id])?;
-                while let Some(row) = rows.next()? {
-                    orgs.push(org_at(&SqliteRow(row), [0, 1, 2, 3])?);
+                    let row = SqliteRow(row);
+                    match row.text(0)?.as_str() {
+                        "i" => identities.push(identity_at(&row, 1)?),
+                        _ => orgs.push(org_at(&row, [1, 5, 7, 15])?),
+                    }
                 }
                 Ok((identities, orgs))
             }),
             HotReads::Postgres(pool) => {
-                let mut identities = Vec::new();
-                let mut orgs = Vec::new();
-                for row in sqlx::query(LISTS_POSTGRES).bind(user_id).fetch_all(pool).await? {
+                let (mut identities, mut orgs) = (Vec::new(), Vec::new());
+                for row in sqlx::query(LISTS_SQL).bind(user_id).fetch_all(pool).await? {
                     match row.try_get::<&str, _>(0)? {
                         "i" => identities.push(identity_at(&row, 1)?),
                         _ => orgs.push(org_at(&row, [1, 5, 7, 15])?),
@@ -433,8 +440,7 @@ mod tests {
 
     #[test]
     fn the_sqlite_statements_read_the_columns_in_the_decoders_order() {
-        assert!(IDENTITIES_SQLITE.contains(IDENTITY_COLUMNS));
-        assert!(LISTS_POSTGRES.contains(IDENTITY_COLUMNS));
+        assert!(LISTS_SQL.contains(IDENTITY_COLUMNS));
         assert!(CREDENTIAL_SQL.starts_with(&format!("SELECT {TOKEN_COLUMNS}, u.id")));
     }
 
