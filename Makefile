@@ -195,5 +195,6 @@ schemathesis: setup
 bench: setup
 	TESSERA_BENCH_TOKENS=$(BENCH_TOKENS) "$(CARGO)" bench -p tessera-core --bench verify
 	bash bench/api.sh
+	bash bench/introspect.sh
 	bash bench/pg.sh
 	bash bench/desktop.sh

@@ -8,7 +8,10 @@
 # each and the ratio tessera / bare: what verifying a token and reading the account costs.
 #
 # usage: bench/api.sh [all|tessera|bare]        (default: all)
-# Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s).
+# Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s),
+#              BENCH_TOKENS (1): how many tokens the store holds, the bench PAT among them (filler
+#              rows are added in bulk with the sqlite3 command). After the load the server's
+#              resident memory (now and at its peak) is printed, with the load average.
 #
 # wrk, the servers and the build share this machine's cores, so the figures are for comparing
 # the two servers with each other, not absolute capacity.
@@ -28,6 +31,7 @@ CONNECTIONS=${WRK_CONNECTIONS:-32}
 DURATION=${WRK_DURATION:-10s}
 WARMUP=${WRK_WARMUP:-2s}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOKENS=${BENCH_TOKENS:-1}
 
 BENCH_NAME=bench/api.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-api-bench.XXXXXX")
@@ -62,7 +66,8 @@ packages=(-p tessera-bench)
 [ "$MODE" = bare ] || packages+=(-p tessera-cli)
 echo "building ${packages[*]} (release)" >&2
 (cd "$ROOT" && "$CARGO" build --release "${packages[@]}")
-BIN="$ROOT/target/release"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "$MODE" != bare ]; then
     export TESSERA_DATA_DIR="$WORK/data"
@@ -73,12 +78,16 @@ if [ "$MODE" != bare ]; then
     SESSION=$(tessera admin session bench --json |
         sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)
     [ -n "$SESSION" ] || die "tessera admin session --json printed no token"
+    if [ "$TOKENS" -gt 1 ]; then
+        fill_sqlite "$TESSERA_DATA_DIR/tessera.db" $((TOKENS - 1))
+    fi
     start_server tessera "$BIN/tessera" serve --listen 127.0.0.1:0
     PAT=$(TESSERA_SERVER=$URL TESSERA_TOKEN=$SESSION tessera token create --label bench --scope read --json |
         grep -oE 'tsr_pat_[0-9A-Za-z]{36}' | head -n 1 || true)
     [ -n "$PAT" ] || die "tessera token create --json printed no tsr_pat_ value"
     echo "tessera: $URL, loading GET /api/v1/me with a PAT (-t$THREADS -c$CONNECTIONS -d$DURATION)" >&2
     load tessera "$PAT"
+    TESSERA_MEMORY=$(memory_of "${PIDS[-1]}")
 fi
 
 if [ "$MODE" != tessera ]; then
@@ -88,6 +97,9 @@ if [ "$MODE" != tessera ]; then
 fi
 
 echo
+# Other work on the machine shows in the figures: say how busy it was.
+echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+[ -z "${TESSERA_MEMORY:-}" ] || echo "tessera with $TOKENS tokens in the store, after the load: $TESSERA_MEMORY"
 printf '%-8s %14s %10s\n' server "requests/s" p99
 for name in tessera bare; do
     [ -f "$WORK/$name.wrk" ] || continue

@@ -79,3 +79,29 @@ p99_ms() {
         printf "%.2f", v
     }'
 }
+
+# The resident memory of process $1 now and at its peak, from /proc.
+memory_of() {
+    awk '/^VmRSS:/ { rss = $2 } /^VmHWM:/ { hwm = $2 } END { printf "RSS %.1f MiB (peak %.1f MiB)", rss / 1024, hwm / 1024 }' \
+        "/proc/$1/status"
+}
+
+# Adds $2 filler tokens with random hashes to the SQLite store $1, owned by 10,000 made-up users,
+# in one transaction (SQLite generates the rows itself, so a million take seconds).
+fill_sqlite() {
+    local db=$1 n=$2 now_ms
+    command -v sqlite3 >/dev/null || die "the sqlite3 command is needed to fill the store (apt-get install sqlite3)"
+    now_ms=$(($(date +%s) * 1000))
+    echo "filling the token table with $n more rows" >&2
+    sqlite3 "$db" >/dev/null <<EOF
+PRAGMA cache_size = -262144;
+BEGIN;
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $n)
+INSERT INTO tokens (id, kind, hash, hint, label, description, scopes, owner_kind, owner_id, created_by, created_at)
+SELECT 'tok_' || lower(hex(randomblob(12))), 'pat', randomblob(32), 'tsr_pat_…' || substr(hex(randomblob(2)), 1, 4),
+       'filler ' || n, '', 'read', 'user', 'usr_filler' || (n % 10000), NULL, $now_ms - n
+FROM seq;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+EOF
+}

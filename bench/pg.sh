@@ -7,14 +7,17 @@
 # access token through the `tessera` command. Then:
 #
 # 1. GET /api/v1/me with the PAT, loaded by wrk (keep-alive), against
-#      sqlite × 1, sqlite × 2, postgres × 1, postgres × 2 replicas.
+#      sqlite × 1, sqlite × 2, postgres × 1, postgres × 2 replicas,
+#    and the same load on `bare` (bench/src/bare.rs, a fixed answer), so each figure has its
+#    ratio to the floor from the same run.
 #    Two replicas are two `tessera serve` processes on one store; wrk runs against both at once
 #    with half the connections each, as a round-robin load balancer would spread them. The
 #    requests/s are summed; the p99 shown is the worse of the two.
 # 2. PostgreSQL's token table is filled in bulk (generate_series) to each size in
 #    BENCH_PG_SIZES, and at each size: GET /api/v1/me through one replica (wrk), and the verify
 #    path's query alone — the lookup by hash the authority makes — for random rows across the
-#    whole table (pgbench, 1 client), with the size of the table and of its hash index.
+#    whole table (pgbench, 1 client), with the size of the table and of its hash index. The
+#    replica's resident memory is printed after the load at the largest size.
 #
 # usage: bench/pg.sh
 # Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s),
@@ -96,9 +99,10 @@ measure() {
     echo "  ${RESULTS[-1]}" >&2
 }
 
-echo "building tessera-cli (release)" >&2
-(cd "$ROOT" && "$CARGO" build --release -p tessera-cli)
-TESSERA="$ROOT/target/release/tessera"
+echo "building tessera-cli and the bare baseline (release)" >&2
+(cd "$ROOT" && "$CARGO" build --release -p tessera-cli -p tessera-bench)
+TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/release/tessera"
+BARE="${CARGO_TARGET_DIR:-$ROOT/target}/release/bare"
 
 export TESSERA_DATA_DIR="$WORK/data"
 export TESSERA_LOG=warn
@@ -126,6 +130,9 @@ eval "$(PG_DURABLE=1 PG_SETTINGS="shared_buffers = 256MB" "$ROOT/tests/pg/start.
 PG_DIR=$TESSERA_TEST_PG_DIR
 PG_URL=$TESSERA_TEST_PG_URL
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 "$PG_URL")
+# Team mode seals its signing key in the database with a key every replica is given.
+(umask 077 && "$TESSERA" admin secret-key >"$WORK/secret.key")
+export TESSERA_SECRET_KEY_FILE="$WORK/secret.key"
 
 echo "GET /api/v1/me with a PAT (-t$THREADS -c$CONNECTIONS -d$DURATION)" >&2
 mkdir -p "$TESSERA_DATA_DIR"
@@ -136,10 +143,18 @@ stop_servers
 prepare "$PG_URL" 2
 measure "postgres, 1 replica" "${REPLICAS[0]}"
 measure "postgres, 2 replicas" "${REPLICAS[@]}"
-# Keep one replica for the growth measurements.
 stop_servers
+# The floor: the same load on a handler that answers a fixed body.
+start_server bare "$BARE" --listen 127.0.0.1:0
+wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s "$URL/api/v1/me" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency "$URL/api/v1/me" >"$WORK/bare.wrk"
+RESULTS+=("$(printf '%-22s %12s %10s' "bare axum" "$(rps bare)" "$(p99_ms bare)")")
+echo "  ${RESULTS[-1]}" >&2
+stop_servers
+# Keep one replica for the growth measurements.
 start_server replica1 "$TESSERA" serve --db "$PG_URL" --listen 127.0.0.1:0
 ONE=$URL
+ONE_PID=${PIDS[-1]}
 
 # The verify path's query alone, for random rows: the filler rows' hashes are sha256('fill' || n).
 cat >"$WORK/lookup.sql" <<'EOF'
@@ -181,11 +196,17 @@ for size in "${sizes[@]}"; do
     GROWTH+=("$(printf '%-26s %s | %s | lookup by hash: %s' "$label" "${RESULTS[-1]:23}" "$sizes_mb" "$lookup")")
 done
 
+MEMORY=$(memory_of "$ONE_PID")
+
 echo
 # Other work on the machine shows in the figures: say how busy it was.
 echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 printf '%-22s %12s %10s\n' "GET /api/v1/me" "requests/s" "p99 (ms)"
-for line in "${RESULTS[@]:0:4}"; do echo "$line"; done
+for line in "${RESULTS[@]:0:5}"; do echo "$line"; done
+awk -v s="$(rps "sqlite, 1 replica")" -v p="$(rps "postgres, 1 replica")" -v b="$(rps bare)" 'BEGIN {
+    printf "ratio to bare axum, one replica: sqlite %.2f, postgres %.2f of the requests/s\n", s / b, p / b
+}'
 echo
 echo "verify path as the PostgreSQL token table grows (one replica; requests/s, p99 ms; pgbench, 1 client):"
 for line in "${GROWTH[@]}"; do echo "$line"; done
+echo "the replica after the load at ${rows:-?} rows: $MEMORY"

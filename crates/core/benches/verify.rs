@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Besides criterion's report, each size prints one `verifications/s` line from a plain timed
-//! loop, so the figure can be read without criterion's files.
+//! loop, so the figure can be read without criterion's files, and a last line says how much
+//! memory the verification cache takes when full (its bound).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -28,6 +29,7 @@ use tessera_core::model::Role;
 use tessera_core::session::SessionKeys;
 use tessera_core::store::SqlStore;
 use tessera_core::token::{self, TokenKind};
+use tessera_core::verify_cache::{VerifyCache, CAPACITY};
 use tessera_core::{Authority, DataDir, Error, Scopes};
 use tokio::runtime::Runtime;
 
@@ -86,6 +88,15 @@ async fn filled_store(total: u64) -> Filled {
     assert_eq!(rows, i64::try_from(total).expect("row count"), "the store holds the requested number of tokens");
     eprintln!("store: {total} tokens in {} ({:.1} s to fill)", data.store().display(), started.elapsed().as_secs_f64());
 
+    // A server meets a table this size when it starts: open the store again, as a restart would,
+    // rather than measure connections that were open while a million rows were loaded under them.
+    drop(authority);
+    store.pool().close().await;
+    drop(store);
+    let store = SqlStore::open_sqlite(&data.store()).await.expect("open the SQLite store again");
+    let (keys, _der) = SessionKeys::generate().expect("session keys");
+    let authority = Authority::new(Arc::new(store), keys, Arc::new(SystemClock));
+
     Filled { authority, value: secret.expose().to_owned(), _dir: dir }
 }
 
@@ -133,6 +144,7 @@ fn verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     group.throughput(Throughput::Elements(1));
     let mut summary = Vec::new();
+    let mut last = None;
     for total in sizes() {
         let filled = rt.block_on(filled_store(total));
         let (authority, value) = (&filled.authority, filled.value.as_str());
@@ -161,11 +173,45 @@ fn verify(c: &mut Criterion) {
                 1e6 / miss
             ));
         }
+        last = Some(filled);
     }
     group.finish();
+    if !quick_mode() {
+        if let Some(filled) = last {
+            summary.push(rt.block_on(cache_bound(&filled.authority, &filled.value)));
+        }
+    }
     for line in summary {
         println!("{line}");
     }
+}
+
+/// Fills a verification cache of the default bound with copies of what `value` proves, each under
+/// its own key, and says how much the process's resident memory grew.
+async fn cache_bound(authority: &Authority, value: &str) -> String {
+    let credential = authority.authenticate(value, Some(CLIENT_IP.into())).await.expect("verified").credential;
+    let cache = VerifyCache::default();
+    let before = resident_bytes();
+    for i in 0..CAPACITY {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&i.to_le_bytes());
+        cache.insert(key, cache.generation(), credential.clone());
+    }
+    let kept = cache.len();
+    let grown = resident_bytes().saturating_sub(before);
+    format!(
+        "verification cache: at most {CAPACITY} entries; full of personal access tokens ({kept} kept) it took \
+         {:.1} MiB more resident memory ({:.0} bytes an entry)",
+        grown as f64 / 1048576.0,
+        grown as f64 / kept.max(1) as f64
+    )
+}
+
+/// This process's resident memory, from /proc (0 where there is none).
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
 }
 
 /// Verifies `value` over and over for [`SUMMARY_TIME`] and returns verifications per second;

@@ -171,6 +171,10 @@ pub enum Error {
     /// this error's text, which only the log and the operator's command line ever show).
     #[error("the store failed: {0}")]
     Store(sqlx::Error),
+    /// A read of the embedded store on the request path failed; kept whole for the log, like
+    /// [`Error::Store`].
+    #[error("the store failed: {0}")]
+    Sqlite(rusqlite::Error),
     /// The store's schema could not be brought up to date.
     #[error("the store's schema could not be brought up to date: {0}")]
     Migration(sqlx::migrate::MigrateError),
@@ -205,9 +209,11 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::NameTaken(_) | Error::AlreadyLinked | Error::Conflict(_) => ErrorCode::Conflict,
             Error::TooLarge(_) => ErrorCode::PayloadTooLarge,
-            Error::Store(_) | Error::Migration(_) | Error::UnknownStoredValue { .. } | Error::Internal(_) => {
-                ErrorCode::Internal
-            }
+            Error::Store(_)
+            | Error::Sqlite(_)
+            | Error::Migration(_)
+            | Error::UnknownStoredValue { .. }
+            | Error::Internal(_) => ErrorCode::Internal,
         }
     }
 

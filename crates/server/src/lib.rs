@@ -165,8 +165,12 @@ async fn admit(State(edge): State<Arc<Edge>>, mut req: Request, next: Next) -> R
 /// After a request that may have written, reads the store's change counter, so that a change
 /// to what authenticates (a revoked token, a disabled account, a demoted session) drops the
 /// verification cache before the answer leaves: the very next request is checked at the store.
+///
+/// Introspection is a POST that changes nothing (it only reads, and audits a refusal), so it is
+/// answered without the extra read.
 async fn see_changes(State(authority): State<Arc<Authority>>, req: Request, next: Next) -> Response {
-    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path().trim_end_matches('/') == "/api/v1/tokens/introspect";
     let res = next.run(req).await;
     if !reads_only {
         if let Err(e) = authority.check_changes().await {

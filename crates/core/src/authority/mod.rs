@@ -523,9 +523,8 @@ impl Authority {
             Credential::Session { .. } => self.store.user(&user.id).await?.map_or(Role::Member, |u| u.role),
             Credential::Token { .. } => user.role,
         };
-        // Both lists at once: two queries in flight, one wait.
-        let (mut identities, orgs) =
-            tokio::try_join!(self.store.identities_of(&user.id), self.store.orgs_of_user(&user.id))?;
+        // Both lists in one read: one round trip.
+        let (mut identities, orgs) = self.store.identities_and_orgs(&user.id).await?;
         let now = self.now();
         for i in &mut identities {
             i.status = identities::status_at(i, now);

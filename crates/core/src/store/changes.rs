@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
+use super::hot::{Read, CHANGES_POSTGRES, CHANGES_SQLITE};
 use super::sql::{Backend, SqlStore};
 use crate::error::Result;
 
@@ -33,10 +34,12 @@ pub trait ChangeStore: Send + Sync {
 #[async_trait]
 impl ChangeStore for SqlStore {
     async fn credential_changes(&self) -> Result<i64> {
+        if let Read::Done(n) = self.hot.credential_changes().await? {
+            return Ok(n);
+        }
         let sql = match self.backend {
-            Backend::Sqlite => "SELECT seq FROM credential_changes WHERE id = 1",
-            // `last_value` stays 1 through the first `nextval`; `is_called` tells them apart.
-            Backend::Postgres => "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM credential_changes",
+            Backend::Sqlite => CHANGES_SQLITE,
+            Backend::Postgres => CHANGES_POSTGRES,
         };
         let row = sqlx::query(sql).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>(0)?)

@@ -8,12 +8,15 @@
 //!
 //! [`SqlStore`] implements them through sqlx's `Any` driver, so that one body of SQL serves both
 //! SQLite (the embedded default) and PostgreSQL (team mode, shared by replicas); writes that must
-//! agree run in one transaction. A stored name (a role, a status, a kind) that this version does
+//! agree run in one transaction. The few reads every request makes are typed per backend instead
+//! (`hot`). A stored name (a role, a status, a kind) that this version does
 //! not know is an error naming the column and the value, never read as a default.
 
 mod agents;
 mod audit;
 mod changes;
+// Speed: the request path's reads, typed per backend.
+mod hot;
 mod identities;
 mod invitations;
 mod orgs;
@@ -30,6 +33,7 @@ mod users;
 pub use agents::AgentStore;
 pub use audit::AuditStore;
 pub use changes::{ChangeFeed, ChangeStore, CHANGES_CHANNEL};
+pub use hot::{AccountStore, POSTGRES_HOT_POOL_SIZE};
 pub use identities::IdentityStore;
 pub use invitations::InvitationStore;
 pub use orgs::OrgStore;
@@ -59,6 +63,7 @@ pub trait Store:
     + SessionStore
     + AuditStore
     + ChangeStore
+    + AccountStore
 {
 }
 
@@ -77,6 +82,7 @@ impl<T> Store for T where
         + SessionStore
         + AuditStore
         + ChangeStore
+        + AccountStore
         + ?Sized
 {
 }

@@ -36,6 +36,8 @@ const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 pub struct SqlStore {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
+    /// The reads on every request's path, typed for this backend.
+    pub(super) hot: super::hot::HotReads,
     /// The PostgreSQL URL, for the connection that listens for changes (it may hold a password:
     /// kept as a secret, never printed).
     pub(super) url: Option<crate::secret::Secret>,
@@ -82,7 +84,8 @@ impl SqlStore {
             .connect(&url)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Sqlite, url: None })
+        let hot = super::hot::HotReads::sqlite(path)?;
+        Ok(Self { pool, backend: Backend::Sqlite, hot, url: None })
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host:port/db`,
@@ -116,7 +119,8 @@ impl SqlStore {
             .await
             .map_err(|e| Error::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Postgres, url: Some(crate::secret::Secret::new(url.to_owned())) })
+        let hot = super::hot::HotReads::postgres(url, POSTGRES_PING_AFTER_IDLE).await?;
+        Ok(Self { pool, backend: Backend::Postgres, hot, url: Some(crate::secret::Secret::new(url.to_owned())) })
     }
 
     /// Opens `db`: a `postgres://` URL names a PostgreSQL database, anything else a SQLite file.

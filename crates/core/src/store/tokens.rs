@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::hot::Read;
 use super::sql::{collect, instant, instant_opt, millis_opt, named, owner_of, touched, unknown_value, SqlStore};
 use super::users::{user_in, JOINED_COLUMNS};
 use crate::clock::to_millis;
@@ -111,6 +112,38 @@ fn token_of(row: &AnyRow) -> Result<Token> {
     })
 }
 
+/// The same reads through the general (`Any`) path: where the typed one cannot answer (SQLite
+/// busy), and for tests that compare the two.
+impl SqlStore {
+    pub(super) async fn token_by_hash_general(&self, hash: &[u8]) -> Result<Option<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1");
+        let row = sqlx::query(&sql).bind(hash).fetch_optional(&self.pool).await?;
+        row.as_ref().map(token_of).transpose()
+    }
+
+    pub(super) async fn credential_by_hash_general(&self, hash: &[u8]) -> Result<Option<(Token, Option<User>)>> {
+        let row = sqlx::query(
+            "SELECT t.id, t.kind, t.hint, t.label, t.description, t.scopes, t.owner_kind, t.owner_id, t.created_by, \
+             t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, \
+             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, \
+             u.disabled_at AS u_disabled_at FROM tokens t \
+             LEFT JOIN projects p ON t.owner_kind = 'project' AND p.id = t.owner_id \
+             LEFT JOIN users u ON u.id = CASE WHEN t.owner_kind = 'user' THEN t.owner_id \
+                 WHEN p.owner_kind = 'user' THEN p.owner_id END \
+             WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = match row.try_get::<Option<String>, _>("u_id")? {
+            Some(_) => Some(user_in(&row, &JOINED_COLUMNS)?),
+            None => None,
+        };
+        Ok(Some((token_of(&row)?, user)))
+    }
+}
+
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn insert_token(&self, t: &Token, hash: &[u8]) -> Result<()> {
@@ -136,31 +169,17 @@ impl TokenStore for SqlStore {
     }
 
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<Token>> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1");
-        let row = sqlx::query(&sql).bind(hash).fetch_optional(&self.pool).await?;
-        row.as_ref().map(token_of).transpose()
+        match self.hot.token_by_hash(hash).await? {
+            Read::Done(token) => Ok(token),
+            Read::Busy => self.token_by_hash_general(hash).await,
+        }
     }
 
     async fn credential_by_hash(&self, hash: &[u8]) -> Result<Option<(Token, Option<User>)>> {
-        let row = sqlx::query(
-            "SELECT t.id, t.kind, t.hint, t.label, t.description, t.scopes, t.owner_kind, t.owner_id, t.created_by, \
-             t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, \
-             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, \
-             u.disabled_at AS u_disabled_at FROM tokens t \
-             LEFT JOIN projects p ON t.owner_kind = 'project' AND p.id = t.owner_id \
-             LEFT JOIN users u ON u.id = CASE WHEN t.owner_kind = 'user' THEN t.owner_id \
-                 WHEN p.owner_kind = 'user' THEN p.owner_id END \
-             WHERE t.hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user = match row.try_get::<Option<String>, _>("u_id")? {
-            Some(_) => Some(user_in(&row, &JOINED_COLUMNS)?),
-            None => None,
-        };
-        Ok(Some((token_of(&row)?, user)))
+        match self.hot.credential_by_hash(hash).await? {
+            Read::Done(credential) => Ok(credential),
+            Read::Busy => self.credential_by_hash_general(hash).await,
+        }
     }
 
     async fn token(&self, id: &str) -> Result<Option<Token>> {
