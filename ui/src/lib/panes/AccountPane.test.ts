@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiClient } from '../api/client';
 import type { Device, GitHost, Identity } from '../api/types';
 import { axeViolations } from '../axe.test-helper';
+import { DEFAULT_PREFERENCES } from '../shell';
 import AccountPane from './AccountPane.svelte';
 import { fakeClient, renderPane, TEST_NOW } from './renderPane.test-helper';
 
@@ -86,7 +87,7 @@ async function linkedAccountsLoaded(client: ApiClient) {
 describe('Account: using linked code hosts with git', () => {
   beforeEach(() => shellMock.copyToClipboard.mockReset());
 
-  it('shows the setup-git command with a copy button, and the hosts with their accounts', async () => {
+  it('shows the setup-git command for the app sign-in in local mode, with a copy button, and the hosts with their accounts', async () => {
     const client = clientWith({
       listIdentities: vi.fn(async () => [GITHUB]),
       listGitHosts: vi.fn(async () => HOSTS),
@@ -95,18 +96,30 @@ describe('Account: using linked code hosts with git', () => {
     const note = await screen.findByTestId('git-note');
     expect(within(note).getByRole('heading', { name: 'Use with git' })).toBeTruthy();
     expect(note.textContent?.replace(/\s+/g, ' ')).toContain(
-      'Run tessera auth setup-git once: git then clones and pushes with these accounts.',
+      'Run tessera auth setup-git --desktop once: git then clones and pushes with these accounts.',
     );
     const hosts = within(note).getAllByTestId('git-host').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
     expect(hosts).toEqual(['https://github.com as octocat', 'https://gitlab.example.com:8443 as carol needs reconnecting']);
 
-    const copy = within(note).getByRole('button', { name: 'Copy the command tessera auth setup-git' });
+    const copy = within(note).getByRole('button', { name: 'Copy the command tessera auth setup-git --desktop' });
     await fireEvent.click(copy);
-    expect(shellMock.copyToClipboard).toHaveBeenCalledWith('tessera auth setup-git', 30);
+    expect(shellMock.copyToClipboard).toHaveBeenCalledWith('tessera auth setup-git --desktop', 30);
     await waitFor(() => expect(copy.textContent?.trim()).toBe('Copied'));
-    expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain('Copied tessera auth setup-git.');
+    expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain('Copied tessera auth setup-git --desktop.');
     expect(within(note).getByRole('list', { name: 'Hosts git can use' })).toBeTruthy();
     expect(await axeViolations(note)).toEqual([]);
+  });
+
+  it('on a team server, shows the command for the command line login', async () => {
+    const client = clientWith({
+      listIdentities: vi.fn(async () => [GITHUB]),
+      listGitHosts: vi.fn(async () => HOSTS),
+    });
+    const team = { ...DEFAULT_PREFERENCES, server: { kind: 'team' as const, url: 'https://tessera.example' } };
+    renderPane(AccountPane, client, {}, {}, team);
+    const note = await screen.findByTestId('git-note');
+    expect(note.textContent?.replace(/\s+/g, ' ')).toContain('Run tessera auth setup-git once:');
+    expect(note.textContent).not.toContain('--desktop');
   });
 
   it('says so when the command cannot be copied', async () => {

@@ -5,7 +5,7 @@ import { vi } from 'vitest';
 import type { ApiClient } from '../api/client';
 import type { Me } from '../api/types';
 import type { AppContext } from '../context';
-import { DEFAULT_PREFERENCES } from '../shell';
+import { DEFAULT_PREFERENCES, type Preferences } from '../shell';
 import WithApp from './WithApp.test.svelte';
 
 /** The instant the tests' app believes it is. */
@@ -20,13 +20,20 @@ export function fakeClient(answers: Record<string, unknown>): ApiClient {
 
 /**
  * Renders `pane` for the account `me` (an admin called ada by default) over `client`, with the
- * pane's own `props` (a detail view's project, say; any pane, so its props are not typed here).
+ * pane's own `props` (a detail view's project, say; any pane, so its props are not typed here)
+ * and the app's `preferences` (local mode by default).
  */
-export function renderPane(pane: Component<any>, client: ApiClient, me: Partial<Me> = {}, props: Record<string, unknown> = {}) {
+export function renderPane(
+  pane: Component<any>,
+  client: ApiClient,
+  me: Partial<Me> = {},
+  props: Record<string, unknown> = {},
+  preferences: Preferences = DEFAULT_PREFERENCES,
+) {
   const app = {
     client,
     me: { id: 'u1', name: 'ada', role: 'admin', orgs: [], ...me } as unknown as Me,
-    preferences: DEFAULT_PREFERENCES,
+    preferences,
     now: TEST_NOW,
     reloadMe: vi.fn(),
     savePreferences: vi.fn(),
