@@ -400,19 +400,12 @@ async fn azure_devops_signs_in_through_entra_and_lists_repositories_of_its_organ
         .await
         .unwrap();
     assert!(disc.get("revocation_endpoint").is_none(), "Entra ID has no RFC 7009 endpoint: {disc}");
-    let reuse: Value = client(at)
-        .post(disc["token_endpoint"].as_str().unwrap())
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", before["refresh_token"].as_str().unwrap()),
-            ("client_id", "tessera"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reuse = crate::signin::refresh_grant(
+        &client(at),
+        disc["token_endpoint"].as_str().unwrap(),
+        before["refresh_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(reuse["error"], "invalid_grant", "the old refresh token is spent: {reuse}");
 
     // ID tokens are checked as for any OpenID provider: a wrong nonce is refused.

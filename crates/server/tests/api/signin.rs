@@ -334,6 +334,13 @@ pub(crate) fn jwt_claims(jwt: &str) -> Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
+/// What a provider's token endpoint answers the public client `tessera` presenting `refresh`:
+/// how a test sees whether a refresh token is still good.
+pub(crate) async fn refresh_grant(b: &reqwest::Client, token_endpoint: &str, refresh: &str) -> Value {
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "tessera")];
+    b.post(token_endpoint).form(&form).send().await.unwrap().json().await.unwrap()
+}
+
 pub(crate) fn token_of(session: &Value) -> String {
     session["token"].as_str().unwrap().to_owned()
 }
@@ -449,19 +456,9 @@ async fn tokens_are_refreshed_before_expiry_and_revoked_on_unlink() {
     let issuer = idp().ready["oidc"]["issuer"].as_str().unwrap();
     let disc: Value =
         browser().get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
-    let reuse: Value = browser()
-        .post(disc["token_endpoint"].as_str().unwrap())
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", new["refresh_token"].as_str().unwrap()),
-            ("client_id", "tessera"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reuse =
+        refresh_grant(&browser(), disc["token_endpoint"].as_str().unwrap(), new["refresh_token"].as_str().unwrap())
+            .await;
     assert_eq!(reuse["error"], "invalid_grant", "the provider revoked it: {reuse}");
 }
 
