@@ -81,20 +81,20 @@ pub struct GitHost {
 }
 
 impl SignIn {
-    /// The providers git's `protocol` and `host` mean.
-    async fn git_providers(&self, q: &GitQuery) -> Result<Vec<(Provider, GitRemote)>> {
+    /// The code hosts whose repositories are at `protocol`://`host`.
+    pub(crate) async fn code_hosts_at(&self, protocol: &str, host: &str) -> Result<Vec<(Provider, GitRemote)>> {
         Ok(self
             .all_providers()
             .await?
             .into_iter()
-            .filter_map(|p| p.git_remote().filter(|r| r.matches(&q.protocol, &q.host)).map(|r| (p, r)))
+            .filter_map(|p| p.git_remote().filter(|r| r.matches(protocol, host)).map(|r| (p, r)))
             .collect())
     }
 
     /// The caller's linked accounts at the host of `q`, best first, with their providers.
     async fn git_candidates(&self, caller: &Caller, q: &GitQuery) -> Result<Vec<(Identity, Provider, GitRemote)>> {
         q.check()?;
-        let providers = self.git_providers(q).await?;
+        let providers = self.code_hosts_at(&q.protocol, &q.host).await?;
         let ids: Vec<String> = providers.iter().map(|(p, _)| p.id().to_owned()).collect();
         let identities = self.authority.identities_for_git(caller, &ids, q.username.as_deref()).await?;
         Ok(identities
@@ -115,17 +115,12 @@ impl SignIn {
         let Some((identity, p, remote)) = candidates.into_iter().next() else {
             return Err(tessera_core::Error::NotFound("linked account at that host").into());
         };
-        let token = match self.access_token(&p, &identity).await {
-            Ok(t) => t,
-            Err(e) => return Err(e.at_provider(&identity.provider)),
-        };
-        // The record as it stands after a refresh: its expiry is the new token's.
-        let now = self.authority.identity_for(caller, &identity.id).await?;
+        let tokens = self.fresh_tokens(&p, &identity).await.map_err(|e| e.at_provider(&identity.provider))?;
         self.authority.record_git_credential(caller, &identity.id, &q.host).await;
         Ok(GitCredential {
             username: remote.username.to_owned(),
-            password: token,
-            expires_at: now.expires_at,
+            password: tokens.access_token,
+            expires_at: tokens.expires_at,
             provider: identity.provider.clone(),
             identity: identity.id.clone(),
             account: identity.display_name.clone(),

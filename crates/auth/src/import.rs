@@ -61,11 +61,7 @@ fn repository_at(url: &str) -> Result<(String, String, String)> {
         )))
     };
     let u = url::Url::parse(url).map_err(|_| unusable())?;
-    let host = u.host_str().ok_or_else(unusable)?.to_ascii_lowercase();
-    let host = match u.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host,
-    };
+    let host = crate::provider::git_host(&u).ok_or_else(unusable)?;
     let path = u.path().trim_matches('/');
     // GitLab's web pages put their own parts after "/-/".
     let path = path.split("/-/").next().unwrap_or_default();
@@ -93,9 +89,7 @@ impl SignIn {
             tessera_core::Error::Conflict("the project names no repository: set its repository URL first".into())
         })?;
         let (protocol, host, repo) = repository_at(url)?;
-        let providers = self.all_providers().await?;
-        let at_host: Vec<_> =
-            providers.iter().filter(|pr| pr.git_remote().is_some_and(|r| r.matches(&protocol, &host))).collect();
+        let at_host = self.code_hosts_at(&protocol, &host).await?;
         if at_host.is_empty() {
             return Err(tessera_core::Error::Conflict(format!(
                 "no code host of this server is at {host}, where the project's repository is"
@@ -104,7 +98,7 @@ impl SignIn {
         }
         let mut candidates: Vec<_> = linked
             .into_iter()
-            .filter_map(|i| at_host.iter().find(|pr| pr.id() == i.provider).map(|pr| (i, (*pr).clone())))
+            .filter_map(|i| at_host.iter().find(|(pr, _)| pr.id() == i.provider).map(|(pr, _)| (i, pr.clone())))
             .collect();
         candidates.sort_by_key(|(i, _)| i.status != ScmStatus::Connected);
         let Some((identity, provider)) = candidates.into_iter().next() else {

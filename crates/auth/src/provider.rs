@@ -253,6 +253,16 @@ impl GitRemote {
     }
 }
 
+/// A URL's host as git's credential protocol names it: lower case, with the port when it is not
+/// the scheme's default.
+pub(crate) fn git_host(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
 /// What a client needs to start a sign-in: never a secret.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -510,12 +520,7 @@ impl Provider {
             ProviderKind::Oidc => return None,
         };
         let url = url::Url::parse(&self.base_url()).ok()?;
-        let host = url.host_str()?.to_ascii_lowercase();
-        let host = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
-        };
-        Some(GitRemote { url: self.base_url(), protocol: url.scheme().to_owned(), host, username })
+        Some(GitRemote { url: self.base_url(), protocol: url.scheme().to_owned(), host: git_host(&url)?, username })
     }
 
     /// The OpenID issuer URL of an `oidc` or `azure_devops` provider. None is made without one;

@@ -43,12 +43,17 @@ pub struct Repository {
 }
 
 async fn send(http: &reqwest::Client, url: &str, token: &str) -> Result<reqwest::Response> {
+    send_accepting(http, url, token, "application/json").await
+}
+
+/// A GET with the token, asking for the media type `accept`.
+async fn send_accepting(http: &reqwest::Client, url: &str, token: &str, accept: &str) -> Result<reqwest::Response> {
     http.get(url)
         .bearer_auth(token)
         // Azure DevOps answers a token it does not accept with 203 and its sign-in page unless
         // asked for a plain 401; other hosts ignore the header.
         .header("X-TFS-FedAuthRedirect", "Suppress")
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::ACCEPT, accept)
         .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
         .send()
         .await
@@ -314,15 +319,8 @@ pub async fn file(
             url.query_pairs_mut().append_pair("ref", r);
         }
     }
-    let res = http
-        .get(url.as_str())
-        .bearer_auth(token)
-        // GitHub answers the file itself with its raw media type; the others always do.
-        .header(reqwest::header::ACCEPT, "application/vnd.github.raw+json")
-        .header(reqwest::header::USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")))
-        .send()
-        .await
-        .map_err(|e| AuthError::ProviderUnavailable(crate::fetch::why_unreachable(&e, url.as_str())))?;
+    // GitHub answers the file itself with its raw media type; the others always do.
+    let res = send_accepting(http, url.as_str(), token, "application/vnd.github.raw+json").await?;
     match res.status().as_u16() {
         200 => {
             if res.content_length().is_some_and(|n| n > FILE_LIMIT as u64) {

@@ -581,6 +581,11 @@ impl SignIn {
 
     /// A usable access token for a linked account, refreshed first when it is about to expire.
     pub(crate) async fn access_token(&self, p: &Provider, identity: &Identity) -> Result<Secret> {
+        Ok(self.fresh_tokens(p, identity).await?.access_token)
+    }
+
+    /// A linked account's tokens, refreshed first when the access token is about to expire.
+    pub(crate) async fn fresh_tokens(&self, p: &Provider, identity: &Identity) -> Result<TokenSet> {
         if identity.status != ScmStatus::Connected {
             return Err(AuthError::Reconnect(format!("sign in with {} again", p.name())));
         }
@@ -592,9 +597,9 @@ impl SignIn {
         let tokens = TokenSet::from_secret(&stored)?;
         let now = self.authority.now();
         if tokens.expires_at.is_some_and(|e| e - Duration::seconds(30) <= now) {
-            return Ok(self.refresh(p, identity, tokens, now).await?.access_token);
+            return self.refresh(p, identity, tokens, now).await;
         }
-        Ok(tokens.access_token)
+        Ok(tokens)
     }
 
     async fn refresh(&self, p: &Provider, identity: &Identity, old: TokenSet, now: DateTime<Utc>) -> Result<TokenSet> {
