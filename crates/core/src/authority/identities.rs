@@ -215,8 +215,13 @@ impl Authority {
     pub async fn identities(&self, caller: &Caller) -> Result<Vec<Identity>> {
         self.guard(caller, "identity.list", "", caller.require(Scope::Read)).await?;
         let user = caller.acting_user()?;
+        self.identities_now(&user.id).await
+    }
+
+    /// A user's linked identities, each code-host token's status as it is now.
+    pub(super) async fn identities_now(&self, user_id: &str) -> Result<Vec<Identity>> {
         let now = self.now();
-        let mut list = self.store.identities_of(&user.id).await?;
+        let mut list = self.store.identities_of(user_id).await?;
         for i in &mut list {
             i.status = status_at(i, now);
         }
@@ -235,12 +240,8 @@ impl Authority {
         username: Option<&str>,
     ) -> Result<Vec<Identity>> {
         let user = self.session_user(caller, "identity.git_credential").await?;
-        let now = self.now();
-        let mut list: Vec<Identity> =
-            self.store.identities_of(&user.id).await?.into_iter().filter(|i| providers.contains(&i.provider)).collect();
-        for i in &mut list {
-            i.status = status_at(i, now);
-        }
+        let mut list = self.identities_now(&user.id).await?;
+        list.retain(|i| providers.contains(&i.provider));
         let named = |i: &Identity| username.is_some_and(|u| i.display_name.eq_ignore_ascii_case(u));
         list.sort_by_key(|i| (!named(i), i.status != ScmStatus::Connected, std::cmp::Reverse(i.last_login_at)));
         Ok(list)

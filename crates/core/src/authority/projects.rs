@@ -214,12 +214,7 @@ impl Authority {
         let p = self.guard(caller, "pipeline.import", project, r).await?;
         let r = caller.acting_user().cloned();
         let user = self.guard(caller, "pipeline.import", project, r).await?;
-        let now = self.now();
-        let mut linked = self.store.identities_of(&user.id).await?;
-        for i in &mut linked {
-            i.status = super::identities::status_at(i, now);
-        }
-        Ok((p, linked))
+        Ok((p, self.identities_now(&user.id).await?))
     }
 
     /// Reads a pipeline file.
