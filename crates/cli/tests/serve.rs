@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -18,22 +17,13 @@ use tessera_core::store::SqlStore;
 
 mod common;
 
-use common::{command, fresh_db, tessera, Running};
+use common::{command, fresh_db, listening, tessera, Running};
 
 /// Starts `tessera serve` on a free port and returns it with its base URL.
 fn serve(data: &Path, db: &str) -> (Running, String) {
-    let mut child = command(data)
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-        .env("TESSERA_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let running = Running(child);
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    (running, base.to_owned())
+    let mut c = command(data);
+    c.args(["serve", "--db", db, "--listen", "127.0.0.1:0"]).stderr(Stdio::inherit());
+    listening(c)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

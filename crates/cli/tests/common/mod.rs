@@ -89,7 +89,6 @@ pub fn identity_providers(dir: &Path) -> (Running, serde_json::Value) {
 /// of tests/keyring/with-keyring.sh, where code-host tokens and stored logins go.
 pub fn serve_with_code_hosts(data: &Path, idp: &serde_json::Value, hosts: &[&str]) -> (Running, String) {
     use std::fmt::Write;
-    use std::io::{BufRead, BufReader};
     assert_eq!(std::env::var("TESSERA_TEST_KEYRING").as_deref(), Ok("1"), "run under tests/keyring/with-keyring.sh");
     std::fs::create_dir_all(data).unwrap();
     let mut toml = String::new();
@@ -117,18 +116,21 @@ pub fn serve_with_code_hosts(data: &Path, idp: &serde_json::Value, hosts: &[&str
         }
     }
     std::fs::write(data.join("providers.toml"), toml).unwrap();
-    let mut child = Command::new(TESSERA)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TESSERA_DATA_DIR", data)
-        .env("TESSERA_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut c = Command::new(TESSERA);
+    c.args(["serve", "--listen", "127.0.0.1:0"]).env("TESSERA_DATA_DIR", data).stderr(std::process::Stdio::null());
+    listening(c)
+}
+
+/// Starts a prepared `tessera serve` command, quiet but for warnings, and returns it (stopped
+/// when dropped) with the URL it says it listens on.
+pub fn listening(mut serve: Command) -> (Running, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = serve.env("TESSERA_LOG", "warn").stdout(std::process::Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("serve prints where it listens").to_owned();
-    (Running(child), url)
+    let running = Running(child);
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    (running, url.to_owned())
 }
 
 /// Runs `tessera --json ARGS` with its logins kept under `client`, handing each line it prints on
@@ -190,22 +192,14 @@ impl Served {
 
     /// As [`Served::start`], with `setup` given the data directory before the server starts.
     pub fn start_with(setup: impl FnOnce(&Path)) -> Self {
-        use std::io::{BufRead, BufReader};
         let data = tempfile::tempdir().unwrap();
         setup(data.path());
         tessera(data.path(), &["admin", "create-user", "root", "--admin"]);
         let admin = tessera(data.path(), &["admin", "session", "root"]);
-        let mut child = command(data.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("TESSERA_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("listening on ").expect("serve prints where it listens").to_owned();
-        Self { data, url, admin, _server: Running(child) }
+        let mut c = command(data.path());
+        c.args(["serve", "--listen", "127.0.0.1:0"]).stderr(std::process::Stdio::null());
+        let (server, url) = listening(c);
+        Self { data, url, admin, _server: server }
     }
 
     /// A new account `name` with a one-hour login session (made offline on the same store).
