@@ -335,6 +335,22 @@ fn basic_password(authorization: Option<&str>) -> Option<ApiResult<String>> {
     })
 }
 
+/// Who a trigger's credential (a token, or a login session) names; one that does not
+/// authenticate counts against the client's failed-authentication throttle.
+async fn credential_caller(
+    s: &AppState,
+    edge: &Edge,
+    addr: std::net::IpAddr,
+    value: &str,
+    ip: Option<String>,
+) -> ApiResult<Caller> {
+    match s.authority.authenticate(value, ip).await {
+        Ok(c) => Ok(c),
+        Err(e) if e.code() == ErrorCode::Unauthenticated => Err(failed(edge, addr, e.into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Counts a failed authentication against the client's throttle: past its limit, a 429.
 fn failed(edge: &Edge, addr: std::net::IpAddr, e: ApiError) -> ApiError {
     match edge.throttles.note_failure(addr) {
@@ -425,11 +441,7 @@ pub async fn trigger_hook(
         (caller, hooks::pushed(hooks::Host::GitLab, &body, is_json(headers))?)
     } else if let Some(password) = basic_password(text("authorization")?) {
         // Azure DevOps service hooks send the trigger token as the Basic password.
-        let caller = match s.authority.authenticate(password?.as_str(), ip.clone()).await {
-            Ok(c) => c,
-            Err(e) if e.code() == ErrorCode::Unauthenticated => return Err(failed(&edge, addr, e.into())),
-            Err(e) => return Err(e.into()),
-        };
+        let caller = credential_caller(&s, &edge, addr, password?.as_str(), ip.clone()).await?;
         let req = if hooks::is_azure_devops(&body) {
             hooks::pushed(hooks::Host::AzureDevOps, &body, true)?
         } else {
@@ -474,11 +486,7 @@ pub async fn trigger_hook(
                 ))
             }
         };
-        let caller = match s.authority.authenticate(&bearer, ip.clone()).await {
-            Ok(c) => c,
-            Err(e) if e.code() == ErrorCode::Unauthenticated => return Err(failed(&edge, addr, e.into())),
-            Err(e) => return Err(e.into()),
-        };
+        let caller = credential_caller(&s, &edge, addr, &bearer, ip.clone()).await?;
         (caller, fields.request())
     };
     if caller.token_kind() == Some(tessera_core::TokenKind::Trigger) {
