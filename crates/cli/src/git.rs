@@ -131,13 +131,7 @@ fn as_api_failure(e: AuthError) -> anyhow::Error {
         AuthError::ReconnectRequired { provider, .. } => Some(provider.clone()),
         _ => None,
     };
-    let message = match &e {
-        AuthError::ReconnectRequired { provider, why } => {
-            format!("the linked account at {provider} needs a new sign-in: {why}")
-        }
-        other => other.to_string(),
-    };
-    ApiFailure { status: 0, code: e.code().as_str().to_owned(), message, provider }.into()
+    ApiFailure { status: 0, code: e.code().as_str().to_owned(), message: e.to_string(), provider }.into()
 }
 
 /// The sign-in service over the desktop app's local store, and a caller for the person the app
