@@ -51,10 +51,12 @@ const TOKEN_COLUMNS: &str = "t.id, t.kind, t.hint, t.label, t.description, t.sco
      t.created_by, t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at";
 
 /// Both backends: the token, and the user who owns it or owns its project (columns 14 to 18).
-const CREDENTIAL_SQL: &str = concat!(
+pub(super) const CREDENTIAL_SQL: &str = concat!(
     "SELECT t.id, t.kind, t.hint, t.label, t.description, t.scopes, t.owner_kind, t.owner_id, t.created_by, ",
     "t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, ",
-    "u.id, u.name, u.role, u.created_at, u.disabled_at FROM tokens t ",
+    // Named as the general path reads them by name; the typed reads go by position.
+    "u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, u.disabled_at AS u_disabled_at ",
+    "FROM tokens t ",
     "LEFT JOIN projects p ON t.owner_kind = 'project' AND p.id = t.owner_id ",
     "LEFT JOIN users u ON u.id = CASE WHEN t.owner_kind = 'user' THEN t.owner_id ",
     "WHEN p.owner_kind = 'user' THEN p.owner_id END ",

@@ -122,19 +122,7 @@ impl SqlStore {
     }
 
     pub(super) async fn credential_by_hash_general(&self, hash: &[u8]) -> Result<Option<(Token, Option<User>)>> {
-        let row = sqlx::query(
-            "SELECT t.id, t.kind, t.hint, t.label, t.description, t.scopes, t.owner_kind, t.owner_id, t.created_by, \
-             t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, \
-             u.id AS u_id, u.name AS u_name, u.role AS u_role, u.created_at AS u_created_at, \
-             u.disabled_at AS u_disabled_at FROM tokens t \
-             LEFT JOIN projects p ON t.owner_kind = 'project' AND p.id = t.owner_id \
-             LEFT JOIN users u ON u.id = CASE WHEN t.owner_kind = 'user' THEN t.owner_id \
-                 WHEN p.owner_kind = 'user' THEN p.owner_id END \
-             WHERE t.hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(super::hot::CREDENTIAL_SQL).bind(hash).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         let user = match row.try_get::<Option<String>, _>("u_id")? {
             Some(_) => Some(user_in(&row, &JOINED_COLUMNS)?),
