@@ -1,10 +1,12 @@
 //! The verification cache: what a credential proved when it was last checked against the store,
-//! kept in process (the `moka` cache, bounded), keyed by the SHA-256 of the presented value.
+//! kept in process (the `moka` cache, bounded), keyed by the SHA-256 of the presented value; and
+//! beside it each account's `GET /me` lists (linked identities, organizations with the role in
+//! each), keyed by the account's id.
 //!
 //! Honest invalidation, by generation: every entry records the generation current *before* the
 //! store was read for it, and is used only while that is still the current generation. Any change
-//! to tokens, sessions, accounts or asserted roles moves the generation (the store's triggers
-//! count every such write; see [`crate::authority::Authority::check_changes`] and
+//! to tokens, sessions, accounts, identities, organizations or memberships moves the generation
+//! (the store's triggers count every such write; see [`crate::authority::Authority::check_changes`] and
 //! `spawn_change_watcher`), so an entry read before a change is never served after it, even one
 //! that a request still in flight inserts late. While changes cannot be heard (the PostgreSQL
 //! broadcast connection is down) the cache is bypassed. Expiry is checked on every use against
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::authority::Credential;
+use crate::model::{Identity, OrgWithRole};
 
 /// The most entries kept; the least recently and least frequently used go first.
 pub const CAPACITY: u64 = 100_000;
@@ -29,9 +32,18 @@ struct Entry {
     credential: Credential,
 }
 
-/// The cache of verified credentials.
+/// One account's `GET /me` lists.
+#[derive(Debug)]
+struct Lists {
+    generation: u64,
+    identities: Vec<Identity>,
+    orgs: Vec<OrgWithRole>,
+}
+
+/// The cache of verified credentials and of the lists `GET /me` answers with.
 pub struct VerifyCache {
     entries: moka::sync::Cache<[u8; 32], Arc<Entry>>,
+    lists: moka::sync::Cache<String, Arc<Lists>>,
     generation: AtomicU64,
     /// Whether changes made elsewhere are being heard; while not, nothing is served or kept.
     hearing: AtomicBool,
@@ -59,6 +71,7 @@ impl VerifyCache {
     pub fn new(capacity: u64) -> Self {
         Self {
             entries: moka::sync::Cache::builder().max_capacity(capacity).time_to_live(TIME_TO_LIVE).build(),
+            lists: moka::sync::Cache::builder().max_capacity(capacity).time_to_live(TIME_TO_LIVE).build(),
             generation: AtomicU64::new(0),
             hearing: AtomicBool::new(true),
         }
@@ -85,10 +98,28 @@ impl VerifyCache {
         }
     }
 
-    /// Something changed: nothing verified before is served again.
+    /// `user_id`'s identities and organizations, if they were read in the current generation.
+    pub fn lists(&self, user_id: &str) -> Option<(Vec<Identity>, Vec<OrgWithRole>)> {
+        if !self.hearing.load(Ordering::Acquire) {
+            return None;
+        }
+        let entry = self.lists.get(user_id)?;
+        (entry.generation == self.generation()).then(|| (entry.identities.clone(), entry.orgs.clone()))
+    }
+
+    /// Keeps `user_id`'s identities and organizations, read from the store in `generation`.
+    pub fn keep_lists(&self, user_id: &str, generation: u64, identities: &[Identity], orgs: &[OrgWithRole]) {
+        if self.hearing.load(Ordering::Acquire) && generation == self.generation() {
+            let lists = Lists { generation, identities: identities.to_vec(), orgs: orgs.to_vec() };
+            self.lists.insert(user_id.to_owned(), Arc::new(lists));
+        }
+    }
+
+    /// Something changed: nothing verified or listed before is served again.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate_all();
+        self.lists.invalidate_all();
     }
 
     /// Whether changes made elsewhere are heard; when they stop being heard the cache is bypassed,
@@ -117,5 +148,52 @@ impl VerifyCache {
     /// Whether none is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::OrgRole;
+    use chrono::{DateTime, Utc};
+
+    fn org(name: &str) -> OrgWithRole {
+        OrgWithRole {
+            id: format!("org_{name}"),
+            name: name.to_owned(),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            role: Some(OrgRole::Member),
+        }
+    }
+
+    #[test]
+    fn lists_read_before_a_change_are_never_served_after_it() {
+        let cache = VerifyCache::new(10);
+        let before = cache.generation();
+        cache.keep_lists("usr_a", before, &[], &[org("acme")]);
+        assert_eq!(cache.lists("usr_a").map(|(_, o)| o), Some(vec![org("acme")]));
+        assert_eq!(cache.lists("usr_b"), None);
+
+        // A read that started before a change and finishes after it is not kept.
+        let started = cache.generation();
+        cache.invalidate();
+        assert_eq!(cache.lists("usr_a"), None, "a change drops what was listed");
+        cache.keep_lists("usr_a", started, &[], &[org("stale")]);
+        assert_eq!(cache.lists("usr_a"), None, "a late read from before the change is not kept");
+
+        let now = cache.generation();
+        cache.keep_lists("usr_a", now, &[], &[]);
+        assert_eq!(cache.lists("usr_a"), Some((vec![], vec![])));
+    }
+
+    #[test]
+    fn lists_are_neither_kept_nor_served_while_changes_are_not_heard() {
+        let cache = VerifyCache::new(10);
+        cache.keep_lists("usr_a", cache.generation(), &[], &[org("acme")]);
+        cache.set_hearing(false);
+        assert_eq!(cache.lists("usr_a"), None);
+        cache.keep_lists("usr_a", cache.generation(), &[], &[org("acme")]);
+        cache.set_hearing(true);
+        assert_eq!(cache.lists("usr_a"), None, "heard again, the cache starts empty");
     }
 }

@@ -311,15 +311,22 @@ impl Authority {
     /// keeps the token itself in its secret store: the store only knows whether one is kept,
     /// when it expires and whether it can be refreshed, so lists show a status and the refresher
     /// knows what is due.
+    ///
+    /// Requests that only read make this write (a token refreshed while repositories are
+    /// listed), and so does the background refresher: the change is taken in at once.
     pub async fn record_scm_token(&self, id: &str, info: Option<ScmTokenInfo>) -> Result<Option<Identity>> {
         self.store.set_scm_token(id, info).await?;
+        self.see_changes().await;
         self.store.identity(id).await
     }
 
     /// Records that identity `id`'s code-host token stopped working for good (the host refused
     /// it or its refresh): it shows as expired until a new sign-in stores another.
+    /// Like [`Authority::record_scm_token`], the change is taken in at once.
     pub async fn record_scm_failure(&self, id: &str) -> Result<()> {
-        self.store.set_scm_failed(id, true).await
+        self.store.set_scm_failed(id, true).await?;
+        self.see_changes().await;
+        Ok(())
     }
 
     /// The identities whose refreshable code-host token expires before `before` and has not

@@ -348,6 +348,15 @@ impl Authority {
         Ok(())
     }
 
+    /// Takes in a change this process just wrote: [`Authority::check_changes`], and when the
+    /// counter cannot be read, drops every cached verification anyway.
+    pub async fn see_changes(&self) {
+        if let Err(e) = self.check_changes().await {
+            tracing::warn!(error = %e, "cannot read the change counter; dropping the verification cache");
+            self.credentials_changed();
+        }
+    }
+
     /// Drops every cached verification at once.
     pub fn credentials_changed(&self) {
         self.cache.invalidate();
@@ -523,8 +532,16 @@ impl Authority {
             Credential::Session { .. } => self.store.user(&user.id).await?.map_or(Role::Member, |u| u.role),
             Credential::Token { .. } => user.role,
         };
-        // Both lists in one read: one round trip.
-        let (mut identities, orgs) = self.store.identities_and_orgs(&user.id).await?;
+        // Both lists in one read (one round trip), kept until anything in them may have changed.
+        let (mut identities, orgs) = match self.cache.lists(&user.id) {
+            Some(lists) => lists,
+            None => {
+                let generation = self.cache.generation();
+                let (identities, orgs) = self.store.identities_and_orgs(&user.id).await?;
+                self.cache.keep_lists(&user.id, generation, &identities, &orgs);
+                (identities, orgs)
+            }
+        };
         let now = self.now();
         for i in &mut identities {
             i.status = identities::status_at(i, now);
@@ -629,10 +646,7 @@ impl Authority {
         // whether it touched what authenticates, so this process's next request (from the API or
         // from any other caller of the authority) sees it.
         if outcome == Outcome::Ok {
-            if let Err(e) = self.check_changes().await {
-                tracing::warn!(error = %e, "cannot read the change counter; dropping the verification cache");
-                self.credentials_changed();
-            }
+            self.see_changes().await;
         }
     }
 

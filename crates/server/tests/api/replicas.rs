@@ -456,3 +456,108 @@ async fn the_change_counter_moves_with_every_change_and_not_with_uses() {
     s.store.record_usage(&[Usage { token_id: id, at, ip: Some("10.0.0.9".into()) }]).await.unwrap();
     assert_eq!(s.store.credential_changes().await.unwrap(), before_use, "a use is not a change");
 }
+
+/// `/me` on `server` with `auth` until `holds` says yes, for at most a second; the last answer.
+async fn me_within_a_second(
+    server: &Server,
+    auth: &str,
+    holds: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let me = server.get("/api/v1/me", auth).await.expect(200);
+        if holds(&me) || started.elapsed() > std::time::Duration::from_secs(1) {
+            return me;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn org_names(me: &serde_json::Value) -> Vec<(String, String)> {
+    me["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["name"].as_str().unwrap().to_owned(), o["role"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+fn identity_states(me: &serde_json::Value) -> Vec<(String, String)> {
+    me["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["display_name"].as_str().unwrap().to_owned(), i["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// `/me`'s lists are kept in process beside the verified credentials. A membership given, changed
+/// or taken and an organization renamed through one replica show on that replica's very next
+/// request and on the other replica within a second; an account linked, marked for reconnecting
+/// or unlinked by a direct write to the store (another process) shows on both within a second.
+#[tokio::test]
+async fn me_shows_organizations_and_linked_accounts_changed_anywhere() {
+    let a = Server::start().await;
+    let b = a.replica().await;
+    let alice = a.user("alice", false).await;
+    let bob = a.user("bob", false).await;
+    let pat = a.pat(&alice, &["read"]).await;
+    // Listed, and so kept, on both replicas.
+    for s in [&a, &b, &a, &b] {
+        let me = s.get("/api/v1/me", &pat).await.expect(200);
+        assert!(org_names(&me).is_empty() && identity_states(&me).is_empty(), "{me}");
+    }
+
+    let org = a.id_of("/api/v1/orgs", &bob, json!({"name": "acme"})).await;
+    a.add_member(&org, &bob, "alice", &alice, "member").await;
+    let joined = vec![("acme".to_owned(), "member".to_owned())];
+    assert_eq!(org_names(&a.get("/api/v1/me", &pat).await.expect(200)), joined, "the next request on A");
+    assert_eq!(org_names(&me_within_a_second(&b, &pat, |me| org_names(me) == joined).await), joined, "B");
+
+    a.post(&format!("/api/v1/orgs/{org}/members"), &bob, json!({"user": "alice", "role": "admin"})).await.expect(200);
+    let promoted = vec![("acme".to_owned(), "admin".to_owned())];
+    assert_eq!(org_names(&a.get("/api/v1/me", &pat).await.expect(200)), promoted, "the next request on A");
+    assert_eq!(org_names(&me_within_a_second(&b, &pat, |me| org_names(me) == promoted).await), promoted, "B");
+
+    a.call(Method::DELETE, &format!("/api/v1/orgs/{org}/members"), Some(&bob), Some(json!({"user": "alice"})))
+        .await
+        .expect(204);
+    assert!(org_names(&a.get("/api/v1/me", &pat).await.expect(200)).is_empty(), "the next request on A");
+    assert!(org_names(&me_within_a_second(&b, &pat, |me| org_names(me).is_empty()).await).is_empty(), "B");
+
+    // Linked, marked for reconnecting and unlinked by another process writing to the store.
+    let alice_id = a.store.user_by_name("alice").await.unwrap().unwrap().id;
+    let identity = tessera_core::model::Identity {
+        id: "idn_listed".into(),
+        user_id: alice_id,
+        provider: "gh".into(),
+        provider_kind: String::new(),
+        subject: "4242".into(),
+        display_name: "alice-gh".into(),
+        email: None,
+        created_at: a.authority.now(),
+        last_login_at: None,
+        status: tessera_core::model::ScmStatus::Disconnected,
+        expires_at: None,
+        refreshable: false,
+        asserted_role: None,
+        issuer: Some("https://github.example".into()),
+    };
+    use tessera_core::store::IdentityStore;
+    a.store.insert_identity(&identity).await.unwrap();
+    let linked = vec![("alice-gh".to_owned(), "disconnected".to_owned())];
+    for s in [&a, &b] {
+        assert_eq!(identity_states(&me_within_a_second(s, &pat, |me| identity_states(me) == linked).await), linked);
+    }
+    let info = tessera_core::model::ScmTokenInfo { expires_at: None, refreshable: true };
+    a.store.set_scm_token("idn_listed", Some(info)).await.unwrap();
+    a.store.set_scm_failed("idn_listed", true).await.unwrap();
+    let expired = vec![("alice-gh".to_owned(), "expired".to_owned())];
+    for s in [&a, &b] {
+        assert_eq!(identity_states(&me_within_a_second(s, &pat, |me| identity_states(me) == expired).await), expired);
+    }
+    a.store.delete_identity("idn_listed").await.unwrap();
+    for s in [&a, &b] {
+        assert!(identity_states(&me_within_a_second(s, &pat, |me| identity_states(me).is_empty()).await).is_empty());
+    }
+}
