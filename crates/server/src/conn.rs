@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -49,7 +48,7 @@ impl Default for ConnectionLimits {
 /// Accepts connections on `listener` and serves `app` on each until `shutdown` completes.
 pub async fn serve_connections(
     listener: TcpListener,
-    app: Router,
+    app: impl crate::Api,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {

@@ -97,49 +97,88 @@ impl Edge {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
-/// The API as an axum router, without sign-in.
-pub fn router(authority: Arc<Authority>) -> Router {
+/// The API without sign-in, with default limits, answering to any host name.
+pub fn router(authority: Arc<Authority>) -> impl Api {
     app(AppState { authority, sign_in: None })
 }
 
-/// The API as an axum router with default limits, answering to any host name.
-pub fn app(state: AppState) -> Router {
+/// The API with default limits, answering to any host name.
+pub fn app(state: AppState) -> impl Api {
     app_with(state, Arc::new(Edge::new(&ServeOptions::default(), None)), conn::ConnectionLimits::default())
 }
 
-/// The API as an axum router behind `edge`'s host check, client address and throttles.
-pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionLimits) -> Router {
+/// The API as one tower service, ready for a connection to serve.
+pub trait Api:
+    tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> Api for S where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// What Tessera's own layers share: the edge's state and the authority.
+type Guards = (Arc<Edge>, Arc<Authority>);
+
+/// The API behind `edge`'s host check, client address and throttles.
+///
+/// The layers wrap the router once, outside it, instead of each route (`Router::layer`): a
+/// request then passes each layer once and nothing clones a route's whole layer stack for it.
+/// From the outside in:
+/// - [`admit`]: the host check and the client's address, before anything else;
+/// - CORS: preflights are answered here, and every answer below gets its headers (a throttled
+///   or timed-out answer included);
+/// - [`guard`]: the sign-in throttles, the change counter after writes, and a sentence for a
+///   timeout;
+/// - the request deadline and the request body's deadline;
+/// - a handler's panic becomes a 500 with a sentence;
+/// - `Cache-Control: no-store` on every answer that does not say otherwise;
+/// - the router, with its body limit.
+pub fn app_with(state: AppState, edge: Arc<Edge>, connections: conn::ConnectionLimits) -> impl Api {
+    let guards: Guards = (edge, Arc::clone(&state.authority));
     let api: Router<AppState> = routes::api().into();
-    api.route("/api/v1/openapi.json", axum::routing::get(openapi::serve))
+    let router = api
+        .route("/api/v1/openapi.json", axum::routing::get(openapi::serve))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state);
+    let on_panic: fn(Box<dyn std::any::Any + Send>) -> Response = |_| {
+        error::ApiError::with_code(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            tessera_core::error::ErrorCode::Internal,
+            "something went wrong on the server; the details are in its log",
+        )
+        .into_response()
+    };
+    tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(guards.clone(), admit))
+        .layer(cors())
+        .layer(axum::middleware::from_fn_with_state(guards.clone(), guard))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, connections.request))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(connections.request))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         // Answers carry token values, code-host tokens and account data: no cache may keep them
         // (RFC 9111 section 5.2.2.5); a route that may be cached says so itself.
         .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::CACHE_CONTROL,
+            header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(error::ApiError::with_code(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                tessera_core::error::ErrorCode::Internal,
-                "something went wrong on the server; the details are in its log",
-            ))
-        }))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.authority), see_changes))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&edge), throttle_sign_in))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(connections.request))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, connections.request))
-        .layer(axum::middleware::map_response(explain_timeout))
-        .layer(cors())
-        .layer(axum::middleware::from_fn_with_state(edge, admit))
-        .with_state(state)
+        .service(router)
 }
 
 /// Refuses requests addressed to host names this server does not answer to, then records who
 /// the client is for everything after it.
-async fn admit(State(edge): State<Arc<Edge>>, mut req: Request, next: Next) -> Response {
+async fn admit(State((edge, _)): State<Guards>, mut req: Request, next: Next) -> Response {
     match edge.hosts.check(&req) {
         Ok(()) => {}
         Err(host::HostRefusal::Unreadable) => {
@@ -158,52 +197,49 @@ async fn admit(State(edge): State<Arc<Edge>>, mut req: Request, next: Next) -> R
         let client = edge.proxies.client(peer.ip(), req.headers());
         req.extensions_mut().insert(ClientAddr(client));
     }
-    req.extensions_mut().insert(Arc::clone(&edge));
+    req.extensions_mut().insert(edge);
     next.run(req).await
 }
 
-/// After a request that may have written, reads the store's change counter, so that a change
-/// to what authenticates (a revoked token, a disabled account, a demoted session) drops the
-/// verification cache before the answer leaves: the very next request is checked at the store.
+/// Throttles sign-in, identity links and the device flow per client address; after a request
+/// that may have written, reads the store's change counter; and gives a timeout a sentence.
 ///
-/// Introspection is a POST that changes nothing (it only reads, and audits a refusal), so it is
-/// answered without the extra read.
-async fn see_changes(State(authority): State<Arc<Authority>>, req: Request, next: Next) -> Response {
+/// The change counter: a change to what authenticates (a revoked token, a disabled account, a
+/// demoted session) or to what `/me` lists drops the verification cache before the answer
+/// leaves, so the very next request is checked at the store. Introspection is a POST that
+/// changes nothing (it only reads, and audits a refusal), so it is answered without the extra
+/// read.
+async fn guard(State((edge, authority)): State<Guards>, req: Request, next: Next) -> Response {
+    if let Err(wait) = throttle_sign_in(&edge, &req) {
+        return error::ApiError::rate_limited(wait).into_response();
+    }
     let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || req.uri().path().trim_end_matches('/') == "/api/v1/tokens/introspect";
     let res = next.run(req).await;
     if !reads_only {
-        if let Err(e) = authority.check_changes().await {
-            tracing::warn!(error = %e, "cannot read the change counter; dropping the verification cache");
-            authority.credentials_changed();
-        }
+        authority.see_changes().await;
     }
-    res
+    explain_timeout(res)
 }
 
-/// Throttles sign-in, identity links and the device flow per client address.
-async fn throttle_sign_in(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST {
-        let ip = req.extensions().get::<ClientAddr>().map_or(extract::UNKNOWN_CLIENT, |c| c.0);
-        let checked = match req.uri().path().trim_end_matches('/') {
-            "/api/v1/sessions" => edge.throttles.sign_in(ip),
-            // Linking needs a login session: without a credential it is refused (401) before any
-            // provider is asked, so only attempts that present one spend the budget.
-            "/api/v1/user/identities" if req.headers().contains_key(header::AUTHORIZATION) => {
-                edge.throttles.sign_in(ip)
-            }
-            "/api/v1/sessions/device" => edge.throttles.device(ip),
-            _ => Ok(()),
-        };
-        if let Err(wait) = checked {
-            return error::ApiError::rate_limited(wait).into_response();
-        }
+/// Counts sign-in, identity links and the device flow against the client address's budget.
+fn throttle_sign_in(edge: &Edge, req: &Request) -> Result<(), Duration> {
+    if req.method() != Method::POST {
+        return Ok(());
     }
-    next.run(req).await
+    let ip = req.extensions().get::<ClientAddr>().map_or(extract::UNKNOWN_CLIENT, |c| c.0);
+    match req.uri().path().trim_end_matches('/') {
+        "/api/v1/sessions" => edge.throttles.sign_in(ip),
+        // Linking needs a login session: without a credential it is refused (401) before any
+        // provider is asked, so only attempts that present one spend the budget.
+        "/api/v1/user/identities" if req.headers().contains_key(header::AUTHORIZATION) => edge.throttles.sign_in(ip),
+        "/api/v1/sessions/device" => edge.throttles.device(ip),
+        _ => Ok(()),
+    }
 }
 
 /// tower-http's timeout answers with an empty body; give it a sentence like every other error.
-async fn explain_timeout(res: Response) -> Response {
+fn explain_timeout(res: Response) -> Response {
     if res.status() == StatusCode::REQUEST_TIMEOUT && !res.headers().contains_key(header::CONTENT_TYPE) {
         return error::ApiError::with_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -216,7 +252,7 @@ async fn explain_timeout(res: Response) -> Response {
 }
 
 /// Answers CORS preflights for the desktop app's webview, which calls the API from its own
-/// origin. Outermost, so a preflight never reaches routing or authentication.
+/// origin. Outside routing and authentication, so a preflight never reaches them.
 fn cors() -> tower_http::cors::CorsLayer {
     tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::AllowOrigin::list(DESKTOP_ORIGINS.map(HeaderValue::from_static)))
@@ -279,8 +315,8 @@ pub async fn serve_with(
             }
         })
     };
-    let app = app_with(state, edge, options.connections);
-    let served = conn::serve_connections(listener, app, options.connections, shutdown).await;
+    let api = app_with(state, edge, options.connections);
+    let served = conn::serve_connections(listener, api, options.connections, shutdown).await;
     flusher.abort();
     watcher.abort();
     sweeper.abort();
