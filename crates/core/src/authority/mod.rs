@@ -64,6 +64,8 @@ pub enum Credential {
         /// The signed-in user, as stored now, with the session's role: the higher of the
         /// account's local role and what the session's identity's provider asserts now.
         user: User,
+        /// The account's local role, as stored now.
+        local_role: Role,
         /// The session id.
         session_id: String,
         /// When it stops working: its record's end, or its JWT's if sooner.
@@ -468,10 +470,12 @@ impl Authority {
         if session.expires_at <= now {
             return Err(failed(Error::SessionExpired));
         }
+        let local_role = user.role;
         user.role = user.role.higher(session.identity_role);
         let jwt_ends = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
         let expires_at = session.expires_at.min(jwt_ends);
-        let credential = Credential::Session { user, session_id: session.id, expires_at, device_id: session.device_id };
+        let credential =
+            Credential::Session { user, local_role, session_id: session.id, expires_at, device_id: session.device_id };
         Ok(Caller { credential, ip })
     }
 
@@ -529,7 +533,7 @@ impl Authority {
     pub async fn me(&self, caller: &Caller) -> Result<Me> {
         let user = caller.acting_user()?;
         let local_role = match &caller.credential {
-            Credential::Session { .. } => self.store.user(&user.id).await?.map_or(Role::Member, |u| u.role),
+            Credential::Session { local_role, .. } => *local_role,
             Credential::Token { .. } => user.role,
         };
         // Both lists in one read (one round trip), kept until anything in them may have changed.

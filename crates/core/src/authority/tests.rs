@@ -311,10 +311,11 @@ impl Authority {
     /// Re-reads a caller's credential as the next request would.
     async fn authenticate_again(&self, c: &Caller) -> Result<Caller> {
         match &c.credential {
-            Credential::Session { user, session_id, expires_at, device_id } => {
+            Credential::Session { user, session_id, expires_at, device_id, .. } => {
                 let user = self.store.user(&user.id).await?.ok_or(Error::NotFound("user"))?;
                 Ok(Caller {
                     credential: Credential::Session {
+                        local_role: user.role,
                         user,
                         session_id: session_id.clone(),
                         expires_at: *expires_at,
