@@ -10,7 +10,8 @@
 # and the ratio tessera / oidc-provider, with the load average.
 #
 # usage: bench/introspect.sh
-# Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s).
+# Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s),
+#              BENCH_NO_BUILD (set: use the release binaries as built).
 # Needs node and `npm ci` done once in tests/idp.
 set -euo pipefail
 
@@ -59,7 +60,7 @@ LUA
 }
 
 echo "building tessera-cli (release)" >&2
-(cd "$ROOT" && "$CARGO" build --release -p tessera-cli)
+[ -n "${BENCH_NO_BUILD:-}" ] || (cd "$ROOT" && "$CARGO" build --release -p tessera-cli)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -21,7 +21,8 @@
 #
 # usage: bench/pg.sh
 # Environment: WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (2s),
-#              BENCH_PG_SIZES (1000,100000,1000000), PGBENCH_DURATION (10).
+#              BENCH_PG_SIZES (1000,100000,1000000), PGBENCH_DURATION (10),
+#              BENCH_NO_BUILD (set: use the release binaries as built).
 #
 # wrk, the servers and PostgreSQL share this machine's cores, so a second replica adds no
 # processor: the figures compare the stores and the replica counts with each other.
