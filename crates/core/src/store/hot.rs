@@ -541,4 +541,23 @@ mod tests {
         assert_refused(s.credential_by_hash(&[0x0d]).await, "u_role", "owner");
         Ok(())
     }
+
+    /// SQLite's "busy" and "locked" send a read the general way; any other failure is an error.
+    /// (A real lock cannot be made here: in WAL mode every open connection holds a shared lock on
+    /// the file, so no other connection of a live store can take it for itself.)
+    #[tokio::test]
+    async fn busy_and_locked_send_a_read_the_general_way_and_other_failures_do_not() -> Result<()> {
+        let (_dir, s) = store().await?;
+        let HotReads::Sqlite(db) = &s.hot else { panic!("a SQLite store reads SQLite") };
+        let failure = |code: i32| -> Result<()> {
+            Err(Error::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)))
+        };
+        for code in [rusqlite::ffi::SQLITE_BUSY, rusqlite::ffi::SQLITE_LOCKED] {
+            assert!(matches!(db.read(|_| failure(code)), Ok(Read::Busy)), "code {code}");
+        }
+        for code in [rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_READONLY, rusqlite::ffi::SQLITE_IOERR] {
+            assert!(matches!(db.read(|_| failure(code)), Err(Error::Sqlite(_))), "code {code}");
+        }
+        Ok(())
+    }
 }
