@@ -441,7 +441,8 @@ pub async fn trigger_hook(
         (caller, hooks::pushed(hooks::Host::GitLab, &body, is_json(headers))?)
     } else if let Some(password) = basic_password(text("authorization")?) {
         // Azure DevOps service hooks send the trigger token as the Basic password.
-        let caller = credential_caller(&s, &edge, addr, password?.as_str(), ip.clone()).await?;
+        let password = password.map_err(|e| failed(&edge, addr, e))?;
+        let caller = credential_caller(&s, &edge, addr, &password, ip.clone()).await?;
         let req = if hooks::is_azure_devops(&body) {
             hooks::pushed(hooks::Host::AzureDevOps, &body, true)?
         } else {

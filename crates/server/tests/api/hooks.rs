@@ -217,6 +217,29 @@ async fn wrong_webhook_signatures_are_throttled_like_failed_authentication() {
     deliver(&s, &p.id, &[("x-hub-signature-256", &good)], body).await.expect_error(429, "rate_limited");
 }
 
+/// Basic credentials that cannot be read (not base64, no password) are failed authentications
+/// like a wrong password: they spend the address's budget too.
+#[tokio::test]
+async fn unreadable_basic_credentials_are_throttled_like_failed_authentication() {
+    let o = ServeOptions {
+        limits: Limits { failed_auth: Rate { per_minute: 1, burst: 3 }, ..Limits::default() },
+        ..ServeOptions::default()
+    };
+    let s = Server::start_with(o, "127.0.0.1:0").await;
+    let p = project(&s).await;
+    let body = br#"{"eventType":"git.push"}"#;
+    for garbage in ["Basic !!!not-base64!!!", "Basic dXNlcm9ubHk=", "Basic dXNlcjog"] {
+        deliver(&s, &p.id, &[("authorization", garbage)], body).await.expect_error(401, "unauthenticated");
+    }
+    deliver(&s, &p.id, &[("authorization", "Basic !!!")], body).await.expect_error(429, "rate_limited");
+    // Spent, the address is refused before the credential is looked at, even a right one.
+    let good = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("x:{}", p.value))
+    );
+    deliver(&s, &p.id, &[("authorization", &good)], body).await.expect_error(429, "rate_limited");
+}
+
 /// An agent of `owner` that claimed a run of the project; returns (agent token, agent id, run id).
 async fn claimed(s: &Server, p: &Project) -> (String, String, String) {
     let (_, agent_token) = s.token("/api/v1/user/agent-tokens", &p.owner, &[]).await;
