@@ -9,7 +9,6 @@ fn mark_ready(what: String) {
 
 fn main() -> std::process::ExitCode {
     tessera_desktop::ready::started();
-    tessera_desktop::configure_webview();
     let context = tauri::generate_context!("examples/bare/tauri.conf.json");
     match tauri::Builder::default().invoke_handler(tauri::generate_handler![mark_ready]).run(context) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -51,23 +51,9 @@ fn key_file_opted_in() -> bool {
     std::env::var("TESSERA_KEY_FILE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "no" | "off"))
 }
 
-/// Settings of the web view's engine, made before it starts (the bare window of the launch
-/// benchmark makes them too). On Linux, WebKitGTK draws without accelerated compositing: a page
-/// of lists and forms does not need it, and without it the web process keeps no compositing
-/// layers and threads (measured: about 80 MB less). A `WEBKIT_DISABLE_COMPOSITING_MODE` already
-/// in the environment is left as it is.
-pub fn configure_webview() {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        // Before any thread starts: nothing else reads the environment yet.
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
 /// Runs the app until its window closes.
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     ready::started();
-    configure_webview();
     init_tracing();
     let start_locally = std::env::args().skip(1).any(|a| a == LOCAL_FLAG);
     let app = tauri::Builder::default()
