@@ -35,7 +35,11 @@ if [ "${1:-}" != --inside ]; then
         command -v "$tool" >/dev/null || die "missing $tool (make setup installs what is needed)"
     done
     [ -d ui/node_modules ] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
-    (cd ui && npm run build >/dev/null 2>&1) || die "the UI build failed: cd ui && npm run build"
+    # Only when the UI changed: a new ui/dist makes cargo embed it again, which costs minutes.
+    if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json ui/package-lock.json \
+        ui/vite.config.ts ui/svelte.config.js -newer ui/dist/index.html -print -quit)" ]; then
+        (cd ui && npm run build >/dev/null 2>&1) || die "the UI build failed: cd ui && npm run build"
+    fi
     echo "desktop bench: building release (app and bare window)" >&2
     cargo build --release -p tessera-desktop --bin tessera-desktop --example bare
     exec env -i PATH="$PATH" HOME="$HOME" USER=bench LANG=C.UTF-8 CARGO_TARGET_DIR="$TARGET" \

@@ -93,11 +93,12 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             if let Err(e) = attention::tray(app) {
                 tracing::warn!(error = %e, "no tray icon");
             }
-            // Start the embedded server while the window loads.
+            // Start the embedded server and renew the kept login (or sign in locally with
+            // --local) while the window loads, so the UI's first question finds a session ready.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(e) = handle.state::<Shell>().server_info().await {
-                    tracing::error!(code = e.code(), "{e}");
+                if let Err(e) = handle.state::<Shell>().current_session(false).await {
+                    tracing::warn!(code = e.code(), "{e}");
                 }
             });
             Ok(())

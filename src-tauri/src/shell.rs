@@ -212,12 +212,17 @@ impl Shell {
     /// signed in. None when nobody is signed in.
     pub async fn current_session(&self, renew: bool) -> Result<Option<Session>> {
         let preference = self.preferences().server;
-        if self.start_locally.swap(false, Ordering::SeqCst)
-            && preference == ServerPreference::Local
-            && self.session_slot().is_none()
-            && self.kept_login(&preference).await.is_none()
-        {
-            return self.start_local().await.map(Some);
+        if self.start_locally.load(Ordering::SeqCst) {
+            // Under the renewal lock, so a call made meanwhile (the launch's own and the UI's)
+            // waits for the local session instead of finding none.
+            let _one_at_a_time = self.renewing.lock().await;
+            if self.start_locally.swap(false, Ordering::SeqCst)
+                && preference == ServerPreference::Local
+                && self.session_slot().is_none()
+                && self.kept_login(&preference).await.is_none()
+            {
+                return self.start_local().await.map(Some);
+            }
         }
         let server = self.server_info().await?;
         let held = |fresh: bool| {

@@ -165,7 +165,7 @@ export async function copyToClipboard(text: string, clearAfterSeconds: number): 
 /** Moments a person notices, marked for launch timing (see `bench/desktop.sh`). */
 export type ReadyMark = 'token-list';
 
-const marked = new Set<ReadyMark>();
+const marked = new Set<ReadyMark | LaunchStep>();
 
 /** `mark_ready {what}` → null, once per mark, on the frame after it was drawn. Never fails. */
 export function markReady(what: ReadyMark): void {
@@ -174,6 +174,16 @@ export function markReady(what: ReadyMark): void {
   requestAnimationFrame(() => {
     call('mark_ready', { what }).catch(() => undefined);
   });
+}
+
+/** Steps of the launch on the way to the token list, for finding where its time goes. */
+export type LaunchStep = 'ui-start' | 'ui-session' | 'ui-me' | 'ui-tokens';
+
+/** `mark_ready {what}` → null, once per step, as it happens (no frame waited for). Never fails. */
+export function markStep(what: LaunchStep): void {
+  if (!isTauri() || marked.has(what)) return;
+  marked.add(what);
+  call('mark_ready', { what }).catch(() => undefined);
 }
 
 /** `get_preferences` → Preferences */

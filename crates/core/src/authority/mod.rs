@@ -382,6 +382,7 @@ impl Authority {
     pub fn spawn_change_watcher_on(self: &Arc<Self>, feed: crate::store::ChangeFeed) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         match feed {
+            #[cfg(feature = "postgres")]
             crate::store::ChangeFeed::Postgres(url) => tokio::spawn(async move { me.listen(url).await }),
             crate::store::ChangeFeed::Poll => {
                 crate::clock::spawn_every(StdDuration::from_millis(500), "reading the change counter", move || {
@@ -396,6 +397,7 @@ impl Authority {
         }
     }
 
+    #[cfg(feature = "postgres")]
     async fn listen(&self, url: Secret) {
         use sqlx::postgres::PgListener;
         loop {

@@ -17,6 +17,7 @@ pub enum ChangeFeed {
     /// Read the counter now and then (SQLite: other processes may write to the file).
     Poll,
     /// Listen for notifications on [`CHANGES_CHANNEL`] over a connection to this URL.
+    #[cfg(feature = "postgres")]
     Postgres(crate::secret::Secret),
 }
 
@@ -47,6 +48,7 @@ impl ChangeStore for SqlStore {
 
     fn change_feed(&self) -> ChangeFeed {
         match (&self.backend, &self.url) {
+            #[cfg(feature = "postgres")]
             (Backend::Postgres, Some(url)) => ChangeFeed::Postgres(url.clone()),
             _ => ChangeFeed::Poll,
         }

@@ -27,8 +27,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{Connection, Row};
+#[cfg(feature = "postgres")]
+use sqlx::{
+    postgres::{PgPool, PgPoolOptions, PgRow},
+    Connection, Row,
+};
 
 use super::sql::{unknown_value, SqlStore};
 use crate::clock::from_millis;
@@ -110,6 +113,7 @@ pub(super) enum HotReads {
     /// In-process connections to the SQLite file.
     Sqlite(Arc<SqliteReads>),
     /// A typed pool on the PostgreSQL database.
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -117,6 +121,7 @@ impl std::fmt::Debug for HotReads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             HotReads::Sqlite(_) => "HotReads::Sqlite",
+            #[cfg(feature = "postgres")]
             HotReads::Postgres(_) => "HotReads::Postgres",
         })
     }
@@ -138,6 +143,7 @@ impl HotReads {
     }
 
     /// A typed pool on the PostgreSQL database at `url`, checked like the general pool.
+    #[cfg(feature = "postgres")]
     pub(super) async fn postgres(url: &str, ping_after_idle: Duration) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_HOT_POOL_SIZE)
@@ -166,6 +172,7 @@ impl HotReads {
                 let mut rows = statement.query([hash])?;
                 rows.next()?.map(|row| credential_at(&SqliteRow(row))).transpose()
             }),
+            #[cfg(feature = "postgres")]
             HotReads::Postgres(pool) => {
                 let row = sqlx::query(CREDENTIAL_SQL).bind(hash).fetch_optional(pool).await?;
                 Ok(Read::Done(row.map(|row| credential_at(&row)).transpose()?))
@@ -184,6 +191,7 @@ impl HotReads {
                 let mut rows = statement.query([hash])?;
                 rows.next()?.map(|row| token_at(&SqliteRow(row))).transpose()
             }),
+            #[cfg(feature = "postgres")]
             HotReads::Postgres(pool) => {
                 let row = sqlx::query(SQL).bind(hash).fetch_optional(pool).await?;
                 Ok(Read::Done(row.map(|row| token_at(&row)).transpose()?))
@@ -196,6 +204,7 @@ impl HotReads {
     pub(super) async fn credential_changes(&self) -> Result<Read<i64>> {
         match self {
             HotReads::Sqlite(db) => db.read(|c| Ok(c.prepare_cached(CHANGES_SQLITE)?.query_row([], |r| r.get(0))?)),
+            #[cfg(feature = "postgres")]
             HotReads::Postgres(pool) => {
                 Ok(Read::Done(sqlx::query(CHANGES_POSTGRES).fetch_one(pool).await?.try_get::<i64, _>(0)?))
             }
@@ -217,6 +226,7 @@ impl HotReads {
                 }
                 Ok((identities, orgs))
             }),
+            #[cfg(feature = "postgres")]
             HotReads::Postgres(pool) => {
                 let (mut identities, mut orgs) = (Vec::new(), Vec::new());
                 for row in sqlx::query(LISTS_SQL).bind(user_id).fetch_all(pool).await? {
@@ -324,6 +334,7 @@ impl Columns for SqliteRow<'_, '_> {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Columns for PgRow {
     fn text(&self, i: usize) -> Result<String> {
         Ok(self.try_get(i)?)

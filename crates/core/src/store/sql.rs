@@ -16,19 +16,23 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Connection, Executor, Row};
+#[cfg(feature = "postgres")]
+use sqlx::Connection;
+use sqlx::{AnyPool, Executor, Row};
 
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{Owner, OwnerKind};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+#[cfg(feature = "postgres")]
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Connections one replica keeps to PostgreSQL at most. Every request needs one for a few
 /// milliseconds at a time; the database's default limit of 100 leaves room for several replicas.
 pub const POSTGRES_POOL_SIZE: u32 = 16;
 /// A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+#[cfg(feature = "postgres")]
 const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The SQL store.
@@ -93,6 +97,7 @@ impl SqlStore {
     ///
     /// Replicas starting together are safe: the migrations run under an advisory lock, so one
     /// applies them and the others find them applied.
+    #[cfg(feature = "postgres")]
     pub async fn open_postgres(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         if !is_postgres_url(url) {
@@ -121,6 +126,13 @@ impl SqlStore {
         POSTGRES_MIGRATIONS.run(&pool).await?;
         let hot = super::hot::HotReads::postgres(url, POSTGRES_PING_AFTER_IDLE).await?;
         Ok(Self { pool, backend: Backend::Postgres, hot, url: Some(crate::secret::Secret::new(url.to_owned())) })
+    }
+
+    /// Without the `postgres` feature (the desktop app, which reaches team servers over HTTP):
+    /// refuses, saying so.
+    #[cfg(not(feature = "postgres"))]
+    pub async fn open_postgres(_url: &str) -> Result<Self> {
+        Err(Error::invalid("this build has no PostgreSQL support; use the tessera command"))
     }
 
     /// Opens `db`: a `postgres://` URL names a PostgreSQL database, anything else a SQLite file.
