@@ -142,6 +142,7 @@ serve: setup
 check:
 	"$(CARGO)" fmt --all -- --check
 	"$(CARGO)" clippy -p tessera-platform -p tessera-core -p tessera-auth -p tessera-server -p tessera-cli --all-targets -- -D warnings
+	"$(CARGO)" clippy -p tessera-core --no-default-features --all-targets -- -D warnings
 	@# Unit tests, the committed OpenAPI document among them (crates/server/src/openapi.rs).
 	"$(CARGO)" test -p tessera-platform -p tessera-core -p tessera-auth -p tessera-server --lib
 	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
@@ -150,6 +151,8 @@ check:
 test: setup ui
 	"$(CARGO)" fmt --all -- --check
 	"$(CARGO)" clippy --workspace --all-targets -- -D warnings
+	@# The core as the desktop app builds it: without the PostgreSQL driver.
+	"$(CARGO)" clippy -p tessera-core --no-default-features --all-targets -- -D warnings
 	cd ui && npm run check && npm run lint && npm test
 	@# The UI's API client is generated from the server's OpenAPI document: the committed copy
 	@# (ui/src/lib/api/openapi.json, checked by the server's unit tests) and the types made from it
