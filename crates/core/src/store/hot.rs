@@ -559,9 +559,11 @@ mod tests {
     #[tokio::test]
     async fn busy_and_locked_send_a_read_the_general_way_and_other_failures_do_not() -> Result<()> {
         let (_dir, s) = store().await?;
-        // Built without PostgreSQL, SQLite is the only kind there is.
-        #[allow(irrefutable_let_patterns)]
-        let HotReads::Sqlite(db) = &s.hot else { panic!("a SQLite store reads SQLite") };
+        let db = match &s.hot {
+            HotReads::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            HotReads::Postgres(_) => panic!("a SQLite store reads SQLite"),
+        };
         let failure = |code: i32| -> Result<()> {
             Err(Error::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)))
         };
