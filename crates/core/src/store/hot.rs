@@ -446,6 +446,18 @@ fn org_at(r: &impl Columns, [id, name, created_at, role]: [usize; 4]) -> Result<
 }
 
 #[cfg(test)]
+impl HotReads {
+    /// The SQLite connections, when that is the kind.
+    fn sqlite_reads(&self) -> Option<&SqliteReads> {
+        match self {
+            HotReads::Sqlite(db) => Some(db),
+            #[cfg(feature = "postgres")]
+            HotReads::Postgres(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::sql::assert_refused;
@@ -559,11 +571,7 @@ mod tests {
     #[tokio::test]
     async fn busy_and_locked_send_a_read_the_general_way_and_other_failures_do_not() -> Result<()> {
         let (_dir, s) = store().await?;
-        let db = match &s.hot {
-            HotReads::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            HotReads::Postgres(_) => panic!("a SQLite store reads SQLite"),
-        };
+        let Some(db) = s.hot.sqlite_reads() else { panic!("a SQLite store reads SQLite") };
         let failure = |code: i32| -> Result<()> {
             Err(Error::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)))
         };
