@@ -41,6 +41,13 @@ pub fn status_at(identity: &Identity, now: DateTime<Utc>) -> ScmStatus {
     }
 }
 
+/// Sets each identity's status to what it is at `now`.
+pub(super) fn set_statuses_at(list: &mut [Identity], now: DateTime<Utc>) {
+    for i in list {
+        i.status = status_at(i, now);
+    }
+}
+
 /// How the audit log names an asserted role.
 fn asserted(role: Option<Role>) -> &'static str {
     role.map_or("no role", Role::as_str)
@@ -220,11 +227,8 @@ impl Authority {
 
     /// A user's linked identities, each code-host token's status as it is now.
     pub(super) async fn identities_now(&self, user_id: &str) -> Result<Vec<Identity>> {
-        let now = self.now();
         let mut list = self.store.identities_of(user_id).await?;
-        for i in &mut list {
-            i.status = status_at(i, now);
-        }
+        set_statuses_at(&mut list, self.now());
         Ok(list)
     }
 

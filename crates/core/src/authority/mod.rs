@@ -548,10 +548,7 @@ impl Authority {
                 (identities, orgs)
             }
         };
-        let now = self.now();
-        for i in &mut identities {
-            i.status = identities::status_at(i, now);
-        }
+        identities::set_statuses_at(&mut identities, self.now());
         Ok(Me {
             id: user.id.clone(),
             name: user.name.clone(),
