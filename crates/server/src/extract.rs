@@ -34,20 +34,10 @@ impl FromRequestParts<AppState> for Auth {
             .get(AUTHORIZATION)
             .ok_or_else(|| unauthenticated("sign in or send a token: Authorization: Bearer <token>"))?;
         let ip = client_ip(parts);
-        let edge = parts.extensions.get::<Arc<Edge>>().cloned();
-        let addr = parts.extensions.get::<ClientAddr>().map_or(UNKNOWN_CLIENT, |c| c.0);
-        if let Some(edge) = &edge {
-            if let Err(wait) = edge.throttles.check_failures(addr) {
-                state.authority.note_failed_authentication(ip.as_deref(), "", "throttled");
-                return Err(ApiError::rate_limited(wait));
-            }
-        }
-        let failed = |e: ApiError| match edge.as_ref().map(|edge| edge.throttles.note_failure(addr)) {
-            Some(Err(wait)) => ApiError::rate_limited(wait),
-            _ => e,
-        };
+        let failures = Failures::of(parts);
+        failures.check(state, ip.as_deref())?;
         let Ok(header) = header.to_str() else {
-            return Err(failed(unauthenticated("the Authorization header is not readable text")));
+            return Err(failures.failed(unauthenticated("the Authorization header is not readable text")));
         };
         let Some(bearer) = header
             .split_once(' ')
@@ -55,11 +45,56 @@ impl FromRequestParts<AppState> for Auth {
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
         else {
-            return Err(failed(unauthenticated("the Authorization header must be: Bearer <token>")));
+            return Err(failures.failed(unauthenticated("the Authorization header must be: Bearer <token>")));
         };
-        match state.authority.authenticate(bearer, ip).await {
-            Ok(caller) => Ok(Auth(caller)),
-            Err(e) if e.code() == ErrorCode::Unauthenticated => Err(failed(e.into())),
+        failures.authenticate(state, bearer, ip).await.map(Auth)
+    }
+}
+
+/// A client address's failed-authentication budget, spent the same way by every route that takes
+/// a credential: an address whose failures are spent is refused (429) before its credential is
+/// looked at, and each credential that fails counts.
+pub(crate) struct Failures<'a> {
+    edge: Option<&'a Edge>,
+    addr: IpAddr,
+}
+
+impl<'a> Failures<'a> {
+    /// The budget of the request's client.
+    pub(crate) fn of(parts: &'a Parts) -> Self {
+        Failures {
+            edge: parts.extensions.get::<Arc<Edge>>().map(|e| &**e),
+            addr: parts.extensions.get::<ClientAddr>().map_or(UNKNOWN_CLIENT, |c| c.0),
+        }
+    }
+
+    /// A 429, audited, when the address's failures are spent.
+    pub(crate) fn check(&self, state: &AppState, ip: Option<&str>) -> Result<(), ApiError> {
+        if let Some(Err(wait)) = self.edge.map(|edge| edge.throttles.check_failures(self.addr)) {
+            state.authority.note_failed_authentication(ip, "", "throttled");
+            return Err(ApiError::rate_limited(wait));
+        }
+        Ok(())
+    }
+
+    /// `e`, counted as a failed authentication: past the limit, a 429 instead.
+    pub(crate) fn failed(&self, e: ApiError) -> ApiError {
+        match self.edge.map(|edge| edge.throttles.note_failure(self.addr)) {
+            Some(Err(wait)) => ApiError::rate_limited(wait),
+            _ => e,
+        }
+    }
+
+    /// Who `value` (a token or a login session) names; one that does not authenticate counts.
+    pub(crate) async fn authenticate(
+        &self,
+        state: &AppState,
+        value: &str,
+        ip: Option<String>,
+    ) -> Result<Caller, ApiError> {
+        match state.authority.authenticate(value, ip).await {
+            Ok(caller) => Ok(caller),
+            Err(e) if e.code() == ErrorCode::Unauthenticated => Err(self.failed(e.into())),
             Err(e) => Err(e.into()),
         }
     }

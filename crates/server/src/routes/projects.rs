@@ -16,8 +16,8 @@ use tessera_core::Caller;
 
 use super::hooks;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{client_ip, Auth, Id, Id2, Id3, Json, UNKNOWN_CLIENT};
-use crate::{AppState, ClientAddr, Edge};
+use crate::extract::{client_ip, Auth, Failures, Id, Id2, Id3, Json};
+use crate::{AppState, Edge};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -335,30 +335,6 @@ fn basic_password(authorization: Option<&str>) -> Option<ApiResult<String>> {
     })
 }
 
-/// Who a trigger's credential (a token, or a login session) names; one that does not
-/// authenticate counts against the client's failed-authentication throttle.
-async fn credential_caller(
-    s: &AppState,
-    edge: &Edge,
-    addr: std::net::IpAddr,
-    value: &str,
-    ip: Option<String>,
-) -> ApiResult<Caller> {
-    match s.authority.authenticate(value, ip).await {
-        Ok(c) => Ok(c),
-        Err(e) if e.code() == ErrorCode::Unauthenticated => Err(failed(edge, addr, e.into())),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Counts a failed authentication against the client's throttle: past its limit, a 429.
-fn failed(edge: &Edge, addr: std::net::IpAddr, e: ApiError) -> ApiError {
-    match edge.throttles.note_failure(addr) {
-        Err(wait) => ApiError::rate_limited(wait),
-        Ok(()) => e,
-    }
-}
-
 /// Trigger a run with a trigger token (or a credential with the `trigger` scope) sent as a
 /// bearer header, as a `token` field of the query, a form or JSON, as the password of Basic
 /// credentials (Azure DevOps service hooks), or through a code-host webhook signed with the
@@ -398,13 +374,10 @@ pub async fn trigger_hook(
         _ => ApiError::invalid(format!("the body could not be read: {}", e.body_text())),
     })?;
     let ip = client_ip(&parts);
-    let addr = parts.extensions.get::<ClientAddr>().map_or(UNKNOWN_CLIENT, |c| c.0);
-    if let Err(wait) = edge.throttles.check_failures(addr) {
-        s.authority.note_failed_authentication(ip.as_deref(), "", "throttled");
-        return Err(ApiError::rate_limited(wait));
-    }
+    let failures = Failures::of(&parts);
+    failures.check(&s, ip.as_deref())?;
     let headers = &parts.headers;
-    let text = |name: &str| header_text(headers, name).map_err(|e| failed(&edge, addr, e));
+    let text = |name: &str| header_text(headers, name).map_err(|e| failures.failed(e));
     // Who signed the body, by the header each host signs with. GitHub sends its SHA-1
     // `X-Hub-Signature` too, beside the SHA-256 one read first; Bitbucket sends only the latter
     // name, with a SHA-256.
@@ -413,11 +386,9 @@ pub async fn trigger_hook(
         (None, None) => match text("x-hub-signature")? {
             Some(sig) if sig.trim_start().starts_with("sha256=") => Some((sig, hooks::Host::Bitbucket)),
             Some(_) => {
-                return Err(failed(
-                    &edge,
-                    addr,
-                    ApiError::unauthenticated("the webhook's X-Hub-Signature must be sha256=<HMAC-SHA256 of the body>"),
-                ))
+                return Err(failures.failed(ApiError::unauthenticated(
+                    "the webhook's X-Hub-Signature must be sha256=<HMAC-SHA256 of the body>",
+                )))
             }
             None => None,
         },
@@ -427,7 +398,7 @@ pub async fn trigger_hook(
             .authority
             .webhook_caller(&p, Delivery::Signed { signature, body: &body }, ip.clone())
             .await
-            .map_err(|e| failed(&edge, addr, e.into()))?;
+            .map_err(|e| failures.failed(e.into()))?;
         if text("x-github-event")?.is_some_and(|e| e.eq_ignore_ascii_case("ping")) {
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
@@ -437,12 +408,12 @@ pub async fn trigger_hook(
             .authority
             .webhook_caller(&p, Delivery::GitLab { token }, ip.clone())
             .await
-            .map_err(|e| failed(&edge, addr, e.into()))?;
+            .map_err(|e| failures.failed(e.into()))?;
         (caller, hooks::pushed(hooks::Host::GitLab, &body, is_json(headers))?)
     } else if let Some(password) = basic_password(text("authorization")?) {
         // Azure DevOps service hooks send the trigger token as the Basic password.
-        let password = password.map_err(|e| failed(&edge, addr, e))?;
-        let caller = credential_caller(&s, &edge, addr, &password, ip.clone()).await?;
+        let password = password.map_err(|e| failures.failed(e))?;
+        let caller = failures.authenticate(&s, &password, ip.clone()).await?;
         let req = if hooks::is_azure_devops(&body) {
             hooks::pushed(hooks::Host::AzureDevOps, &body, true)?
         } else {
@@ -469,7 +440,7 @@ pub async fn trigger_hook(
         } else if !body.is_empty() {
             fields.add_form(&body)?;
         }
-        let bearer = match (header_text(headers, "authorization").map_err(|e| failed(&edge, addr, e))?, fields.token.take())
+        let bearer = match (header_text(headers, "authorization").map_err(|e| failures.failed(e))?, fields.token.take())
         {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid("send the token once: in the Authorization header or as token, not both"))
@@ -479,7 +450,7 @@ pub async fn trigger_hook(
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, v)| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| failed(&edge, addr, ApiError::unauthenticated("the Authorization header must be: Bearer <token>")))?,
+                .ok_or_else(|| failures.failed(ApiError::unauthenticated("the Authorization header must be: Bearer <token>")))?,
             (None, Some(t)) => t.trim().to_owned(),
             (None, None) => {
                 return Err(ApiError::unauthenticated(
@@ -487,7 +458,7 @@ pub async fn trigger_hook(
                 ))
             }
         };
-        let caller = credential_caller(&s, &edge, addr, &bearer, ip.clone()).await?;
+        let caller = failures.authenticate(&s, &bearer, ip.clone()).await?;
         (caller, fields.request())
     };
     if caller.token_kind() == Some(tessera_core::TokenKind::Trigger) {
