@@ -196,13 +196,18 @@ async fn github_and_gitlab_webhooks_trigger_with_their_secret_and_nothing_else()
     assert!(!log.to_string().contains("whsec_"), "the audit log never holds a secret");
 }
 
-#[tokio::test]
-async fn wrong_webhook_signatures_are_throttled_like_failed_authentication() {
+/// A server whose failed-authentication budget is three attempts, then one a minute.
+async fn three_failures_allowed() -> Server {
     let o = ServeOptions {
         limits: Limits { failed_auth: Rate { per_minute: 1, burst: 3 }, ..Limits::default() },
         ..ServeOptions::default()
     };
-    let s = Server::start_with(o, "127.0.0.1:0").await;
+    Server::start_with(o, "127.0.0.1:0").await
+}
+
+#[tokio::test]
+async fn wrong_webhook_signatures_are_throttled_like_failed_authentication() {
+    let s = three_failures_allowed().await;
     let p = project(&s).await;
     let body = br#"{"ref":"refs/heads/main"}"#;
     for _ in 0..3 {
@@ -221,11 +226,7 @@ async fn wrong_webhook_signatures_are_throttled_like_failed_authentication() {
 /// like a wrong password: they spend the address's budget too.
 #[tokio::test]
 async fn unreadable_basic_credentials_are_throttled_like_failed_authentication() {
-    let o = ServeOptions {
-        limits: Limits { failed_auth: Rate { per_minute: 1, burst: 3 }, ..Limits::default() },
-        ..ServeOptions::default()
-    };
-    let s = Server::start_with(o, "127.0.0.1:0").await;
+    let s = three_failures_allowed().await;
     let p = project(&s).await;
     let body = br#"{"eventType":"git.push"}"#;
     for garbage in ["Basic !!!not-base64!!!", "Basic dXNlcm9ubHk=", "Basic dXNlcjog"] {
