@@ -71,10 +71,7 @@ load() {
 
 packages=(-p tessera-bench)
 [ "$MODE" = bare ] || packages+=(-p tessera-cli)
-if [ -z "${BENCH_NO_BUILD:-}" ]; then
-    echo "building ${packages[*]} (release)" >&2
-    (cd "$ROOT" && "$CARGO" build --release "${packages[@]}")
-fi
+build_release "${packages[@]}"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 

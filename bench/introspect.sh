@@ -59,8 +59,7 @@ LUA
     fi
 }
 
-echo "building tessera-cli (release)" >&2
-[ -n "${BENCH_NO_BUILD:-}" ] || (cd "$ROOT" && "$CARGO" build --release -p tessera-cli)
+build_release -p tessera-cli
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -18,6 +18,14 @@ if ! command -v wrk >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y wrk
 fi
 
+# Builds the release binaries of the packages named ("-p NAME ..."), unless BENCH_NO_BUILD is set:
+# then the ones already built are used.
+build_release() {
+    [ -z "${BENCH_NO_BUILD:-}" ] || return 0
+    echo "building $* (release)" >&2
+    (cd "$ROOT" && "$CARGO" build --release "$@")
+}
+
 # Starts a server ("$@") whose first stdout line is `listening on http://ADDR`, and sets URL.
 # Only 127.0.0.1 is accepted: the load never leaves this machine.
 start_server() {

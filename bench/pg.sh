@@ -100,8 +100,7 @@ measure() {
     echo "  ${RESULTS[-1]}" >&2
 }
 
-echo "building tessera-cli and the bare baseline (release)" >&2
-[ -n "${BENCH_NO_BUILD:-}" ] || (cd "$ROOT" && "$CARGO" build --release -p tessera-cli -p tessera-bench)
+build_release -p tessera-cli -p tessera-bench
 TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/release/tessera"
 BARE="${CARGO_TARGET_DIR:-$ROOT/target}/release/bare"
 
