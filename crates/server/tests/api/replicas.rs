@@ -457,20 +457,9 @@ async fn the_change_counter_moves_with_every_change_and_not_with_uses() {
     assert_eq!(s.store.credential_changes().await.unwrap(), before_use, "a use is not a change");
 }
 
-/// `/me` on `server` with `auth` until `holds` says yes, for at most a second; the last answer.
-async fn me_within_a_second(
-    server: &Server,
-    auth: &str,
-    holds: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let started = std::time::Instant::now();
-    loop {
-        let me = server.get("/api/v1/me", auth).await.expect(200);
-        if holds(&me) || started.elapsed() > std::time::Duration::from_secs(1) {
-            return me;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+/// Waits, for at most a second, until `/me` on `server` with `auth` shows what `holds` wants.
+async fn me_shows(what: &str, server: &Server, auth: &str, holds: impl Fn(&serde_json::Value) -> bool) {
+    crate::harness::within_a_second(what, || async { holds(&server.get("/api/v1/me", auth).await.expect(200)) }).await;
 }
 
 fn org_names(me: &serde_json::Value) -> Vec<(String, String)> {
@@ -512,18 +501,18 @@ async fn me_shows_organizations_and_linked_accounts_changed_anywhere() {
     a.add_member(&org, &bob, "alice", &alice, "member").await;
     let joined = vec![("acme".to_owned(), "member".to_owned())];
     assert_eq!(org_names(&a.get("/api/v1/me", &pat).await.expect(200)), joined, "the next request on A");
-    assert_eq!(org_names(&me_within_a_second(&b, &pat, |me| org_names(me) == joined).await), joined, "B");
+    me_shows("B lists the organization joined", &b, &pat, |me| org_names(me) == joined).await;
 
     a.post(&format!("/api/v1/orgs/{org}/members"), &bob, json!({"user": "alice", "role": "admin"})).await.expect(200);
     let promoted = vec![("acme".to_owned(), "admin".to_owned())];
     assert_eq!(org_names(&a.get("/api/v1/me", &pat).await.expect(200)), promoted, "the next request on A");
-    assert_eq!(org_names(&me_within_a_second(&b, &pat, |me| org_names(me) == promoted).await), promoted, "B");
+    me_shows("B shows the new role", &b, &pat, |me| org_names(me) == promoted).await;
 
     a.call(Method::DELETE, &format!("/api/v1/orgs/{org}/members"), Some(&bob), Some(json!({"user": "alice"})))
         .await
         .expect(204);
     assert!(org_names(&a.get("/api/v1/me", &pat).await.expect(200)).is_empty(), "the next request on A");
-    assert!(org_names(&me_within_a_second(&b, &pat, |me| org_names(me).is_empty()).await).is_empty(), "B");
+    me_shows("B no longer lists the organization left", &b, &pat, |me| org_names(me).is_empty()).await;
 
     // Linked, marked for reconnecting and unlinked by another process writing to the store.
     let alice_id = a.store.user_by_name("alice").await.unwrap().unwrap().id;
@@ -547,17 +536,17 @@ async fn me_shows_organizations_and_linked_accounts_changed_anywhere() {
     a.store.insert_identity(&identity).await.unwrap();
     let linked = vec![("alice-gh".to_owned(), "disconnected".to_owned())];
     for s in [&a, &b] {
-        assert_eq!(identity_states(&me_within_a_second(s, &pat, |me| identity_states(me) == linked).await), linked);
+        me_shows("the linked account is listed", s, &pat, |me| identity_states(me) == linked).await;
     }
     let info = tessera_core::model::ScmTokenInfo { expires_at: None, refreshable: true };
     a.store.set_scm_token("idn_listed", Some(info)).await.unwrap();
     a.store.set_scm_failed("idn_listed", true).await.unwrap();
     let expired = vec![("alice-gh".to_owned(), "expired".to_owned())];
     for s in [&a, &b] {
-        assert_eq!(identity_states(&me_within_a_second(s, &pat, |me| identity_states(me) == expired).await), expired);
+        me_shows("the linked account shows expired", s, &pat, |me| identity_states(me) == expired).await;
     }
     a.store.delete_identity("idn_listed").await.unwrap();
     for s in [&a, &b] {
-        assert!(identity_states(&me_within_a_second(s, &pat, |me| identity_states(me).is_empty()).await).is_empty());
+        me_shows("the unlinked account is gone", s, &pat, |me| identity_states(me).is_empty()).await;
     }
 }
