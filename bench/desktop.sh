@@ -103,6 +103,8 @@ measure() {
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
         local ms=$(((t1 - t0) / 1000000))
+        # Every mark of the launch (the shell's and the UI's steps), in ms after exec.
+        [ "$run" = 0 ] || awk -v t0="$t0" '{ printf "%s %d\n", $1, ($2 - t0) / 1000000 }' "$ready" >>"$WORK/$name.steps"
         if [ "$run" = 0 ]; then
             echo "$name: first launch (new data directory, not counted): $ms ms" >&2
             echo "$ms" >"$WORK/$name.first"
@@ -143,6 +145,14 @@ row "RSS, all processes (median)" "$b_rss" "$a_rss" MB
 row "release binary" "$(($(size "$BARE") / 1024))" "$(($(size "$APP") / 1024))" KiB
 printf '%-28s %12s %12s\n' "UI bundle (ui/dist)" "" "$((dist_bytes / 1024)) KiB"
 printf '%-28s %12s %12s\n' "UI bundle, gzip -9" "" "$((dist_gzip / 1024)) KiB"
+
+# Where the app's launch goes: each step's median over the counted runs, in the order they came.
+echo
+echo "Tessera's launch, step by step (median ms after exec; the bare window's page: $b_ms ms):"
+awk '!seen[$1]++ { print $1 }' "$WORK/app.steps" | while read -r step; do
+    awk -v s="$step" '$1 == s { print $2 }' "$WORK/app.steps" >"$WORK/step"
+    printf '  %-16s %6s ms\n' "$step" "$(median "$WORK/step" 1)"
+done
 echo
 echo "ready: bare = its page drawn; Tessera = the token list drawn after signing in locally (--local)."
 echo "$RUNS runs each after a warm-up, ${SETTLE} s settle before PSS; Xvfb, private D-Bus session and keyring;"
