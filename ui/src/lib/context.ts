@@ -2,7 +2,7 @@
 
 import { createContext } from 'svelte';
 import type { ApiClient } from './api/client';
-import type { Me } from './api/types';
+import type { Me, Token } from './api/types';
 import type { Preferences } from './shell';
 
 export interface AppContext {
@@ -13,6 +13,11 @@ export interface AppContext {
   readonly preferences: Preferences;
   /** The current time, ticking so relative times stay true. */
   readonly now: Date;
+  /**
+   * The personal token list asked for at sign-in together with /me, so the first screen waits
+   * for one round trip instead of two. Given once; null afterwards.
+   */
+  takeFirstTokens(): Promise<Token[]> | null;
   reloadMe(): Promise<void>;
   savePreferences(preferences: Preferences): Promise<void>;
   signOut(notice?: string): Promise<void>;

@@ -1,6 +1,27 @@
-import { describe, expect, it } from 'vitest';
-import type { TokenWithValue } from './api/types';
-import { withoutValue } from './tokens';
+import { describe, expect, it, vi } from 'vitest';
+import type { ApiClient } from './api/client';
+import type { Token, TokenWithValue } from './api/types';
+import { personalTokens, withoutValue } from './tokens';
+
+describe('personalTokens', () => {
+  it('answers its first list with the one asked for at sign-in, and asks the server after that', async () => {
+    const first = [{ id: 'tok_first' }] as Token[];
+    const fresh = [{ id: 'tok_fresh' }] as Token[];
+    const listPersonalTokens = vi.fn(async () => fresh);
+    const collection = personalTokens({ listPersonalTokens } as unknown as ApiClient, Promise.resolve(first));
+    expect(await collection.list()).toBe(first);
+    expect(listPersonalTokens).not.toHaveBeenCalled();
+    expect(await collection.list()).toBe(fresh);
+    expect(await collection.list()).toBe(fresh);
+    expect(listPersonalTokens).toHaveBeenCalledTimes(2);
+  });
+
+  it('asks the server from the start when nothing was asked for at sign-in', async () => {
+    const listPersonalTokens = vi.fn(async () => [] as Token[]);
+    await personalTokens({ listPersonalTokens } as unknown as ApiClient).list();
+    expect(listPersonalTokens).toHaveBeenCalledOnce();
+  });
+});
 
 describe('withoutValue', () => {
   it("keeps neither the value nor a trigger token's webhook secret in what a list holds", () => {

@@ -31,12 +31,21 @@ function unscoped(body: NewToken) {
   return rest;
 }
 
-export function personalTokens(client: ApiClient): TokenCollection {
+/**
+ * The signed-in person's own tokens. `first`, when given, is a list already asked for (at sign-in,
+ * together with /me): the first `list()` answers with it, every later one asks the server.
+ */
+export function personalTokens(client: ApiClient, first: Promise<Token[]> | null = null): TokenCollection {
+  let pending = first;
   return {
     id: 'personal',
     noun: 'personal access token',
     scoped: true,
-    list: () => client.listPersonalTokens(),
+    list: () => {
+      const answer = pending ?? client.listPersonalTokens();
+      pending = null;
+      return answer;
+    },
     create: (body) => client.createPersonalToken({ ...body, scopes: body.scopes ?? [] }),
     update: (id, patch) => client.updatePersonalToken(id, patch),
     rotate: (id) => client.rotatePersonalToken(id),

@@ -35,6 +35,7 @@ export function renderPane(
     me: { id: 'u1', name: 'ada', role: 'admin', orgs: [], ...me } as unknown as Me,
     preferences,
     now: TEST_NOW,
+    takeFirstTokens: () => null,
     reloadMe: vi.fn(),
     savePreferences: vi.fn(),
     signOut: vi.fn(),
