@@ -7,6 +7,12 @@ describe('panes', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('each load a component, the first at once and the others from their own chunks', async () => {
+    for (const pane of PANES) {
+      expect(typeof (await pane.load()), pane.id).toBe('function');
+    }
+  });
+
   it('hide providers, users and the audit log from members', () => {
     const ids = visiblePanes('member').map((p) => p.id);
     expect(ids).toEqual([

@@ -2,15 +2,9 @@
 
 import type { Component } from 'svelte';
 import type { Role } from './api/types';
-import AccountPane from './panes/AccountPane.svelte';
-import AgentTokensPane from './panes/AgentTokensPane.svelte';
-import AuditPane from './panes/AuditPane.svelte';
-import OrganizationsPane from './panes/OrganizationsPane.svelte';
+// The first pane comes with the app; the others load when first opened, so the launch parses
+// only what the first screen shows.
 import PersonalTokensPane from './panes/PersonalTokensPane.svelte';
-import PreferencesPane from './panes/PreferencesPane.svelte';
-import ProjectsPane from './panes/ProjectsPane.svelte';
-import ProvidersPane from './panes/ProvidersPane.svelte';
-import UsersPane from './panes/UsersPane.svelte';
 
 export type PaneGroup = 'You' | 'Work' | 'Instance' | 'App';
 
@@ -21,19 +15,25 @@ export interface PaneDefinition {
   group: PaneGroup;
   /** Instance-admin panes need a login session of a user whose role is admin. */
   adminOnly?: true;
-  component: Component;
+  /** The pane's component: at once for the first pane, loaded on first use for the others. */
+  load: () => Promise<Component>;
+}
+
+/** A pane loaded from its own chunk of the bundle. */
+function lazy(load: () => Promise<{ default: Component }>): () => Promise<Component> {
+  return async () => (await load()).default;
 }
 
 export const PANES: readonly PaneDefinition[] = [
-  { id: 'account', title: 'Account', group: 'You', component: AccountPane },
-  { id: 'personal-tokens', title: 'Personal Access Tokens', group: 'You', component: PersonalTokensPane },
-  { id: 'agent-tokens', title: 'Agent Tokens', group: 'You', component: AgentTokensPane },
-  { id: 'projects', title: 'Projects', group: 'Work', component: ProjectsPane },
-  { id: 'organizations', title: 'Organizations', group: 'Work', component: OrganizationsPane },
-  { id: 'providers', title: 'Providers', group: 'Instance', adminOnly: true, component: ProvidersPane },
-  { id: 'users', title: 'Users', group: 'Instance', adminOnly: true, component: UsersPane },
-  { id: 'audit', title: 'Audit Log', group: 'Instance', adminOnly: true, component: AuditPane },
-  { id: 'preferences', title: 'Preferences', group: 'App', component: PreferencesPane },
+  { id: 'account', title: 'Account', group: 'You', load: lazy(() => import('./panes/AccountPane.svelte')) },
+  { id: 'personal-tokens', title: 'Personal Access Tokens', group: 'You', load: async () => PersonalTokensPane },
+  { id: 'agent-tokens', title: 'Agent Tokens', group: 'You', load: lazy(() => import('./panes/AgentTokensPane.svelte')) },
+  { id: 'projects', title: 'Projects', group: 'Work', load: lazy(() => import('./panes/ProjectsPane.svelte')) },
+  { id: 'organizations', title: 'Organizations', group: 'Work', load: lazy(() => import('./panes/OrganizationsPane.svelte')) },
+  { id: 'providers', title: 'Providers', group: 'Instance', adminOnly: true, load: lazy(() => import('./panes/ProvidersPane.svelte')) },
+  { id: 'users', title: 'Users', group: 'Instance', adminOnly: true, load: lazy(() => import('./panes/UsersPane.svelte')) },
+  { id: 'audit', title: 'Audit Log', group: 'Instance', adminOnly: true, load: lazy(() => import('./panes/AuditPane.svelte')) },
+  { id: 'preferences', title: 'Preferences', group: 'App', load: lazy(() => import('./panes/PreferencesPane.svelte')) },
 ];
 
 /** The panes a user with `role` sees, in sidebar order. */
