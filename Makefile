@@ -95,7 +95,10 @@ desktop: setup ui
 # in /usr/bin, as a .deb and an .rpm (the Tauri bundler from ui/node_modules, offline; see
 # src-tauri/package.sh). `tests/package/run.sh <the .deb>` installs and checks one on this machine.
 package: setup ui
-	"$(CARGO)" build --release -p tessera-desktop -p tessera-cli
+	# Two builds, not one: cargo unifies features within a build, and the `tessera` command's
+	# PostgreSQL support would be linked into the desktop app, which does not use it.
+	"$(CARGO)" build --release -p tessera-desktop
+	"$(CARGO)" build --release -p tessera-cli
 	@pkgs=$$(src-tauri/package.sh release); \
 	for p in $$pkgs; do printf '%s\t%s MiB\n' "$$p" "$$(awk -v b="$$(stat -c %s "$$p")" 'BEGIN { printf "%.1f", b / 1048576 }')"; done
 
