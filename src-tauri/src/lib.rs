@@ -19,6 +19,7 @@ pub mod ready;
 pub mod session;
 pub mod shell;
 pub mod sign_in;
+pub mod webview;
 
 use std::sync::Arc;
 
@@ -70,6 +71,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(webview::plugin())
         .manage(clipboard::PendingClear::default())
         .setup(move |app| {
             let data_dir = DataDir::from_env()?;

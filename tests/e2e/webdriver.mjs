@@ -140,9 +140,37 @@ export class Session {
     return this.call('GET', '/source');
   }
 
-  /** A PNG of the window's page, as bytes. */
+  /**
+   * A PNG of the window's page, as bytes.
+   *
+   * WebKitGTK answers a screenshot only after the view has presented its next frame. Without
+   * accelerated compositing (the app's default on Linux) a page that does not change presents no
+   * frame, and the request would wait forever. So while it waits, the page repaints something
+   * nobody can see: the body's outline toggles between transparent and its own value every 50 ms.
+   * The outline is given back as it was before this returns.
+   */
   async screenshot() {
-    return Buffer.from(await this.call('GET', '/screenshot'), 'base64');
+    await this.execute(
+      `const body = document.body;
+       const kept = body.style.outline;
+       let on = false;
+       const timer = setInterval(() => {
+         on = !on;
+         body.style.outline = on ? '1px solid transparent' : kept;
+       }, 50);
+       window.__e2eStopRepaint = () => {
+         clearInterval(timer);
+         body.style.outline = kept;
+       };
+       return null;`,
+    );
+    try {
+      return Buffer.from(await this.call('GET', '/screenshot'), 'base64');
+    } finally {
+      await this.execute('window.__e2eStopRepaint?.(); delete window.__e2eStopRepaint; return null;').catch(
+        () => undefined,
+      );
+    }
   }
 }
 
