@@ -132,13 +132,12 @@ fn show_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 /// Shows `update`: the count on the tray icon, a notification per new item. A desktop without a
 /// notification service or tray is logged, never an error for the window.
 pub fn show<R: tauri::Runtime>(app: &tauri::AppHandle<R>, update: &Update) {
-    use tauri_plugin_notification::NotificationExt;
     if let Some(tray) = app.tray_by_id(TRAY) {
         let _ = tray.set_tooltip(Some(tooltip(update.count)));
         let _ = tray.set_title((update.count > 0).then(|| update.count.to_string()));
     }
     for item in &update.announce {
-        if let Err(e) = app.notification().builder().title("Tessera").body(&item.text).show() {
+        if let Err(e) = notify_rust::Notification::new().summary("Tessera").body(&item.text).auto_icon().show() {
             tracing::warn!(error = %e, "cannot show a desktop notification");
             break;
         }

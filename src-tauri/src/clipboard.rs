@@ -73,6 +73,19 @@ impl PendingClear {
     }
 }
 
+impl PendingClear {
+    /// When the app quits: empties the clipboard if the latest copy is still waiting for its clear
+    /// and the clipboard still holds it, so a token value does not stay behind on the clipboard
+    /// (or pass to a clipboard manager) after the app is gone. Returns whether it did.
+    pub fn clear_now(&self, clipboard: &dyn Clipboard) -> Result<bool> {
+        let latest = self.pending().latest.as_ref().map(|(ticket, _)| *ticket);
+        match latest {
+            Some(ticket) => self.clear(clipboard, ticket),
+            None => Ok(false),
+        }
+    }
+}
+
 /// How long a copied value may stay on the clipboard: `seconds`, within what the preferences
 /// allow.
 pub fn clear_delay(seconds: u32) -> Duration {
@@ -99,23 +112,65 @@ pub fn clear_if_unchanged(clipboard: &dyn Clipboard, text: &str) -> Result<bool>
     Ok(true)
 }
 
-impl<R: tauri::Runtime> Clipboard for tauri_plugin_clipboard_manager::Clipboard<R> {
-    fn write_secret(&self, text: &str) -> Result<()> {
-        tauri_plugin_clipboard_manager::Clipboard::write_secret(self, text).map_err(clipboard_failed)
+/// The system clipboard, through arboard (text only). It is opened on first use, not at launch:
+/// on X11 opening it connects to the display and starts a thread that serves what was copied.
+#[derive(Default)]
+pub struct SystemClipboard(Mutex<Option<arboard::Clipboard>>);
+
+impl SystemClipboard {
+    fn with<T>(&self, f: impl FnOnce(&mut arboard::Clipboard) -> std::result::Result<T, arboard::Error>) -> Result<T> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let clipboard = match &mut *slot {
+            Some(clipboard) => clipboard,
+            // A clipboard that cannot be opened now (no display yet) is tried again next time.
+            None => slot.insert(arboard::Clipboard::new().map_err(clipboard_failed)?),
+        };
+        f(clipboard).map_err(clipboard_failed)
     }
 
-    fn read_text(&self) -> Result<String> {
-        tauri_plugin_clipboard_manager::Clipboard::read_text(self).map_err(clipboard_failed)
-    }
-
-    fn clear(&self) -> Result<()> {
-        tauri_plugin_clipboard_manager::Clipboard::clear(self).map_err(clipboard_failed)
+    /// Lets the clipboard go before the app exits (arboard asks for it to be dropped then).
+    pub fn close(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }
 
-/// The plugin's errors never carry clipboard contents, but only the kind of failure is kept.
+impl Clipboard for SystemClipboard {
+    fn write_secret(&self, text: &str) -> Result<()> {
+        self.with(|c| exclude_from_history(c.set()).text(text))
+    }
+
+    fn read_text(&self) -> Result<String> {
+        self.with(|c| c.get_text())
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.with(|c| c.clear())
+    }
+}
+
+/// Asks clipboard managers not to keep the value in their history (and on Windows, not to sync
+/// it to the cloud either).
+fn exclude_from_history(set: arboard::Set<'_>) -> arboard::Set<'_> {
+    #[cfg(windows)]
+    {
+        use arboard::SetExtWindows;
+        set.exclude_from_monitoring()
+    }
+    #[cfg(target_os = "macos")]
+    {
+        use arboard::SetExtApple;
+        set.exclude_from_history()
+    }
+    #[cfg(not(any(windows, target_os = "macos")))]
+    {
+        use arboard::SetExtLinux;
+        set.exclude_from_history()
+    }
+}
+
+/// arboard's errors never carry clipboard contents, but only the kind of failure is kept.
 /// An empty clipboard reads as an error too, which is routine, hence only a debug line.
-fn clipboard_failed(e: tauri_plugin_clipboard_manager::Error) -> Error {
+fn clipboard_failed(e: arboard::Error) -> Error {
     tracing::debug!(error = %e, "clipboard");
     Error::Clipboard
 }
@@ -189,6 +244,25 @@ mod tests {
         assert!(!kept.contains("tsr_pat_value"), "{kept}");
         let hash: String = token::hash("tsr_pat_value").iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
         assert!(kept.contains(&hash), "{kept}");
+    }
+
+    #[test]
+    fn quitting_clears_a_copy_still_waiting_for_its_clear_and_nothing_else() {
+        let c = FakeClipboard::default();
+        let pending = PendingClear::default();
+        assert!(!pending.clear_now(&c).unwrap(), "nothing was copied");
+        pending.copy(&c, "tsr_pat_value").unwrap();
+        assert!(pending.clear_now(&c).unwrap());
+        assert!(c.text.lock().unwrap().is_none());
+
+        let ticket = pending.copy(&c, "tsr_pat_value").unwrap();
+        assert!(pending.clear(&c, ticket).unwrap());
+        *c.text.lock().unwrap() = Some("a shopping list".into());
+        assert!(!pending.clear_now(&c).unwrap(), "the copy was cleared already");
+        pending.copy(&c, "tsr_pat_value").unwrap();
+        *c.text.lock().unwrap() = Some("a shopping list".into());
+        assert!(!pending.clear_now(&c).unwrap(), "copied over since");
+        assert_eq!(c.read_text().unwrap(), "a shopping list");
     }
 
     #[test]

@@ -2,11 +2,10 @@
 //! forwards to [`Shell`] or [`clipboard`]; nothing here decides anything.
 
 use tauri::{AppHandle, Manager, Runtime, State};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 use tessera_core::Secret;
 
 use crate::attention::{self, Announced};
-use crate::clipboard::{self, PendingClear};
+use crate::clipboard::{self, PendingClear, SystemClipboard};
 use crate::error::Result;
 use crate::preferences::Preferences;
 use crate::session::Session;
@@ -62,19 +61,19 @@ pub async fn copy_to_clipboard<R: Runtime>(
     text: String,
     clear_after: u32,
 ) -> Result<()> {
-    let ticket = pending.copy(app.clipboard(), Secret::new(text).expose())?;
+    let ticket = pending.copy(&*app.state::<SystemClipboard>(), Secret::new(text).expose())?;
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(clipboard::clear_delay(clear_after)).await;
         // A failure is logged where it happens; nobody is waiting for the answer.
-        let _ = app.state::<PendingClear>().clear(app.clipboard(), ticket);
+        let _ = app.state::<PendingClear>().clear(&*app.state::<SystemClipboard>(), ticket);
     });
     Ok(())
 }
 
 #[tauri::command]
-pub async fn clear_clipboard_if_unchanged<R: Runtime>(app: AppHandle<R>, text: String) -> Result<bool> {
+pub async fn clear_clipboard_if_unchanged(clipboard: State<'_, SystemClipboard>, text: String) -> Result<bool> {
     let text = Secret::new(text);
-    clipboard::clear_if_unchanged(app.clipboard(), text.expose())
+    clipboard::clear_if_unchanged(&*clipboard, text.expose())
 }
 
 #[tauri::command]

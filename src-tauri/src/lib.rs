@@ -52,6 +52,23 @@ fn key_file_opted_in() -> bool {
     std::env::var("TESSERA_KEY_FILE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "no" | "off"))
 }
 
+/// Empties the clipboard of a token value still waiting for its clear, then lets the clipboard
+/// go. Off the main thread, and for a second at most: reading a clipboard that the webview owns
+/// from the main thread would wait for the main thread.
+async fn clear_clipboard_on_exit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let app = app.clone();
+    let clear = tauri::async_runtime::spawn_blocking(move || {
+        let clipboard = app.state::<clipboard::SystemClipboard>();
+        if let Err(e) = app.state::<clipboard::PendingClear>().clear_now(&*clipboard) {
+            tracing::warn!(code = e.code(), "could not clear the clipboard on exit");
+        }
+        clipboard.close();
+    });
+    if tokio::time::timeout(std::time::Duration::from_secs(1), clear).await.is_err() {
+        tracing::warn!("the clipboard did not answer on exit");
+    }
+}
+
 /// Runs the app until its window closes.
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     ready::started();
@@ -68,11 +85,10 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         }))
         .plugin(tauri_plugin_window_state::Builder::new().build())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_notification::init())
         .plugin(webview::plugin())
         .manage(clipboard::PendingClear::default())
+        .manage(clipboard::SystemClipboard::default())
         .setup(move |app| {
             let data_dir = DataDir::from_env()?;
             data_dir.create()?;
@@ -123,7 +139,10 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .build(tauri::generate_context!("../tauri.conf.json"))?;
     app.run(|app, event| {
         if let RunEvent::Exit = event {
-            tauri::async_runtime::block_on(app.state::<Shell>().shutdown());
+            tauri::async_runtime::block_on(async {
+                clear_clipboard_on_exit(app).await;
+                app.state::<Shell>().shutdown().await;
+            });
         }
     });
     Ok(())

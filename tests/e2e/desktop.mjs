@@ -339,7 +339,10 @@ async function run(s) {
 
   await step('the webview cannot use a plugin its capability does not grant', async () => {
     const read = await invoke(s, 'plugin:clipboard-manager|read_text');
-    assert.equal(read.ok, false, 'reading the clipboard from the page is refused');
+    assert.equal(read.ok, false, 'the page has no way to read the clipboard');
+    const store = await invoke(s, 'plugin:store|load', { path: 'preferences.json' });
+    assert.equal(store.ok, false, "opening the shell's stores from the page is refused");
+    assert.match(store.error, /not allowed/);
     const opener = await invoke(s, 'plugin:opener|open_url', { url: 'https://example.com' });
     assert.equal(opener.ok, false, 'opening a URL from the page is refused');
   });
