@@ -90,6 +90,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .manage(clipboard::PendingClear::default())
         .manage(clipboard::SystemClipboard::default())
         .setup(move |app| {
+            ready::mark("shell-setup");
             let data_dir = DataDir::from_env()?;
             data_dir.create()?;
             let preferences = app.store(preferences::file(data_dir.path(), data_dir.config()))?;
@@ -118,7 +119,9 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
                 if let Err(e) = handle.state::<Shell>().current_session(false).await {
                     tracing::warn!(code = e.code(), "{e}");
                 }
+                ready::mark("shell-session");
             });
+            ready::mark("shell-ready");
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
