@@ -91,9 +91,11 @@ pub fn mark_ready(what: String) {
     crate::ready::mark(&what);
 }
 
-/// The tray's count and a notification for each item not announced before.
+/// The tray's count and a notification for each item not announced before. Async, so it runs
+/// off the main thread: it writes the announced file and waits for the notification service,
+/// and the window draws meanwhile.
 #[tauri::command]
-pub fn attention_changed<R: Runtime>(
+pub async fn attention_changed<R: Runtime>(
     app: AppHandle<R>,
     announced: State<'_, Announced>,
     items: Vec<attention::Item>,
