@@ -11,7 +11,9 @@
 #     server up, keyring read, session signed, list fetched and drawn); for the bare window its page;
 #   - PSS: the sum of Pss over the process and all its descendants (WebKitWebProcess,
 #     WebKitNetworkProcess), from /proc/<pid>/smaps_rollup, TESSERA_BENCH_SETTLE seconds after ready.
-# Prints the medians, the difference, the release binary sizes and the UI bundle size.
+# Prints the medians, the difference, the release binary sizes and the UI bundle size, and then
+# the median time of each launch step the app marks on the way (the shell's setup and session,
+# the UI's start, session, /me and token list), to show where the launch goes.
 #
 # usage: bench/desktop.sh
 # Environment: TESSERA_BENCH_RUNS (5), TESSERA_BENCH_SETTLE (seconds, 5).
