@@ -148,12 +148,17 @@ row "release binary" "$(($(size "$BARE") / 1024))" "$(($(size "$APP") / 1024))" 
 printf '%-28s %12s %12s\n' "UI bundle (ui/dist)" "" "$((dist_bytes / 1024)) KiB"
 printf '%-28s %12s %12s\n' "UI bundle, gzip -9" "" "$((dist_gzip / 1024)) KiB"
 
-# Where the app's launch goes: each step's median over the counted runs, in the order they came.
+# Where the launch goes: each step's median over the counted runs, in the order they came, for
+# the app and for the bare window (which marks its shell's start and setup, and its page).
+step_median() { # name step
+    awk -v s="$2" '$1 == s { print $2 }' "$WORK/$1.steps" >"$WORK/step"
+    if [ -s "$WORK/step" ]; then echo "$(median "$WORK/step" 1) ms"; else echo "-"; fi
+}
 echo
-echo "Tessera's launch, step by step (median ms after exec; the bare window's page: $b_ms ms):"
-awk '!seen[$1]++ { print $1 }' "$WORK/app.steps" | while read -r step; do
-    awk -v s="$step" '$1 == s { print $2 }' "$WORK/app.steps" >"$WORK/step"
-    printf '  %-16s %6s ms\n' "$step" "$(median "$WORK/step" 1)"
+echo "The launch, step by step (median ms after exec):"
+printf '  %-16s %12s %12s\n' "" "bare window" "Tessera"
+awk '!seen[$1]++ { print $1 }' "$WORK/app.steps" "$WORK/bare.steps" | while read -r step; do
+    printf '  %-16s %12s %12s\n' "$step" "$(step_median bare "$step")" "$(step_median app "$step")"
 done
 echo
 echo "ready: bare = its page drawn; Tessera = the token list drawn after signing in locally (--local)."
