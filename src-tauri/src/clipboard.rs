@@ -71,9 +71,7 @@ impl PendingClear {
         clipboard.clear()?;
         Ok(true)
     }
-}
 
-impl PendingClear {
     /// When the app quits: empties the clipboard if the latest copy is still waiting for its clear
     /// and the clipboard still holds it, so a token value does not stay behind on the clipboard
     /// (or pass to a clipboard manager) after the app is gone. Returns whether it did.
