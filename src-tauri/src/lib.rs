@@ -72,7 +72,6 @@ async fn clear_clipboard_on_exit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 /// Runs the app until its window closes.
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     ready::started();
-    ready::mark("shell-start");
     init_tracing();
     let start_locally = std::env::args().skip(1).any(|a| a == LOCAL_FLAG);
     let app = tauri::Builder::default()
