@@ -167,10 +167,16 @@ export type ReadyMark = 'token-list';
 
 const marked = new Set<ReadyMark | LaunchStep>();
 
+/** Whether `what` is to be marked now: in the desktop shell, and the first time only. */
+function firstMark(what: ReadyMark | LaunchStep): boolean {
+  if (!isTauri() || marked.has(what)) return false;
+  marked.add(what);
+  return true;
+}
+
 /** `mark_ready {what}` → null, once per mark, on the frame after it was drawn. Never fails. */
 export function markReady(what: ReadyMark): void {
-  if (!isTauri() || marked.has(what)) return;
-  marked.add(what);
+  if (!firstMark(what)) return;
   requestAnimationFrame(() => {
     call('mark_ready', { what }).catch(() => undefined);
   });
@@ -181,8 +187,7 @@ export type LaunchStep = 'ui-start' | 'ui-session' | 'ui-me' | 'ui-tokens';
 
 /** `mark_ready {what}` → null, once per step, as it happens (no frame waited for). Never fails. */
 export function markStep(what: LaunchStep): void {
-  if (!isTauri() || marked.has(what)) return;
-  marked.add(what);
+  if (!firstMark(what)) return;
   call('mark_ready', { what }).catch(() => undefined);
 }
 
