@@ -440,7 +440,7 @@ pub async fn trigger_hook(
         } else if !body.is_empty() {
             fields.add_form(&body)?;
         }
-        let bearer = match (header_text(headers, "authorization").map_err(|e| failures.failed(e))?, fields.token.take())
+        let bearer = match (text("authorization")?, fields.token.take())
         {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid("send the token once: in the Authorization header or as token, not both"))
