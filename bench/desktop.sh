@@ -12,8 +12,9 @@
 #   - PSS: the sum of Pss over the process and all its descendants (WebKitWebProcess,
 #     WebKitNetworkProcess), from /proc/<pid>/smaps_rollup, TESSERA_BENCH_SETTLE seconds after ready.
 # Prints the medians, the difference, the release binary sizes and the UI bundle size, and then
-# the median time of each launch step the app marks on the way (the shell's setup and session,
-# the UI's start, session, /me and token list), to show where the launch goes.
+# the median time of each launch step, both windows side by side, to show where the launch goes:
+# both mark their shell's start and setup; the app also its setup's end and session, and the UI's
+# start, session, /me and token list.
 #
 # usage: bench/desktop.sh
 # Environment: TESSERA_BENCH_RUNS (5), TESSERA_BENCH_SETTLE (seconds, 5).
