@@ -33,7 +33,7 @@ FUZZ_SECONDS ?= 60
 BENCH_TOKENS ?= 1000,1000000
 
 TESSERA := target/release/tessera
-DESKTOP := target/release/tessera-desktop
+DESKTOP := target/desktop/tessera-desktop
 # Local mode keeps the session signing key in the OS keyring. A machine with no session bus has
 # no keyring: there `make run` opts in to the key file (readable only by its owner), and says so.
 KEY_ENV := $(if $(DBUS_SESSION_BUS_ADDRESS),,TESSERA_KEY_FILE=1)
@@ -88,8 +88,9 @@ ui/dist/index.html: $(UI_SOURCES)
 	cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 	cd ui && npm run build
 
+# The desktop app in the desktop profile (Cargo.toml: the release profile built for size).
 desktop: setup ui
-	"$(CARGO)" build --release -p tessera-desktop
+	"$(CARGO)" build --profile desktop -p tessera-desktop
 
 # Installable packages: the desktop app with its menu entry and icons, and the `tessera` command
 # in /usr/bin, as a .deb and an .rpm (the Tauri bundler from ui/node_modules, offline; see
@@ -97,9 +98,9 @@ desktop: setup ui
 package: setup ui
 	# Two builds, not one: cargo unifies features within a build, and the `tessera` command's
 	# PostgreSQL support would be linked into the desktop app, which does not use it.
-	"$(CARGO)" build --release -p tessera-desktop
+	"$(CARGO)" build --profile desktop -p tessera-desktop
 	"$(CARGO)" build --release -p tessera-cli
-	@pkgs=$$(src-tauri/package.sh release); \
+	@pkgs=$$(src-tauri/package.sh desktop); \
 	for p in $$pkgs; do printf '%s\t%s MiB\n' "$$p" "$$(awk -v b="$$(stat -c %s "$$p")" 'BEGIN { printf "%.1f", b / 1048576 }')"; done
 
 # The app icons in icons/ (committed), every size from icons/tessera.svg, with `tauri icon`.

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Launch speed and memory of the desktop app, side by side with a bare Tauri window built the
-# same way (src-tauri/examples/bare.rs: same crate, Tauri features and release profile, loading a
-# trivial page).
+# same way (src-tauri/examples/bare.rs: same crate, Tauri features and profile, loading a trivial
+# page).
 #
-# Builds both in release, then, under Xvfb with a private D-Bus session and keyring
-# (tests/keyring/with-keyring.sh), launches each TESSERA_BENCH_RUNS times after one warm-up:
+# Builds both in the desktop profile (Cargo.toml: the release profile built for size), then, under
+# Xvfb with a private D-Bus session and keyring (tests/keyring/with-keyring.sh), launches each
+# TESSERA_BENCH_RUNS times after one warm-up:
 #   - launch to ready: from just before exec to the frame after the first paint that matters,
 #     marked by the page itself through the `mark_ready` command (TESSERA_READY_FILE): for the app
 #     the token list, started with --local so it signs in as the local account at once (embedded
 #     server up, keyring read, session signed, list fetched and drawn); for the bare window its page;
 #   - PSS: the sum of Pss over the process and all its descendants (WebKitWebProcess,
 #     WebKitNetworkProcess), from /proc/<pid>/smaps_rollup, TESSERA_BENCH_SETTLE seconds after ready.
-# Prints the medians, the difference, the release binary sizes and the UI bundle size, and then
+# Prints the medians, the difference, the binary sizes and the UI bundle size, and then
 # the median time of each launch step, both windows side by side, to show where the launch goes:
 # both mark their shell's start and setup; the app also its setup's end and session, and the UI's
 # start, session, /me and token list.
@@ -25,8 +26,8 @@ cd "$ROOT"
 RUNS=${TESSERA_BENCH_RUNS:-5}
 SETTLE=${TESSERA_BENCH_SETTLE:-5}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-APP=$TARGET/release/tessera-desktop
-BARE=$TARGET/release/examples/bare
+APP=$TARGET/desktop/tessera-desktop
+BARE=$TARGET/desktop/examples/bare
 
 die() {
     echo "desktop bench: $*" >&2
@@ -43,8 +44,8 @@ if [ "${1:-}" != --inside ]; then
         ui/vite.config.ts ui/svelte.config.js -newer ui/dist/index.html -print -quit)" ]; then
         (cd ui && npm run build >/dev/null 2>&1) || die "the UI build failed: cd ui && npm run build"
     fi
-    echo "desktop bench: building release (app and bare window)" >&2
-    cargo build --release -p tessera-desktop --bin tessera-desktop --example bare
+    echo "desktop bench: building the desktop profile (app and bare window)" >&2
+    cargo build --profile desktop -p tessera-desktop --bin tessera-desktop --example bare
     exec env -i PATH="$PATH" HOME="$HOME" USER=bench LANG=C.UTF-8 CARGO_TARGET_DIR="$TARGET" \
         TESSERA_BENCH_RUNS="$RUNS" TESSERA_BENCH_SETTLE="$SETTLE" \
         tests/keyring/with-keyring.sh \
@@ -145,7 +146,7 @@ row "launch to ready (fastest)" "$(sort -n "$WORK/bare.runs" | head -n 1 | cut -
 row "first launch" "$(cat "$WORK/bare.first")" "$(cat "$WORK/app.first")" ms
 row "PSS, all processes (median)" "$b_pss" "$a_pss" MB
 row "RSS, all processes (median)" "$b_rss" "$a_rss" MB
-row "release binary" "$(($(size "$BARE") / 1024))" "$(($(size "$APP") / 1024))" KiB
+row "binary (desktop profile)" "$(($(size "$BARE") / 1024))" "$(($(size "$APP") / 1024))" KiB
 printf '%-28s %12s %12s\n' "UI bundle (ui/dist)" "" "$((dist_bytes / 1024)) KiB"
 printf '%-28s %12s %12s\n' "UI bundle, gzip -9" "" "$((dist_gzip / 1024)) KiB"
 

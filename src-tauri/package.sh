@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Packages the built desktop app and the `tessera` command line as a .deb and an .rpm with the
 # Tauri bundler (the @tauri-apps/cli npm package in ui/, which works offline for these two
-# formats). It builds nothing: `make package` builds the release binaries first, and the package
-# install test (tests/package/run.sh) packages the debug ones `make test` has already built.
+# formats). It builds nothing: `make package` builds the app in the desktop profile and the
+# command in release first, and the package install test (tests/package/run.sh) packages the
+# debug ones `make test` has already built.
 #
-#   src-tauri/package.sh release|debug [deb|rpm|deb,rpm]   (both by default)
+#   src-tauri/package.sh desktop|debug [deb|rpm|deb,rpm]   (both by default)
+#
+# desktop: the app from the desktop profile (built for size) and the command from release;
+# debug: both from debug.
 #
 # Prints the path of each package made, one a line, on stdout. The packages are in
-# $CARGO_TARGET_DIR/<profile>/bundle/{deb,rpm}/.
+# $CARGO_TARGET_DIR/package/<release|debug>/bundle/{deb,rpm}/.
 #
 # The app's config is the root tauri.conf.json; the Tauri CLI reads it through the symlink
 # src-tauri/tauri.conf.json and resolves its paths from src-tauri/, so the icons are given again
@@ -24,9 +28,9 @@ die() {
 
 profile=${1:-}
 case "$profile" in
-    release) debug_flag=() ;;
-    debug) debug_flag=(--debug) ;;
-    *) die "usage: src-tauri/package.sh release|debug [deb|rpm|deb,rpm]" ;;
+    desktop) cli_profile=release bundler_profile=release debug_flag=() ;;
+    debug) cli_profile=debug bundler_profile=debug debug_flag=(--debug) ;;
+    *) die "usage: src-tauri/package.sh desktop|debug [deb|rpm|deb,rpm]" ;;
 esac
 formats=${2:-deb,rpm}
 case "$formats" in
@@ -42,10 +46,23 @@ tauri=$root/ui/node_modules/.bin/tauri
 target=${CARGO_TARGET_DIR:-$root/target}
 target=$(cd "$target" 2>/dev/null && pwd) || die "no target folder at ${CARGO_TARGET_DIR:-$root/target}: build first"
 desktop=$target/$profile/tessera-desktop
-cli=$target/$profile/tessera
+cli=$target/$cli_profile/tessera
+if [ "$profile" = desktop ]; then
+    builds="cargo build --profile desktop -p tessera-desktop && cargo build --release -p tessera-cli"
+else
+    builds="cargo build -p tessera-desktop && cargo build -p tessera-cli"
+fi
 for bin in "$desktop" "$cli"; do
-    [ -x "$bin" ] || die "$bin is missing: build it first (cargo build$([ "$profile" = release ] && echo " --release") -p tessera-desktop -p tessera-cli)"
+    [ -x "$bin" ] || die "$bin is missing: build it first ($builds)"
 done
+
+# The bundler takes the app from <target>/release or <target>/debug, with no option for another
+# profile, so it gets a target folder of its own with the app linked into the folder it expects.
+stage=$target/package
+rm -rf "$stage/$bundler_profile"
+mkdir -p "$stage/$bundler_profile"
+ln "$desktop" "$stage/$bundler_profile/tessera-desktop" 2>/dev/null \
+    || cp "$desktop" "$stage/$bundler_profile/tessera-desktop"
 
 # What the bundler needs beyond the root config, as paths it resolves from src-tauri/.
 override=$(CLI="$cli" node -e '
@@ -62,10 +79,9 @@ process.stdout.write(JSON.stringify({
 }));
 ')
 
-out=$target/$profile/bundle
-rm -rf "$out/deb" "$out/rpm"
+out=$stage/$bundler_profile/bundle
 # Its progress goes to stderr, so stdout carries only the package paths.
-TAURI_APP_PATH=$root/src-tauri CI=true "$tauri" bundle "${debug_flag[@]}" --bundles "$formats" --config "$override" >&2 \
+CARGO_TARGET_DIR=$stage TAURI_APP_PATH=$root/src-tauri CI=true "$tauri" bundle "${debug_flag[@]}" --bundles "$formats" --config "$override" >&2 \
     || die "the Tauri bundler failed"
 
 for format in ${formats//,/ }; do

@@ -1,5 +1,5 @@
 //! A bare Tauri window, built the same way as the app (same crate, Tauri features, capability,
-//! release profile and web view drawing settings), that loads a trivial page and marks when it is
+//! profile and web view drawing settings), that loads a trivial page and marks when it is
 //! shown: the baseline that `bench/desktop.sh` measures the app against.
 
 #[tauri::command]
