@@ -51,6 +51,24 @@ describe('shell commands', () => {
     vi.unstubAllGlobals();
   });
 
+  it('asks for the preferences and the session at once at launch', async () => {
+    const session = { base_url: 'http://127.0.0.1:1', token: 't', expires_at: '2030-01-01T00:00:00Z' };
+    const stored = { ...shell.DEFAULT_PREFERENCES, theme: 'dark' };
+    const answers = new Map<string, (value: unknown) => void>();
+    invoke.mockImplementation((command: string) => new Promise((resolve) => answers.set(command, resolve)));
+    const launch = shell.askLaunch();
+    // Both calls are out before either is answered.
+    expect([...answers.keys()].sort()).toEqual(['current_session', 'get_preferences']);
+    answers.get('current_session')!(session);
+    answers.get('get_preferences')!(stored);
+    await expect(launch).resolves.toEqual({ preferences: stored, session });
+  });
+
+  it('launches on the defaults and no session when the shell cannot answer', async () => {
+    invoke.mockRejectedValue({ code: 'unknown', message: 'No.' });
+    await expect(shell.askLaunch()).resolves.toEqual({ preferences: shell.DEFAULT_PREFERENCES, session: null });
+  });
+
   it('turns a {code, message} rejection into a ShellError', async () => {
     invoke.mockRejectedValueOnce({ code: 'keyring_locked', message: 'The keyring is locked.' });
     const error = await shell.startLocal().catch((e: unknown) => e);

@@ -191,6 +191,24 @@ export function markStep(what: LaunchStep): void {
   call('mark_ready', { what }).catch(() => undefined);
 }
 
+/** What the window needs from the shell before it shows anything else. */
+export interface Launch {
+  preferences: Preferences;
+  session: Session | null;
+}
+
+/**
+ * The stored preferences and the session, both asked for at once. Never fails: the defaults
+ * and no session stand in for an answer that does not come.
+ */
+export async function askLaunch(): Promise<Launch> {
+  const [preferences, session] = await Promise.all([
+    getPreferences().catch(() => DEFAULT_PREFERENCES),
+    currentSession().catch(() => null),
+  ]);
+  return { preferences, session };
+}
+
 /** `get_preferences` → Preferences */
 export function getPreferences(): Promise<Preferences> {
   if (!isTauri()) return Promise.resolve(structuredClone(browserPreferences));
