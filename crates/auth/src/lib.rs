@@ -25,5 +25,5 @@ pub mod urls;
 
 pub use error::{AuthError, Result};
 pub use provider::{ProviderConfig, ProviderInfo, ProviderKind};
-pub use secret_store::{KeyringStore, MemoryStore, SecretStore};
+pub use secret_store::{KeyringStore, LazyStore, MemoryStore, SecretStore};
 pub use sign_in::{CodeLogin, SignIn};

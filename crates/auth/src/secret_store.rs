@@ -158,10 +158,137 @@ impl SecretStore for MemoryStore {
     }
 }
 
+/// How [`LazyStore`] connects: called once, on a blocking thread.
+type Connect = Box<dyn FnOnce() -> Result<Arc<dyn SecretStore>> + Send>;
+
+/// A store that connects on first use rather than when it is made.
+///
+/// Connecting to the Secret Service is a D-Bus round trip or more. The desktop app makes its
+/// store while its window is set up, on the thread that draws the window, and needs it only once
+/// its session is being restored, on another. A store that cannot connect fails every call with
+/// [`AuthError::KeyringUnavailable`], saying why, and is not tried again.
+pub struct LazyStore {
+    connect: Mutex<Option<Connect>>,
+    store: tokio::sync::OnceCell<std::result::Result<Arc<dyn SecretStore>, String>>,
+}
+
+impl std::fmt::Debug for LazyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyStore").field("connected", &self.store.initialized()).finish_non_exhaustive()
+    }
+}
+
+impl LazyStore {
+    /// A store that `connect` makes when it is first used.
+    pub fn new(connect: impl FnOnce() -> Result<Arc<dyn SecretStore>> + Send + 'static) -> Self {
+        Self { connect: Mutex::new(Some(Box::new(connect))), store: tokio::sync::OnceCell::new() }
+    }
+
+    /// The OS keyring under `namespace` (see [`KeyringStore::connect`]), connected on first use.
+    pub fn keyring(namespace: &str) -> Self {
+        let namespace = namespace.to_owned();
+        Self::new(move || Ok(Arc::new(KeyringStore::connect(&namespace)?) as Arc<dyn SecretStore>))
+    }
+
+    async fn store(&self) -> Result<&Arc<dyn SecretStore>> {
+        let connected = self
+            .store
+            .get_or_init(|| async {
+                let connect = self.connect.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                let Some(connect) = connect else {
+                    return Err("the keyring connection was not made".to_owned());
+                };
+                let made = tokio::task::spawn_blocking(connect)
+                    .await
+                    .unwrap_or_else(|e| Err(AuthError::KeyringUnavailable(format!("connecting did not finish: {e}"))));
+                made.map_err(|e| {
+                    tracing::warn!(error = %e, "no keyring");
+                    match e {
+                        AuthError::KeyringUnavailable(why) => why,
+                        other => other.to_string(),
+                    }
+                })
+            })
+            .await;
+        connected.as_ref().map_err(|why| AuthError::KeyringUnavailable(why.clone()))
+    }
+}
+
+#[async_trait]
+impl SecretStore for LazyStore {
+    async fn get(&self, key: &str) -> Result<Option<Secret>> {
+        self.store().await?.get(key).await
+    }
+
+    async fn set(&self, key: &str, value: &Secret) -> Result<()> {
+        self.store().await?.set(key, value).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.store().await?.delete(key).await
+    }
+}
+
 /// A namespace for keyring entries derived from the data directory, so two data directories on
 /// one machine never share entries.
 pub fn namespace_for(data_dir: &std::path::Path) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(data_dir.to_string_lossy().as_bytes());
     hex::encode(&digest[..6])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_lazy_store_connects_once_on_first_use_even_when_first_used_from_many_tasks() {
+        let connects = Arc::new(AtomicUsize::new(0));
+        let inner = Arc::new(MemoryStore::default());
+        let lazy = {
+            let (connects, inner) = (Arc::clone(&connects), Arc::clone(&inner));
+            Arc::new(LazyStore::new(move || {
+                connects.fetch_add(1, Ordering::SeqCst);
+                Ok(inner as Arc<dyn SecretStore>)
+            }))
+        };
+        assert_eq!(connects.load(Ordering::SeqCst), 0, "made, not connected");
+
+        let uses: Vec<_> = (0..16)
+            .map(|i| {
+                let lazy = Arc::clone(&lazy);
+                tokio::spawn(async move { lazy.set(&format!("k{i}"), &Secret::new(format!("v{i}"))).await })
+            })
+            .collect();
+        for used in uses {
+            used.await.unwrap().unwrap();
+        }
+        assert_eq!(connects.load(Ordering::SeqCst), 1);
+        assert_eq!(inner.keys().len(), 16, "every call reached the store it connected to");
+        assert_eq!(lazy.get("k3").await.unwrap().unwrap().expose(), "v3");
+        lazy.delete("k3").await.unwrap();
+        assert!(lazy.get("k3").await.unwrap().is_none());
+        assert_eq!(connects.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lazy_store_that_cannot_connect_says_why_on_every_call_and_tries_once() {
+        let connects = Arc::new(AtomicUsize::new(0));
+        let lazy = {
+            let connects = Arc::clone(&connects);
+            LazyStore::new(move || {
+                connects.fetch_add(1, Ordering::SeqCst);
+                Err(AuthError::KeyringUnavailable("no Secret Service on the session bus".into()))
+            })
+        };
+        for _ in 0..3 {
+            let err = lazy.get("k").await.unwrap_err();
+            assert!(matches!(&err, AuthError::KeyringUnavailable(why) if why.contains("no Secret Service")), "{err:?}");
+        }
+        assert!(matches!(lazy.set("k", &Secret::new("v".into())).await, Err(AuthError::KeyringUnavailable(_))));
+        assert!(matches!(lazy.delete("k").await, Err(AuthError::KeyringUnavailable(_))));
+        assert_eq!(connects.load(Ordering::SeqCst), 1);
+    }
 }
