@@ -1,4 +1,5 @@
-//! The few REST API calls the shell makes itself; the UI makes all the others.
+//! The few REST API calls the shell makes itself; the UI makes all the others, and takes the
+//! answers to its first two that the shell asked for at launch.
 
 use std::time::Duration;
 
@@ -7,6 +8,8 @@ use serde::Deserialize;
 use tessera_core::Secret;
 
 use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::shell::Answer;
 
 /// How long the shell waits for the API.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
@@ -16,6 +19,16 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// shell, and reqwest's default client would panic on the same failure.
 pub fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| Error::HttpClient(format!("{e}.")))
+}
+
+/// `GET {base_url}{path}` with `session`: its answer when it succeeded, else none.
+pub async fn get_answer(http: &reqwest::Client, session: &Session, path: &str) -> Option<Answer> {
+    let res = http.get(format!("{}{path}", session.base_url)).bearer_auth(session.token.expose()).send().await.ok()?;
+    if !res.status().is_success() {
+        return None;
+    }
+    let status = res.status().as_u16();
+    Some(Answer { status, body: res.text().await.ok()? })
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ use tessera_core::model::{Agent, AuditEvent, AuditPage, Invitation, Member, Proj
 
 use crate::preferences::Preferences;
 use crate::session::Session;
-use crate::shell::ServerInfo;
+use crate::shell::{FirstAnswers, ServerInfo};
 
 /// Where the UI imports them from.
 fn committed_dir() -> PathBuf {
@@ -41,6 +41,7 @@ fn generate() -> BTreeMap<String, String> {
     Session::export_all(&cfg).unwrap();
     Preferences::export_all(&cfg).unwrap();
     ServerInfo::export_all(&cfg).unwrap();
+    FirstAnswers::export_all(&cfg).unwrap();
     // The REST API's objects, as tessera-core serializes them.
     Token::export_all(&cfg).unwrap();
     Me::export_all(&cfg).unwrap();

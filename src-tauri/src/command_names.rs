@@ -5,6 +5,7 @@
 pub const ALL: &[&str] = &[
     "server_info",
     "current_session",
+    "first_answers",
     "start_local",
     "sign_in",
     "cancel_sign_in",

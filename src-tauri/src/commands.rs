@@ -9,7 +9,7 @@ use crate::clipboard::{self, PendingClear, SystemClipboard};
 use crate::error::Result;
 use crate::preferences::Preferences;
 use crate::session::Session;
-use crate::shell::{ServerInfo, Shell};
+use crate::shell::{FirstAnswers, ServerInfo, Shell};
 
 include!("command_names.rs");
 
@@ -21,6 +21,11 @@ pub async fn server_info(shell: State<'_, Shell>) -> Result<ServerInfo> {
 #[tauri::command]
 pub async fn current_session(shell: State<'_, Shell>, renew: Option<bool>) -> Result<Option<Session>> {
     shell.current_session(renew.unwrap_or(false)).await
+}
+
+#[tauri::command]
+pub async fn first_answers(shell: State<'_, Shell>) -> Result<Option<FirstAnswers>> {
+    Ok(shell.first_answers().await)
 }
 
 #[tauri::command]

@@ -109,14 +109,14 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             if let Err(e) = attention::tray(app) {
                 tracing::warn!(error = %e, "no tray icon");
             }
-            // Start the embedded server and renew the kept login (or sign in locally with
-            // --local) while the window loads, so the UI's first question finds a session ready.
+            // Start the embedded server, renew the kept login (or sign in locally with --local)
+            // and ask for the first screen's data while the window loads, so the UI's first
+            // questions find their answers ready.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(e) = handle.state::<Shell>().current_session(false).await {
+                if let Err(e) = handle.state::<Shell>().launch().await {
                     tracing::warn!(code = e.code(), "{e}");
                 }
-                ready::mark("shell-session");
             });
             ready::mark("shell-ready");
             Ok(())
@@ -124,6 +124,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .invoke_handler(tauri::generate_handler![
             commands::server_info,
             commands::current_session,
+            commands::first_answers,
             commands::start_local,
             commands::sign_in,
             commands::cancel_sign_in,

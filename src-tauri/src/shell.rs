@@ -98,6 +98,31 @@ fn login_key(server: &ServerPreference) -> String {
     }
 }
 
+/// How long the UI waits for the first screen's data the shell is still asking for at launch
+/// before it asks the API itself.
+const FIRST_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// An answer of the API, as it came: its status and body.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, JSON as the server wrote it.
+    pub body: String,
+}
+
+/// The first screen's data, asked for by the shell as soon as it holds a session at launch: the
+/// UI takes it with its preferences and session instead of asking for it after them.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FirstAnswers {
+    /// The API that answered.
+    pub base_url: String,
+    /// `GET /api/v1/me`.
+    pub me: Answer,
+    /// `GET /api/v1/user/tokens`, the first pane's list.
+    pub tokens: Answer,
+}
+
 /// The desktop shell's state.
 pub struct Shell {
     data_dir: DataDir,
@@ -121,6 +146,8 @@ pub struct Shell {
     /// cancels it.
     pending: Mutex<Option<(u64, oneshot::Sender<()>)>>,
     attempts: AtomicU64,
+    /// What [`Shell::launch`] asked for, until the UI takes it; locked while it is asked for.
+    first: tokio::sync::Mutex<Option<FirstAnswers>>,
 }
 
 impl std::fmt::Debug for Shell {
@@ -153,6 +180,7 @@ impl Shell {
             start_locally: AtomicBool::new(options.start_locally),
             pending: Mutex::new(None),
             attempts: AtomicU64::new(0),
+            first: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -294,6 +322,36 @@ impl Shell {
         }
     }
 
+    /// At launch, while the window loads: restores the session (as [`Shell::current_session`]
+    /// does, signing in locally with `--local`), then asks the API for the first screen's data
+    /// with it, for [`Shell::first_answers`].
+    pub async fn launch(&self) -> Result<()> {
+        let mut first = self.first.lock().await;
+        self.current_session(false).await?;
+        crate::ready::mark("shell-session");
+        *first = self.ask_first().await;
+        crate::ready::mark("shell-first");
+        Ok(())
+    }
+
+    /// `/me` and the personal token list with the session held, both at once; none unless both
+    /// succeed (the UI then asks, and handles a failure as it always does).
+    async fn ask_first(&self) -> Option<FirstAnswers> {
+        let session = self.session_slot().clone()?;
+        let (me, tokens) = tokio::join!(
+            api::get_answer(&self.http, &session, "/api/v1/me"),
+            api::get_answer(&self.http, &session, "/api/v1/user/tokens"),
+        );
+        Some(FirstAnswers { base_url: session.base_url, me: me?, tokens: tokens? })
+    }
+
+    /// `first_answers`: what [`Shell::launch`] asked for, once, waiting for it while it is being
+    /// asked for (at most [`FIRST_WAIT`]). None when there is none: nobody was signed in at
+    /// launch, the API did not answer, or it was taken already.
+    pub async fn first_answers(&self) -> Option<FirstAnswers> {
+        tokio::time::timeout(FIRST_WAIT, self.first.lock()).await.ok()?.take()
+    }
+
     /// `start_local`: "Use locally" — a one-hour session for the local account on the embedded
     /// server, making the account first if needed.
     pub async fn start_local(&self) -> Result<Session> {
@@ -380,6 +438,10 @@ impl Shell {
 
     async fn sign_out_of(&self, server: &ServerPreference) {
         let _one_at_a_time = self.renewing.lock().await;
+        // The launch's answers, if nobody took them, are the account's that is signing out.
+        if let Ok(mut first) = self.first.try_lock() {
+            *first = None;
+        }
         self.forget_login(server).await;
         let old = self.session_slot().take();
         if let Some(old) = old {
@@ -720,6 +782,47 @@ mod tests {
             .unwrap();
         assert_eq!(devices.as_array().unwrap().len(), 1, "{devices}");
         assert_eq!(devices[0]["name"], "Tessera desktop on test");
+        app.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn launch_asks_for_the_first_screen_with_the_session_it_restored_and_hands_it_over_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let logins = Arc::new(tessera_auth::secret_store::MemoryStore::default());
+        let clock: Arc<dyn Clock> = Arc::new(tessera_core::clock::SystemClock);
+
+        // Nobody signed in: nothing to ask for, and nothing to wait for.
+        let signed_out = kept_shell(&dir, &logins, clock.clone());
+        signed_out.launch().await.unwrap();
+        assert!(signed_out.first_answers().await.is_none());
+        let session = signed_out.start_local().await.unwrap();
+        let token = signed_out.http.post(format!("{}/api/v1/user/tokens", session.base_url));
+        let made = token
+            .bearer_auth(session.token.expose())
+            .json(&serde_json::json!({ "label": "laptop", "scopes": ["read"] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status().as_u16(), 201);
+        let made: serde_json::Value = made.json().await.unwrap();
+        let value = made["token"].as_str().expect("the value, shown once").to_owned();
+        signed_out.shutdown().await;
+
+        // The next launch restores the kept login and asks with that session.
+        let app = kept_shell(&dir, &logins, clock);
+        app.launch().await.unwrap();
+        let held = app.session_slot().clone().expect("signed in at launch");
+        let first = app.first_answers().await.expect("asked for at launch");
+        assert_eq!(first.base_url, held.base_url);
+        assert_eq!(first.me.status, 200);
+        let me: serde_json::Value = serde_json::from_str(&first.me.body).unwrap();
+        assert_eq!(me["name"], local::account_name(local::os_user().as_deref()));
+        assert_eq!(first.tokens.status, 200);
+        let tokens: serde_json::Value = serde_json::from_str(&first.tokens.body).unwrap();
+        assert_eq!(tokens.as_array().unwrap().len(), 1, "{tokens}");
+        assert_eq!(tokens[0]["label"], "laptop");
+        assert!(!first.tokens.body.contains(&value), "a list never holds a token's value");
+        assert!(app.first_answers().await.is_none(), "handed over once");
         app.shutdown().await;
     }
 

@@ -18,6 +18,7 @@ describe('shell commands', () => {
     ['serverInfo', () => shell.serverInfo(), 'server_info', undefined],
     ['currentSession', () => shell.currentSession(), 'current_session', { renew: false }],
     ['currentSession (renew)', () => shell.currentSession(true), 'current_session', { renew: true }],
+    ['firstAnswers', () => shell.firstAnswers(), 'first_answers', undefined],
     ['startLocal', () => shell.startLocal(), 'start_local', undefined],
     ['signIn', () => shell.signIn('keycloak'), 'sign_in', { providerId: 'keycloak' }],
     ['cancelSignIn', () => shell.cancelSignIn(), 'cancel_sign_in', undefined],
@@ -51,22 +52,29 @@ describe('shell commands', () => {
     vi.unstubAllGlobals();
   });
 
-  it('asks for the preferences and the session at once at launch', async () => {
+  it('asks for the preferences, the session and the first screen at once at launch', async () => {
     const session = { base_url: 'http://127.0.0.1:1', token: 't', expires_at: '2030-01-01T00:00:00Z' };
     const stored = { ...shell.DEFAULT_PREFERENCES, theme: 'dark' };
+    const first = { base_url: session.base_url, me: { status: 200, body: '{}' }, tokens: { status: 200, body: '[]' } };
     const answers = new Map<string, (value: unknown) => void>();
     invoke.mockImplementation((command: string) => new Promise((resolve) => answers.set(command, resolve)));
     const launch = shell.askLaunch();
-    // Both calls are out before either is answered.
-    expect([...answers.keys()].sort()).toEqual(['current_session', 'get_preferences']);
+    // All three calls are out before any is answered.
+    expect([...answers.keys()].sort()).toEqual(['current_session', 'first_answers', 'get_preferences']);
     answers.get('current_session')!(session);
     answers.get('get_preferences')!(stored);
-    await expect(launch).resolves.toEqual({ preferences: stored, session });
+    // The launch does not wait for the first screen's data.
+    const launched = await launch;
+    expect(launched).toMatchObject({ preferences: stored, session });
+    answers.get('first_answers')!(first);
+    await expect(launched.first).resolves.toEqual(first);
   });
 
-  it('launches on the defaults and no session when the shell cannot answer', async () => {
+  it('launches on the defaults, no session and no data when the shell cannot answer', async () => {
     invoke.mockRejectedValue({ code: 'unknown', message: 'No.' });
-    await expect(shell.askLaunch()).resolves.toEqual({ preferences: shell.DEFAULT_PREFERENCES, session: null });
+    const launched = await shell.askLaunch();
+    expect(launched).toMatchObject({ preferences: shell.DEFAULT_PREFERENCES, session: null });
+    await expect(launched.first).resolves.toBeNull();
   });
 
   it('turns a {code, message} rejection into a ShellError', async () => {

@@ -10,13 +10,14 @@ import { invoke, isTauri } from '@tauri-apps/api/core';
 import { ClearingClipboard } from './clipboard';
 
 // The shapes the shell answers with are generated from its Rust types (src-tauri, ts-rs).
+import type { FirstAnswers } from './bindings/FirstAnswers';
 import type { Preferences } from './bindings/Preferences';
 import type { ServerInfo } from './bindings/ServerInfo';
 import type { ServerPreference } from './bindings/ServerPreference';
 import type { Session } from './bindings/Session';
 import type { Theme } from './bindings/Theme';
 
-export type { Preferences, ServerInfo, ServerPreference, Session, Theme };
+export type { FirstAnswers, Preferences, ServerInfo, ServerPreference, Session, Theme };
 
 /** A failed shell command, `{code, message}` like the API's errors. */
 export class ShellError extends Error {
@@ -109,6 +110,15 @@ export function currentSession(renew = false): Promise<Session | null> {
   return call('current_session', { renew });
 }
 
+/**
+ * `first_answers` → FirstAnswers | null: the first screen's data the shell asked the API for at
+ * launch with the session it restored, handed over once (see `first.ts`).
+ */
+export function firstAnswers(): Promise<FirstAnswers | null> {
+  if (!isTauri()) return Promise.resolve(null);
+  return call('first_answers');
+}
+
 /** `start_local` → Session: use the embedded server as the local account. */
 export function startLocal(): Promise<Session> {
   if (!isTauri()) return Promise.resolve().then(devSession);
@@ -195,18 +205,21 @@ export function markStep(what: LaunchStep): void {
 export interface Launch {
   preferences: Preferences;
   session: Session | null;
+  /** The first screen's data, which may come later than the rest; null for none. */
+  first: Promise<FirstAnswers | null>;
 }
 
 /**
- * The stored preferences and the session, both asked for at once. Never fails: the defaults
- * and no session stand in for an answer that does not come.
+ * The stored preferences, the session and the first screen's data, all asked for at once.
+ * Never fails: the defaults, no session and no data stand in for an answer that does not come.
  */
 export async function askLaunch(): Promise<Launch> {
+  const first = firstAnswers().catch(() => null);
   const [preferences, session] = await Promise.all([
     getPreferences().catch(() => DEFAULT_PREFERENCES),
     currentSession().catch(() => null),
   ]);
-  return { preferences, session };
+  return { preferences, session, first };
 }
 
 /** `get_preferences` → Preferences */
