@@ -5,7 +5,7 @@
 #
 # Builds both in the desktop profile (Cargo.toml: the release profile built for size), then, under
 # Xvfb with a private D-Bus session and keyring (tests/keyring/with-keyring.sh), launches each
-# TESSERA_BENCH_RUNS times after one warm-up:
+# TESSERA_BENCH_RUNS times after one warm-up, in turns (bare window, app, bare window, ...):
 #   - launch to ready: from just before exec to the frame after the first paint that matters,
 #     marked by the page itself through the `mark_ready` command (TESSERA_READY_FILE): for the app
 #     the token list, started with --local so it signs in as the local account at once (embedded
@@ -76,13 +76,15 @@ sum_field() {
     echo "$total"
 }
 
-# measure NAME BINARY MARK [ARGS...]: one line per counted run, "<ms> <pss kB> <rss kB> <processes>".
+# measure RUN NAME BINARY MARK [ARGS...]: launch number RUN (0 is the warm-up, not counted); a
+# counted one adds a line to NAME.runs, "<ms> <pss kB> <rss kB> <processes>", and its marks to
+# NAME.steps.
 measure() {
-    local name=$1 bin=$2 mark=$3
-    shift 3
-    local data=$WORK/$name-data ready=$WORK/$name.ready run t0 t1 pid i
+    local run=$1 name=$2 bin=$3 mark=$4
+    shift 4
+    local data=$WORK/$name-data ready=$WORK/$name.ready t0 t1 pid i
     mkdir -p "$data"
-    for run in $(seq 0 "$RUNS"); do
+    {
         rm -f "$ready"
         t0=$(date +%s%N)
         TESSERA_DATA_DIR=$data TESSERA_READY_FILE=$ready "$bin" "$@" >>"$WORK/$name.log" 2>&1 &
@@ -116,15 +118,18 @@ measure() {
             echo "$name: run $run: $ms ms to $mark, PSS $((pss / 1024)) MB over $procs processes" >&2
             echo "$ms $pss $rss $procs" >>"$WORK/$name.runs"
         fi
-    done
+    }
 }
 
 median() { # column of a runs file
     sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-measure bare "$BARE" page
-measure app "$APP" token-list --local
+# Taken in turns, bare window then app, so a change in the machine's load falls on both.
+for run in $(seq 0 "$RUNS"); do
+    measure "$run" bare "$BARE" page
+    measure "$run" app "$APP" token-list --local
+done
 
 size() { stat -c %s "$1"; }
 dist_bytes=$(find ui/dist -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
