@@ -146,8 +146,9 @@ pub struct Shell {
     /// cancels it.
     pending: Mutex<Option<(u64, oneshot::Sender<()>)>>,
     attempts: AtomicU64,
-    /// What [`Shell::launch`] asked for, until the UI takes it; locked while it is asked for.
-    first: tokio::sync::Mutex<Option<FirstAnswers>>,
+    /// What [`Shell::launch`] asked for and the session it asked with, until the UI takes it;
+    /// locked while it is asked for.
+    first: tokio::sync::Mutex<Option<(Secret, FirstAnswers)>>,
 }
 
 impl std::fmt::Debug for Shell {
@@ -336,20 +337,23 @@ impl Shell {
 
     /// `/me` and the personal token list with the session held, both at once; none unless both
     /// succeed (the UI then asks, and handles a failure as it always does).
-    async fn ask_first(&self) -> Option<FirstAnswers> {
+    async fn ask_first(&self) -> Option<(Secret, FirstAnswers)> {
         let session = self.session_slot().clone()?;
         let (me, tokens) = tokio::join!(
             api::get_answer(&self.http, &session, "/api/v1/me"),
             api::get_answer(&self.http, &session, "/api/v1/user/tokens"),
         );
-        Some(FirstAnswers { base_url: session.base_url, me: me?, tokens: tokens? })
+        Some((session.token, FirstAnswers { base_url: session.base_url, me: me?, tokens: tokens? }))
     }
 
     /// `first_answers`: what [`Shell::launch`] asked for, once, waiting for it while it is being
     /// asked for (at most [`FIRST_WAIT`]). None when there is none: nobody was signed in at
-    /// launch, the API did not answer, or it was taken already.
+    /// launch, the API did not answer, it was taken already, or the session it was asked with is
+    /// no longer the one held (signed out, or in as someone else, since).
     pub async fn first_answers(&self) -> Option<FirstAnswers> {
-        tokio::time::timeout(FIRST_WAIT, self.first.lock()).await.ok()?.take()
+        let (asked_with, answers) = tokio::time::timeout(FIRST_WAIT, self.first.lock()).await.ok()?.take()?;
+        let held = self.session_slot().as_ref().map(|s| s.token.expose() == asked_with.expose());
+        held.unwrap_or(false).then_some(answers)
     }
 
     /// `start_local`: "Use locally" — a one-hour session for the local account on the embedded
@@ -824,6 +828,13 @@ mod tests {
         assert!(!first.tokens.body.contains(&value), "a list never holds a token's value");
         assert!(app.first_answers().await.is_none(), "handed over once");
         app.shutdown().await;
+
+        // Answers asked with a session the shell no longer holds are not handed over.
+        let renewed = kept_shell(&dir, &logins, Arc::new(tessera_core::clock::SystemClock));
+        renewed.launch().await.unwrap();
+        renewed.current_session(true).await.unwrap().expect("renewed");
+        assert!(renewed.first_answers().await.is_none(), "asked with the session before");
+        renewed.shutdown().await;
     }
 
     #[tokio::test]
