@@ -12,10 +12,11 @@
 #     server up, keyring read, session signed, list fetched and drawn); for the bare window its page;
 #   - PSS: the sum of Pss over the process and all its descendants (WebKitWebProcess,
 #     WebKitNetworkProcess), from /proc/<pid>/smaps_rollup, TESSERA_BENCH_SETTLE seconds after ready.
-# Prints the medians, the difference, the binary sizes and the UI bundle size, and then
-# the median time of each launch step, both windows side by side, to show where the launch goes:
-# both mark their shell's start and setup; the app also its setup's end and session, and the UI's
-# start, session, /me and token list.
+# Prints the medians, the difference (and the median of each app launch less the bare window's
+# launched just before it), the binary sizes and the UI bundle size, and then the median time of
+# each launch step, both windows side by side, to show where the launch goes: both mark their
+# shell's start and setup; the app also its setup's end, its session and first screen's data,
+# and the UI's start, session, /me and token list.
 #
 # usage: bench/desktop.sh
 # Environment: TESSERA_BENCH_RUNS (5), TESSERA_BENCH_SETTLE (seconds, 5).
@@ -148,6 +149,12 @@ a_rss=$(($(median "$WORK/app.runs" 3) / 1024))
 row "launch to ready (median)" "$b_ms" "$a_ms" ms
 row "launch to ready (fastest)" "$(sort -n "$WORK/bare.runs" | head -n 1 | cut -d' ' -f1)" \
     "$(sort -n "$WORK/app.runs" | head -n 1 | cut -d' ' -f1)" ms
+# Each app launch less the bare window's launched just before it: the steadier figure when the
+# machine's load moves the bare window's own time by a hundred milliseconds between launches.
+paste -d' ' <(cut -d' ' -f1 "$WORK/bare.runs") <(cut -d' ' -f1 "$WORK/app.runs") |
+    awk '{ print $2 - $1 }' >"$WORK/pairs"
+printf '%-28s %12s %12s %12s
+' "launch, paired (median)" "" "" "$(median "$WORK/pairs" 1) ms"
 row "first launch" "$(cat "$WORK/bare.first")" "$(cat "$WORK/app.first")" ms
 row "PSS, all processes (median)" "$b_pss" "$a_pss" MB
 row "RSS, all processes (median)" "$b_rss" "$a_rss" MB
