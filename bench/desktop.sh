@@ -85,41 +85,39 @@ measure() {
     shift 4
     local data=$WORK/$name-data ready=$WORK/$name.ready t0 t1 pid i
     mkdir -p "$data"
-    {
-        rm -f "$ready"
-        t0=$(date +%s%N)
-        TESSERA_DATA_DIR=$data TESSERA_READY_FILE=$ready "$bin" "$@" >>"$WORK/$name.log" 2>&1 &
-        pid=$!
-        t1=
-        for i in $(seq 1 3000); do
-            t1=$(awk -v m="$mark" '$1 == m { print $2; exit }' "$ready" 2>/dev/null || true)
-            [ -n "$t1" ] && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.005
-        done
-        if [ -z "$t1" ]; then
-            kill "$pid" 2>/dev/null || true
-            tail -n 20 "$WORK/$name.log" >&2
-            die "$name never marked $mark"
-        fi
-        sleep "$SETTLE"
-        local pss rss procs
-        pss=$(sum_field Pss "$pid")
-        rss=$(sum_field Rss "$pid")
-        procs=$(tree "$pid" | wc -l)
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        local ms=$(((t1 - t0) / 1000000))
-        # Every mark of the launch (the shell's and the UI's steps), in ms after exec.
-        [ "$run" = 0 ] || awk -v t0="$t0" '{ printf "%s %d\n", $1, ($2 - t0) / 1000000 }' "$ready" >>"$WORK/$name.steps"
-        if [ "$run" = 0 ]; then
-            echo "$name: first launch (new data directory, not counted): $ms ms" >&2
-            echo "$ms" >"$WORK/$name.first"
-        else
-            echo "$name: run $run: $ms ms to $mark, PSS $((pss / 1024)) MB over $procs processes" >&2
-            echo "$ms $pss $rss $procs" >>"$WORK/$name.runs"
-        fi
-    }
+    rm -f "$ready"
+    t0=$(date +%s%N)
+    TESSERA_DATA_DIR=$data TESSERA_READY_FILE=$ready "$bin" "$@" >>"$WORK/$name.log" 2>&1 &
+    pid=$!
+    t1=
+    for i in $(seq 1 3000); do
+        t1=$(awk -v m="$mark" '$1 == m { print $2; exit }' "$ready" 2>/dev/null || true)
+        [ -n "$t1" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.005
+    done
+    if [ -z "$t1" ]; then
+        kill "$pid" 2>/dev/null || true
+        tail -n 20 "$WORK/$name.log" >&2
+        die "$name never marked $mark"
+    fi
+    sleep "$SETTLE"
+    local pss rss procs
+    pss=$(sum_field Pss "$pid")
+    rss=$(sum_field Rss "$pid")
+    procs=$(tree "$pid" | wc -l)
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local ms=$(((t1 - t0) / 1000000))
+    # Every mark of the launch (the shell's and the UI's steps), in ms after exec.
+    [ "$run" = 0 ] || awk -v t0="$t0" '{ printf "%s %d\n", $1, ($2 - t0) / 1000000 }' "$ready" >>"$WORK/$name.steps"
+    if [ "$run" = 0 ]; then
+        echo "$name: first launch (new data directory, not counted): $ms ms" >&2
+        echo "$ms" >"$WORK/$name.first"
+    else
+        echo "$name: run $run: $ms ms to $mark, PSS $((pss / 1024)) MB over $procs processes" >&2
+        echo "$ms $pss $rss $procs" >>"$WORK/$name.runs"
+    fi
 }
 
 median() { # column of a runs file
