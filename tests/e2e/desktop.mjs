@@ -12,12 +12,12 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp } from '../idp/lib/client.mjs';
 import { axeViolations } from './axe.mjs';
-import { Session, sleep, startDriver } from './webdriver.mjs';
+import { running, Session, sleep, startDriver } from './webdriver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.TESSERA_E2E_APP;
@@ -676,19 +676,6 @@ async function run(s) {
   });
 }
 
-/** Whether a process of the app under test is running. */
-function appRunning() {
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readlinkSync(`/proc/${pid}/exe`) === APP) return true;
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return false;
-}
-
 /** Closes the app and starts it again: it opens signed in, with the login kept in the keyring. */
 async function relaunch(s, base) {
   let next;
@@ -696,7 +683,7 @@ async function relaunch(s, base) {
     const before = await invoke(s, 'current_session');
     assert.equal(before.ok, true);
     await s.end();
-    for (let i = 0; appRunning(); i++) {
+    for (let i = 0; running(APP); i++) {
       assert.ok(i < 300, 'the app exits within 30 s of its window closing');
       await sleep(100);
     }

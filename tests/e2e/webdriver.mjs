@@ -3,6 +3,7 @@
 // the app's own WebKitGTK webview.
 
 import { spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
@@ -186,6 +187,19 @@ async function command(base, method, path, body) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether a process of the program at `exe` (an absolute path) is running. */
+export function running(exe) {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) === exe) return true;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return false;
+}
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort() {

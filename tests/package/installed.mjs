@@ -1,7 +1,7 @@
 // Starts the installed desktop app (/usr/bin/tessera-desktop, from the .deb) through tauri-driver
 // and WebKitWebDriver, as tests/e2e does with the built one, signs in locally (`--local`) and
-// waits until the token list shows. Prints the time from launch to the token list, and closes the
-// app. tests/package/run.sh gives it a display, a private D-Bus session with its own keyring and
+// waits until the token list shows. Prints the time from launch to the token list, closes the
+// app and waits (at most 30 s) until it is gone. tests/package/run.sh gives it a display, a private D-Bus session with its own keyring and
 // a fresh HOME; the app finds its folders by the OS's convention there (no TESSERA_DATA_DIR).
 //
 // Environment: TESSERA_PACKAGE_APP (the installed binary), TESSERA_PACKAGE_SHOT (a PNG to write
@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Session, sleep, startDriver } from '../e2e/webdriver.mjs';
+import { running, Session, sleep, startDriver } from '../e2e/webdriver.mjs';
 
 const APP = process.env.TESSERA_PACKAGE_APP ?? '/usr/bin/tessera-desktop';
 const SHOT = process.env.TESSERA_PACKAGE_SHOT;
@@ -43,7 +43,11 @@ async function main() {
     const drawn = readyMark(started);
     console.log(`package: launch to token list ${shown} ms (WebDriver saw it)${drawn === null ? '' : `, ${drawn} ms by the app's own mark`}`);
   } finally {
+    // Ending the session closes the app: WebKitWebDriver ends the program it started. The driver
+    // must outlive that; stopped at once, it could leave the app running (seen on a loaded
+    // machine, about one run in four).
     await s?.end();
+    for (let i = 0; s && running(APP) && i < 300; i++) await sleep(100);
     driver.kill();
   }
 }
