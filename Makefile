@@ -164,7 +164,7 @@ test: setup ui
 	cd ui/tools/openapi-typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
 	@# The UI's types generated from Rust (ts-rs, ui/src/lib/bindings) must match the Rust types:
 	@# this test regenerates them in memory and fails when the committed files differ.
-	"$(CARGO)" test -p tessera-desktop --lib bindings
+	"$(CARGO)" test --workspace --lib bindings
 	@command -v node >/dev/null || { echo "make test: node (20.19 or newer) is needed for the test identity providers" >&2; exit 1; }
 	cd tests/idp && npm ci --no-audit --no-fund --loglevel=error
 	@# Nothing a test does may reach a real data directory or keyring, even a test that forgets its
@@ -173,11 +173,11 @@ test: setup ui
 	data=$$(mktemp -d); pg=$$(mktemp -d); trap 'tests/pg/stop.sh "$$pg"; rm -rf "$$data"' EXIT; \
 	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test --workspace; \
 	echo "make test: the secret store against a locked keyring, and with no session bus"; \
-	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh --locked "$(CARGO)" test -p tessera-auth --test keyring; \
-	TESSERA_DATA_DIR="$$data" TESSERA_TEST_NO_BUS=1 env -u DBUS_SESSION_BUS_ADDRESS "$(CARGO)" test -p tessera-auth --test keyring; \
+	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh --locked "$(CARGO)" test --workspace --test keyring; \
+	TESSERA_DATA_DIR="$$data" TESSERA_TEST_NO_BUS=1 env -u DBUS_SESSION_BUS_ADDRESS "$(CARGO)" test --workspace --test keyring; \
 	pg_env=$$(tests/pg/start.sh "$$pg"); eval "$$pg_env"; \
 	echo "make test: the API suite and the kill test again, on PostgreSQL"; \
-	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test -p tessera-server --test api -p tessera-cli --test serve --test users
+	TESSERA_DATA_DIR="$$data" tests/keyring/with-keyring.sh "$(CARGO)" test --workspace --test api --test serve --test users
 	@# The REST API against its own OpenAPI document, with a session and with a token.
 	CARGO="$(CARGO)" tests/schemathesis/run.sh
 	@# The desktop app in a real WebKit window under Xvfb, driven through tauri-driver.
