@@ -26,7 +26,7 @@ use std::sync::Arc;
 use tauri::{Manager, RunEvent};
 use tauri_plugin_store::StoreExt;
 use tessera_auth::local::KeyPlace;
-use tessera_auth::secret_store::{namespace_for, LazyStore, SecretStore};
+use tessera_auth::secret_store::{namespace_for, LazyStore};
 use tessera_core::clock::SystemClock;
 use tessera_core::DataDir;
 
@@ -97,10 +97,10 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             let key_place = if key_file_opted_in() { KeyPlace::File } else { KeyPlace::Keyring };
             let browser = Arc::new(sign_in::SystemBrowser(app.handle().clone()));
             // Connected when the session is first restored, off this thread: connecting here
-            // held up the window's page by about 17 ms. Without a keyring the app stays signed
-            // in only while it runs.
-            let logins = Some(Arc::new(LazyStore::keyring(&namespace_for(data_dir.path()))) as Arc<dyn SecretStore>);
-            let options = shell::Options { start_locally, key_place, logins, device_name: shell::device_name() };
+            // held up the window's page by about 17 ms. One connection for the kept logins and
+            // the embedded server. Without a keyring the app stays signed in only while it runs.
+            let keyring = Some(Arc::new(LazyStore::keyring(&namespace_for(data_dir.path()))));
+            let options = shell::Options { start_locally, key_place, keyring, device_name: shell::device_name() };
             let announced = attention::Announced::load(Some(data_dir.config().join(attention::ANNOUNCED_FILE)));
             let shell = Shell::new(data_dir, preferences, Arc::new(SystemClock), browser, options)?;
             app.manage(shell);

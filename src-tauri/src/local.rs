@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use tessera_auth::local::KeyPlace;
+use tessera_auth::secret_store::LazyStore;
 use tessera_auth::SignIn;
 use tessera_core::authority::{IssuedSession, NewDevice};
 use tessera_core::clock::Clock;
@@ -41,9 +42,18 @@ impl std::fmt::Debug for LocalServer {
 
 impl LocalServer {
     /// Opens the data directory (the signing key where `key` says) and serves the API over it,
-    /// with sign-in when a keyring holds code-host tokens.
-    pub async fn open(dir: &DataDir, clock: Arc<dyn Clock>, key: KeyPlace) -> Result<Self> {
-        let local = tessera_auth::local::open(dir, None, clock, key).await?;
+    /// with sign-in when a keyring holds code-host tokens. The keyring is `keyring` when given
+    /// (the app's own, connected once for both), else one connected here.
+    pub async fn open(
+        dir: &DataDir,
+        clock: Arc<dyn Clock>,
+        key: KeyPlace,
+        keyring: Option<&LazyStore>,
+    ) -> Result<Self> {
+        let local = match keyring {
+            Some(k) => tessera_auth::local::open_with_keyring(dir, None, clock, key, k.connected().await).await?,
+            None => tessera_auth::local::open(dir, None, clock, key).await?,
+        };
         let sign_in = local.sign_in(dir).await?;
         Self::start(local.authority, sign_in).await
     }
@@ -131,7 +141,8 @@ mod tests {
     #[tokio::test]
     async fn the_embedded_server_answers_on_loopback_and_stops() {
         let dir = tempfile::tempdir().unwrap();
-        let server = LocalServer::open(&DataDir::at(dir.path()), Arc::new(SystemClock), KeyPlace::File).await.unwrap();
+        let server =
+            LocalServer::open(&DataDir::at(dir.path()), Arc::new(SystemClock), KeyPlace::File, None).await.unwrap();
         let base = server.base_url().to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         let (_, session, _) = sign_in_locally(server.authority(), "ada", "test").await.unwrap();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use tessera_auth::local::KeyPlace;
-use tessera_auth::secret_store::SecretStore;
+use tessera_auth::secret_store::{LazyStore, SecretStore};
 use tessera_core::clock::Clock;
 use tessera_core::DataDir;
 use tessera_core::Secret;
@@ -67,16 +67,17 @@ pub struct Options {
     /// Where local mode keeps the session signing key: the keyring, or a file when the person
     /// opted in (`TESSERA_KEY_FILE=1`, as for `tessera serve`).
     pub key_place: KeyPlace,
-    /// Where each server's refresh credential is kept: the OS keyring. Without one the app
-    /// stays signed in only while it runs.
-    pub logins: Option<Arc<dyn SecretStore>>,
+    /// The OS keyring, connected on first use: each server's refresh credential is kept there,
+    /// and the embedded server keeps its keys and code-host tokens in the same one. Without one
+    /// the app stays signed in only while it runs.
+    pub keyring: Option<Arc<LazyStore>>,
     /// What the devices this app signs in as are called in Account.
     pub device_name: String,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { start_locally: false, key_place: KeyPlace::Keyring, logins: None, device_name: device_name() }
+        Self { start_locally: false, key_place: KeyPlace::Keyring, keyring: None, device_name: device_name() }
     }
 }
 
@@ -130,7 +131,7 @@ pub struct Shell {
     clock: Arc<dyn Clock>,
     browser: Arc<dyn Browser>,
     key_place: KeyPlace,
-    logins: Option<Arc<dyn SecretStore>>,
+    keyring: Option<Arc<LazyStore>>,
     device_name: String,
     http: reqwest::Client,
     /// The embedded server, started when local mode first needs it.
@@ -172,7 +173,7 @@ impl Shell {
             clock,
             browser,
             key_place: options.key_place,
-            logins: options.logins,
+            keyring: options.keyring,
             device_name: options.device_name,
             http: api::http_client()?,
             local: tokio::sync::Mutex::new(None),
@@ -216,7 +217,10 @@ impl Shell {
     async fn with_local<T>(&self, f: impl AsyncFnOnce(&LocalServer) -> Result<T>) -> Result<T> {
         let mut local = self.local.lock().await;
         if local.is_none() {
-            *local = Some(LocalServer::open(&self.data_dir, Arc::clone(&self.clock), self.key_place).await?);
+            *local = Some(
+                LocalServer::open(&self.data_dir, Arc::clone(&self.clock), self.key_place, self.keyring.as_deref())
+                    .await?,
+            );
         }
         match local.as_ref() {
             Some(server) => f(server).await,
@@ -298,7 +302,7 @@ impl Shell {
     /// The refresh credential kept for `server`, if any. A keyring that cannot be read is
     /// logged and counts as none: the person signs in again, nothing is deleted.
     async fn kept_login(&self, server: &ServerPreference) -> Option<Secret> {
-        let logins = self.logins.as_ref()?;
+        let logins = self.keyring.as_ref()?;
         match logins.get(&login_key(server)).await {
             Ok(found) => found,
             Err(e) => {
@@ -310,14 +314,14 @@ impl Shell {
 
     /// Keeps `refresh` for `server` in the keyring, replacing the spent one.
     async fn keep_login(&self, server: &ServerPreference, refresh: &Secret) {
-        let Some(logins) = &self.logins else { return };
+        let Some(logins) = &self.keyring else { return };
         if let Err(e) = logins.set(&login_key(server), refresh).await {
             tracing::warn!(error = %e, "cannot keep the login in the keyring; the app stays signed in until it closes");
         }
     }
 
     async fn forget_login(&self, server: &ServerPreference) {
-        let Some(logins) = &self.logins else { return };
+        let Some(logins) = &self.keyring else { return };
         if let Err(e) = logins.delete(&login_key(server)).await {
             tracing::warn!(error = %e, "cannot remove the kept login from the keyring");
         }
@@ -722,7 +726,10 @@ mod tests {
     ) -> Shell {
         let options = Options {
             key_place: KeyPlace::File,
-            logins: Some(logins.clone() as Arc<dyn SecretStore>),
+            keyring: Some(Arc::new(LazyStore::new({
+                let logins = logins.clone();
+                move || Ok(logins as Arc<dyn SecretStore>)
+            }))),
             device_name: "Tessera desktop on test".into(),
             ..Options::default()
         };
@@ -786,6 +793,45 @@ mod tests {
             .unwrap();
         assert_eq!(devices.as_array().unwrap().len(), 1, "{devices}");
         assert_eq!(devices[0]["name"], "Tessera desktop on test");
+        app.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_embedded_server_and_the_kept_logins_share_one_keyring_connection() {
+        use std::sync::atomic::AtomicUsize;
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(tessera_auth::secret_store::MemoryStore::default());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let lazy = LazyStore::new({
+            let (keyring, connections) = (keyring.clone(), connections.clone());
+            move || {
+                connections.fetch_add(1, Ordering::SeqCst);
+                Ok(keyring as Arc<dyn SecretStore>)
+            }
+        });
+        let options = Options {
+            start_locally: true,
+            key_place: KeyPlace::Keyring,
+            keyring: Some(Arc::new(lazy)),
+            device_name: "Tessera desktop on test".into(),
+        };
+        let app = Shell::new(
+            DataDir::at(dir.path()),
+            Arc::new(MemoryStore::default()),
+            Arc::new(SystemClock),
+            Arc::new(NoBrowser),
+            options,
+        )
+        .unwrap();
+        app.launch().await.unwrap();
+        assert!(app.current_session(false).await.unwrap().is_some(), "signed in locally");
+        let mut kept = keyring.keys();
+        kept.sort();
+        let mut expected: Vec<String> =
+            ["desktop/login/local", "secret-sealing-key", "session-signing-key"].map(String::from).into();
+        expected.sort();
+        assert_eq!(kept, expected, "the server's keys and the login, in the one keyring");
+        assert_eq!(connections.load(Ordering::SeqCst), 1, "connected once");
         app.shutdown().await;
     }
 

@@ -38,9 +38,26 @@ pub struct Local {
 
 /// Opens the data directory's store (or `store` when given) with the signing key in `key`.
 pub async fn open(dir: &DataDir, store: Option<&Path>, clock: Arc<dyn Clock>, key: KeyPlace) -> Result<Local> {
+    let namespace = namespace_for(dir.path());
+    // Connecting is a blocking D-Bus exchange on Linux: off the runtime's workers.
+    let keyring = tokio::task::spawn_blocking(move || KeyringStore::connect(&namespace))
+        .await
+        .unwrap_or_else(|e| Err(AuthError::KeyringUnavailable(format!("connecting did not finish: {e}"))))
+        .map(|k| Arc::new(k) as Arc<dyn SecretStore>);
+    open_with_keyring(dir, store, clock, key, keyring).await
+}
+
+/// As [`open`], with a keyring the caller has connected already (or the reason it could not):
+/// the desktop app keeps its own logins in the same one, so it connects once.
+pub async fn open_with_keyring(
+    dir: &DataDir,
+    store: Option<&Path>,
+    clock: Arc<dyn Clock>,
+    key: KeyPlace,
+    keyring: Result<Arc<dyn SecretStore>>,
+) -> Result<Local> {
     dir.create()?;
     let sql = SqlStore::open_sqlite(store.unwrap_or(&dir.store())).await?;
-    let keyring = KeyringStore::connect(&namespace_for(dir.path())).map(|k| Arc::new(k) as Arc<dyn SecretStore>);
     // Both keys live where the user chose: the keyring, or owner-only files beside the store.
     let (keys, sealing) = match (key, &keyring) {
         (KeyPlace::File, _) => {

@@ -190,6 +190,11 @@ impl LazyStore {
         Self::new(move || Ok(Arc::new(KeyringStore::connect(&namespace)?) as Arc<dyn SecretStore>))
     }
 
+    /// The store, connected now if it was not yet, or why it cannot be.
+    pub async fn connected(&self) -> Result<Arc<dyn SecretStore>> {
+        self.store().await.cloned()
+    }
+
     async fn store(&self) -> Result<&Arc<dyn SecretStore>> {
         let connected = self
             .store
