@@ -10,6 +10,8 @@
 #     marked by the page itself through the `mark_ready` command (TESSERA_READY_FILE): for the app
 #     the token list, started with --local so it signs in as the local account at once (embedded
 #     server up, keyring read, session signed, list fetched and drawn); for the bare window its page;
+#   - CPU time to ready: user and system time of the process and all its descendants when the
+#     mark is seen (the machine has few cores: work off the critical path still slows it);
 #   - PSS: the sum of Pss over the process and all its descendants (WebKitWebProcess,
 #     WebKitNetworkProcess), from /proc/<pid>/smaps_rollup, TESSERA_BENCH_SETTLE seconds after ready.
 # Prints the medians, the difference (and the median of each app launch less the bare window's
@@ -19,7 +21,8 @@
 # and the UI's start, session, /me and token list.
 #
 # usage: bench/desktop.sh
-# Environment: TESSERA_BENCH_RUNS (5), TESSERA_BENCH_SETTLE (seconds, 5).
+# Environment: TESSERA_BENCH_RUNS (5), TESSERA_BENCH_SETTLE (seconds, 5), BENCH_NO_BUILD (set: use
+# the binaries and ui/dist as built).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,14 +42,17 @@ if [ "${1:-}" != --inside ]; then
     for tool in xvfb-run dbus-run-session gnome-keyring-daemon node npm cargo; do
         command -v "$tool" >/dev/null || die "missing $tool (make setup installs what is needed)"
     done
-    [ -d ui/node_modules ] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
-    # Only when the UI changed: a new ui/dist makes cargo embed it again, which costs minutes.
-    if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json ui/package-lock.json \
-        ui/vite.config.ts ui/svelte.config.js -newer ui/dist/index.html -print -quit)" ]; then
-        (cd ui && npm run build >/dev/null 2>&1) || die "the UI build failed: cd ui && npm run build"
+    if [ -z "${BENCH_NO_BUILD:-}" ]; then
+        [ -d ui/node_modules ] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+        # Only when the UI changed: a new ui/dist makes cargo embed it again, which costs minutes.
+        if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json ui/package-lock.json \
+            ui/vite.config.ts ui/svelte.config.js -newer ui/dist/index.html -print -quit)" ]; then
+            (cd ui && npm run build >/dev/null 2>&1) || die "the UI build failed: cd ui && npm run build"
+        fi
+        echo "desktop bench: building the desktop profile (app and bare window)" >&2
+        cargo build --profile desktop -p tessera-desktop --bin tessera-desktop --example bare
     fi
-    echo "desktop bench: building the desktop profile (app and bare window)" >&2
-    cargo build --profile desktop -p tessera-desktop --bin tessera-desktop --example bare
+    [ -x "$APP" ] && [ -x "$BARE" ] || die "no desktop build at $APP and $BARE: run it without BENCH_NO_BUILD"
     exec env -i PATH="$PATH" HOME="$HOME" USER=bench LANG=C.UTF-8 CARGO_TARGET_DIR="$TARGET" \
         TESSERA_BENCH_RUNS="$RUNS" TESSERA_BENCH_SETTLE="$SETTLE" \
         tests/keyring/with-keyring.sh \
@@ -77,9 +83,20 @@ sum_field() {
     echo "$total"
 }
 
+# User and system CPU time (ms) used so far by a process tree: /proc/<pid>/stat fields 14 and 15,
+# in clock ticks (the comm field before them has no spaces here).
+cpu_ms() {
+    local pid ticks=0 v
+    for pid in $(tree "$1"); do
+        v=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true)
+        ticks=$((ticks + ${v:-0}))
+    done
+    echo $((ticks * 1000 / $(getconf CLK_TCK)))
+}
+
 # measure RUN NAME BINARY MARK [ARGS...]: launch number RUN (0 is the warm-up, not counted); a
-# counted one adds a line to NAME.runs, "<ms> <pss kB> <rss kB> <processes>", and its marks to
-# NAME.steps.
+# counted one adds a line to NAME.runs, "<ms> <pss kB> <rss kB> <processes> <cpu ms>", and its
+# marks to NAME.steps.
 measure() {
     local run=$1 name=$2 bin=$3 mark=$4
     shift 4
@@ -96,6 +113,8 @@ measure() {
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.005
     done
+    local cpu
+    cpu=$(cpu_ms "$pid")
     if [ -z "$t1" ]; then
         kill "$pid" 2>/dev/null || true
         tail -n 20 "$WORK/$name.log" >&2
@@ -115,8 +134,8 @@ measure() {
         echo "$name: first launch (new data directory, not counted): $ms ms" >&2
         echo "$ms" >"$WORK/$name.first"
     else
-        echo "$name: run $run: $ms ms to $mark, PSS $((pss / 1024)) MB over $procs processes" >&2
-        echo "$ms $pss $rss $procs" >>"$WORK/$name.runs"
+        echo "$name: run $run: $ms ms to $mark, $cpu ms of CPU, PSS $((pss / 1024)) MB over $procs processes" >&2
+        echo "$ms $pss $rss $procs $cpu" >>"$WORK/$name.runs"
     fi
 }
 
@@ -153,6 +172,7 @@ paste -d' ' <(cut -d' ' -f1 "$WORK/bare.runs") <(cut -d' ' -f1 "$WORK/app.runs")
     awk '{ print $2 - $1 }' >"$WORK/pairs"
 printf '%-28s %12s %12s %12s
 ' "launch, paired (median)" "" "" "$(median "$WORK/pairs" 1) ms"
+row "CPU time to ready (median)" "$(median "$WORK/bare.runs" 5)" "$(median "$WORK/app.runs" 5)" ms
 row "first launch" "$(cat "$WORK/bare.first")" "$(cat "$WORK/app.first")" ms
 row "PSS, all processes (median)" "$b_pss" "$a_pss" MB
 row "RSS, all processes (median)" "$b_rss" "$a_rss" MB
