@@ -1,8 +1,9 @@
 // Starts the installed desktop app (/usr/bin/tessera-desktop, from the .deb) through tauri-driver
 // and WebKitWebDriver, as tests/e2e does with the built one, signs in locally (`--local`) and
 // waits until the token list shows. Prints the time from launch to the token list, closes the
-// app and waits (at most 30 s) until it is gone. tests/package/run.sh gives it a display, a private D-Bus session with its own keyring and
-// a fresh HOME; the app finds its folders by the OS's convention there (no TESSERA_DATA_DIR).
+// app and waits (at most 30 s) until it is gone. tests/package/run.sh gives it a display, a
+// private D-Bus session with its own keyring and a fresh HOME; the app finds its folders by the
+// OS's convention there (no TESSERA_DATA_DIR).
 //
 // Environment: TESSERA_PACKAGE_APP (the installed binary), TESSERA_PACKAGE_SHOT (a PNG to write
 // the token list to), TESSERA_READY_FILE (where the app marks the moment the list is drawn).
