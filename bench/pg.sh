@@ -71,7 +71,7 @@ wrk_me() {
 warm() {
     local url
     for url in "${@:2}"; do
-        wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s -H "Authorization: Bearer $1" "$url/api/v1/me" >/dev/null
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s -H "Authorization: Bearer $1" "$url/api/v1/me" >/dev/null
     done
 }
 
@@ -146,7 +146,7 @@ measure "postgres, 2 replicas" "${REPLICAS[@]}"
 stop_servers
 # The floor: the same load on a handler that answers a fixed body.
 start_server bare "$BARE" --listen 127.0.0.1:0
-wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s "$URL/api/v1/me" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s "$URL/api/v1/me" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency "$URL/api/v1/me" >"$WORK/bare.wrk"
 RESULTS+=("$(printf '%-22s %12s %10s' "bare axum" "$(rps bare)" "$(p99_ms bare)")")
 echo "  ${RESULTS[-1]}" >&2
