@@ -69,6 +69,40 @@ async fn clear_clipboard_on_exit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// A terminal's Ctrl+C (SIGINT), `kill` (SIGTERM) or the end of the login session (SIGHUP) ends
+/// the app the way closing its window does, through its exit path: the clipboard cleared of a
+/// token value still waiting for its clear, the embedded server stopped after its last write.
+/// A second signal while that runs ends the app at once.
+#[cfg(unix)]
+fn exit_on_signals<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tauri::async_runtime::spawn(async move {
+        let (term, int, hup) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()));
+        let (mut term, mut int, mut hup) = match (term, int, hup) {
+            (Ok(t), Ok(i), Ok(h)) => (t, i, h),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for signals: they end the app without its exit path");
+                return;
+            }
+        };
+        for first in [true, false] {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+                _ = hup.recv() => "SIGHUP",
+            };
+            if first {
+                tracing::info!(signal = name, "exiting");
+                app.exit(0);
+            } else {
+                tracing::warn!(signal = name, "a second signal: exiting at once");
+                std::process::exit(1);
+            }
+        }
+    });
+}
+
 /// Runs the app until its window closes.
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     ready::started();
@@ -138,6 +172,8 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::attention_changed,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?;
+    #[cfg(unix)]
+    exit_on_signals(app.handle().clone());
     app.run(|app, event| {
         if let RunEvent::Exit = event {
             tauri::async_runtime::block_on(async {

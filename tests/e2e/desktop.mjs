@@ -12,7 +12,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp } from '../idp/lib/client.mjs';
@@ -302,9 +303,12 @@ async function main() {
     throw e;
   } finally {
     await s?.end();
+    // Ending the session ends the app; the driver must outlive that (see tests/package).
+    for (let i = 0; s && running(APP) && i < 300; i++) await sleep(100);
     driver.kill();
     await idp.stop();
   }
+  await signalled();
   console.log(`e2e: ${passed} passed, 0 failed (${((Date.now() - started) / 1000).toFixed(1)} s, ${shots} screenshots in ${SHOTS})`);
 }
 
@@ -673,6 +677,40 @@ async function run(s) {
     const me = await api(apiBase, 'GET', '/api/v1/user/identities', session.value.token);
     assert.equal(me.status, 200);
     assert.ok(me.body.some((i) => i.last_login_at), 'the identity records the sign-in');
+  });
+}
+
+/**
+ * Started from a terminal and ended by a signal (Ctrl+C, `kill`, the end of the login session),
+ * the app goes out through its exit path as when its window closes: exit status 0, and the
+ * embedded server stopped after its last write. Without WebDriver, which ends the app itself.
+ */
+async function signalled() {
+  await step('Ctrl+C, kill or the end of the login session close the app as its window does', async () => {
+    assert.equal(running(APP), false, 'no other instance to hand over to');
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-signal-'));
+      try {
+        const ready = join(dir, 'ready');
+        const env = { ...process.env, TESSERA_DATA_DIR: join(dir, 'data'), TESSERA_READY_FILE: ready, RUST_LOG: 'info', NO_COLOR: '1' };
+        const app = spawn(APP, ['--local'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        let log = '';
+        app.stderr.on('data', (d) => (log += d));
+        const exited = new Promise((resolve) => app.on('exit', (code, killedBy) => resolve({ code, killedBy })));
+        for (let i = 0; !readFileSync(ready, { flag: 'a+' }).toString().includes('token-list'); i++) {
+          assert.ok(i < 600 && app.exitCode === null, `${signal}: the app drew its token list within 60 s\n${log}`);
+          await sleep(100);
+        }
+        app.kill(signal);
+        const ended = await Promise.race([exited, sleep(30_000).then(() => null)]);
+        if (ended === null) app.kill('SIGKILL');
+        assert.notEqual(ended, null, `${signal}: the app exited within 30 s`);
+        assert.deepEqual(ended, { code: 0, killedBy: null }, `${signal}: the app exited by itself, with status 0\n${log}`);
+        assert.match(log, /local API server stopped/, `${signal}: the embedded server stopped cleanly\n${log}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 }
 
