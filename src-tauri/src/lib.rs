@@ -69,19 +69,18 @@ async fn clear_clipboard_on_exit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
-/// A terminal's Ctrl+C (SIGINT), `kill` (SIGTERM) or the end of the login session (SIGHUP) ends
-/// the app the way closing its window does, through its exit path: the clipboard cleared of a
-/// token value still waiting for its clear, the embedded server stopped after its last write.
-/// A second signal while that runs ends the app at once.
+/// A terminal's Ctrl+C (SIGINT) or `kill` (SIGTERM, also what a desktop session sends its
+/// programs when it ends) closes the app the way closing its window does, through its exit
+/// path: the clipboard cleared of a token value still waiting for its clear, the embedded server
+/// stopped after its last write. A second signal while that runs ends the app at once. SIGHUP
+/// is left alone, so `nohup` still keeps the app open when its terminal closes.
 #[cfg(unix)]
 fn exit_on_signals<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
     use tokio::signal::unix::{signal, SignalKind};
     tauri::async_runtime::spawn(async move {
-        let (term, int, hup) =
-            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()));
-        let (mut term, mut int, mut hup) = match (term, int, hup) {
-            (Ok(t), Ok(i), Ok(h)) => (t, i, h),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+        let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(t), Ok(i)) => (t, i),
+            (Err(e), _) | (_, Err(e)) => {
                 tracing::warn!(error = %e, "cannot listen for signals: they end the app without its exit path");
                 return;
             }
@@ -90,7 +89,6 @@ fn exit_on_signals<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
             let name = tokio::select! {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "SIGINT",
-                _ = hup.recv() => "SIGHUP",
             };
             if first {
                 tracing::info!(signal = name, "exiting");
