@@ -827,10 +827,11 @@ mod tests {
         assert!(app.current_session(false).await.unwrap().is_some(), "signed in locally");
         let mut kept = keyring.keys();
         kept.sort();
-        let mut expected: Vec<String> =
-            ["desktop/login/local", "secret-sealing-key", "session-signing-key"].map(String::from).into();
-        expected.sort();
-        assert_eq!(kept, expected, "the server's keys and the login, in the one keyring");
+        assert_eq!(
+            kept,
+            ["desktop/login/local", "secret-sealing-key", "session-signing-key"],
+            "the server's keys and the login, in the one keyring"
+        );
         assert_eq!(connections.load(Ordering::SeqCst), 1, "connected once");
         app.shutdown().await;
     }
