@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp } from '../idp/lib/client.mjs';
 import { axeViolations } from './axe.mjs';
-import { running, Session, sleep, startDriver } from './webdriver.mjs';
+import { gone, running, Session, sleep, startDriver } from './webdriver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.TESSERA_E2E_APP;
@@ -303,8 +303,8 @@ async function main() {
     throw e;
   } finally {
     await s?.end();
-    // Ending the session ends the app; the driver must outlive that (see tests/package).
-    for (let i = 0; s && running(APP) && i < 300; i++) await sleep(100);
+    // Ending the session ends the app; the driver must outlive that.
+    if (s) await gone(APP);
     driver.kill();
     await idp.stop();
   }
@@ -721,10 +721,7 @@ async function relaunch(s, base) {
     const before = await invoke(s, 'current_session');
     assert.equal(before.ok, true);
     await s.end();
-    for (let i = 0; running(APP); i++) {
-      assert.ok(i < 300, 'the app exits within 30 s of its window closing');
-      await sleep(100);
-    }
+    assert.ok(await gone(APP), 'the app exits within 30 s of its window closing');
     next = await Session.start(base, APP);
     await next.waitFor("[data-testid='tokens-personal']", { timeout: 30_000 });
     assert.equal(await next.execute("return document.querySelector(\"[data-testid='sign-in-local']\") === null;"), true);

@@ -188,6 +188,20 @@ async function command(base, method, path, body) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until no process of the program at `exe` is running, at most `timeout` ms; whether none
+ * is. Ending a WebDriver session ends the app, after the session's answer: keep the driver
+ * running until this says so.
+ */
+export async function gone(exe, timeout = 30_000) {
+  const until = Date.now() + timeout;
+  while (running(exe)) {
+    if (Date.now() > until) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
 /** Whether a process of the program at `exe` (an absolute path) is running. */
 export function running(exe) {
   for (const pid of readdirSync('/proc')) {

@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { running, Session, sleep, startDriver } from '../e2e/webdriver.mjs';
+import { gone, Session, startDriver } from '../e2e/webdriver.mjs';
 
 const APP = process.env.TESSERA_PACKAGE_APP ?? '/usr/bin/tessera-desktop';
 const SHOT = process.env.TESSERA_PACKAGE_SHOT;
@@ -48,7 +48,7 @@ async function main() {
     // must outlive that; stopped at once, it could leave the app running (seen on a loaded
     // machine, about one run in four).
     await s?.end();
-    for (let i = 0; s && running(APP) && i < 300; i++) await sleep(100);
+    if (s) await gone(APP);
     driver.kill();
   }
 }
